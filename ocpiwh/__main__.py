@@ -1,0 +1,3 @@
+from ocpiwh.cli import main
+
+main()

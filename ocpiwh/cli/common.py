@@ -1,0 +1,70 @@
+"""What every command shares: the warehouse folder, the consoles, and error handling.
+
+Commands are thin: they parse options, call the library, and render. Anything a Python
+user might want lives in the library, not here.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from ocpiwh.errors import UsageError
+
+DEFAULT_WAREHOUSE = "./data"
+
+out = Console(highlight=False, soft_wrap=True)
+"""Results (tables, query output) go to stdout."""
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+"""Progress, logs and errors go to stderr, so stdout can be piped."""
+
+
+@dataclass
+class AppState:
+    warehouse: Path
+    verbose: int = 0
+    quiet: bool = False
+
+
+def state(ctx: typer.Context) -> AppState:
+    """The global options of the root command."""
+    obj = ctx.find_root().obj
+    if not isinstance(obj, AppState):  # invoked outside the root callback (tests of a sub-app)
+        obj = AppState(warehouse=Path(os.environ.get("OCPIWH_WAREHOUSE", DEFAULT_WAREHOUSE)))
+        ctx.find_root().obj = obj
+    return obj
+
+
+def setup_logging(verbose: int, quiet: bool) -> None:
+    """-v: info, -vv: debug (HTTP requests). Logs never carry tokens (the client redacts)."""
+    level = logging.WARNING
+    if quiet:
+        level = logging.ERROR
+    elif verbose == 1:
+        level = logging.INFO
+    elif verbose >= 2:
+        level = logging.DEBUG
+    logging.basicConfig(
+        level=level,
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    for noisy in ("httpx", "httpcore"):
+        logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
+
+
+def parse_params(values: list[str] | None) -> dict[str, str]:
+    """``--param k=v`` (repeatable) → dict; a malformed entry is a usage error."""
+    params: dict[str, str] = {}
+    for item in values or []:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise UsageError(f"--param expects NAME=VALUE, got {item!r}")
+        params[name.strip()] = value
+    return params

@@ -1,0 +1,71 @@
+"""The raw lake's layout: which module is partitioned how, and the columns every file carries.
+
+One place defines it so that the writer, the views and the docs cannot disagree.
+
+    raw/<module>/source=<name>/part-<batch>-<n>.parquet                       locations, tariffs, tokens
+    raw/<module>/source=<name>/year=<YYYY>/month=<MM>/part-<batch>-<n>.parquet sessions, cdrs (by start)
+    raw/removed/source=<name>/part-<batch>.parquet       keys absent from a full listing (tombstones)
+    quarantine/<module>/source=<name>/part-<batch>.parquet   objects that failed parsing, with reason
+
+Every raw row carries the normalized columns of ``sql/normalize/<module>.sql`` plus the
+lineage columns below; ``_raw`` is the whole object as JSON after the privacy stage.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ocpiwh import resources
+
+PARTITIONED_BY_START: frozenset[str] = frozenset({"sessions", "cdrs"})
+"""Partitioned by year/month of ``start_date_time`` (never ``last_updated``: every version of
+a session must land in the same partition)."""
+
+LINEAGE_COLUMNS: tuple[str, ...] = (
+    "_source",  # source name given at login
+    "_batch_id",  # sortable id of the batch that wrote the row (later batch = later fetch)
+    "_fetched_at",  # local UTC time the page was fetched
+    "_ocpi_version",  # OCPI version the object was served in
+    "_privacy",  # fingerprint of the privacy policy the row was written under
+)
+
+KEY_COLUMNS: tuple[str, ...] = ("country_code", "party_id", "id")
+"""Primary key of every module (tokens: ``id`` is the token uid, pseudonymized by default)."""
+
+REMOVED = "removed"
+QUARANTINE_COLUMNS: tuple[str, ...] = (
+    "_source",
+    "_batch_id",
+    "_fetched_at",
+    "_ocpi_version",
+    "module",
+    "reason",
+    "payload",
+    "url",
+)
+
+
+def module_glob(module: str) -> str:
+    """Glob (relative to the warehouse folder) that reads every raw file of ``module``."""
+    return f"raw/{module}/**/*.parquet"
+
+
+def partition_dir(raw_root: Path, module: str, source: str, year: int | None = None,
+                  month: int | None = None) -> Path:
+    """Folder a raw file of ``module`` goes to."""
+    base = raw_root / module / f"source={source}"
+    if module in PARTITIONED_BY_START:
+        if year is None or month is None:
+            raise ValueError(f"{module} files are partitioned by year and month")
+        return base / f"year={year:04d}" / f"month={month:02d}"
+    return base
+
+
+def normalize_sql(module: str) -> str:
+    """The SELECT that turns a batch of privacy-filtered objects into typed rows."""
+    return (resources.sql_dir() / "normalize" / f"{module}.sql").read_text()
+
+
+def normalize_macros() -> str:
+    """Lenient scalar parsers (``ocpi_ts``, ``ocpi_num`` …) used by the normalize queries."""
+    return (resources.sql_dir() / "normalize" / "_macros.sql").read_text()
