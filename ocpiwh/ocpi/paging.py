@@ -1,0 +1,256 @@
+"""Paginated GET of OCPI list endpoints (spec §3.3)."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import httpx
+
+from ocpiwh.errors import OcpiError
+
+from .datetimes import format_ocpi_datetime, parse_ocpi_datetime
+from .http import OcpiClient, Params, Response
+
+log = logging.getLogger("ocpiwh.ocpi")
+
+#: How many times one crawl may step back after X-Total-Count shrank.
+MAX_STEP_BACKS = 100
+
+__all__ = [
+    "Page",
+    "crawl",
+    "fetch_offsets",
+    "format_ocpi_datetime",
+    "parse_link_header",
+    "parse_ocpi_datetime",
+]
+
+
+@dataclass
+class Page:
+    objects: list[Any]
+    total: int | None
+    limit: int | None
+    next_url: str | None
+    timestamp: datetime | None
+    offset: int
+    url: str
+    raw_size: int
+
+
+# One link-value: <uri-reference> followed by ;-separated params (RFC 8288 §3).
+_LINK = re.compile(r"<([^>]*)>\s*((?:;\s*[^;,\"]+(?:=(?:\"(?:[^\"\\]|\\.)*\"|[^;,\"]*))?\s*)*)")
+_PARAM = re.compile(r";\s*([^;,=\s\"]+)\s*(?:=\s*(\"(?:[^\"\\]|\\.)*\"|[^;,\"]*))?")
+
+
+def parse_link_header(value: str | None, base: str | None = None) -> dict[str, str]:
+    """Map each relation type to its (resolved) target from an RFC 8288 ``Link`` header.
+
+    Handles several links in one header, quoted and unquoted ``rel``, several space-separated
+    relation types, and relative targets (resolved against ``base``). The first link wins.
+    """
+    links: dict[str, str] = {}
+    if not value:
+        return links
+    for match in _LINK.finditer(value):
+        target = match.group(1).strip()
+        rels: list[str] = []
+        for pmatch in _PARAM.finditer(match.group(2) or ""):
+            if pmatch.group(1).lower() != "rel":
+                continue
+            raw = (pmatch.group(2) or "").strip()
+            if raw.startswith('"') and raw.endswith('"') and len(raw) >= 2:
+                raw = re.sub(r"\\(.)", r"\1", raw[1:-1])
+            rels = raw.lower().split()
+            break
+        if base is not None:
+            try:
+                target = str(httpx.URL(base).join(target))
+            except (httpx.InvalidURL, ValueError):
+                continue
+        for rel in rels:
+            links.setdefault(rel, target)
+    return links
+
+
+def _int_header(resp: Response, name: str) -> int | None:
+    value = resp.headers.get(name)
+    if value is None:
+        return None
+    try:
+        n = int(value.strip())
+    except ValueError:
+        return None
+    return n if n >= 0 else None
+
+
+def _offset_of(url: httpx.URL) -> int | None:
+    value = url.params.get("offset")
+    if value is None:
+        return None
+    try:
+        return max(0, int(value))
+    except ValueError:
+        return None
+
+
+def _query(params: Params | None) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for key, value in (params or {}).items():
+        if value is None:
+            continue
+        if isinstance(value, datetime):
+            out[key] = format_ocpi_datetime(value)
+        elif isinstance(value, bool):
+            out[key] = "true" if value else "false"
+        else:
+            out[key] = str(value)
+    return out
+
+
+def _to_page(client: OcpiClient, resp: Response, offset: int) -> Page:
+    data = resp.data
+    if data is None:
+        objects: list[Any] = []
+    elif isinstance(data, list):
+        objects = data
+    else:
+        raise OcpiError(
+            f"{client._safe_path(resp.url)} returned {type(data).__name__} data where a "
+            "list was expected",
+            hint="check that the URL is a module's list endpoint",
+        )
+    links = parse_link_header(resp.headers.get("Link"), base=resp.url)
+    return Page(
+        objects=objects,
+        total=_int_header(resp, "X-Total-Count"),
+        limit=_int_header(resp, "X-Limit"),
+        next_url=links.get("next"),
+        timestamp=resp.timestamp,
+        offset=offset,
+        url=resp.url,
+        raw_size=resp.raw_size,
+    )
+
+
+def crawl(
+    client: OcpiClient,
+    url: str,
+    params: Params | None,
+    *,
+    module: str,
+    page_limit: int | None = None,
+) -> Iterator[Page]:
+    """Yield every page of a list GET, from ``params`` (filters, optional offset/limit).
+
+    Follows ``Link: <…>; rel="next"`` verbatim; without one, continues at
+    ``offset + len(objects)`` while ``X-Total-Count`` says more remain. Stops at an empty
+    page. When ``X-Total-Count`` shrinks between pages, redoes the request with the offset
+    lowered by the shrink (at least 1), so no object is skipped (duplicates may occur).
+    Raises :class:`OcpiError` when the server loops.
+    """
+    query = _query(params)
+    if page_limit is not None:
+        query["limit"] = str(page_limit)
+    current = httpx.URL(url).copy_merge_params(query)
+    offset = _offset_of(current) or 0
+    seen: set[str] = set()
+    prev_total: int | None = None
+    step_backs = 0
+    path = client._safe_path(url)
+    while True:
+        key = str(current)
+        if key in seen:
+            raise OcpiError(
+                f"the platform's paging for {path} loops (asked for the same page twice)",
+                hint="report this to the platform operator; try again later",
+            )
+        seen.add(key)
+        resp = client.get(key, module=module)
+        page = _to_page(client, resp, offset)
+        total = page.total
+
+        if prev_total is not None and total is not None and total < prev_total and offset > 0:
+            step_backs += 1
+            if step_backs > MAX_STEP_BACKS:
+                raise OcpiError(
+                    f"the result set of {path} kept shrinking while paging "
+                    f"({step_backs - 1} step-backs)",
+                    hint="try again later, or sync a smaller window",
+                )
+            if _offset_of(current) is not None:
+                back = max(1, prev_total - total)
+                new_offset = max(0, offset - back)
+                log.info(
+                    "%s: X-Total-Count shrank from %d to %d; redoing at offset %d",
+                    path,
+                    prev_total,
+                    total,
+                    new_offset,
+                )
+                current = current.copy_set_param("offset", new_offset)
+                offset = new_offset
+                prev_total = total
+                seen = set()  # a step-back legitimately revisits pages
+                continue
+            log.warning(
+                "%s: X-Total-Count shrank from %d to %d but the page URL has no offset to "
+                "lower; objects may be missed until the next sync",
+                path,
+                prev_total,
+                total,
+            )
+        if total is not None:
+            prev_total = total
+
+        yield page
+
+        if not page.objects:
+            return
+        if page.next_url is not None:
+            nxt = httpx.URL(page.next_url)
+            next_offset = _offset_of(nxt)
+            if next_offset is not None and next_offset <= offset:
+                raise OcpiError(
+                    f"the platform's paging for {path} makes no progress "
+                    f"(next page offset {next_offset} after offset {offset})",
+                    hint="report this to the platform operator; try again later",
+                )
+            current = nxt
+            offset = next_offset if next_offset is not None else offset + len(page.objects)
+            continue
+        if total is not None and offset + len(page.objects) < total:
+            offset += len(page.objects)
+            current = current.copy_set_param("offset", offset)
+            continue
+        return
+
+
+def fetch_offsets(
+    client: OcpiClient,
+    url: str,
+    params: Params | None,
+    *,
+    module: str,
+    offsets: list[int],
+    limit: int,
+) -> list[Page]:
+    """Fetch the pages at ``offsets`` (each with ``limit``) of a frozen window, in order.
+
+    For parallel fetching: the caller splits the offsets over its worker threads. Pages
+    may hold fewer objects than ``limit`` (server cap); the caller checks ``Page.limit``
+    and fills gaps with :func:`crawl` or further offsets.
+    """
+    query = _query(params)
+    base = httpx.URL(url).copy_merge_params(query)
+    pages = []
+    for off in offsets:
+        target = base.copy_merge_params({"offset": str(off), "limit": str(limit)})
+        resp = client.get(str(target), module=module)
+        pages.append(_to_page(client, resp, off))
+    return pages
