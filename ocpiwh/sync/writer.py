@@ -1,0 +1,361 @@
+"""Lake writer: privacy-filtered objects → typed, partitioned Parquet, crash-safe.
+
+A batch is normalized in DuckDB (one vectorized query, ``sql/normalize/<module>.sql``), written
+to ``staging/<batch>/`` (outside every glob the views read), recorded in a journal, then
+renamed into ``raw/``. The caller commits the sync state last; :func:`recover` rolls back
+the files of any batch whose window was never committed, so a killed sync rerun leaves the
+lake exactly as one clean sync would.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import secrets
+import shutil
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import orjson
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from ocpiwh import lake
+from ocpiwh.paths import Warehouse, atomic_write_bytes, fsync_dir
+
+ROW_GROUP_SIZE = 256_000
+PARQUET_OPTIONS: dict[str, Any] = {"compression": "zstd", "compression_level": 3}
+
+_batch_lock = threading.Lock()
+_batch_counter = itertools.count()
+
+
+def new_batch_id() -> str:
+    """Sortable, unique batch id: UTC time to the microsecond, a counter, and random bits."""
+    with _batch_lock:
+        n = next(_batch_counter) % 10_000
+    now = datetime.now(UTC)
+    return f"{now:%Y%m%dT%H%M%S%f}-{n:04d}-{secrets.token_hex(3)}"
+
+
+def json_lines_array(lines: Sequence[bytes]) -> pa.StringArray:
+    """JSON documents (bytes) → an Arrow string column without a per-row Python object."""
+    offsets = pa.array([0, *itertools.accumulate(len(x) for x in lines)], pa.int32())
+    data = pa.py_buffer(b"".join(lines))
+    return pa.StringArray.from_buffers(len(lines), offsets.buffers()[1], data)
+
+
+@dataclass
+class Rejected:
+    """An object that could not be stored: why, and what of it may be kept (already filtered)."""
+
+    reason: str
+    payload: Any
+
+
+@dataclass
+class BatchResult:
+    batch_id: str
+    module: str
+    rows: int = 0
+    quarantined: int = 0
+    files: list[Path] = field(default_factory=list)
+    bytes: int = 0
+    keys: pa.Table | None = None
+    """(country_code, party_id, id) of the rows written, for full-listing removal detection."""
+
+
+class Normalizer:
+    """A DuckDB connection that types batches; one per thread (connections are not shared)."""
+
+    def __init__(self) -> None:
+        self.con = duckdb.connect(config={"threads": 1})
+        self.con.execute("SET TimeZone='UTC'")
+        self.con.execute(lake.normalize_macros())
+        self._sql = {m: lake.normalize_sql(m) for m in ("locations", "sessions", "cdrs",
+                                                          "tariffs", "tokens")}
+
+    def normalize(self, module: str, lines: Sequence[bytes], platform_party: tuple[str, str]
+                  ) -> pa.Table:
+        batch = pa.table({"_raw": json_lines_array(lines)})
+        self.con.register("batch", batch)
+        try:
+            return self.con.sql(
+                self._sql[module],
+                params={"platform_cc": platform_party[0], "platform_party": platform_party[1]},
+            ).to_arrow_table()
+        finally:
+            self.con.unregister("batch")
+
+    def close(self) -> None:
+        self.con.close()
+
+
+class LakeWriter:
+    """Writes batches of one (source, module) into the lake. Not thread-safe: one per worker."""
+
+    def __init__(
+        self,
+        root: Path,
+        *,
+        source: str,
+        module: str,
+        platform_party: tuple[str, str],
+        privacy: str = "none",
+    ) -> None:
+        self.wh = Warehouse(root)
+        self.source = source
+        self.module = module
+        self.platform_party = platform_party
+        self.privacy = privacy
+        self._normalizer: Normalizer | None = None
+
+    @property
+    def normalizer(self) -> Normalizer:
+        if self._normalizer is None:
+            self._normalizer = Normalizer()
+        return self._normalizer
+
+    def close(self) -> None:
+        if self._normalizer is not None:
+            self._normalizer.close()
+            self._normalizer = None
+
+    def write(
+        self,
+        *,
+        version: str,
+        lines: Sequence[bytes],
+        rejected: Sequence[Rejected] = (),
+        fetched_at: datetime | None = None,
+        url: str | None = None,
+        window_end: str | None = None,
+    ) -> BatchResult:
+        """Normalize and store one batch; returns once its files are in ``raw/``.
+
+        ``lines`` are privacy-filtered objects serialized as JSON; ``rejected`` are objects the
+        caller could not use (already sanitized by the privacy stage). Rows the normalizer
+        cannot type join the quarantine with their reason.
+        """
+        fetched_at = fetched_at or datetime.now(UTC)
+        batch_id = new_batch_id()
+        result = BatchResult(batch_id=batch_id, module=self.module)
+        quarantine: list[Rejected] = list(rejected)
+        tables: list[tuple[Path, pa.Table]] = []
+
+        if lines:
+            typed = self.normalizer.normalize(self.module, lines, self.platform_party)
+            errors = typed.column("_error")
+            bad = pc.is_valid(errors)
+            if pc.any(bad).as_py():
+                bad_rows = typed.filter(bad)
+                for reason, raw in zip(
+                    bad_rows.column("_error").to_pylist(),
+                    bad_rows.column("_raw").to_pylist(),
+                    strict=True,
+                ):
+                    quarantine.append(Rejected(reason=reason, payload=raw))
+                typed = typed.filter(pc.invert(bad))
+            typed = typed.drop_columns(["_error"])
+            n = typed.num_rows
+            if n:
+                typed = self._with_lineage(typed, batch_id, fetched_at, version)
+                tables.extend(self._partitions(typed, batch_id))
+                result.rows = n
+                result.keys = typed.select(list(lake.KEY_COLUMNS))
+
+        if quarantine:
+            tables.append(self._quarantine_table(quarantine, batch_id, fetched_at, version, url))
+            result.quarantined = len(quarantine)
+
+        if tables:
+            result.files, result.bytes = self._stage_and_publish(batch_id, tables, window_end)
+        return result
+
+    def write_removed(self, keys: pa.Table, *, window_end: str | None = None) -> BatchResult:
+        """Tombstones for keys a full listing no longer contains (OCPI signals deletion no other way)."""
+        batch_id = new_batch_id()
+        n = keys.num_rows
+        table = pa.table(
+            {
+                "module": pa.array([self.module] * n, pa.string()),
+                "country_code": keys.column("country_code"),
+                "party_id": keys.column("party_id"),
+                "id": keys.column("id"),
+                "_source": pa.array([self.source] * n, pa.string()),
+                "_batch_id": pa.array([batch_id] * n, pa.string()),
+                "_removed_at": pa.array([datetime.now(UTC)] * n, pa.timestamp("us", tz="UTC")),
+            }
+        )
+        rel = Path("raw") / lake.REMOVED / f"source={self.source}" / f"part-{batch_id}.parquet"
+        files, size = self._stage_and_publish(batch_id, [(rel, table)], window_end)
+        return BatchResult(batch_id=batch_id, module=self.module, rows=n, files=files, bytes=size)
+
+    # -- internals ---------------------------------------------------------------------------
+
+    def _with_lineage(self, typed: pa.Table, batch_id: str, fetched_at: datetime, version: str
+                      ) -> pa.Table:
+        n = typed.num_rows
+        raw = typed.column("_raw")
+        typed = typed.drop_columns(["_raw"])
+        for name, value, typ in (
+            ("_source", self.source, pa.string()),
+            ("_batch_id", batch_id, pa.string()),
+            ("_fetched_at", fetched_at, pa.timestamp("us", tz="UTC")),
+            ("_ocpi_version", version, pa.string()),
+            ("_privacy", self.privacy, pa.string()),
+        ):
+            typed = typed.append_column(name, pa.repeat(pa.scalar(value, typ), n))
+        return typed.append_column("_raw", raw)
+
+    def _partitions(self, typed: pa.Table, batch_id: str) -> list[tuple[Path, pa.Table]]:
+        if self.module not in lake.PARTITIONED_BY_START:
+            rel = lake.partition_dir(Path("raw"), self.module, self.source)
+            return [(rel / f"part-{batch_id}.parquet", typed)]
+        start = typed.column("start_date_time")
+        years = pc.year(start)
+        months = pc.month(start)
+        ym = pc.add(pc.multiply(years, 100), months)
+        out = []
+        for value in pc.unique(ym).to_pylist():
+            part = typed.filter(pc.equal(ym, value))
+            year, month = divmod(int(value), 100)
+            rel = lake.partition_dir(Path("raw"), self.module, self.source, year, month)
+            out.append((rel / f"part-{batch_id}.parquet", part))
+        return out
+
+    def _quarantine_table(self, items: Sequence[Rejected], batch_id: str, fetched_at: datetime,
+                          version: str, url: str | None) -> tuple[Path, pa.Table]:
+        n = len(items)
+        payloads = [
+            p if isinstance(p, str) else orjson.dumps(p).decode() for p in (i.payload for i in items)
+        ]
+        table = pa.table(
+            {
+                "_source": pa.array([self.source] * n, pa.string()),
+                "_batch_id": pa.array([batch_id] * n, pa.string()),
+                "_fetched_at": pa.array([fetched_at] * n, pa.timestamp("us", tz="UTC")),
+                "_ocpi_version": pa.array([version] * n, pa.string()),
+                "module": pa.array([self.module] * n, pa.string()),
+                "reason": pa.array([i.reason for i in items], pa.string()),
+                "payload": pa.array(payloads, pa.string()),
+                "url": pa.array([url] * n, pa.string()),
+            }
+        )
+        rel = (
+            Path("quarantine") / self.module / f"source={self.source}" / f"part-{batch_id}.parquet"
+        )
+        return rel, table
+
+    def _stage_and_publish(self, batch_id: str, tables: list[tuple[Path, pa.Table]],
+                           window_end: str | None) -> tuple[list[Path], int]:
+        root = self.wh.root
+        stage = self.wh.staging / batch_id
+        stage.mkdir(parents=True, exist_ok=True)
+        size = 0
+        for rel, table in tables:
+            tmp = stage / rel
+            tmp.parent.mkdir(parents=True, exist_ok=True)
+            pq.write_table(table, tmp, row_group_size=ROW_GROUP_SIZE, **PARQUET_OPTIONS)
+            with open(tmp, "rb") as fh:
+                os.fsync(fh.fileno())
+            size += tmp.stat().st_size
+        # The journal names every file before any is visible: recovery can remove them all.
+        journal = {
+            "kind": "batch",
+            "batch_id": batch_id,
+            "source": self.source,
+            "module": self.module,
+            "window_end": window_end,
+            "files": [str(rel) for rel, _ in tables],
+        }
+        atomic_write_bytes(journal_path(self.wh, batch_id), orjson.dumps(journal))
+        final: list[Path] = []
+        for rel, _ in tables:
+            target = root / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(stage / rel, target)
+            fsync_dir(target.parent)
+            final.append(target)
+        shutil.rmtree(stage, ignore_errors=True)
+        return final, size
+
+
+def journal_path(wh: Warehouse, batch_id: str) -> Path:
+    return wh.state / "journal" / f"{batch_id}.json"
+
+
+def pending_journals(wh: Warehouse) -> list[dict[str, Any]]:
+    """Journals of batches published but not yet committed (or of an unfinished compaction)."""
+    folder = wh.state / "journal"
+    if not folder.is_dir():
+        return []
+    out = []
+    for path in sorted(folder.glob("*.json")):
+        try:
+            data = orjson.loads(path.read_bytes())
+        except orjson.JSONDecodeError:
+            data = {"batch_id": path.stem, "files": [], "kind": "corrupt"}
+        data["_path"] = str(path)
+        out.append(data)
+    return out
+
+
+def drop_journals(wh: Warehouse, batch_ids: Sequence[str]) -> None:
+    """Forget the journals of committed batches (their files are now part of the lake)."""
+    for batch_id in batch_ids:
+        journal_path(wh, batch_id).unlink(missing_ok=True)
+    folder = wh.state / "journal"
+    if folder.is_dir():
+        fsync_dir(folder)
+
+
+def rollback(wh: Warehouse, journal: dict[str, Any]) -> int:
+    """Remove the files of an uncommitted batch; returns how many were removed."""
+    removed = 0
+    for rel in journal.get("files", []):
+        target = wh.root / rel
+        if target.exists():
+            target.unlink()
+            removed += 1
+    Path(journal["_path"]).unlink(missing_ok=True)
+    return removed
+
+
+def clean_staging(wh: Warehouse) -> None:
+    """Staging holds only batches of a process that died; nothing there is referenced."""
+    if wh.staging.is_dir():
+        shutil.rmtree(wh.staging, ignore_errors=True)
+
+
+def write_batch(
+    root: Path,
+    *,
+    source: str,
+    module: str,
+    version: str,
+    objects: Sequence[Any],
+    platform_party: tuple[str, str] = ("FR", "SIM"),
+    fetched_at: datetime | None = None,
+) -> BatchResult:
+    """Store raw OCPI objects (no privacy stage) exactly as a sync would; for tests and tools.
+
+    Non-object entries are quarantined like a sync does.
+    """
+    lines = [orjson.dumps(o) for o in objects if isinstance(o, dict)]
+    rejected = [Rejected("not a JSON object", {"type": type(o).__name__}) for o in objects
+                if not isinstance(o, dict)]
+    writer = LakeWriter(root, source=source, module=module, platform_party=platform_party)
+    try:
+        result = writer.write(version=version, lines=lines, rejected=rejected,
+                              fetched_at=fetched_at)
+    finally:
+        writer.close()
+    drop_journals(Warehouse(root), [result.batch_id])
+    return result
