@@ -1,0 +1,88 @@
+"""The pseudonym key and the keyed pseudonym function."""
+
+from __future__ import annotations
+
+import hmac
+import os
+import secrets
+import stat
+from functools import lru_cache
+from pathlib import Path
+
+from ocpiwh.errors import UsageError
+
+KEY_SIZE = 32
+PSEUDONYM_PREFIX = "ps_"
+PSEUDONYM_KINDS: tuple[str, ...] = ("uid", "contract")
+
+
+def load_or_create_key(path: Path) -> bytes:
+    """Return the 32-byte pseudonym key at ``path``, creating it (mode 0600) on first use.
+
+    The parent folder is created with mode 0700. An existing key readable by group/others is
+    fixed to 0600; a key of the wrong size is refused (never silently replaced: replacing it
+    would break the link between old and new pseudonyms).
+    """
+    path = Path(path)
+    if not path.exists():
+        _create_key(path)
+    try:
+        st = path.stat()
+        if stat.S_IMODE(st.st_mode) & 0o077:
+            os.chmod(path, 0o600)
+        data = path.read_bytes()
+    except OSError as exc:
+        raise UsageError(f"cannot read the pseudonym key {path}: {exc.strerror}") from exc
+    if len(data) != KEY_SIZE:
+        raise UsageError(
+            f"pseudonym key {path} has {len(data)} bytes, expected {KEY_SIZE}",
+            hint="restore the right file, or delete it to start new pseudonyms (no link to old data)",
+        )
+    return data
+
+
+def _create_key(path: Path) -> None:
+    parent = path.parent
+    if not parent.exists():
+        parent.mkdir(parents=True, mode=0o700, exist_ok=True)
+        os.chmod(parent, 0o700)
+    tmp = parent / f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        os.fchmod(fd, 0o600)
+        os.write(fd, secrets.token_bytes(KEY_SIZE))
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    try:
+        # link() fails if another process created the key meanwhile: then we use theirs.
+        os.link(tmp, path)
+    except FileExistsError:
+        pass
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def normalize_id(value: object) -> str:
+    """OCPI ids are CiStrings: strip and upper-case so spellings of one id link."""
+    text = value if isinstance(value, str) else str(value)
+    return text.strip().upper()
+
+
+@lru_cache(maxsize=1 << 16)
+def _pseudonym(key: bytes, kind: str, value: str) -> str:
+    msg = kind.encode() + b"\x00" + normalize_id(value).encode("utf-8", "surrogatepass")
+    return PSEUDONYM_PREFIX + hmac.digest(key, msg, "sha256").hex()[:32]
+
+
+def pseudonymize(key: bytes, value: str, kind: str) -> str:
+    """``"ps_"`` + 32 hex chars of HMAC-SHA256(key, kind + NUL + normalized value).
+
+    The same id gives the same pseudonym in every module, version and sync run with one key;
+    another key gives unrelated pseudonyms. ``kind`` ("uid" or "contract") separates id spaces.
+    """
+    if kind not in PSEUDONYM_KINDS:
+        raise ValueError(f"unknown pseudonym kind {kind!r}")
+    if not isinstance(value, str):
+        value = str(value)
+    return _pseudonym(bytes(key), kind, value)
