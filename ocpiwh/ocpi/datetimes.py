@@ -12,7 +12,8 @@ def format_ocpi_datetime(dt: datetime) -> str:
     """``YYYY-MM-DDTHH:MM:SSZ`` in UTC without fraction; naive datetimes are taken as UTC."""
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=UTC)
-    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    u = dt.astimezone(UTC)
+    return f"{u.year:04d}-{u.month:02d}-{u.day:02d}T{u.hour:02d}:{u.minute:02d}:{u.second:02d}Z"
 
 
 def parse_ocpi_datetime(value: object) -> datetime | None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -43,37 +42,79 @@ class Page:
     raw_size: int
 
 
-# One link-value: <uri-reference> followed by ;-separated params (RFC 8288 §3).
-_LINK = re.compile(r"<([^>]*)>\s*((?:;\s*[^;,\"]+(?:=(?:\"(?:[^\"\\]|\\.)*\"|[^;,\"]*))?\s*)*)")
-_PARAM = re.compile(r";\s*([^;,=\s\"]+)\s*(?:=\s*(\"(?:[^\"\\]|\\.)*\"|[^;,\"]*))?")
+def _split_links(value: str) -> list[tuple[str, dict[str, str]]]:
+    """Tokenize an RFC 8288 Link header into (target, params) pairs, honouring quotes."""
+    out: list[tuple[str, dict[str, str]]] = []
+    i, n = 0, len(value)
+    while i < n:
+        while i < n and value[i] in " \t,":
+            i += 1
+        if i >= n:
+            break
+        if value[i] != "<":  # garbage: skip to the next link-value
+            i = value.find(",", i)
+            if i < 0:
+                break
+            continue
+        close = value.find(">", i + 1)
+        if close < 0:
+            break
+        target = value[i + 1 : close].strip()
+        i = close + 1
+        params: dict[str, str] = {}
+        while True:
+            while i < n and value[i] in " \t":
+                i += 1
+            if i >= n or value[i] != ";":
+                break
+            i += 1
+            start = i
+            while i < n and value[i] not in "=;,":
+                i += 1
+            name = value[start:i].strip().lower()
+            val = ""
+            if i < n and value[i] == "=":
+                i += 1
+                while i < n and value[i] in " \t":
+                    i += 1
+                if i < n and value[i] == '"':
+                    i += 1
+                    chars: list[str] = []
+                    while i < n and value[i] != '"':
+                        if value[i] == "\\" and i + 1 < n:
+                            i += 1
+                        chars.append(value[i])
+                        i += 1
+                    i += 1  # closing quote
+                    val = "".join(chars)
+                else:
+                    start = i
+                    while i < n and value[i] not in ";,":
+                        i += 1
+                    val = value[start:i].strip()
+            if name and name not in params:
+                params[name] = val
+        out.append((target, params))
+    return out
 
 
 def parse_link_header(value: str | None, base: str | None = None) -> dict[str, str]:
     """Map each relation type to its (resolved) target from an RFC 8288 ``Link`` header.
 
     Handles several links in one header, quoted and unquoted ``rel``, several space-separated
-    relation types, and relative targets (resolved against ``base``). The first link wins.
+    relation types, quoted parameters containing ``;`` or ``,``, and relative targets
+    (resolved against ``base``). The first link for a relation wins.
     """
     links: dict[str, str] = {}
     if not value:
         return links
-    for match in _LINK.finditer(value):
-        target = match.group(1).strip()
-        rels: list[str] = []
-        for pmatch in _PARAM.finditer(match.group(2) or ""):
-            if pmatch.group(1).lower() != "rel":
-                continue
-            raw = (pmatch.group(2) or "").strip()
-            if raw.startswith('"') and raw.endswith('"') and len(raw) >= 2:
-                raw = re.sub(r"\\(.)", r"\1", raw[1:-1])
-            rels = raw.lower().split()
-            break
+    for target, params in _split_links(value):
         if base is not None:
             try:
                 target = str(httpx.URL(base).join(target))
             except (httpx.InvalidURL, ValueError):
                 continue
-        for rel in rels:
+        for rel in params.get("rel", "").lower().split():
             links.setdefault(rel, target)
     return links
 

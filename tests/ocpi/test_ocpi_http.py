@@ -35,8 +35,13 @@ def accept_only(encoded: str) -> Callable[[httpx.Request], httpx.Response]:
 
 def assert_no_token(exc: BaseException) -> None:
     text = " ".join(
-        [str(exc), repr(exc), repr(exc.args), getattr(exc, "hint", "") or ""]
-        + traceback.format_exception(exc)
+        [
+            str(exc),
+            repr(exc),
+            repr(exc.args),
+            getattr(exc, "hint", "") or "",
+            *traceback.format_exception(exc),
+        ]
     )
     assert TOKEN not in text
     assert B64 not in text
@@ -306,9 +311,11 @@ def test_connection_refused_after_success_is_retried(
 
 
 def test_real_connection_refused() -> None:
-    with OcpiClient(TOKEN, retry=RetryPolicy(sleep=lambda s: None)) as client:
-        with pytest.raises(TransportError) as info:
-            client.get("http://127.0.0.1:9/ocpi/versions")
+    with (
+        OcpiClient(TOKEN, retry=RetryPolicy(sleep=lambda s: None)) as client,
+        pytest.raises(TransportError) as info,
+    ):
+        client.get("http://127.0.0.1:9/ocpi/versions")
     assert "cannot reach 127.0.0.1" in str(info.value)
 
 
