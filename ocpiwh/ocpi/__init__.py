@@ -5,6 +5,24 @@ The sync engine uses exactly these names::
     from ocpiwh.ocpi import (OcpiClient, AuthMode, RetryPolicy, Connection, Endpoint, discover,
                              Page, crawl, fetch_offsets, ClientStats, SUPPORTED_VERSIONS,
                              format_ocpi_datetime, parse_ocpi_datetime)
+
+Behaviour worth knowing when calling this package:
+
+* ``OcpiClient.get`` acquires ``client.throttle`` (an AIMD limiter) around every HTTP
+  attempt and feeds it 429s/successes. The limiter is re-entrant per thread, so a worker may
+  also hold ``with client.throttle:`` around a call; it is never held during backoff sleeps
+  taken inside ``get`` unless the worker holds it itself.
+* ``auth_mode="auto"``: the version's encoding first, one retry with the other on HTTP 401,
+  then the working one is remembered (``client.auth_mode_used``). Persist it and pass it back
+  as ``auth_mode`` next time to skip the probe (explicit modes never fall back).
+* ``discover`` sets ``client.version`` to the chosen version and, if ``client.to_party`` was
+  unset, to the platform's CPO party learned from its credentials endpoint.
+* Connect failures (refused, DNS) fail at once with ``TransportError("cannot reach …")``
+  for a host never reached; once a host has answered, they are retried like dropped
+  connections. ``RetryPolicy(sleep=...)`` makes waits injectable for tests.
+* ``crawl`` discards a page on which ``X-Total-Count`` shrank and redoes it with the
+  offset lowered by the shrink; pages reached through an opaque ``Link`` without an
+  ``offset`` parameter cannot be stepped back (a warning is logged).
 """
 
 from __future__ import annotations

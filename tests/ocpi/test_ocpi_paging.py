@@ -7,6 +7,8 @@ from typing import Any
 import httpx
 import pytest
 from conftest import Recorder, envelope
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ocpiwh.errors import OcpiError
 from ocpiwh.ocpi import OcpiClient, crawl, fetch_offsets
@@ -239,3 +241,57 @@ def test_parse_link_header() -> None:
     assert parse_link_header("<https://x/y>; REL=NEXT") == {"next": "https://x/y"}
     assert parse_link_header("garbage") == {}
     assert parse_link_header(None) == {}
+
+
+def test_endless_shrinking_is_bounded(make_client: MakeClient) -> None:
+    calls = 0
+
+    def answer(req: httpx.Request) -> httpx.Response:
+        nonlocal calls
+        calls += 1
+        off = int(req.url.params.get("offset", 0))
+        headers = {
+            "X-Total-Count": str(100_000 - calls),
+            "Link": f'<{URL}?offset={off + 5}&limit=5>; rel="next"',
+        }
+        return envelope([{"id": str(off + i)} for i in range(5)], headers=headers)
+
+    with pytest.raises(OcpiError, match="kept shrinking"):
+        list(crawl(make_client(Recorder(answer)), URL, {}, module="sessions"))
+    assert calls < 1000
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    n=st.integers(0, 60),
+    cap=st.integers(1, 12),
+    link=st.sampled_from(["absolute", "relative", "none"]),
+    requested=st.one_of(st.none(), st.integers(1, 100)),
+    removal=st.one_of(st.none(), st.tuples(st.integers(2, 8), st.integers(0, 59))),
+)
+def test_crawl_property(
+    n: int,
+    cap: int,
+    link: str,
+    requested: int | None,
+    removal: tuple[int, int] | None,
+) -> None:
+    """Every object present for the whole crawl is seen, whatever the paging style."""
+    server = PagedServer(n, cap=cap, link=link)
+    original = [o["id"] for o in server.objects]
+    gone: set[str] = set()
+    if removal is not None and n:
+        at_call, index = removal
+        victim = original[index % n]
+
+        def before(call: int) -> None:
+            if call == at_call:
+                server.objects = [o for o in server.objects if o["id"] != victim]
+                gone.add(victim)
+
+        server.before = before
+    with OcpiClient("tok", transport=httpx.MockTransport(Recorder(server))) as client:
+        pages = list(crawl(client, URL, {}, module="sessions", page_limit=requested))
+    seen = ids(pages)
+    assert set(seen) >= set(original) - gone
+    assert set(seen) <= set(original)
