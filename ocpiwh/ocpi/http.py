@@ -389,13 +389,18 @@ class OcpiClient:
     ) -> httpx.Response:
         headers = self._headers(module, mode)
         request_id = headers["X-Request-ID"]
+        # Errors are raised outside the ``except`` blocks so that no httpx exception (which
+        # references the request and its Authorization header) is chained to ours.
+        failure: Exception | None = None
         try:
             request = self._http.build_request("GET", url, params=params, headers=headers)
         except (httpx.InvalidURL, httpx.UnsupportedProtocol, ValueError, TypeError):
-            raise UsageError(
+            failure = UsageError(
                 f"invalid URL: {self._safe_url(url)}",
                 hint="give the full http(s) URL of the platform's OCPI versions endpoint",
-            ) from None
+            )
+        if failure is not None:
+            raise failure
         safe = self._safe_url(request.url)
         if request.url.scheme not in ("http", "https"):
             raise UsageError(
@@ -410,26 +415,26 @@ class OcpiClient:
         except httpx.ConnectError as exc:
             detail = self._redact(str(exc)) or type(exc).__name__
             if host in self._reached_hosts:
-                raise _Retryable("connect", f"cannot connect to {host}: {detail}") from None
-            raise TransportError(
-                f"cannot reach {host}: {detail}",
-                hint="check the URL and that the platform is running",
-            ) from None
+                failure = _Retryable("connect", f"cannot connect to {host}: {detail}")
+            else:
+                failure = TransportError(
+                    f"cannot reach {host}: {detail}",
+                    hint="check the URL and that the platform is running",
+                )
         except httpx.TimeoutException:
-            raise _Retryable("timeout", f"no answer within {self.timeout:g}s ({safe})") from None
+            failure = _Retryable("timeout", f"no answer within {self.timeout:g}s ({safe})")
         except (httpx.NetworkError, httpx.RemoteProtocolError) as exc:
             detail = self._redact(str(exc)) or type(exc).__name__
-            raise _Retryable("connection", f"connection dropped ({detail})") from None
-        except httpx.UnsupportedProtocol:
-            raise UsageError(
-                f"unsupported URL scheme: {safe}", hint="use an http:// or https:// URL"
-            ) from None
+            failure = _Retryable("connection", f"connection dropped ({detail})")
         except httpx.HTTPError as exc:
             detail = self._redact(str(exc)) or type(exc).__name__
-            raise TransportError(
+            failure = TransportError(
                 f"request to {safe} failed: {detail}",
                 hint="check the URL and that the platform is running",
-            ) from None
+            )
+        if failure is not None:
+            log.debug("GET %s failed: %s (X-Request-ID %s)", safe, failure, request_id)
+            raise failure
         elapsed = time.monotonic() - t0
         self._reached_hosts.add(host)
         size = len(resp.content)

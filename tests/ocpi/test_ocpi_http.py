@@ -135,7 +135,7 @@ def test_401_with_both_encodings_is_auth_error_without_token(
     assert err.hint is not None and "Token A" in err.hint and "OCPIWH_TOKEN" in err.hint
     assert err.http_status == 401
     assert_no_token(err)
-    assert err.__cause__ is None
+    assert err.__cause__ is None and err.__context__ is None
     assert TOKEN not in caplog.text and B64 not in caplog.text
     assert TOKEN not in repr(client) and B64 not in repr(client)
 
@@ -295,7 +295,7 @@ def test_connection_refused_is_transport_error(make_client: MakeClient) -> None:
         client.get(URL)
     assert str(info.value).startswith("cannot reach cpo.example: ")
     assert info.value.hint == "check the URL and that the platform is running"
-    assert info.value.__cause__ is None and info.value.__suppress_context__
+    assert info.value.__cause__ is None and info.value.__context__ is None
     assert len(rec.requests) == 1
 
 
@@ -421,7 +421,7 @@ def test_exhaustion_on_dropped_connections(make_client: MakeClient) -> None:
     with pytest.raises(TransportError) as info:
         client.get(URL)
     assert "after 3 attempts" in str(info.value) and "connection dropped" in str(info.value)
-    assert info.value.__cause__ is None
+    assert info.value.__cause__ is None and info.value.__context__ is None
 
 
 def test_other_4xx_not_retried(make_client: MakeClient) -> None:
