@@ -8,10 +8,11 @@ from typing import Any
 import httpx
 import pytest
 import tomli_w
-from conftest import TOKEN, Recorder, envelope
 
 from ocpiwh.errors import OcpiError, UsageError
 from ocpiwh.ocpi import Connection, Endpoint, OcpiClient, discover
+
+from .fakes import TOKEN, Recorder, envelope
 
 MakeClient = Callable[..., OcpiClient]
 B64 = base64.b64encode(TOKEN.encode()).decode()

@@ -10,10 +10,11 @@ from email.utils import format_datetime
 
 import httpx
 import pytest
-from conftest import TOKEN, Recorder, Sleeps, envelope
 
 from ocpiwh.errors import AuthError, OcpiError, TransportError, UsageError
 from ocpiwh.ocpi import OcpiClient, RetryPolicy
+
+from .fakes import TOKEN, Recorder, Sleeps, envelope
 
 MakeClient = Callable[..., OcpiClient]
 B64 = base64.b64encode(TOKEN.encode()).decode()

@@ -6,13 +6,14 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import Recorder, envelope
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ocpiwh.errors import OcpiError
 from ocpiwh.ocpi import OcpiClient, crawl, fetch_offsets
 from ocpiwh.ocpi.paging import parse_link_header
+
+from .fakes import Recorder, envelope
 
 MakeClient = Callable[..., OcpiClient]
 URL = "https://cpo.example/ocpi/cpo/2.2.1/sessions"

@@ -6,9 +6,10 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 import httpx
-from conftest import Recorder, envelope
 
 from ocpiwh.ocpi import AdaptiveLimiter, OcpiClient, parse_retry_after
+
+from .fakes import Recorder, envelope
 
 MakeClient = Callable[..., OcpiClient]
 
