@@ -17,18 +17,19 @@ from typing import Any
 import tomli_w
 
 from ocpiwh.errors import UsageError
+from ocpiwh.ocpi.discovery import Connection
+from ocpiwh.ocpi.discovery import parse_party as ocpi_parse_party
 from ocpiwh.paths import Warehouse, atomic_write_bytes
 
 SOURCE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
-PARTY = re.compile(r"^([A-Za-z]{2})[*-]?([A-Za-z0-9]{3})$")
 
 
 def parse_party(text: str) -> tuple[str, str]:
-    """``FR*ABC`` / ``FR-ABC`` / ``FRABC`` → ("FR", "ABC")."""
-    m = PARTY.match(text.strip())
-    if not m:
+    """``FR*ABC`` / ``FR-ABC`` / ``FRABC`` → ("FR", "ABC"), or a usage error."""
+    party = ocpi_parse_party(text)
+    if party is None or len(party[1]) != 3:
         raise UsageError(f"party {text!r} is not of the form CC*PPP (e.g. FR*ABC)")
-    return m.group(1).upper(), m.group(2).upper()
+    return party
 
 
 def format_party(party: tuple[str, str] | None) -> str | None:
@@ -36,75 +37,49 @@ def format_party(party: tuple[str, str] | None) -> str | None:
 
 
 @dataclass
-class Endpoint:
-    identifier: str
-    role: str | None
-    url: str
-
-
-@dataclass
 class Source:
-    """One OCPI platform a warehouse mirrors."""
+    """One OCPI platform a warehouse mirrors: what login learned, plus our own identity."""
 
     name: str
     url: str
-    version: str
-    details_url: str
-    endpoints: list[Endpoint]
-    auth_mode: str = "auto"
+    """The URL the user gave to ``login`` (versions or version-details URL)."""
+    connection: Connection
     party: tuple[str, str] | None = None
-    platform_party: tuple[str, str] | None = None
+    """The identity ocpiwh presents (``OCPI-from-*`` headers of 2.2+)."""
+
+    @property
+    def version(self) -> str:
+        return self.connection.version
+
+    @property
+    def platform_party(self) -> tuple[str, str] | None:
+        return self.connection.platform_party
 
     def sender_url(self, module: str) -> str | None:
-        """The module's Sender interface (2.2+: role SENDER; 2.1.1 has no roles)."""
-        for ep in self.endpoints:
-            if ep.identifier == module and ep.role in (None, "SENDER"):
-                return ep.url
-        return None
+        return self.connection.sender_url(module)
 
     def sender_modules(self) -> list[str]:
-        from ocpiwh.paths import MODULES
-
-        return [m for m in MODULES if self.sender_url(m)]
+        return self.connection.sender_modules()
 
     def to_toml(self) -> dict[str, Any]:
-        data: dict[str, Any] = {
-            "url": self.url,
-            "version": self.version,
-            "details_url": self.details_url,
-            "auth_mode": self.auth_mode,
-            "endpoints": [
-                {k: v for k, v in vars(ep).items() if v is not None} for ep in self.endpoints
-            ],
-        }
+        data: dict[str, Any] = {"url": self.url}
         if self.party:
             data["party"] = format_party(self.party)
-        if self.platform_party:
-            data["platform_party"] = format_party(self.platform_party)
+        data.update(self.connection.to_dict())
         return data
 
     @classmethod
     def from_toml(cls, name: str, data: dict[str, Any]) -> Source:
-        try:
-            return cls(
-                name=name,
-                url=str(data["url"]),
-                version=str(data["version"]),
-                details_url=str(data["details_url"]),
-                endpoints=[
-                    Endpoint(str(e["identifier"]), e.get("role"), str(e["url"]))
-                    for e in data.get("endpoints", [])
-                ],
-                auth_mode=str(data.get("auth_mode", "auto")),
-                party=parse_party(data["party"]) if data.get("party") else None,
-                platform_party=(
-                    parse_party(data["platform_party"]) if data.get("platform_party") else None
-                ),
-            )
-        except (KeyError, TypeError) as exc:
+        if not isinstance(data, dict) or "url" not in data:
             raise UsageError(
-                f"source {name!r} in ocpiwh.toml is incomplete ({exc}); run `ocpiwh login` again"
-            ) from None
+                f"source {name!r} in ocpiwh.toml is incomplete; run `ocpiwh login` again"
+            )
+        return cls(
+            name=name,
+            url=str(data["url"]),
+            connection=Connection.from_dict(data),
+            party=parse_party(data["party"]) if data.get("party") else None,
+        )
 
 
 @dataclass
@@ -164,14 +139,17 @@ class Config:
         except KeyError:
             known = ", ".join(sorted(self.sources)) or "none"
             raise UsageError(
-                f"unknown source {name!r} (known: {known})", hint="run `ocpiwh login URL --source NAME`"
+                f"unknown source {name!r} (known: {known})",
+                hint="run `ocpiwh login URL --source NAME`",
             ) from None
 
     def selected_sources(self, name: str | None) -> list[Source]:
         if name:
             return [self.source(name)]
         if not self.sources:
-            raise UsageError("this warehouse has no source yet", hint="run `ocpiwh login URL` first")
+            raise UsageError(
+                "this warehouse has no source yet", hint="run `ocpiwh login URL` first"
+            )
         return [self.sources[n] for n in sorted(self.sources)]
 
     # -- secrets -----------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from ocpiwh import __version__
 from ocpiwh.cli.common import DEFAULT_WAREHOUSE, AppState, err, setup_logging
@@ -23,7 +24,7 @@ app = typer.Typer(
         "Mirror a charge point operator's OCPI platform into a local Parquet lake and query it "
         "with SQL.\n\n"
         "Typical use: `ocpiwh login URL`, then `ocpiwh sync` (from cron, or `--watch`), then "
-        "`ocpiwh sql \"SELECT ...\"` or `ocpiwh export ...`. Try `ocpiwh demo` first."
+        '`ocpiwh sql "SELECT ..."` or `ocpiwh export ...`. Try `ocpiwh demo` first.'
     ),
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -71,29 +72,22 @@ def _register() -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Console entry point: run the app, turning user-facing errors into one line."""
+    """Console entry point: typer handles usage errors (exit 2) and --help; ocpiwh's own
+    errors print one line (no traceback) and exit with their code."""
     _register()
     try:
-        app(args=argv, standalone_mode=False)
+        app(args=argv, prog_name="ocpiwh")
     except OcpiwhError as exc:
-        err.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False)
+        err.print(f"[bold red]error:[/] {escape(str(exc))}", markup=True, highlight=False)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         err.print("interrupted")
         sys.exit(130)
-    except typer.Exit as exc:
-        sys.exit(exc.exit_code)
-    except typer.Abort:
-        err.print("aborted")
-        sys.exit(1)
-    except Exception as exc:  # click usage errors carry their own exit code
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
+    except Exception as exc:
         if os.environ.get("OCPIWH_DEBUG"):
             raise
-        err.print(f"[bold red]internal error:[/] {type(exc).__name__}: {exc}", markup=True)
+        err.print(
+            f"[bold red]internal error:[/] {type(exc).__name__}: {escape(str(exc))}", markup=True
+        )
         err.print("this is a bug in ocpiwh; rerun with OCPIWH_DEBUG=1 for the traceback")
         sys.exit(1)

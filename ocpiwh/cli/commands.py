@@ -1,3 +1,11 @@
 """Import every command module so it registers on the app (kept explicit: one list)."""
 
 from __future__ import annotations
+
+from ocpiwh.cli import (
+    app,
+    sync,  # noqa: F401
+)
+from ocpiwh.simulator.cli import simulate
+
+app.command()(simulate)

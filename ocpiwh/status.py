@@ -1,0 +1,105 @@
+"""What ``ocpiwh status`` reports, as data: sources, windows, row counts, last run.
+
+Never includes a secret: tokens are reported only as where they come from.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from ocpiwh.config import Config, format_party
+from ocpiwh.paths import MODULES
+from ocpiwh.sync.state import StateStore
+
+
+def _counts(root: Path, module: str, source: str) -> tuple[int, int]:
+    files = list((root / "raw" / module / f"source={source}").glob("**/*.parquet"))
+    if not files:
+        return 0, 0
+    con = duckdb.connect()
+    try:
+        glob = str(root / "raw" / module / f"source={source}" / "**" / "*.parquet")
+        row = con.execute(
+            "SELECT count(*), count(DISTINCT (country_code, party_id, id)) "
+            "FROM read_parquet($g, union_by_name = true)",
+            {"g": glob},
+        ).fetchone()
+    finally:
+        con.close()
+    return (int(row[0]), int(row[1])) if row else (0, 0)
+
+
+def _quarantined(root: Path, module: str, source: str) -> int:
+    folder = root / "quarantine" / module / f"source={source}"
+    files = list(folder.glob("*.parquet"))
+    if not files:
+        return 0
+    con = duckdb.connect()
+    try:
+        row = con.execute(
+            "SELECT count(*) FROM read_parquet($g)", {"g": str(folder / "*.parquet")}
+        ).fetchone()
+    finally:
+        con.close()
+    return int(row[0]) if row else 0
+
+
+def warehouse_status(root: Path) -> dict[str, Any]:
+    config = Config.load(root)
+    key_file = config.pseudonym_key_file
+    info: dict[str, Any] = {
+        "warehouse": str(root),
+        "warehouse_id": config.warehouse_id,
+        "privacy": "default"
+        + (f" + pass {', '.join(config.privacy_passes)}" if config.privacy_passes else ""),
+        "pseudonym_key": str(key_file) if key_file.exists() else "not created yet",
+        "sources": [],
+    }
+    for name, src in sorted(config.sources.items()):
+        store = StateStore(root, name)
+        batches = store.batches()
+        runs = store.runs()
+        token = (
+            "from OCPIWH_TOKEN"
+            if os.environ.get("OCPIWH_TOKEN")
+            else "stored (0600)"
+            if config.has_stored_token(name)
+            else "missing"
+        )
+        modules = []
+        for module in MODULES:
+            endpoint = src.sender_url(module)
+            st = store.load(module)
+            rows, keys = _counts(root, module, name)
+            modules.append(
+                {
+                    "module": module,
+                    "endpoint": endpoint,
+                    "window_end": st.window_end.isoformat() if st.window_end else None,
+                    "last_full": st.last_full.isoformat() if st.last_full else None,
+                    "rows": rows,
+                    "keys": keys,
+                    "quarantined": _quarantined(root, module, name),
+                    "privacy": sorted({b["privacy"] for b in batches if b.get("module") == module}),
+                }
+            )
+        info["sources"].append(
+            {
+                "name": name,
+                "url": src.url,
+                "version": src.version,
+                "platform_party": format_party(src.platform_party),
+                "party": format_party(src.party),
+                "token": token,
+                "modules": modules,
+                "last_run": runs[-1] if runs else None,
+            }
+        )
+    return info
+
+
+__all__ = ["warehouse_status"]

@@ -1,0 +1,628 @@
+"""The sync: mirror a platform's Sender modules into the lake, incrementally and crash-safely.
+
+Per module, one window ``[date_from, date_to)`` on ``last_updated``, where ``date_to`` is the
+*platform's* clock minus a lag (a local clock running ahead must never make us skip objects).
+The window's pages are fetched (in parallel once the window is frozen and its size known),
+every object goes through the privacy stage, batches are written by :class:`LakeWriter`,
+and the module state advances only after all the window's batches are durable.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+import duckdb
+import httpx
+import orjson
+import pyarrow as pa
+
+from ocpiwh import lake
+from ocpiwh.config import Config, Source
+from ocpiwh.errors import OcpiwhError, UsageError
+from ocpiwh.ocpi import OcpiClient, Page, RetryPolicy, crawl, fetch_offsets, format_ocpi_datetime
+from ocpiwh.paths import MODULES
+from ocpiwh.privacy import (
+    FilterStats,
+    ObjectFilter,
+    PrivacyProfile,
+    compile_filter,
+    load_or_create_key,
+    sanitize_for_quarantine,
+)
+from ocpiwh.sync import writer as lakewriter
+from ocpiwh.sync.state import BatchRecord, ModuleState, StateStore, recover
+
+log = logging.getLogger("ocpiwh.sync")
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+FULL_LISTING_MODULES = frozenset({"locations", "tariffs", "tokens"})
+"""Modules whose deletions show only as absence from a complete listing (``--full``)."""
+
+
+@dataclass
+class SyncOptions:
+    modules: list[str] | None = None
+    full: bool = False
+    since: datetime | None = None
+    lag: timedelta = timedelta(seconds=60)
+    """Changes younger than this (platform time) wait for the next sync: a platform may stamp
+    ``last_updated`` slightly before the object becomes visible."""
+    overlap_211: timedelta = timedelta(seconds=60)
+    """2.1.1 leaves date-filter inclusivity undefined: windows overlap, the views dedupe."""
+    concurrency: int = 4
+    page_limit: int | None = None
+    batch_rows: int = 50_000
+    privacy_passes: tuple[str, ...] = ()
+    retry: RetryPolicy | None = None
+    timeout: float = 60.0
+
+
+@dataclass
+class ModuleResult:
+    module: str
+    version: str = ""
+    window_from: datetime | None = None
+    window_to: datetime | None = None
+    fetched: int = 0
+    written: int = 0
+    new: int = 0
+    updated: int = 0
+    quarantined: int = 0
+    removed: int = 0
+    pages: int = 0
+    bytes: int = 0
+    unknown_fields: int = 0
+    elapsed: float = 0.0
+    error: str | None = None
+    interrupted: bool = False
+    skipped: str | None = None
+
+
+@dataclass
+class SourceResult:
+    source: str
+    version: str
+    platform_now: datetime | None
+    modules: list[ModuleResult] = field(default_factory=list)
+    retries: int = 0
+    throttled: int = 0
+    requests: int = 0
+    elapsed: float = 0.0
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and all(m.error is None for m in self.modules)
+
+
+class Progress(Protocol):
+    """What a front end (the CLI's live bars, or log lines) hears about a running sync."""
+
+    def module_started(self, source: str, module: str, total: int | None) -> None: ...
+    def page_done(self, source: str, module: str, objects: int, total: int | None) -> None: ...
+    def module_done(self, source: str, result: ModuleResult) -> None: ...
+
+
+class NullProgress:
+    def module_started(self, source: str, module: str, total: int | None) -> None:
+        pass
+
+    def page_done(self, source: str, module: str, objects: int, total: int | None) -> None:
+        pass
+
+    def module_done(self, source: str, result: ModuleResult) -> None:
+        pass
+
+
+def sync(
+    root: Path,
+    *,
+    source: str | None = None,
+    options: SyncOptions | None = None,
+    progress: Progress | None = None,
+    stop: threading.Event | None = None,
+    client_factory: Callable[[Config, Source, SyncOptions], OcpiClient] | None = None,
+) -> list[SourceResult]:
+    """Sync every selected source of the warehouse at ``root``; the library entry point.
+
+    ``stop`` (e.g. set on Ctrl-C) ends the sync after the current page: what was fetched is
+    kept, the interrupted window is fetched again next time.
+    """
+    options = options or SyncOptions()
+    progress = progress or NullProgress()
+    stop = stop or threading.Event()
+    config = Config.load(root)
+    selected = config.selected_sources(source)
+    if options.modules:
+        unknown = [m for m in options.modules if m not in MODULES]
+        if unknown:
+            raise UsageError(
+                f"unknown module {unknown[0]!r}", hint=f"choose from: {', '.join(MODULES)}"
+            )
+    report = recover(root)
+    if report.rolled_back:
+        log.warning(
+            "recovered from an interrupted sync: %d uncommitted batch(es) rolled back "
+            "(%d file(s)); their windows are fetched again",
+            report.rolled_back,
+            report.files_removed,
+        )
+    profile = PrivacyProfile(passes=tuple(config.privacy_passes) + tuple(options.privacy_passes))
+    key = load_or_create_key(config.pseudonym_key_file)
+    results = []
+    for src in selected:
+        factory = client_factory or make_client
+        client = factory(config, src, options)
+        try:
+            results.append(
+                SourceSync(config, src, client, options, profile, key, progress, stop).run()
+            )
+        finally:
+            client.close()
+    return results
+
+
+def make_client(config: Config, src: Source, options: SyncOptions) -> OcpiClient:
+    return OcpiClient(
+        token=config.token(src.name),
+        version=src.version,
+        auth_mode=src.connection.auth_mode or "auto",
+        from_party=src.party,
+        to_party=src.platform_party,
+        retry=options.retry,
+        timeout=options.timeout,
+        max_connections=max(1, options.concurrency),
+    )
+
+
+class SourceSync:
+    """One sync run of one source: modules in parallel, each its own window and writer."""
+
+    def __init__(
+        self,
+        config: Config,
+        src: Source,
+        client: OcpiClient,
+        options: SyncOptions,
+        profile: PrivacyProfile,
+        key: bytes,
+        progress: Progress,
+        stop: threading.Event,
+    ) -> None:
+        self.config = config
+        self.root = config.warehouse.root
+        self.src = src
+        self.client = client
+        self.options = options
+        self.profile = profile
+        self.key = key
+        self.progress = progress
+        self.stop = stop
+        self.state = StateStore(self.root, src.name)
+        self.platform_party = src.platform_party or ("ZZ", "ZZZ")
+        self.pool = ThreadPoolExecutor(
+            max_workers=max(1, options.concurrency), thread_name_prefix=f"fetch-{src.name}"
+        )
+
+    def run(self) -> SourceResult:
+        started = time.monotonic()
+        run_started = datetime.now(UTC)
+        result = SourceResult(source=self.src.name, version=self.src.version, platform_now=None)
+        try:
+            modules = self._modules()
+            result.platform_now = now = self.platform_clock()
+            with ThreadPoolExecutor(
+                max_workers=max(1, len(modules)), thread_name_prefix="module"
+            ) as modpool:
+                futures = {m: modpool.submit(self._sync_module, m, now) for m in modules}
+                for m in modules:
+                    result.modules.append(futures[m].result())
+        except OcpiwhError as exc:
+            result.error = str(exc)
+        finally:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+            stats = self.client.stats.snapshot()
+            result.retries = int(stats.get("retries", 0))
+            result.throttled = int(stats.get("throttled", 0))
+            result.requests = int(stats.get("requests", 0))
+            result.elapsed = time.monotonic() - started
+            self.state.append_run(_run_record(result, run_started, self.profile.fingerprint))
+        return result
+
+    def _modules(self) -> list[str]:
+        offered = self.src.sender_modules()
+        if self.options.modules:
+            missing = [m for m in self.options.modules if m not in offered]
+            if missing:
+                raise UsageError(
+                    f"source {self.src.name!r} does not offer {missing[0]} as a Sender module "
+                    f"(it offers: {', '.join(offered) or 'none'})",
+                    hint="drop that --module, or run `ocpiwh login` again if the platform changed",
+                )
+            return [m for m in MODULES if m in self.options.modules]
+        return offered
+
+    def platform_clock(self) -> datetime:
+        """The platform's *now*: the envelope timestamp (or HTTP Date) of a cheap request."""
+        resp = self.client.get(self.src.connection.details_url)
+        if resp.timestamp is not None:
+            return resp.timestamp.astimezone(UTC)
+        date = resp.headers.get("date")
+        if date:
+            try:
+                return parsedate_to_datetime(date).astimezone(UTC)
+            except (TypeError, ValueError):
+                pass
+        log.warning("the platform sent no timestamp; using the local clock for the sync window")
+        return datetime.now(UTC)
+
+    # -- one module --------------------------------------------------------------------------
+
+    def _sync_module(self, module: str, platform_now: datetime) -> ModuleResult:
+        started = time.monotonic()
+        result = ModuleResult(module=module, version=self.src.version)
+        url = self.src.sender_url(module)
+        assert url is not None  # _modules() only returns offered modules
+        state = self.state.load(module)
+        full = self.options.full and module in FULL_LISTING_MODULES
+        date_to = platform_now - self.options.lag
+        date_from = self._date_from(module, state, full)
+        result.window_from, result.window_to = date_from, date_to
+        if date_from is not None and date_from >= date_to:
+            result.skipped = "up to date"
+            self.progress.module_done(self.src.name, result)
+            return result
+
+        params: dict[str, str] = {}
+        if not full:
+            if date_from is not None:
+                params["date_from"] = format_ocpi_datetime(date_from)
+            params["date_to"] = format_ocpi_datetime(date_to)
+        window = _WindowWriter(self, module, result)
+        try:
+            for page in self._pages(url, params, module, result):
+                window.add_page(page)
+                if self.stop.is_set():
+                    result.interrupted = True
+                    break
+            window.flush()
+            if result.interrupted:
+                self.state.keep_batches(module, window.records)
+            else:
+                if full:
+                    window.write_removals()
+                    state.last_full = platform_now
+                state.window_end = date_to
+                self.state.commit(module, state, window.records)
+            self._count_new_updated(module, window, result)
+        except OcpiwhError as exc:
+            result.error = str(exc)
+            window.abort()
+        except Exception as exc:
+            result.error = f"{type(exc).__name__}: {exc}"
+            log.exception("sync of %s failed", module)
+            window.abort()
+        finally:
+            window.close()
+            result.elapsed = time.monotonic() - started
+            stats = window.filter.stats
+            result.unknown_fields = stats.unknown_total if isinstance(stats, FilterStats) else 0
+            self.progress.module_done(self.src.name, result)
+        return result
+
+    def _date_from(self, module: str, state: ModuleState, full: bool) -> datetime | None:
+        if full:
+            return None
+        since = self.options.since
+        if state.window_end is not None:
+            start = state.window_end
+            if self.src.version == "2.1.1":
+                start -= self.options.overlap_211
+            if since is not None and since > start:
+                start = since
+            return start
+        if since is not None:
+            return since
+        return EPOCH if module == "sessions" else None  # sessions always need date_from
+
+    def _pages(
+        self, url: str, params: dict[str, str], module: str, result: ModuleResult
+    ) -> Iterator[Page]:
+        """Every page of the window: sequentially along ``Link``, or in parallel by offset once
+        the first page shows the window's size (a frozen window: ``date_to`` is past)."""
+        pages = crawl(self.client, url, params, module=module, page_limit=self.options.page_limit)
+        first = next(pages, None)
+        if first is None:
+            return
+        self.progress.module_started(self.src.name, module, first.total)
+        yield self._count(first, module, result)
+        total, limit = first.total, first.limit or len(first.objects)
+        parallel = (
+            self.options.concurrency > 1
+            and total is not None
+            and limit > 0
+            and len(first.objects) < total
+            and first.next_url is not None
+            and "offset=" in first.next_url
+        )
+        if not parallel:
+            for page in pages:
+                yield self._count(page, module, result)
+            return
+        assert total is not None
+        offsets = list(range(len(first.objects), total, limit))
+        shifted = False
+        for page in self._fetch_parallel(url, params, module, offsets, limit):
+            if page.total is not None and page.total != total:
+                shifted = True
+            yield self._count(page, module, result)
+        if shifted:
+            # Objects moved out of the frozen window while we paged (updated meanwhile):
+            # offsets shifted, so some objects may have been skipped. Crawl again along Link,
+            # which steps back on shrinking totals; the views dedupe what we fetch twice.
+            log.info("%s: the window changed while paging; crawling it again", module)
+            for page in crawl(self.client, url, params, module=module, page_limit=limit):
+                yield self._count(page, module, result)
+
+    def _fetch_parallel(
+        self, url: str, params: dict[str, str], module: str, offsets: list[int], limit: int
+    ) -> Iterator[Page]:
+        """Pages at ``offsets``, in order, with at most ``2 × concurrency`` in flight."""
+        in_flight: list[Future[list[Page]]] = []
+        window = max(1, 2 * self.options.concurrency)
+        it = iter(offsets)
+
+        def submit() -> bool:
+            off = next(it, None)
+            if off is None:
+                return False
+            in_flight.append(
+                self.pool.submit(
+                    fetch_offsets,
+                    self.client,
+                    url,
+                    params,
+                    module=module,
+                    offsets=[off],
+                    limit=limit,
+                )
+            )
+            return True
+
+        for _ in range(window):
+            if not submit():
+                break
+        try:
+            while in_flight:
+                pages = in_flight.pop(0).result()
+                if not self.stop.is_set():
+                    submit()
+                yield from pages
+                if self.stop.is_set():
+                    return
+        finally:
+            for fut in in_flight:
+                fut.cancel()
+
+    def _count(self, page: Page, module: str, result: ModuleResult) -> Page:
+        result.pages += 1
+        result.fetched += len(page.objects)
+        result.bytes += page.raw_size
+        self.progress.page_done(self.src.name, module, len(page.objects), page.total)
+        return page
+
+    def _count_new_updated(self, module: str, window: _WindowWriter, result: ModuleResult) -> None:
+        """New keys and keys with a newer version, from the lake itself (one aggregate)."""
+        if not window.records or not any(r.kind == "data" and r.rows for r in window.records):
+            return
+        first_batch = min(r.batch_id for r in window.records)
+        con = duckdb.connect()
+        try:
+            con.execute("SET TimeZone='UTC'")
+            glob = str(self.root / lake.module_glob(module))
+            row = con.execute(
+                f"""
+                SELECT count(*) FILTER (WHERE prev IS NULL),
+                       count(*) FILTER (WHERE prev IS NOT NULL AND cur > prev)
+                FROM (
+                    SELECT max(last_updated) FILTER (WHERE _batch_id < $b) AS prev,
+                           max(last_updated) FILTER (WHERE _batch_id >= $b) AS cur
+                    FROM read_parquet('{_sql_str(glob)}', union_by_name = true)
+                    WHERE _source = $s
+                    GROUP BY country_code, party_id, id
+                    HAVING cur IS NOT NULL
+                )
+                """,
+                {"b": first_batch, "s": self.src.name},
+            ).fetchone()
+            if row:
+                result.new, result.updated = int(row[0]), int(row[1])
+        finally:
+            con.close()
+
+
+class _WindowWriter:
+    """Buffers a module window's objects into batches: privacy → JSON → typed Parquet."""
+
+    def __init__(self, sync: SourceSync, module: str, result: ModuleResult) -> None:
+        self.sync = sync
+        self.module = module
+        self.result = result
+        self.version = sync.src.version
+        self.filter: ObjectFilter = compile_filter(module, self.version, sync.profile, sync.key)
+        self.writer = lakewriter.LakeWriter(
+            sync.root,
+            source=sync.src.name,
+            module=module,
+            platform_party=sync.platform_party,
+            privacy=sync.profile.fingerprint,
+        )
+        self.lines: list[bytes] = []
+        self.rejected: list[lakewriter.Rejected] = []
+        self.records: list[BatchRecord] = []
+        self.keys: list[pa.Table] = []
+        self.fetched_at = datetime.now(UTC)
+        self.url: str | None = None
+
+    def add_page(self, page: Page) -> None:
+        f = self.filter
+        dumps = orjson.dumps
+        for obj in page.objects:
+            out = f(obj) if isinstance(obj, dict) else None
+            if out is None:
+                self.rejected.append(
+                    lakewriter.Rejected(
+                        "not a JSON object",
+                        sanitize_for_quarantine(
+                            self.module, self.version, obj, self.sync.profile, self.sync.key
+                        ),
+                    )
+                )
+            else:
+                self.lines.append(dumps(out))
+        if self.url is None:
+            self.url = str(httpx.URL(page.url).copy_with(query=None))
+        if len(self.lines) + len(self.rejected) >= self.sync.options.batch_rows:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.lines and not self.rejected:
+            return
+        res = self.writer.write(
+            version=self.version,
+            lines=self.lines,
+            rejected=self.rejected,
+            fetched_at=self.fetched_at,
+            url=self.url,
+            window_end=lakewriter_iso(self.result.window_to),
+        )
+        self.lines, self.rejected = [], []
+        self.fetched_at = datetime.now(UTC)
+        self.result.written += res.rows
+        self.result.quarantined += res.quarantined
+        if res.keys is not None and self.module in FULL_LISTING_MODULES:
+            self.keys.append(res.keys)
+        self.records.append(self._record(res, "data"))
+
+    def write_removals(self) -> None:
+        """After a complete listing: tombstones for the keys it no longer contains."""
+        listed = (
+            pa.concat_tables(self.keys)
+            if self.keys
+            else pa.table({c: pa.array([], pa.string()) for c in lake.KEY_COLUMNS})
+        )
+        glob = str(self.sync.root / lake.module_glob(self.module))
+        removed_glob = str(self.sync.root / "raw" / lake.REMOVED / "**" / "*.parquet")
+        has_removed = any((self.sync.root / "raw" / lake.REMOVED).glob("**/*.parquet"))
+        con = duckdb.connect()
+        try:
+            con.register("listed", listed)
+            tomb = (
+                f"""SELECT country_code, party_id, id, max(_batch_id) AS b
+                    FROM read_parquet('{_sql_str(removed_glob)}')
+                    WHERE module = $m AND _source = $s GROUP BY ALL"""
+                if has_removed
+                else "SELECT NULL::VARCHAR AS country_code, NULL::VARCHAR AS party_id, "
+                "NULL::VARCHAR AS id, NULL::VARCHAR AS b WHERE false"
+            )
+            params: dict[str, str] = {"s": self.sync.src.name}
+            if has_removed:
+                params["m"] = self.module
+            gone = con.sql(
+                f"""
+                WITH known AS (
+                    SELECT country_code, party_id, id, max(_batch_id) AS b
+                    FROM read_parquet('{_sql_str(glob)}', union_by_name = true)
+                    WHERE _source = $s GROUP BY ALL
+                ), tomb AS ({tomb})
+                SELECT k.country_code, k.party_id, k.id FROM known k
+                LEFT JOIN tomb t USING (country_code, party_id, id)
+                WHERE (t.b IS NULL OR t.b < k.b)
+                  AND NOT EXISTS (SELECT 1 FROM listed l WHERE l.country_code = k.country_code
+                                  AND l.party_id = k.party_id AND l.id = k.id)
+                """,
+                params=params,
+            ).to_arrow_table()
+        finally:
+            con.close()
+        if gone.num_rows:
+            res = self.writer.write_removed(gone, window_end=lakewriter_iso(self.result.window_to))
+            self.result.removed = gone.num_rows
+            self.records.append(self._record(res, "removed"))
+
+    def _record(self, res: lakewriter.BatchResult, kind: str) -> BatchRecord:
+        return BatchRecord(
+            batch_id=res.batch_id,
+            module=self.module,
+            version=self.version,
+            rows=res.rows,
+            quarantined=res.quarantined,
+            bytes=res.bytes,
+            privacy=self.sync.profile.fingerprint,
+            window_from=lakewriter_iso(self.result.window_from),
+            window_to=lakewriter_iso(self.result.window_to),
+            kind=kind,
+        )
+
+    def abort(self) -> None:
+        """The window failed: remove what it published; it is fetched again next time."""
+        wh = self.writer.wh
+        for journal in lakewriter.pending_journals(wh):
+            if journal.get("batch_id") in {r.batch_id for r in self.records}:
+                lakewriter.rollback(wh, journal)
+        self.records = []
+
+    def close(self) -> None:
+        self.writer.close()
+
+
+def lakewriter_iso(dt: datetime | None) -> str | None:
+    return format_ocpi_datetime(dt) if dt else None
+
+
+def _sql_str(text: str) -> str:
+    return text.replace("'", "''")
+
+
+def _run_record(result: SourceResult, started: datetime, privacy: str) -> dict[str, Any]:
+    return {
+        "started_at": started.isoformat(),
+        "finished_at": datetime.now(UTC).isoformat(),
+        "ok": result.ok,
+        "error": result.error,
+        "version": result.version,
+        "platform_now": result.platform_now.isoformat() if result.platform_now else None,
+        "privacy": privacy,
+        "retries": result.retries,
+        "throttled": result.throttled,
+        "requests": result.requests,
+        "elapsed": round(result.elapsed, 3),
+        "modules": [
+            {
+                "module": m.module,
+                "fetched": m.fetched,
+                "written": m.written,
+                "new": m.new,
+                "updated": m.updated,
+                "quarantined": m.quarantined,
+                "removed": m.removed,
+                "pages": m.pages,
+                "unknown_fields": m.unknown_fields,
+                "window_from": lakewriter_iso(m.window_from),
+                "window_to": lakewriter_iso(m.window_to),
+                "error": m.error,
+                "interrupted": m.interrupted,
+                "skipped": m.skipped,
+            }
+            for m in result.modules
+        ],
+    }
