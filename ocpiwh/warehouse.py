@@ -1,0 +1,565 @@
+"""The query side of the lake: DuckDB views over the raw Parquet, and ways to run SQL on them.
+
+    con = connect(root)                      # in-memory DuckDB, TimeZone UTC, every view created
+    table = query(root, "SELECT * FROM sessions WHERE kwh > $min", {"min": 10})
+    write_result(table, "csv", Path("out.csv"))
+    refresh(root)                            # writes <root>/warehouse.duckdb (views only)
+
+Views are defined in ``sql/views/<name>.sql`` (one SELECT per file, leading comment = its
+description) and read the lake through internal ``_raw_<module>`` views generated here: each is
+a typed empty relation (the columns of ``sql/normalize/<module>.sql`` + lineage) unioned by name
+with ``read_parquet('raw/<module>/**/*.parquet', union_by_name=true, hive_partitioning=true)``
+when the module has files. Paths are relative to the warehouse folder: the in-memory connection
+sets ``file_search_path`` to it, and the shell runs from it, so the folder can be moved.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import sys
+from collections.abc import Mapping
+from functools import cache
+from pathlib import Path
+from typing import IO, Any
+
+import duckdb
+import pyarrow as pa
+import sqlglot
+from sqlglot import exp
+
+from ocpiwh import lake, resources
+from ocpiwh.errors import OcpiwhError, UsageError
+from ocpiwh.paths import MODULES, Warehouse, fsync_dir
+
+FORMATS: tuple[str, ...] = ("table", "csv", "json", "parquet")
+TABLE_MAX_ROWS = 50
+"""Rows the ``table`` format prints; a footer tells how many were left out."""
+
+SHELL_STORAGE_VERSION = "v1.4.0"
+"""warehouse.duckdb is written in this storage format so the duckdb-cli 1.x shell opens it."""
+
+_LINEAGE_TYPES: tuple[tuple[str, str], ...] = (
+    ("_source", "VARCHAR"),
+    ("_batch_id", "VARCHAR"),
+    ("_fetched_at", "TIMESTAMPTZ"),
+    ("_ocpi_version", "VARCHAR"),
+    ("_privacy", "VARCHAR"),
+)
+_REMOVED_TYPES: tuple[tuple[str, str], ...] = (
+    ("module", "VARCHAR"),
+    ("country_code", "VARCHAR"),
+    ("party_id", "VARCHAR"),
+    ("id", "VARCHAR"),
+    ("_batch_id", "VARCHAR"),
+    ("_source", "VARCHAR"),
+    ("_removed_at", "TIMESTAMPTZ"),
+)
+_QUARANTINE_TYPES: dict[str, str] = {"_fetched_at": "TIMESTAMPTZ"}
+
+
+# -- view definitions ------------------------------------------------------------------------
+
+
+def views_dir() -> Path:
+    return resources.sql_dir() / "views"
+
+
+@cache
+def _normalized_types(module: str) -> tuple[tuple[str, str], ...]:
+    """(column, DuckDB type) of the rows ``sql/normalize/<module>.sql`` produces (minus _error)."""
+    con = duckdb.connect()
+    try:
+        con.execute("SET TimeZone='UTC'")
+        con.execute(lake.normalize_macros())
+        con.execute("CREATE TABLE batch(_raw VARCHAR)")
+        con.execute(
+            f"CREATE TABLE shape AS SELECT * EXCLUDE (_error) FROM ({lake.normalize_sql(module)}) LIMIT 0",
+            {"platform_cc": "XX", "platform_party": "XXX"},
+        )
+        rows = con.execute("SELECT column_name, column_type FROM (DESCRIBE shape)").fetchall()
+    finally:
+        con.close()
+    return tuple((str(name), str(typ)) for name, typ in rows)
+
+
+def raw_columns(module: str) -> tuple[tuple[str, str], ...]:
+    """Columns (and DuckDB types) of every raw file of ``module``, in file order."""
+    if module == lake.REMOVED:
+        return _REMOVED_TYPES
+    if module == "quarantine":
+        return tuple((c, _QUARANTINE_TYPES.get(c, "VARCHAR")) for c in lake.QUARANTINE_COLUMNS)
+    typed = [(c, t) for c, t in _normalized_types(module) if c != "_raw"]
+    return (*typed, *_LINEAGE_TYPES, ("_raw", "VARCHAR"))
+
+
+def _has_parquet(folder: Path) -> bool:
+    return folder.is_dir() and any(folder.rglob("*.parquet"))
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def raw_view_sql(root: Path, module: str) -> str:
+    """SELECT of the internal view ``_raw_<module>``: typed, empty when there are no files yet."""
+    hive: list[tuple[str, str]] = [("source", "VARCHAR")]
+    if module in lake.PARTITIONED_BY_START:
+        hive += [("year", "BIGINT"), ("month", "BIGINT")]
+    cols = [*raw_columns(module), *hive]
+    empty = (
+        "SELECT "
+        + ", ".join(f"CAST(NULL AS {typ}) AS {_quote(name)}" for name, typ in cols)
+        + " WHERE false"
+    )
+    if module == "quarantine":
+        folder, glob = Warehouse(root).quarantine, "quarantine/*/**/*.parquet"
+    else:
+        folder, glob = Warehouse(root).raw / module, lake.module_glob(module)
+    body = empty
+    if _has_parquet(folder):
+        body += (
+            f" UNION ALL BY NAME SELECT * FROM read_parquet('{glob}', union_by_name = true, "
+            "hive_partitioning = true)"
+        )
+    exclude = ", ".join(_quote(name) for name, _ in hive)
+    return f"SELECT * EXCLUDE ({exclude}) FROM ({body})"
+
+
+def _raw_view_names() -> list[str]:
+    return [f"_raw_{m}" for m in (*MODULES, lake.REMOVED, "quarantine")]
+
+
+@cache
+def _view_files() -> dict[str, str]:
+    return {p.stem: p.read_text() for p in sorted(views_dir().glob("*.sql"))}
+
+
+def _table_names(sql: str) -> set[str]:
+    try:
+        tree = sqlglot.parse_one(sql, read="duckdb")
+    except sqlglot.errors.ParseError:  # fall back to a plain word scan
+        return set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", sql))
+    return {t.name for t in tree.find_all(exp.Table)}
+
+
+@cache
+def view_order() -> tuple[str, ...]:
+    """Public view names in dependency order (a view comes after every view it reads)."""
+    files = _view_files()
+    deps = {name: _table_names(sql) & (set(files) - {name}) for name, sql in files.items()}
+    ordered: list[str] = []
+    visiting: set[str] = set()
+
+    def visit(name: str) -> None:
+        if name in ordered:
+            return
+        if name in visiting:
+            raise OcpiwhError(f"views form a cycle through {name!r}")
+        visiting.add(name)
+        for dep in sorted(deps[name]):
+            visit(dep)
+        visiting.discard(name)
+        ordered.append(name)
+
+    for name in sorted(files):
+        visit(name)
+    return tuple(ordered)
+
+
+def view_sql(name: str) -> str:
+    """The SELECT behind a public view."""
+    try:
+        return _view_files()[name]
+    except KeyError:
+        raise UsageError(f"no view named {name!r}") from None
+
+
+def view_description(name: str) -> str:
+    """The leading comment of a view's file, as one paragraph."""
+    lines = []
+    for line in view_sql(name).splitlines():
+        if not line.startswith("--"):
+            break
+        lines.append(line[2:].strip())
+    return " ".join(lines)
+
+
+def create_views(con: duckdb.DuckDBPyConnection, root: Path) -> None:
+    """(Re)create every view on ``con``; relative paths resolve against ``root`` at query time."""
+    for module in (*MODULES, lake.REMOVED, "quarantine"):
+        con.execute(f"CREATE OR REPLACE VIEW _raw_{module} AS {raw_view_sql(root, module)}")
+    for name in view_order():
+        body = view_sql(name).strip().rstrip(";")
+        con.execute(f"CREATE OR REPLACE VIEW {_quote(name)} AS\n{body}")
+
+
+# -- connections -----------------------------------------------------------------------------
+
+
+def _check_root(root: Path) -> Path:
+    root = Path(root).expanduser().resolve()
+    if not root.is_dir():
+        raise UsageError(
+            f"no warehouse folder at {root}", hint="run `ocpiwh login` and `ocpiwh sync`, or "
+            "pass --warehouse DIR"
+        )
+    return root
+
+
+def connect(root: Path, *, read_only: bool = True) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB connection with every view of the warehouse at ``root``.
+
+    TimeZone is UTC and relative paths resolve against the warehouse folder. With
+    ``read_only`` (the default), SQL may only touch files inside the warehouse folder and may not
+    install or load extensions: a guard against accidents (``COPY … TO`` elsewhere), not a
+    security boundary.
+    """
+    root = _check_root(root)
+    con = duckdb.connect(":memory:")
+    try:
+        con.execute("SET TimeZone = 'UTC'")
+        con.execute("SET file_search_path = $p", {"p": str(root)})
+        create_views(con, root)
+        if read_only:
+            # relative globs are checked as written, then as resolved: allow both spellings
+            allowed = [str(root) + os.sep, "raw/", "quarantine/"]
+            con.execute("SET allowed_directories = $d", {"d": allowed})
+            con.execute("SET enable_external_access = false")
+            con.execute("SET lock_configuration = true")
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
+def refresh(root: Path) -> Path:
+    """Write ``<root>/warehouse.duckdb`` holding only the views; returns its path.
+
+    Written to a temporary file then renamed (readers see the old file or the new one), in
+    storage format v1.4.0 so the PyPI ``duckdb-cli`` shell opens it:
+    ``cd <root> && duckdb warehouse.duckdb``. Its views use paths relative to the folder.
+    """
+    root = _check_root(root)
+    target = Warehouse(root).database
+    tmp = root / f".warehouse.duckdb.{os.getpid()}.tmp"
+    for leftover in (tmp, Path(f"{tmp}.wal")):
+        leftover.unlink(missing_ok=True)
+    con = duckdb.connect(":memory:")
+    try:
+        con.execute("SET TimeZone = 'UTC'")
+        con.execute("SET file_search_path = $p", {"p": str(root)})
+        con.execute(
+            f"ATTACH '{tmp.as_posix()}' AS wh (STORAGE_VERSION '{SHELL_STORAGE_VERSION}')"
+        )
+        con.execute("USE wh")
+        create_views(con, root)
+        con.execute("USE memory")
+        con.execute("DETACH wh")
+        os.replace(tmp, target)
+        fsync_dir(root)
+    except duckdb.Error as exc:
+        raise OcpiwhError(f"could not write {target.name}: {_one_line(exc)}") from None
+    finally:
+        con.close()
+        for leftover in (tmp, Path(f"{tmp}.wal")):
+            leftover.unlink(missing_ok=True)
+    return target
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return text if len(text) <= 400 else text[:397] + "..."
+
+
+def run_sql(
+    con: duckdb.DuckDBPyConnection, sql: str, params: Mapping[str, Any] | None = None
+) -> pa.Table:
+    """Run one statement with bound parameters; a DuckDB error becomes a one-line OcpiwhError."""
+    try:
+        rel = con.sql(sql, params=dict(params) if params else None)
+        if rel is None:
+            return pa.table({})
+        table: pa.Table = rel.to_arrow_table()
+    except duckdb.Error as exc:
+        raise OcpiwhError(f"SQL error: {_one_line(exc)}") from None
+    return table
+
+
+def query(root: Path, sql: str, params: Mapping[str, Any] | None = None) -> pa.Table:
+    """Run ``sql`` (``$name`` parameters bound from ``params``) over the warehouse's views."""
+    con = connect(root)
+    try:
+        return run_sql(con, sql, params)
+    finally:
+        con.close()
+
+
+# -- output ----------------------------------------------------------------------------------
+
+
+def _json_default(value: Any) -> Any:
+    return str(value)
+
+
+def write_result(
+    table: pa.Table,
+    fmt: str,
+    out: Path | None = None,
+    *,
+    max_rows: int = TABLE_MAX_ROWS,
+) -> None:
+    """Write ``table`` as table|csv|json|parquet to ``out`` (stdout when None).
+
+    ``json`` is JSON lines (one object per row, RFC 3339 times); ``parquet`` needs ``out``;
+    ``table`` is a readable grid of the first ``max_rows`` rows with a row-count footer.
+    """
+    if fmt not in FORMATS:
+        raise UsageError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    if fmt == "parquet":
+        if out is None:
+            raise UsageError("--format parquet needs --out FILE")
+        import pyarrow.parquet as pq
+
+        out.parent.mkdir(parents=True, exist_ok=True)
+        pq.write_table(table, out, compression="zstd")
+        return
+    if fmt == "table":
+        _write_table(table, out, max_rows)
+        return
+    sink: IO[bytes]
+    sink = open(out, "wb") if out is not None else sys.stdout.buffer  # noqa: SIM115
+    try:
+        if fmt == "csv":
+            _write_csv(table, sink)
+        else:
+            import orjson
+
+            opts = orjson.OPT_NAIVE_UTC | orjson.OPT_APPEND_NEWLINE | orjson.OPT_SERIALIZE_NUMPY
+            for batch in table.to_batches():
+                for row in batch.to_pylist():
+                    sink.write(orjson.dumps(row, default=_json_default, option=opts))
+        sink.flush()
+    finally:
+        if out is not None:
+            sink.close()
+
+
+def _write_csv(table: pa.Table, sink: IO[bytes]) -> None:
+    import pyarrow.compute as pc
+    import pyarrow.csv as pcsv
+
+    # CSV has no nested types: lists and structs are written as JSON text.
+    cols = []
+    for field, col in zip(table.schema, table.columns, strict=True):
+        if pa.types.is_nested(field.type):
+            import orjson
+
+            col = pa.array(
+                [None if v is None else orjson.dumps(v, default=_json_default).decode()
+                 for v in col.to_pylist()],
+                pa.string(),
+            )
+        elif pa.types.is_timestamp(field.type) and field.type.tz is not None:
+            col = pc.strftime(col, format="%Y-%m-%dT%H:%M:%S.%fZ")
+        cols.append(col)
+    pcsv.write_csv(pa.table(cols, names=table.column_names), sink)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "NULL"
+    if hasattr(value, "isoformat"):
+        return str(value.isoformat())
+    return str(value)
+
+
+def _write_table(table: pa.Table, out: Path | None, max_rows: int) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    grid = Table(show_header=True, header_style="bold", show_lines=False)
+    for name in table.column_names:
+        grid.add_column(name, overflow="fold")
+    shown = table.slice(0, max_rows)
+    for row in shown.to_pylist():
+        grid.add_row(*(_cell(v) for v in row.values()))
+    n = table.num_rows
+    footer = f"{n} row{'s' if n != 1 else ''}"
+    if n > max_rows:
+        footer += f" (showing the first {max_rows}; use --format csv or --out for all)"
+    if out is None:
+        console = Console(highlight=False)
+        console.print(grid)
+        console.print(footer, style="dim")
+    else:
+        buf = io.StringIO()
+        console = Console(file=buf, highlight=False, width=200, no_color=True)
+        console.print(grid)
+        console.print(footer)
+        out.write_text(buf.getvalue())
+
+
+# -- documentation ---------------------------------------------------------------------------
+
+_H = "hours"
+_W = "W"
+_UTC = "UTC"
+COLUMNS: dict[str, tuple[str, str]] = {
+    # keys and lineage
+    "country_code": ("", "ISO 3166 alpha-2 country of the party owning the object (2.1.1: the platform's)"),
+    "party_id": ("", "party id (CPO or eMSP) owning the object (2.1.1: the platform's)"),
+    "id": ("", "object id, unique per country_code and party_id"),
+    "location_id": ("", "id of the location (same country_code and party_id)"),
+    "evse_uid": ("", "technical id of the EVSE, unique within its location"),
+    "evse_id": ("", "human-readable eMI3 EVSE id, e.g. FR*ABC*E123"),
+    "connector_id": ("", "connector id, unique within its EVSE"),
+    "last_updated": (_UTC, "when the platform last changed this object"),
+    "valid_to": (_UTC, "last_updated of the next version of this key (NULL: newest version)"),
+    "_source": ("", "source name given at login"),
+    "_batch_id": ("", "sortable id of the batch that wrote the row (later batch = later fetch)"),
+    "_fetched_at": (_UTC, "when ocpiwh fetched the row (local clock)"),
+    "_ocpi_version": ("", "OCPI version the object was served in (2.1.1, 2.2.1, 2.3.0)"),
+    "_privacy": ("", "fingerprint of the privacy policy the row was written under"),
+    "_raw": ("JSON", "the whole object as served, after the privacy stage (original version shape)"),
+    # locations
+    "publish": ("", "may be published (2.1.1: always true)"),
+    "parking_type": ("", "ParkingType (2.1.1 LocationType `type`)"),
+    "name": ("", "display name"),
+    "address": ("", "street and number"),
+    "city": ("", "city or town"),
+    "postal_code": ("", "postal code"),
+    "state": ("", "state or province"),
+    "country": ("", "ISO 3166 alpha-3 country of the location"),
+    "latitude": ("degrees", "WGS 84 latitude"),
+    "longitude": ("degrees", "WGS 84 longitude"),
+    "operator_name": ("", "operator (BusinessDetails.name)"),
+    "suboperator_name": ("", "suboperator name"),
+    "owner_name": ("", "owner name"),
+    "facilities": ("", "Facility values nearby"),
+    "time_zone": ("", "IANA time zone of the location"),
+    "charging_when_closed": ("", "charging possible outside opening hours"),
+    "twentyfourseven": ("", "open 24/7"),
+    "opening_times": ("JSON", "Hours object as served"),
+    "locations.evses": ("", "EVSEs with their connectors (nested; flat in the evses and connectors views)"),
+    "locations_history.evses": ("", "EVSEs with their connectors (nested) in this version"),
+    # evses / connectors
+    "status": ("", "current status (EVSE Status, SessionStatus for sessions)"),
+    "evse_status_events.status": ("", "EVSE status from valid_from to valid_to"),
+    "valid_from": (_UTC, "when the EVSE took this status (its last_updated in the version first showing it)"),
+    "evse_status_events.valid_to": (_UTC, "when the next status began (NULL: still current)"),
+    "capabilities": ("", "Capability values"),
+    "floor_level": ("", "floor level"),
+    "physical_reference": ("", "number or name printed on the EVSE"),
+    "parking_restrictions": ("", "ParkingRestriction values"),
+    "connector_count": ("", "number of connectors"),
+    "evses.max_electric_power": (_W, "power of the most powerful connector"),
+    "max_electric_power": (_W, "maximum power (served, or voltage × amperage × phases)"),
+    "standard": ("", "ConnectorType, e.g. IEC_62196_T2"),
+    "format": ("", "SOCKET or CABLE"),
+    "power_type": ("", "AC_1_PHASE, AC_2_PHASE, AC_2_PHASE_SPLIT, AC_3_PHASE or DC"),
+    "max_voltage": ("V", "maximum voltage (line to neutral for AC_3_PHASE; 2.1.1 `voltage`)"),
+    "max_amperage": ("A", "maximum current (2.1.1 `amperage`)"),
+    "power_derived": ("", "max_electric_power was computed, not served"),
+    "tariff_ids": ("", "tariffs applying (2.1.1 `tariff_id` as a one-element list)"),
+    "terms_and_conditions": ("", "URL of the terms and conditions"),
+    # sessions / cdrs
+    "start_date_time": (_UTC, "start (sessions, CDRs: charging start; tariffs: validity start)"),
+    "end_date_time": (_UTC, "end (NULL while running; CDR 2.1.1 `stop_date_time`)"),
+    "kwh": ("kWh", "energy charged so far"),
+    "cdr_token_uid": ("", "token uid used (pseudonymized by default)"),
+    "cdr_token_type": ("", "TokenType"),
+    "cdr_token_contract_id": ("", "contract id (2.1.1 `auth_id`; pseudonymized by default)"),
+    "cdr_token_country_code": ("", "country of the eMSP owning the token"),
+    "cdr_token_party_id": ("", "party id of the eMSP owning the token"),
+    "auth_method": ("", "AUTH_REQUEST, COMMAND or WHITELIST"),
+    "authorization_reference": ("", "authorization reference"),
+    "meter_id": ("", "meter id"),
+    "currency": ("", "ISO 4217 currency"),
+    "total_cost_excl_vat": ("currency", "total cost excluding VAT (2.3.0 before_taxes)"),
+    "total_cost_incl_vat": ("currency", "total cost including VAT (2.3.0 before_taxes + taxes)"),
+    "charging_periods": ("JSON", "ChargingPeriod list as served"),
+    "session_id": ("", "id of the session this CDR closes"),
+    "connector_standard": ("", "ConnectorType used"),
+    "connector_format": ("", "SOCKET or CABLE"),
+    "connector_power_type": ("", "PowerType used"),
+    "total_energy": ("kWh", "energy charged"),
+    "total_time": (_H, "duration, charging and not charging"),
+    "total_parking_time": (_H, "time not charging"),
+    "credit": ("", "credit CDR"),
+    "credit_reference_id": ("", "id of the CDR this one credits"),
+    "home_charging_compensation": ("", "home charging compensation"),
+    "remark": ("", "free text"),
+    "cdrs.tariffs": ("JSON", "tariffs as they applied at the start of the session"),
+    "cdrs_history.tariffs": ("JSON", "tariffs as they applied at the start of the session"),
+    # tariffs
+    "type": ("", "TariffType (tariffs) or TokenType (tokens)"),
+    "tariff_alt_url": ("", "URL of a human-readable tariff"),
+    "tariff_alt_text": ("JSON", "DisplayText list as served"),
+    "min_price_excl_vat": ("currency", "minimum price excluding VAT"),
+    "max_price_excl_vat": ("currency", "maximum price excluding VAT"),
+    "tax_included": ("", "2.3.0 TaxIncluded: YES, NO or N/A"),
+    "elements": ("JSON", "TariffElement list as served (price components, restrictions)"),
+    "tariffs.start_date_time": (_UTC, "tariff valid from"),
+    "tariffs.end_date_time": (_UTC, "tariff valid until"),
+    # tokens
+    "uid": ("", "token uid (pseudonymized by default; equals id)"),
+    "contract_id": ("", "contract id (2.1.1 `auth_id`; pseudonymized by default)"),
+    "visual_number": ("", "number printed on the card"),
+    "issuer": ("", "issuing company"),
+    "group_id": ("", "group of tokens"),
+    "valid": ("", "token is valid"),
+    "whitelist": ("", "WhitelistType"),
+    "language": ("", "ISO 639-1 language"),
+    "default_profile_type": ("", "ProfileType"),
+    # quarantine
+    "module": ("", "OCPI module of the object"),
+    "reason": ("", "why it was not stored"),
+    "payload": ("JSON", "the object after the privacy stage"),
+    "url": ("", "URL of the page it came from"),
+}
+"""column (or ``view.column``) → (unit, meaning) for docs/sql.md; tests require every column."""
+
+
+def describe_view(con: duckdb.DuckDBPyConnection, name: str) -> list[tuple[str, str]]:
+    rows = con.execute(f"SELECT column_name, column_type FROM (DESCRIBE {_quote(name)})").fetchall()
+    return [(str(c), str(t)) for c, t in rows]
+
+
+def render_view_docs(con: duckdb.DuckDBPyConnection | None = None) -> str:
+    """Markdown tables of every public view's columns (type, unit, meaning), from the live views."""
+    if con is not None:
+        return _render(con, COLUMNS)
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as empty:
+        own = connect(Path(empty), read_only=False)
+        try:
+            return _render(own, COLUMNS)
+        finally:
+            own.close()
+
+
+def _render(con: duckdb.DuckDBPyConnection, docs: Mapping[str, tuple[str, str]]) -> str:
+    parts: list[str] = []
+    for name in view_order():
+        parts.append(f"### `{name}`\n\n{view_description(name)}\n")
+        parts.append("| column | type | unit | meaning |")
+        parts.append("|---|---|---|---|")
+        for column, typ in describe_view(con, name):
+            unit, meaning = docs.get(f"{name}.{column}") or docs.get(column) or ("", "")
+            typ_md = typ.replace("|", "\\|")
+            parts.append(f"| `{column}` | `{typ_md}` | {unit} | {meaning} |")
+        parts.append("")
+    return "\n".join(parts)
+
+
+def undocumented_columns(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """``view.column`` entries that have no unit/meaning in the docs (tests keep this empty)."""
+    missing = []
+    for name in view_order():
+        for column, _ in describe_view(con, name):
+            if f"{name}.{column}" not in COLUMNS and column not in COLUMNS:
+                missing.append(f"{name}.{column}")
+    return missing
