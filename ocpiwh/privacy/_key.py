@@ -14,6 +14,7 @@ from ocpiwh.errors import UsageError
 KEY_SIZE = 32
 PSEUDONYM_PREFIX = "ps_"
 PSEUDONYM_KINDS: tuple[str, ...] = ("uid", "contract")
+_NOT_AN_ID = frozenset({"", "#NA"})
 
 
 def load_or_create_key(path: Path) -> bytes:
@@ -71,13 +72,17 @@ def normalize_id(value: object) -> str:
 
 @lru_cache(maxsize=1 << 16)
 def _pseudonym(key: bytes, kind: str, value: str) -> str:
-    msg = kind.encode() + b"\x00" + normalize_id(value).encode("utf-8", "surrogatepass")
+    norm = normalize_id(value)
+    if norm in _NOT_AN_ID:
+        return norm  # "" / "#NA" (OCPI's "not available") identify nobody
+    msg = kind.encode() + b"\x00" + norm.encode("utf-8", "surrogatepass")
     return PSEUDONYM_PREFIX + hmac.digest(key, msg, "sha256").hex()[:32]
 
 
 def pseudonymize(key: bytes, value: str, kind: str) -> str:
     """``"ps_"`` + 32 hex chars of HMAC-SHA256(key, kind + NUL + normalized value).
 
+    ``""`` and ``"#NA"`` are returned as they are (they identify nobody).
     The same id gives the same pseudonym in every module, version and sync run with one key;
     another key gives unrelated pseudonyms. ``kind`` ("uid" or "contract") separates id spaces.
     """

@@ -175,6 +175,6 @@ def _validate(raw: str, module: str | None, segs: tuple[str, ...]) -> None:
     show = f"ocpiwh privacy show {module}" if module else "ocpiwh privacy show"
     suggestion = _suggest(segs, modules)
     raise UsageError(
-        f"unknown privacy path {raw.strip()!r} for {where}; see `{show}`",
+        f"unknown privacy path {'.'.join(segs)!r} for {where}; see `{show}`",
         hint=f"did you mean {suggestion!r}?" if suggestion else None,
     )
