@@ -364,10 +364,7 @@ class Simulator:
         start = lo + offset
         page = keys[start : min(start + limit, hi)] if start < hi else []
         render = w.renderer(module, version)
-        if rank_to_idx:
-            idxs = [rank_to_idx[k & MASK] for k in page]
-        else:
-            idxs = [k & MASK for k in page]
+        idxs = [rank_to_idx[k & MASK] for k in page] if rank_to_idx else [k & MASK for k in page]
         body = orjson.dumps([render(i) for i in idxs])
         self._stats["objects_served"] += len(idxs)
         hdrs = [("X-Total-Count", str(total)), ("X-Limit", str(self.cfg.max_limit))]

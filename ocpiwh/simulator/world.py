@@ -522,6 +522,7 @@ class World:
             created = self.t0 - 86400 * (30 + r.below(900)) - r.below(86400)
             loc_id = f"{cc}{pid}P{li:06d}"
             sep = r.chance(0.6)
+            profiles: tuple[str, ...]
             if home:
                 n_evse, profiles = 1, ("AC7.4", "AC3.7", "AC11")
             elif kind == "ALONG_MOTORWAY":
@@ -582,9 +583,7 @@ class World:
                 )
                 kw, ptype, volt, amp, pw, standards, fmt = _PROFILES[profile]
                 n_conn = (
-                    1
-                    if home
-                    else min(len(standards) + (1 if not ptype == "DC" else 0), 1 + r.below(3))
+                    1 if home else min(len(standards) + (1 if ptype != "DC" else 0), 1 + r.below(3))
                 )
                 std_choices = list(standards)
                 if ptype != "DC" and profile != "AC3.7":
