@@ -1015,7 +1015,7 @@ class World:
         completed = c.done <= self.now
         kind = _SESSION_DIRT[c.kind - 1] if c.kind else None
         z = kind != "timestamps_without_z"
-        am, aref, meter = self._detail(i)
+        am, aref, meter = self._detail(i - 1 if kind == "duplicate_content" else i)
         v211 = version == "2.1.1"
         o: dict[str, Any] = {}
         if not v211:
@@ -1078,7 +1078,8 @@ class World:
         mal = fl >> 4
         z = kind != "timestamps_without_z"
         ns = kind == "numbers_as_strings"
-        am, aref, meter = self._detail(i)
+        content_dup = c.kind and _SESSION_DIRT[c.kind - 1] == "duplicate_content"
+        am, aref, meter = self._detail(i - 1 if content_dup else i)
         d = mix(self._d_salt ^ (i * 11 + 5))
         v211 = version == "2.1.1"
         total, flat, energy_cost, parking_cost = self._cost(conn, c.kwh, c.charge_s, c.idle_s)
