@@ -274,28 +274,42 @@ class _Compiler:
                 return OMIT
 
             return one
-        skip = node.skip_item_if
+        skip_key = node.skip_item_key if node.skip_item_if is not None else ""
+        skip_values = node.skip_item_values
+        memo: dict[str, bool] = {}
+
+        def skip(x: dict[str, Any]) -> bool:
+            t = x.get(skip_key)
+            if t.__class__ is not str:
+                return False
+            r = memo.get(t)
+            if r is None:
+                r = t.strip().upper() in skip_values
+                if len(memo) < 4096:
+                    memo[t] = r
+            return r
 
         def many(v: Any) -> Any:
             if v.__class__ is not list:
                 if v is None:
                     return None
                 if v.__class__ is dict:  # lenient: a lone object where an array was due
-                    if skip is not None and skip(v):
+                    if skip_key and skip(v):
                         stats.dropped += 1
                         return OMIT
                     return f(v)
                 malformed[path] += 1
                 return OMIT
             out: list[dict[str, Any] | None] = []
+            append = out.append
             for x in v:
                 if x.__class__ is dict:
-                    if skip is not None and skip(x):
+                    if skip_key and skip(x):
                         stats.dropped += 1
                         continue
-                    out.append(f(x))
+                    append(f(x))
                 elif x is None:
-                    out.append(None)
+                    append(None)
                 else:
                     malformed[path] += 1
             return out
@@ -303,14 +317,21 @@ class _Compiler:
         return many
 
 
+_CONTAINERS = frozenset({dict, list})
+
+
 def _make_obj_fn(table: dict[str, Handler], prefix: str, stats: FilterStats) -> ObjFn:
+    """The filter of one object: one dispatch per field. Objects whose fields are all KEEP
+    scalars (dimensions, prices…) take a C-level fast path when nothing is unexpected."""
     get = table.get
     unknown = stats.unknown_fields_dropped
     malformed = stats.malformed_dropped
     keep_op, drop_op, pass_op, omit = KEEP_OP, DROP_OP, PASS_OP, OMIT
     list_t, dict_t = list, dict
+    keep = frozenset(k for k, h in table.items() if h is KEEP_OP)
+    containers = _CONTAINERS
 
-    def f(o: dict[str, Any]) -> dict[str, Any]:
+    def slow(o: dict[str, Any]) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for k, v in o.items():
             h = get(k)
@@ -334,7 +355,16 @@ def _make_obj_fn(table: dict[str, Handler], prefix: str, stats: FilterStats) -> 
                     out[k] = v
         return out
 
-    return f
+    if len(keep) == len(table):
+
+        def all_keep(o: dict[str, Any]) -> dict[str, Any]:
+            if keep.issuperset(o) and containers.isdisjoint(map(type, o.values())):
+                return o.copy()
+            return slow(o)
+
+        return all_keep
+
+    return slow
 
 
 class ObjectFilter:

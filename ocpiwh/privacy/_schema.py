@@ -52,7 +52,11 @@ class Obj:
     # the object opens a private context for its subtree when this returns True:
     private_if: Callable[[dict[str, Any]], bool] | None = None
     private_if_doc: str = ""
-    skip_item_if: Callable[[Any], bool] | None = None  # array items dropped by default
+    # array items dropped by default: those whose ``skip_item_key`` value, stripped and
+    # upper-cased, is in ``skip_item_values`` (``skip_item_if`` is the same test as a predicate)
+    skip_item_if: Callable[[Any], bool] | None = None
+    skip_item_key: str = ""
+    skip_item_values: frozenset[str] = frozenset()
     skip_item_doc: str = ""
 
 
@@ -403,6 +407,8 @@ def _charging_periods(version: str) -> Obj:
             {"type": _keep(R_ACTIVITY), "volume": _keep(R_ACTIVITY)},
             many=True,
             skip_item_if=is_soc_dimension,
+            skip_item_key="type",
+            skip_item_values=frozenset({"STATE_OF_CHARGE"}),
             skip_item_doc=SOC_DOC,
         ),
     }
