@@ -23,3 +23,4 @@ SELECT
     END AS mean_power_w
 FROM sessions
 WHERE start_date_time >= $from AND start_date_time < $to
+ORDER BY start_date_time, country_code, party_id, session_id

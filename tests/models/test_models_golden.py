@@ -1,0 +1,41 @@
+"""Every model × golden case: hand-made OCPI objects → exact expected rows, and audits pass.
+
+Regenerate an expected.csv after a deliberate change with OCPIWH_UPDATE_GOLDEN=1, then review
+the diff by hand: the files are the specification.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from conftest import build_lake, golden_cases, to_csv
+
+from ocpiwh import models, warehouse
+
+CASES = golden_cases()
+
+
+def test_every_model_has_a_golden_case() -> None:
+    assert {c.parent.name for c in CASES} == set(models.load_models())
+
+
+@pytest.mark.parametrize("case", CASES, ids=[f"{c.parent.name}/{c.name}" for c in CASES])
+def test_golden(case: Path, tmp_path: Path) -> None:
+    model = models.get_model(case.parent.name)
+    root = build_lake(case, tmp_path)
+    params = json.loads((case / "params.json").read_text())
+    con = warehouse.connect(root)
+    try:
+        table = model.run(con, params)
+        failures = model.run_audits(con, params, result=table)
+    finally:
+        con.close()
+    got = to_csv(table)
+    expected_file = case / "expected.csv"
+    if os.environ.get("OCPIWH_UPDATE_GOLDEN") or not expected_file.exists():
+        expected_file.write_text(got)
+    assert got == expected_file.read_text()
+    assert {k: v.num_rows for k, v in failures.items()} == dict.fromkeys(model.audits, 0)
