@@ -474,6 +474,7 @@ class _WindowWriter:
         self.url: str | None = None
 
     def add_page(self, page: Page) -> None:
+        lakewriter.crashpoint("page")
         f = self.filter
         dumps = orjson.dumps
         for obj in page.objects:

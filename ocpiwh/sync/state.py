@@ -98,6 +98,7 @@ class StateStore:
         state.batches = [r.batch_id for r in records]
         state.updated_at = datetime.now(UTC)
         atomic_write_bytes(self._module_file(module), state.to_json())
+        writer.crashpoint("committed")
         self._append(self.dir / "batches.jsonl", [asdict(r) for r in records])
         writer.drop_journals(self.wh, state.batches)
 

@@ -13,6 +13,7 @@ import itertools
 import os
 import secrets
 import shutil
+import signal
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -34,6 +35,30 @@ PARQUET_OPTIONS: dict[str, Any] = {"compression": "zstd", "compression_level": 3
 
 _batch_lock = threading.Lock()
 _batch_counter = itertools.count()
+
+
+_crash_counts: dict[str, int] = {}
+
+
+def crashpoint(name: str) -> None:
+    """Fault injection for crash-safety tests (as SQLite does): ``OCPIWH_CRASH_AT=name[:n]``
+    kills this process with SIGKILL the n-th time (default 1st) ``name`` is reached.
+
+    Points: ``page`` (a page fetched, not yet written), ``staged`` (files in staging/),
+    ``published`` (files renamed into raw/, state not committed), ``committed`` (state
+    written, journals not yet dropped).
+    """
+    spec = os.environ.get("OCPIWH_CRASH_AT")
+    if not spec:
+        return
+    point, _, nth = spec.partition(":")
+    if point != name:
+        return
+    with _batch_lock:
+        _crash_counts[name] = _crash_counts.get(name, 0) + 1
+        hit = _crash_counts[name] == int(nth or 1)
+    if hit:
+        os.kill(os.getpid(), signal.SIGKILL)
 
 
 def new_batch_id() -> str:
@@ -78,11 +103,13 @@ class Normalizer:
         self.con = duckdb.connect(config={"threads": 1})
         self.con.execute("SET TimeZone='UTC'")
         self.con.execute(lake.normalize_macros())
-        self._sql = {m: lake.normalize_sql(m) for m in ("locations", "sessions", "cdrs",
-                                                          "tariffs", "tokens")}
+        self._sql = {
+            m: lake.normalize_sql(m) for m in ("locations", "sessions", "cdrs", "tariffs", "tokens")
+        }
 
-    def normalize(self, module: str, lines: Sequence[bytes], platform_party: tuple[str, str]
-                  ) -> pa.Table:
+    def normalize(
+        self, module: str, lines: Sequence[bytes], platform_party: tuple[str, str]
+    ) -> pa.Table:
         batch = pa.table({"_raw": json_lines_array(lines)})
         self.con.register("batch", batch)
         try:
@@ -199,8 +226,9 @@ class LakeWriter:
 
     # -- internals ---------------------------------------------------------------------------
 
-    def _with_lineage(self, typed: pa.Table, batch_id: str, fetched_at: datetime, version: str
-                      ) -> pa.Table:
+    def _with_lineage(
+        self, typed: pa.Table, batch_id: str, fetched_at: datetime, version: str
+    ) -> pa.Table:
         n = typed.num_rows
         raw = typed.column("_raw")
         typed = typed.drop_columns(["_raw"])
@@ -230,11 +258,18 @@ class LakeWriter:
             out.append((rel / f"part-{batch_id}.parquet", part))
         return out
 
-    def _quarantine_table(self, items: Sequence[Rejected], batch_id: str, fetched_at: datetime,
-                          version: str, url: str | None) -> tuple[Path, pa.Table]:
+    def _quarantine_table(
+        self,
+        items: Sequence[Rejected],
+        batch_id: str,
+        fetched_at: datetime,
+        version: str,
+        url: str | None,
+    ) -> tuple[Path, pa.Table]:
         n = len(items)
         payloads = [
-            p if isinstance(p, str) else orjson.dumps(p).decode() for p in (i.payload for i in items)
+            p if isinstance(p, str) else orjson.dumps(p).decode()
+            for p in (i.payload for i in items)
         ]
         table = pa.table(
             {
@@ -253,8 +288,9 @@ class LakeWriter:
         )
         return rel, table
 
-    def _stage_and_publish(self, batch_id: str, tables: list[tuple[Path, pa.Table]],
-                           window_end: str | None) -> tuple[list[Path], int]:
+    def _stage_and_publish(
+        self, batch_id: str, tables: list[tuple[Path, pa.Table]], window_end: str | None
+    ) -> tuple[list[Path], int]:
         root = self.wh.root
         stage = self.wh.staging / batch_id
         stage.mkdir(parents=True, exist_ok=True)
@@ -266,6 +302,7 @@ class LakeWriter:
             with open(tmp, "rb") as fh:
                 os.fsync(fh.fileno())
             size += tmp.stat().st_size
+        crashpoint("staged")
         # The journal names every file before any is visible: recovery can remove them all.
         journal = {
             "kind": "batch",
@@ -284,6 +321,7 @@ class LakeWriter:
             fsync_dir(target.parent)
             final.append(target)
         shutil.rmtree(stage, ignore_errors=True)
+        crashpoint("published")
         return final, size
 
 
@@ -349,12 +387,16 @@ def write_batch(
     Non-object entries are quarantined like a sync does.
     """
     lines = [orjson.dumps(o) for o in objects if isinstance(o, dict)]
-    rejected = [Rejected("not a JSON object", {"type": type(o).__name__}) for o in objects
-                if not isinstance(o, dict)]
+    rejected = [
+        Rejected("not a JSON object", {"type": type(o).__name__})
+        for o in objects
+        if not isinstance(o, dict)
+    ]
     writer = LakeWriter(root, source=source, module=module, platform_party=platform_party)
     try:
-        result = writer.write(version=version, lines=lines, rejected=rejected,
-                              fetched_at=fetched_at)
+        result = writer.write(
+            version=version, lines=lines, rejected=rejected, fetched_at=fetched_at
+        )
     finally:
         writer.close()
     drop_journals(Warehouse(root), [result.batch_id])
