@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import build_lake, golden_cases, to_csv
+from golden_lake import build_lake, golden_cases, to_csv
 
 from ocpiwh import models, warehouse
 

@@ -1,0 +1,198 @@
+"""Model parameters (typed, bound), DAG, lineage, dialects, audits, CLI."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+import sqlglot
+from golden_lake import GOLDEN, build_lake
+
+from ocpiwh import models, warehouse
+from ocpiwh.cli import main
+from ocpiwh.cli import models as models_cli  # noqa: F401  (registers the command group)
+from ocpiwh.errors import OcpiwhError, UsageError
+
+DIALECTS = ["spark", "trino", "postgres", "bigquery", "snowflake", "databricks", "duckdb"]
+
+
+@pytest.fixture(scope="module")
+def lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_lake(GOLDEN / "energy_by_operator" / "day", tmp_path_factory.mktemp("wh"))
+
+
+def run_cli(lake: Path, *args: str) -> None:
+    try:
+        main(["--warehouse", str(lake), *args])
+    except SystemExit as exc:
+        if exc.code not in (0, None):
+            raise
+
+
+def test_every_model_is_well_formed() -> None:
+    ms = models.load_models()
+    assert set(ms) >= {"session_durations", "energy_by_operator", "sessions_enriched",
+                       "occupancy", "utilization"}
+    assert models.check_models(ms.values()) == []
+    for m in ms.values():
+        assert m.description and m.grain and m.audits, m.name
+        assert {"from", "to"} <= set(m.params), m.name
+
+
+def test_parameters_are_typed() -> None:
+    m = models.get_model("energy_by_operator")
+    b = m.bind({"from": "2024-03-01", "to": "2024-03-02T12:00:00+02:00", "grain": "day"})
+    assert b["from"] == datetime(2024, 3, 1, tzinfo=UTC)
+    assert b["to"] == datetime(2024, 3, 2, 10, tzinfo=UTC)
+    assert m.bind({})["grain"] == "month"
+    with pytest.raises(UsageError, match=r"grain.*enum\(day\|week\|month\)"):
+        m.bind({"grain": "year"})
+    with pytest.raises(UsageError, match=r"must be a timestamp"):
+        m.bind({"from": "yesterday"})
+    with pytest.raises(UsageError, match=r"no parameter 'form'.*valid: from \(timestamp\)"):
+        m.bind({"form": "2024-01-01"})
+
+
+@pytest.mark.parametrize("typ,text,value", [
+    ("int", "42", 42), ("float", "2.5", 2.5), ("bool", "yes", True), ("bool", "0", False),
+    ("date", "2024-02-29", date(2024, 2, 29)), ("string", "x'; --", "x'; --"),
+])
+def test_param_types(typ: str, text: str, value: object) -> None:
+    assert models.Param("p", typ, None).parse(text) == value
+
+
+def test_ill_typed_int_is_refused() -> None:
+    with pytest.raises(ValueError):
+        models.Param("p", "int", None).parse("4.5")
+
+
+def test_values_are_bound_never_pasted(tmp_path: Path) -> None:
+    (tmp_path / "by_party.sql").write_text(
+        '-- description: sessions of one party\n-- grain: session\n'
+        '-- @param party string "SIM" "party id"\n'
+        "SELECT id FROM sessions WHERE party_id = $party\n"
+    )
+    m = models.load_models(tmp_path)["by_party"]
+    root = build_lake(GOLDEN / "energy_by_operator" / "day", tmp_path / "wh")
+    con = warehouse.connect(root)
+    evil = "x'; DROP VIEW sessions; --"
+    assert m.run(con, {"party": evil}).num_rows == 0
+    assert m.run(con, {"party": "SIM"}).num_rows == 5  # the view still exists
+    assert "DROP" not in m.expanded_sql
+    con.close()
+
+
+def test_a_model_reads_another_model(tmp_path: Path) -> None:
+    for name in ("session_durations",):
+        (tmp_path / f"{name}.sql").write_text((models.models_dir() / f"{name}.sql").read_text())
+    (tmp_path / "long_sessions.sql").write_text(
+        "-- description: sessions longer than a threshold\n-- grain: session\n"
+        '-- @param min_hours float 1.0 "threshold"\n'
+        "-- @audit long: SELECT * FROM long_sessions WHERE duration_hours < $min_hours\n"
+        "SELECT session_id, duration_hours FROM session_durations WHERE duration_hours >= $min_hours"
+        " ORDER BY session_id\n"
+    )
+    ms = models.load_models(tmp_path)
+    m = ms["long_sessions"]
+    assert m.model_dependencies == ["session_durations"]
+    assert m.views == {"sessions"}
+    assert set(m.all_params) == {"from", "to", "min_hours"}
+    root = build_lake(GOLDEN / "session_durations" / "march", tmp_path / "wh")
+    con = warehouse.connect(root)
+    got = m.run(con, {"min_hours": "1", "to": "2024-04-01"}).to_pylist()
+    assert got == [{"session_id": "S1", "duration_hours": 1.5}]
+    assert {k: v.num_rows for k, v in m.run_audits(con, {"min_hours": 1}).items()} == {"long": 0}
+    con.close()
+    assert m.lineage()["duration_hours"] == {("sessions", "start_date_time"),
+                                             ("sessions", "end_date_time")}
+    sql, _ = models.compile(m, "spark")
+    sqlglot.parse_one(sql, read="spark")
+    assert "session_durations AS" in sql
+
+
+def test_a_cycle_is_reported(tmp_path: Path) -> None:
+    (tmp_path / "a.sql").write_text("-- description: a\nSELECT * FROM b\n")
+    (tmp_path / "b.sql").write_text("-- description: b\nSELECT * FROM a\n")
+    with pytest.raises(OcpiwhError, match="cycle"):
+        _ = models.load_models(tmp_path)["a"].model_dependencies
+
+
+def test_lineage_names_view_columns() -> None:
+    lin = models.get_model("energy_by_operator").lineage()
+    assert lin["kwh"] == {("sessions", "kwh")}
+    assert lin["operator_name"] == {("locations", "operator_name")}
+    assert lin["sessions"] == set()  # count(*)
+    enriched = models.get_model("sessions_enriched").lineage()
+    assert ("cdrs", "total_energy") in enriched["kwh"] and ("sessions", "kwh") in enriched["kwh"]
+    assert enriched["max_electric_power"] == {("connectors", "max_electric_power")}
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+@pytest.mark.parametrize("name", sorted(models.load_models()))
+def test_transpiled_sql_parses_back(name: str, dialect: str) -> None:
+    sql, warnings = models.compile(models.get_model(name), dialect)
+    assert sqlglot.parse_one(sql, read=dialect) is not None
+    assert all(isinstance(w, str) for w in warnings)
+
+
+def test_unknown_dialect_is_a_usage_error() -> None:
+    with pytest.raises(UsageError, match="unknown dialect"):
+        models.compile(models.get_model("utilization"), "cobol")
+
+
+def test_a_failing_audit_is_reported(tmp_path: Path, lake: Path) -> None:
+    (tmp_path / "bad.sql").write_text(
+        "-- description: d\n-- grain: g\n"
+        "-- @audit never_empty: SELECT * FROM bad WHERE id IS NOT NULL\n"
+        "SELECT id FROM sessions\n"
+    )
+    m = models.load_models(tmp_path)["bad"]
+    con = warehouse.connect(lake)
+    assert m.run_audits(con)["never_empty"].num_rows == 5
+    con.close()
+
+
+def test_audit_file_beside_the_model(tmp_path: Path) -> None:
+    (tmp_path / "m.sql").write_text("-- description: d\nSELECT 1 AS x\n")
+    (tmp_path / "m.audits.sql").write_text(
+        "-- @audit positive\nSELECT *\nFROM m\nWHERE x <= 0;\n-- @audit other\nSELECT 1 WHERE false\n"
+    )
+    m = models.load_models(tmp_path)["m"]
+    assert m.audits == {"positive": "SELECT *\nFROM m\nWHERE x <= 0", "other": "SELECT 1 WHERE false"}
+
+
+def test_cli_run_csv_with_audit(lake: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    run_cli(lake, "models", "run", "energy_by_operator", "--param", "grain=month",
+            "--param", "from=2024-03-01", "--format", "csv", "--audit")
+    captured = capsys.readouterr()
+    rows = list(csv.DictReader(io.StringIO(captured.out)))
+    assert [(r["operator_name"], r["kwh"]) for r in rows] == [
+        ("(unknown)", "1"), ("Alpha", "42.5"), ("Beta", "7.5")]
+    assert "audit no_negative_energy: ok" in captured.err
+
+
+def test_cli_bad_param_exit_2(lake: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        run_cli(lake, "models", "run", "energy_by_operator", "--param", "grain=year")
+    assert exc.value.code == 2
+    assert "enum(day|week|month)" in capsys.readouterr().err
+
+
+def test_cli_list_show_compile(lake: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    run_cli(lake, "models", "list")
+    assert "occupancy" in capsys.readouterr().out
+    run_cli(lake, "models", "show", "energy_by_operator", "--lineage")
+    assert "sessions.kwh" in capsys.readouterr().out
+    run_cli(lake, "models", "compile", "energy_by_operator", "--dialect", "postgres")
+    captured = capsys.readouterr()
+    sqlglot.parse_one(captured.out, read="postgres")
+
+
+def test_cli_json_output(lake: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    run_cli(lake, "models", "run", "session_durations", "--format", "json")
+    lines = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
+    assert {x["session_id"] for x in lines} == {"S1", "S2", "S3", "S4", "S5"}
