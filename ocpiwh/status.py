@@ -27,7 +27,7 @@ def _counts(root: Path, module: str, source: str) -> tuple[int, int]:
             "SELECT count(*), count(DISTINCT (country_code, party_id, id)) "
             "FROM read_parquet($g, union_by_name = true)",
             {"g": glob},
-        ).fetchone()
+        ).fetchall()[0]
     finally:
         con.close()
     return (int(row[0]), int(row[1])) if row else (0, 0)
@@ -42,7 +42,7 @@ def _quarantined(root: Path, module: str, source: str) -> int:
     try:
         row = con.execute(
             "SELECT count(*) FROM read_parquet($g)", {"g": str(folder / "*.parquet")}
-        ).fetchone()
+        ).fetchall()[0]
     finally:
         con.close()
     return int(row[0]) if row else 0

@@ -19,9 +19,12 @@ from ocpiwh.errors import UsageError
 
 DEFAULT_WAREHOUSE = "./data"
 
-out = Console(highlight=False, soft_wrap=True)
+# Off a terminal (pipes, CI logs) rich would wrap tables at 80 columns; logs can be wider.
+out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 160)
 """Results (tables, query output) go to stdout."""
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+err = Console(
+    stderr=True, highlight=False, soft_wrap=True, width=None if sys.stderr.isatty() else 160
+)
 """Progress, logs and errors go to stderr, so stdout can be piped."""
 
 

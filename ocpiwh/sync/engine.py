@@ -443,7 +443,7 @@ class SourceSync:
                 )
                 """,
                 {"b": first_batch, "s": self.src.name},
-            ).fetchone()
+            ).fetchall()[0]
             if row:
                 result.new, result.updated = int(row[0]), int(row[1])
         finally:

@@ -94,7 +94,7 @@ def test_malformed_objects_are_quarantined_with_reason(root: Path) -> None:
             reasons = dict(
                 con.execute("SELECT reason, count(*) FROM quarantine GROUP BY 1").fetchall()
             )
-            sessions = con.execute("SELECT count(*) FROM sessions").fetchone()
+            sessions = con.execute("SELECT count(*) FROM sessions").fetchall()[0]
         finally:
             con.close()
         assert sum(reasons.values()) == quarantined
