@@ -10,6 +10,7 @@ import math
 import socket
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -74,6 +75,10 @@ class Simulator:
             "objects_served": 0,
         }
         self._b64 = base64.b64encode(self.cfg.token.encode()).decode()
+        # rendered pages, LRU bounded by total bytes; keys include (now, mutation counter)
+        self._page_cache: OrderedDict[tuple[Any, ...], bytes] = OrderedDict()
+        self._page_cache_bytes = 0
+        self.page_cache_budget = 96 * 1024 * 1024
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self.host = "127.0.0.1"
@@ -141,6 +146,15 @@ class Simulator:
                 orjson.dumps(self.world.summary(), option=orjson.OPT_INDENT_2)
             )
         return out
+
+    def _cache_put(self, key: tuple[Any, ...], body: bytes) -> None:
+        if len(body) > self.page_cache_budget // 4:
+            return
+        self._page_cache[key] = body
+        self._page_cache_bytes += len(body)
+        while self._page_cache_bytes > self.page_cache_budget:
+            _, old = self._page_cache.popitem(last=False)
+            self._page_cache_bytes -= len(old)
 
     @staticmethod
     def _check(module: str, version: str) -> None:
@@ -363,9 +377,15 @@ class Simulator:
         total = hi - lo
         start = lo + offset
         page = keys[start : min(start + limit, hi)] if start < hi else []
-        render = w.renderer(module, version)
         idxs = [rank_to_idx[k & MASK] for k in page] if rank_to_idx else [k & MASK for k in page]
-        body = orjson.dumps([render(i) for i in idxs])
+        ckey = (module, version, start, len(idxs), w.now, w.mut)
+        body = self._page_cache.get(ckey)
+        if body is None:
+            render = w.renderer(module, version)
+            body = orjson.dumps([render(i) for i in idxs])
+            self._cache_put(ckey, body)
+        else:
+            self._page_cache.move_to_end(ckey)
         self._stats["objects_served"] += len(idxs)
         hdrs = [("X-Total-Count", str(total)), ("X-Limit", str(self.cfg.max_limit))]
         if offset + limit < total:

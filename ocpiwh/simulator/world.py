@@ -69,20 +69,21 @@ class _Rng:
         return (self.next() >> 11) / 9007199254740992.0 < p
 
 
-_DAY_CACHE: dict[int, str] = {}
+_MIN_CACHE: dict[int, str] = {}
+_SEC_Z = tuple(f"{i:02d}Z" for i in range(60))
+_SEC = tuple(f"{i:02d}" for i in range(60))
 
 
 def iso(t: int, z: bool = True) -> str:
-    """Epoch seconds → ``YYYY-MM-DDTHH:MM:SSZ``."""
-    day, sec = divmod(t, 86400)
-    d = _DAY_CACHE.get(day)
-    if d is None:
-        d = datetime.fromtimestamp(day * 86400, UTC).strftime("%Y-%m-%d")
-        if len(_DAY_CACHE) < 100_000:
-            _DAY_CACHE[day] = d
-    h, rem = divmod(sec, 3600)
-    m, s = divmod(rem, 60)
-    return f"{d}T{h:02d}:{m:02d}:{s:02d}Z" if z else f"{d}T{h:02d}:{m:02d}:{s:02d}"
+    """Epoch seconds → ``YYYY-MM-DDTHH:MM:SSZ`` (hot path: cached per minute)."""
+    m, s = divmod(t, 60)
+    p = _MIN_CACHE.get(m)
+    if p is None:
+        p = datetime.fromtimestamp(m * 60, UTC).strftime("%Y-%m-%dT%H:%M:")
+        if len(_MIN_CACHE) > 500_000:
+            _MIN_CACHE.clear()
+        _MIN_CACHE[m] = p
+    return p + (_SEC_Z[s] if z else _SEC[s])
 
 
 def ascii_text(s: str) -> str:
