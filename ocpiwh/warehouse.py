@@ -220,6 +220,8 @@ def connect(root: Path, *, read_only: bool = True) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect(":memory:")
     try:
         con.execute("SET TimeZone = 'UTC'")
+        # the progress bar writes to stdout: it would corrupt csv/json results piped from there
+        con.execute("SET enable_progress_bar = false")
         con.execute("SET file_search_path = $p", {"p": str(root)})
         create_views(con, root)
         if read_only:
