@@ -1,0 +1,496 @@
+"""Export a model or a view to CSV, Parquet or JSON lines, atomically, with a manifest.
+
+    result = export(root, "irve_statique", Path("irve.csv"))
+    result.rows, result.validation.invalid, result.manifest_path
+
+* The file is written beside the target under a temporary name, then renamed: the target is
+  the old file or the new one, never half of one (a failing query or a crash leaves the target
+  untouched). A partitioned Parquet export is written to a temporary folder that is swapped in
+  (DuckDB's ``COPY … PARTITION_BY … OVERWRITE`` would delete every partition first).
+* ``<out>.manifest.json`` describes it: sources, last sync, OCPI versions, model and SQL hash,
+  parameters, privacy policy fingerprints, rows, sha256 of every file.
+* Exports whose columns derive (column lineage) from pseudonymized fields are refused unless
+  ``allow_pseudonymous``.
+* IRVE/QualiCharge models (:data:`ocpiwh.irve.MODEL_SCHEMAS`) are validated in DuckDB against
+  their Table Schema (+ QualiCharge rules); invalid rows are left out (``keep_invalid`` keeps
+  them) and listed in ``<out>.report.csv``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+import shutil
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import orjson
+import pyarrow as pa
+from sqlglot import exp
+
+from ocpiwh import __version__, warehouse
+from ocpiwh import models as models_lib
+from ocpiwh.errors import OcpiwhError, UsageError
+from ocpiwh.export.pseudonymous import pseudonymous_columns, view_modules
+from ocpiwh.irve.config import IrveConfig
+from ocpiwh.irve.schema import MODEL_SCHEMAS
+from ocpiwh.irve.validate import (
+    PROFILES,
+    REPORT_COLUMNS,
+    ValidationReport,
+    check_table,
+    quote,
+    render_text,
+    write_report_csv,
+)
+from ocpiwh.paths import MODULES, Warehouse, atomic_write_bytes, fsync_dir
+
+EXPORT_FORMATS: tuple[str, ...] = ("csv", "parquet", "jsonl")
+_SUFFIX_FORMATS = {".csv": "csv", ".parquet": "parquet", ".jsonl": "jsonl", ".ndjson": "jsonl",
+                   ".json": "jsonl"}
+_TMP_MARK = ".ocpiwh-export-"
+
+
+@dataclass
+class ExportResult:
+    """What :func:`export` wrote."""
+
+    name: str
+    kind: str  # "model" or "view"
+    out: Path
+    format: str
+    rows: int
+    files: list[dict[str, Any]]
+    manifest_path: Path
+    manifest: dict[str, Any]
+    validation: ValidationReport | None = None
+    report_path: Path | None = None
+    pseudonymous: list[str] = field(default_factory=list)
+
+
+def guess_format(out: Path) -> str:
+    """Format from the target's suffix (``.parquet``, ``.jsonl``/``.ndjson``), else csv."""
+    return _SUFFIX_FORMATS.get(out.suffix.lower(), "csv")
+
+
+def manifest_path(out: Path) -> Path:
+    return out.with_name(out.name + ".manifest.json")
+
+
+def report_path(out: Path) -> Path:
+    return out.with_name(out.name + ".report.csv")
+
+
+# -- what is exported -------------------------------------------------------------------------
+
+
+@dataclass
+class _Source:
+    name: str
+    kind: str
+    sql: str
+    params: dict[str, Any]
+    model: models_lib.Model | None
+    views: set[str]
+
+
+def _resolve(root: Path, name: str, params: Mapping[str, Any] | None) -> _Source:
+    registry = models_lib.load_models()
+    if name in registry:
+        model = registry[name]
+        given = dict(params or {})
+        declared = model.all_params
+        cfg: IrveConfig | None = None
+        if "irve_config" in declared and "irve_config" not in given:
+            cfg = IrveConfig.load(root)
+            given["irve_config"] = cfg.to_json()
+        if "blocked_as" in declared and "blocked_as" not in given:
+            cfg = cfg or IrveConfig.load(root)
+            if cfg.blocked_as:
+                given["blocked_as"] = cfg.blocked_as
+        bound = model.bind(given)
+        used = model._placeholders(model.expanded_tree)
+        return _Source(name, "model", model.expanded_sql, {k: bound[k] for k in used}, model,
+                       set(model.views))
+    if name in warehouse.view_order():
+        if params:
+            raise UsageError(f"{name} is a view: it takes no --param")
+        return _Source(name, "view", f"SELECT * FROM {quote(name)}", {}, None, {name})
+    raise UsageError(
+        f"nothing named {name!r} to export; models: {', '.join(sorted(registry))}; "
+        f"views: {', '.join(warehouse.view_order())}"
+    )
+
+
+def pseudonymous_feeds(name: str) -> list[str]:
+    """``view.column`` pseudonymized values an export of ``name`` would carry (sorted)."""
+    bad = pseudonymous_columns()
+    registry = models_lib.load_models()
+    if name not in registry:
+        return sorted(f"{name}.{c}" for c in bad.get(name, ()))
+    model = registry[name]
+    try:
+        lineage = model.lineage()
+    except OcpiwhError:
+        return _pseudonymous_fallback(model, bad)
+    hits = {f"{v}.{c}" for feeds in lineage.values() for v, c in feeds if c in bad.get(v, ())}
+    return sorted(hits)
+
+
+def _pseudonymous_fallback(model: models_lib.Model, bad: Mapping[str, frozenset[str]]
+                           ) -> list[str]:
+    """No lineage: any pseudonymous column named (or a star) in a model reading its view."""
+    hits: set[str] = set()
+    trees = [model.tree] + [model.registry[d].tree for d in model.model_dependencies]
+    for view in model.views:
+        cols = bad.get(view, frozenset())
+        if not cols:
+            continue
+        for tree in trees:
+            for col in tree.find_all(exp.Column):
+                if col.name in cols:
+                    hits.add(f"{view}.{col.name}")
+            if any(True for _ in tree.find_all(exp.Star)):
+                hits.update(f"{view}.{c}" for c in cols)
+    return sorted(hits)
+
+
+# -- provenance ---------------------------------------------------------------------------------
+
+
+def _provenance(root: Path, con: duckdb.DuckDBPyConnection, views: set[str]) -> dict[str, Any]:
+    from ocpiwh.config import Config
+    from ocpiwh.sync.state import StateStore
+
+    modules: set[str] = set()
+    for view in views:
+        modules |= {m for m in view_modules(view) if m in MODULES}
+    fingerprints: set[str] = set()
+    versions: set[str] = set()
+    lake_sources: set[str] = set()
+    last_fetch: datetime | None = None
+    for module in sorted(modules):
+        rows = con.execute(
+            f"SELECT _privacy, _ocpi_version, _source, max(_fetched_at) FROM _raw_{module} "
+            "GROUP BY ALL"
+        ).fetchall()
+        for privacy, version, source, fetched in rows:
+            if privacy:
+                fingerprints.add(str(privacy))
+            if version:
+                versions.add(str(version))
+            if source:
+                lake_sources.add(str(source))
+            if fetched is not None and (last_fetch is None or fetched > last_fetch):
+                last_fetch = fetched
+    sources: list[dict[str, Any]] = []
+    last_sync: datetime | None = None
+    config = Config.load(root) if Warehouse(root).config_file.exists() else None
+    names = sorted(lake_sources | (set(config.sources) if config else set()))
+    for source in names:
+        entry: dict[str, Any] = {"name": source}
+        if config and source in config.sources:
+            src = config.sources[source]
+            entry.update(url=src.url, ocpi_version=src.version,
+                         platform_party="*".join(src.platform_party) if src.platform_party else None)
+        store = StateStore(root, source)
+        windows: dict[str, str | None] = {}
+        for module in sorted(modules):
+            state = store.load(module)
+            windows[module] = _iso(state.window_end)
+            if state.updated_at and (last_sync is None or state.updated_at > last_sync):
+                last_sync = state.updated_at
+        entry["synced_until"] = windows
+        for record in store.batches():
+            if record.get("module") in modules and record.get("privacy"):
+                fingerprints.add(str(record["privacy"]))
+        sources.append(entry)
+    return {
+        "modules": sorted(modules),
+        "sources": sources,
+        "last_sync": _iso(last_sync),
+        "last_fetched_at": _iso(last_fetch),
+        "ocpi_versions": sorted(versions),
+        "privacy_fingerprints": sorted(fingerprints),
+    }
+
+
+def _iso(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _param_json(name: str, value: Any) -> Any:
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    if isinstance(value, datetime):
+        return _iso(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    text = str(value)
+    if name == "irve_config":  # may be large; the hash identifies it
+        return {"sha256": hashlib.sha256(text.encode()).hexdigest(), "bytes": len(text.encode()),
+                "json": orjson.loads(text) if len(text) <= 20_000 else None}
+    return text
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+# -- writing -------------------------------------------------------------------------------------
+
+
+def _sql_path(path: Path) -> str:
+    return "'" + str(path).replace("'", "''") + "'"
+
+
+def _select_for(con: duckdb.DuckDBPyConnection, table: str, fmt: str) -> str:
+    """The SELECT list writing ``table`` in ``fmt`` (CSV: the validated text form)."""
+    described = con.execute(f"SELECT column_name, column_type FROM (DESCRIBE {quote(table)})"
+                            ).fetchall()
+    parts = []
+    for column, typ in described:
+        c, t = str(column), str(typ).upper()
+        if fmt == "csv" or (fmt == "jsonl" and t.startswith("TIMESTAMP")):
+            parts.append(f"{render_text(c, t)} AS {quote(c)}")
+        else:
+            parts.append(quote(c))
+    return ", ".join(parts)
+
+
+def _copy_options(fmt: str, partition_by: list[str]) -> str:
+    if fmt == "csv":
+        return "FORMAT CSV, HEADER true"
+    if fmt == "jsonl":
+        return "FORMAT JSON"
+    opts = "FORMAT PARQUET, COMPRESSION ZSTD, ROW_GROUP_SIZE 500000"
+    if partition_by:
+        opts += ", PARTITION_BY (" + ", ".join(quote(c) for c in partition_by) + ")"
+    return opts
+
+
+def _clean_leftovers(out: Path) -> None:
+    """Temporary files of an export of ``out`` killed before it could clean up."""
+    for stale in out.parent.glob(f".{out.name}{_TMP_MARK}*"):
+        if stale.is_dir():
+            shutil.rmtree(stale, ignore_errors=True)
+        else:
+            stale.unlink(missing_ok=True)
+
+
+def _crashpoint(name: str) -> None:
+    from ocpiwh.sync.writer import crashpoint
+
+    crashpoint(name)
+
+
+def export(
+    root: Path,
+    name: str,
+    out: Path,
+    fmt: str | None = "csv",
+    params: Mapping[str, Any] | None = None,
+    partition_by: list[str] | str | None = None,
+    allow_pseudonymous: bool = False,
+    keep_invalid: bool = False,
+    *,
+    profile: str = "qualicharge",
+    max_session_age_days: float | None = None,
+    now: datetime | None = None,
+) -> ExportResult:
+    """Export model or view ``name`` of the warehouse at ``root`` to ``out``.
+
+    ``fmt`` is csv, parquet or jsonl (None: from the suffix of ``out``); ``params`` are the
+    model's parameters (text or Python values); ``partition_by`` (Parquet only) writes a folder
+    of hive partitions. IRVE/QualiCharge models are validated (``profile`` qualicharge or irve;
+    ``max_session_age_days`` default from ``[irve] session_max_age_days``, else 15).
+    """
+    root = Path(root).expanduser().resolve()
+    out = Path(out).expanduser().resolve()
+    fmt = (fmt or guess_format(out)).lower()
+    if fmt not in EXPORT_FORMATS:
+        raise UsageError(f"--format must be one of {', '.join(EXPORT_FORMATS)}, got {fmt!r}")
+    if profile not in PROFILES:
+        raise UsageError(f"--profile must be one of {', '.join(PROFILES)}, got {profile!r}")
+    parts = [partition_by] if isinstance(partition_by, str) else list(partition_by or [])
+    if parts and fmt != "parquet":
+        raise UsageError("--partition-by needs --format parquet")
+    if not out.parent.is_dir():
+        raise UsageError(f"folder {out.parent} does not exist")
+    if out.is_dir() and not parts:
+        raise UsageError(f"{out} is a folder; give a file name")
+    if out.exists() and not out.is_dir() and parts:
+        raise UsageError(f"{out} is a file; a partitioned export writes a folder")
+
+    source = _resolve(root, name, params)
+    feeds = pseudonymous_feeds(name)
+    if feeds and not allow_pseudonymous:
+        raise UsageError(
+            f"{name} would export pseudonymized data ({', '.join(feeds)}); "
+            "pass --allow-pseudonymous to export it anyway"
+        )
+    schema = MODEL_SCHEMAS.get(name) if source.kind == "model" else None
+    if max_session_age_days is None and schema == "sessions":
+        max_session_age_days = IrveConfig.load(root).session_max_age_days
+
+    _clean_leftovers(out)
+    token = secrets.token_hex(4)
+    tmp = out.with_name(f".{out.name}{_TMP_MARK}{token}")
+    tmp_report = out.with_name(f".{out.name}{_TMP_MARK}{token}.report")
+    old = out.with_name(f".{out.name}{_TMP_MARK}{token}.old")
+    con = warehouse.connect(root, read_only=False)
+    report: ValidationReport | None = None
+    try:
+        try:
+            table = "_export"
+            materialize = source.kind == "model"
+            if materialize:  # rowid gives every row a stable number for the report
+                con.execute(f"CREATE TEMP TABLE {table} AS {source.sql}", source.params or None)
+            else:  # a view streams straight to the file
+                con.execute(f"CREATE TEMP VIEW {table} AS {source.sql}")
+            keep = ""
+            if schema:
+                checked = check_table(con, table, schema, profile=profile, now=now,
+                                      max_session_age_days=max_session_age_days)
+                if schema == "statique":
+                    _invalidate_incomplete_stations(con, table)
+                report = _report(con, schema, profile, checked)
+                if not keep_invalid:
+                    keep = ' WHERE rowid + 1 NOT IN (SELECT "row" FROM _irve_errors)'
+            select = _select_for(con, table, fmt)
+            order = " ORDER BY rowid" if materialize and not parts else ""
+            copied = con.execute(
+                f"COPY (SELECT {select} FROM {table}{keep}{order}) TO {_sql_path(tmp)} "
+                f"({_copy_options(fmt, parts)})"
+            ).fetchall()
+            written = int(copied[0][0]) if copied else 0
+            n_rows = report.rows if report is not None else written
+        except duckdb.Error as exc:
+            raise OcpiwhError(f"export of {name} failed: {' '.join(str(exc).split())[:400]}"
+                              ) from None
+        files = _describe_files(tmp, out)
+        if report is not None:
+            with tmp_report.open("w", newline="", encoding="utf-8") as fh:
+                write_report_csv(report.errors, fh)
+        provenance = _provenance(root, con, source.views)
+        _crashpoint("export-written")
+        manifest = {
+            "ocpiwh_version": __version__,
+            "created_at": _iso(datetime.now(UTC)),
+            "name": name,
+            "kind": source.kind,
+            "format": fmt,
+            "path": out.name,
+            "partition_by": parts,
+            "rows": written,
+            "sha256": files[0]["sha256"] if not parts and files else None,
+            "files": files,
+            "sql_sha256": hashlib.sha256(source.sql.encode()).hexdigest(),
+            "parameters": {k: _param_json(k, v) for k, v in sorted(source.params.items())},
+            **provenance,
+            "privacy": {
+                "policy_fingerprints": provenance["privacy_fingerprints"],
+                "pseudonymous_columns": feeds,
+                "allowed": bool(feeds) and allow_pseudonymous,
+            },
+            "validation": None if report is None else {
+                "schema": schema,
+                "profile": profile,
+                "rows": n_rows,
+                "valid": report.valid,
+                "invalid": report.invalid,
+                "invalid_rows_written": keep_invalid,
+                "report": report_path(out).name,
+                "failures": [{"rule": r, "field": f, "rows": n} for r, f, n in report.by_rule()],
+            },
+        }
+        # publish: data, then report, then manifest (each an atomic rename)
+        if parts:
+            if out.exists():
+                os.replace(out, old)
+            os.replace(tmp, out)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, out)
+        if report is not None:
+            os.replace(tmp_report, report_path(out))
+        else:
+            report_path(out).unlink(missing_ok=True)
+        fsync_dir(out.parent)
+        atomic_write_bytes(manifest_path(out), orjson.dumps(manifest, option=orjson.OPT_INDENT_2))
+    except BaseException:
+        for leftover in (tmp, tmp_report):
+            if leftover.is_dir():
+                shutil.rmtree(leftover, ignore_errors=True)
+            else:
+                leftover.unlink(missing_ok=True)
+        if old.exists() and not out.exists():
+            os.replace(old, out)
+        raise
+    finally:
+        con.close()
+    return ExportResult(
+        name=name, kind=source.kind, out=out, format=fmt, rows=written,
+        files=files, manifest_path=manifest_path(out), manifest=manifest, validation=report,
+        report_path=report_path(out) if report is not None else None, pseudonymous=feeds,
+    )
+
+
+def _invalidate_incomplete_stations(con: duckdb.DuckDBPyConnection, table: str) -> None:
+    """Rows of a station with an invalid row are left out too (nbre_pdc must stay the
+    number of rows of the station): reported as ``export:station_incomplete``."""
+    con.execute(f"""
+INSERT INTO _irve_errors
+SELECT t.rowid + 1, t.id_pdc_itinerance, 'id_station_itinerance', 'export:station_incomplete',
+       t.id_station_itinerance
+FROM {table} AS t
+WHERE t.id_station_itinerance IN (
+        SELECT s.id_station_itinerance FROM {table} AS s
+        WHERE s.rowid + 1 IN (SELECT "row" FROM _irve_errors))
+    AND t.rowid + 1 NOT IN (SELECT "row" FROM _irve_errors)
+""")
+
+
+def _report(con: duckdb.DuckDBPyConnection, schema: str, profile: str, rows: int
+            ) -> ValidationReport:
+    errors: pa.Table = con.sql(
+        f'SELECT {", ".join(quote(c) for c in REPORT_COLUMNS)} FROM _irve_errors '
+        'ORDER BY "row", field, rule'
+    ).to_arrow_table()
+    invalid = con.execute('SELECT count(DISTINCT "row") FROM _irve_errors').fetchall()
+    return ValidationReport(schema=schema, profile=profile, rows=rows, errors=errors,
+                            invalid=int(invalid[0][0]) if invalid else 0)
+
+
+def _describe_files(tmp: Path, out: Path) -> list[dict[str, Any]]:
+    if tmp.is_dir():
+        files = []
+        for path in sorted(p for p in tmp.rglob("*") if p.is_file()):
+            rel = path.relative_to(tmp).as_posix()
+            files.append({"path": f"{out.name}/{rel}", "bytes": path.stat().st_size,
+                          "sha256": _sha256(path)})
+        return files
+    return [{"path": out.name, "bytes": tmp.stat().st_size, "sha256": _sha256(tmp)}]
+
+
+__all__ = [
+    "EXPORT_FORMATS",
+    "ExportResult",
+    "export",
+    "guess_format",
+    "manifest_path",
+    "pseudonymous_feeds",
+    "report_path",
+]
+

@@ -1,0 +1,243 @@
+"""The ``[irve]`` section of ``ocpiwh.toml``: IRVE values OCPI does not carry.
+
+    [irve]
+    overrides = "irve-overrides.csv"      # optional, relative to the warehouse folder
+    session_max_age_days = 15             # QualiCharge refuses older sessions
+    blocked_as = "occupe"                 # occupation_pdc of a BLOCKED EVSE (or "inconnu")
+
+    [irve.defaults]                       # every station
+    contact_operateur = "support@cpo.example"
+    restriction_gabarit = "Aucune"
+
+    [irve.operators."FR*ABC"]             # a party (CC*PPP: country_code and party_id) ...
+    siren_amenageur = "130025265"
+    [irve.operators."Alpha Borne Charge"] # ... or an operator name (Location.operator.name)
+    nom_enseigne = "Réseau Alpha"
+
+The overrides CSV has one row per station: a ``location_id`` column (optionally
+``country_code`` and ``party_id``) or an ``id_station_itinerance`` column as key, and any of
+:data:`CONFIG_FIELDS` as columns; an empty cell overrides nothing.
+
+Precedence for one field: station override > value from OCPI > operator table (name, then
+party) > defaults. Nothing is invented: a value found nowhere stays empty and the validation
+reports it. The whole configuration reaches SQL as one bound JSON parameter
+(``$irve_config``), never as SQL text.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from ocpiwh.errors import UsageError
+from ocpiwh.irve.schema import load_schema
+
+CONFIG_FIELDS: tuple[str, ...] = (
+    "nom_amenageur", "siren_amenageur", "contact_amenageur", "nom_operateur",
+    "contact_operateur", "telephone_operateur", "nom_enseigne", "id_station_itinerance",
+    "nom_station", "implantation_station", "code_insee_commune", "gratuit", "paiement_acte",
+    "paiement_cb", "paiement_autre", "tarification", "condition_acces", "horaires",
+    "accessibilite_pmr", "restriction_gabarit", "raccordement", "num_pdl",
+    "date_mise_en_service", "observations",
+)  # fmt: skip
+"""IRVE fields the configuration may set (the SQL model ``irve_statique`` reads these)."""
+
+BOOL_FIELDS = frozenset({"gratuit", "paiement_acte", "paiement_cb", "paiement_autre"})
+STATION_ONLY = frozenset({"id_station_itinerance"})
+KEY_COLUMNS = ("location_id", "country_code", "party_id")
+_PARTY_RE = re.compile(r"^([A-Za-z]{2})[*\-]?([A-Za-z0-9]{3})$")
+DEFAULT_SESSION_MAX_AGE_DAYS = 15.0
+
+
+def _enums() -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for f in load_schema("statique")["fields"]:
+        enum = f.get("constraints", {}).get("enum")
+        if enum:
+            out[str(f["name"])] = [str(v) for v in enum]
+    return out
+
+
+def _value(name: str, raw: Any, where: str) -> str | None:
+    """One configured value → the text the SQL model expects, or a usage error."""
+    if raw is None:
+        return None
+    if name in BOOL_FIELDS:
+        if isinstance(raw, bool):
+            return "true" if raw else "false"
+        text = str(raw).strip().lower()
+        if text == "":
+            return None
+        if text in ("true", "1", "yes", "oui"):
+            return "true"
+        if text in ("false", "0", "no", "non"):
+            return "false"
+        raise UsageError(f"{where}: {name} must be true or false, got {raw!r}")
+    if name == "date_mise_en_service":
+        if isinstance(raw, date):
+            return raw.isoformat()
+        text = str(raw).strip()
+        if text == "":
+            return None
+        try:
+            return date.fromisoformat(text).isoformat()
+        except ValueError:
+            raise UsageError(f"{where}: {name} must be a date YYYY-MM-DD, got {raw!r}") from None
+    if isinstance(raw, dict | list):
+        raise UsageError(f"{where}: {name} must be a single value")
+    text = str(raw).strip()
+    if text == "":
+        return None
+    enums = _enums()
+    if name in enums and text not in enums[name]:
+        raise UsageError(f"{where}: {name} must be one of {', '.join(enums[name])}; got {text!r}")
+    return text
+
+
+def _fields(table: dict[str, Any], where: str, *, allow_station_id: bool) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for key, raw in table.items():
+        if key not in CONFIG_FIELDS:
+            raise UsageError(
+                f"{where}: unknown IRVE field {key!r}; settable fields: {', '.join(CONFIG_FIELDS)}"
+            )
+        if key in STATION_ONLY and not allow_station_id:
+            raise UsageError(f"{where}: {key} can only be set per station (overrides CSV)")
+        value = _value(key, raw, where)
+        if value is not None:
+            out[key] = value
+    return out
+
+
+@dataclass
+class IrveConfig:
+    """Parsed ``[irve]`` section plus the overrides CSV."""
+
+    defaults: dict[str, str] = field(default_factory=dict)
+    operators: list[dict[str, str | None]] = field(default_factory=list)
+    by_location: list[dict[str, str | None]] = field(default_factory=list)
+    by_station: list[dict[str, str | None]] = field(default_factory=list)
+    overrides_path: Path | None = None
+    session_max_age_days: float = DEFAULT_SESSION_MAX_AGE_DAYS
+    blocked_as: str | None = None
+
+    @classmethod
+    def load(cls, root: Path) -> IrveConfig:
+        """The ``[irve]`` section of ``<root>/ocpiwh.toml`` (empty when there is none)."""
+        from ocpiwh.config import Config
+
+        config_file = Path(root) / "ocpiwh.toml"
+        if not config_file.exists():
+            return cls()
+        section = Config.load(Path(root)).extra.get("irve", {})
+        return cls.from_mapping(section, base=Path(root))
+
+    @classmethod
+    def from_mapping(cls, data: Any, *, base: Path | None = None) -> IrveConfig:
+        """Parse an ``[irve]`` table; relative ``overrides`` paths resolve against ``base``."""
+        if data is None:
+            return cls()
+        if not isinstance(data, dict):
+            raise UsageError("ocpiwh.toml: [irve] must be a table")
+        known = {"defaults", "operators", "overrides", "session_max_age_days", "blocked_as"}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise UsageError(
+                f"ocpiwh.toml: unknown key(s) in [irve]: {', '.join(unknown)}; "
+                f"valid: {', '.join(sorted(known))}"
+            )
+        cfg = cls()
+        defaults = data.get("defaults", {})
+        if not isinstance(defaults, dict):
+            raise UsageError("ocpiwh.toml: [irve.defaults] must be a table")
+        cfg.defaults = _fields(defaults, "[irve.defaults]", allow_station_id=False)
+        operators = data.get("operators", {})
+        if not isinstance(operators, dict):
+            raise UsageError("ocpiwh.toml: [irve.operators] must be tables keyed by party or name")
+        for key, table in operators.items():
+            where = f"[irve.operators.{key!r}]"
+            if not isinstance(table, dict):
+                raise UsageError(f"ocpiwh.toml: {where} must be a table")
+            row: dict[str, str | None] = dict(
+                _fields(table, where, allow_station_id=False)
+            )
+            party = _PARTY_RE.match(str(key).strip())
+            if party:
+                row["party"] = (party[1] + party[2]).upper()
+                row["operator_name"] = None
+            else:
+                row["party"] = None
+                row["operator_name"] = str(key)
+            cfg.operators.append(row)
+        if "session_max_age_days" in data:
+            try:
+                cfg.session_max_age_days = float(data["session_max_age_days"])
+            except (TypeError, ValueError):
+                raise UsageError("ocpiwh.toml: [irve] session_max_age_days must be a number") from None
+            if cfg.session_max_age_days <= 0:
+                raise UsageError("ocpiwh.toml: [irve] session_max_age_days must be positive")
+        if "blocked_as" in data:
+            if data["blocked_as"] not in ("occupe", "inconnu"):
+                raise UsageError('ocpiwh.toml: [irve] blocked_as must be "occupe" or "inconnu"')
+            cfg.blocked_as = str(data["blocked_as"])
+        if data.get("overrides"):
+            path = Path(str(data["overrides"])).expanduser()
+            if not path.is_absolute() and base is not None:
+                path = base / path
+            cfg.overrides_path = path
+            cfg.read_overrides(path)
+        return cfg
+
+    def read_overrides(self, path: Path) -> None:
+        """Add the rows of an overrides CSV (UTF-8, comma-separated, header row)."""
+        if not path.is_file():
+            raise UsageError(f"[irve] overrides file {path} does not exist")
+        with path.open(newline="", encoding="utf-8-sig") as fh:
+            reader = csv.DictReader(fh)
+            header = [h.strip() for h in (reader.fieldnames or [])]
+            unknown = [h for h in header if h not in CONFIG_FIELDS and h not in KEY_COLUMNS]
+            if unknown:
+                raise UsageError(
+                    f"{path.name}: unknown column(s) {', '.join(unknown)}; columns: location_id "
+                    f"(or id_station_itinerance) as key, then any of {', '.join(CONFIG_FIELDS)}"
+                )
+            if "location_id" not in header and "id_station_itinerance" not in header:
+                raise UsageError(
+                    f"{path.name}: needs a location_id or id_station_itinerance column as key"
+                )
+            for n, raw in enumerate(reader, start=2):
+                row = {k.strip(): (v or "").strip() for k, v in raw.items() if k}
+                where = f"{path.name} line {n}"
+                location = row.pop("location_id", "")
+                cc = row.pop("country_code", "") or None
+                party = row.pop("party_id", "") or None
+                if location:
+                    values: dict[str, str | None] = dict(
+                        _fields(row, where, allow_station_id=True)
+                    )
+                    values.update(location_id=location, country_code=cc, party_id=party)
+                    self.by_location.append(values)
+                elif row.get("id_station_itinerance"):
+                    station = row.pop("id_station_itinerance")
+                    values = dict(_fields(row, where, allow_station_id=False))
+                    values["station"] = station
+                    self.by_station.append(values)
+                else:
+                    raise UsageError(f"{where}: no location_id nor id_station_itinerance")
+
+    def to_json(self) -> str:
+        """The ``$irve_config`` parameter of ``irve_statique``."""
+        return orjson.dumps(
+            {
+                "defaults": self.defaults,
+                "operators": self.operators,
+                "by_location": self.by_location,
+                "by_station": self.by_station,
+            }
+        ).decode()

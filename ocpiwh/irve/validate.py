@@ -1,0 +1,477 @@
+"""Validate a table against an IRVE Table Schema, plus QualiCharge's stricter rules, in DuckDB.
+
+The checks are generated from the Table Schema JSON shipped in the package (required, types,
+formats, patterns, enums, minimum/maximum, lengths) and run as **one vectorized query**: each
+row yields a list of failed checks, unnested into the report. Values are checked in the text
+form they take in a CSV export (booleans ``true``/``false``, dates ``YYYY-MM-DD``, times
+``YYYY-MM-DDThh:mm:ssZ``), so what is validated is what is written. Patterns, enums and limits
+are bound parameters.
+
+Profiles: ``irve`` = the official Table Schema only; ``qualicharge`` (default) adds the
+QualiCharge API's hard rules (docs/irve.md lists them).
+"""
+
+from __future__ import annotations
+
+import csv
+import itertools
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from ocpiwh.errors import OcpiwhError, UsageError
+from ocpiwh.irve.schema import load_schema
+
+PROFILES: tuple[str, ...] = ("qualicharge", "irve")
+REPORT_COLUMNS: tuple[str, ...] = ("row", "key", "field", "rule", "value")
+KEY_FIELDS: dict[str, tuple[str, ...]] = {
+    "statique": ("id_pdc_itinerance",),
+    "dynamique": ("id_pdc_itinerance", "horodatage"),
+    "sessions": ("id_pdc_itinerance", "start"),
+}
+
+# QualiCharge (src/api/qualicharge/models/static.py, dynamic.py); see docs/irve.md
+QC_REQUIRED_STATIQUE = (
+    "nom_amenageur", "siren_amenageur", "contact_amenageur", "nom_operateur",
+    "telephone_operateur", "code_insee_commune", "raccordement",
+)  # fmt: skip
+QC_STATION_FIELDS = (
+    "nom_amenageur", "siren_amenageur", "contact_amenageur", "nom_operateur",
+    "contact_operateur", "telephone_operateur", "nom_enseigne", "nom_station",
+    "implantation_station", "nbre_pdc", "condition_acces", "horaires", "station_deux_roues",
+    "date_maj", "num_pdl", "id_station_local", "raccordement", "date_mise_en_service",
+    "coordonneesXY",
+)  # fmt: skip
+"""QualiCharge bulk rule (1): rows of one id_station_itinerance must agree on these."""
+QC_STATION_RE = r"FR[A-Z0-9]{3}P[A-Z0-9]{1,29}"
+QC_PDC_RE = r"FR[A-Z0-9]{3}E[A-Z0-9]{1,29}"
+FRANCE_BOXES: tuple[tuple[str, float, float, float, float], ...] = (
+    # (territory, lon_min, lon_max, lat_min, lat_max): bounding boxes of QualiCharge's 7 polygons
+    ("métropole et Corse", -5.3, 9.7, 41.3, 51.2),
+    ("Guadeloupe", -61.9, -60.9, 15.8, 16.6),
+    ("Martinique", -61.3, -60.8, 14.3, 14.95),
+    ("Guyane", -54.7, -51.5, 2.0, 5.9),
+    ("La Réunion", 55.1, 56.0, -21.5, -20.8),
+    ("Mayotte", 44.9, 45.4, -13.1, -12.5),
+)
+_INT = r"[+-]?\d+"
+_NUM = r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?"
+_GEO_NUM = r"\s*-?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*"
+_DATETIME = r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}(:?\d{2})?)?"
+_AWARE = r".*(Z|[+-]\d{2}(:?\d{2})?)"
+_EMAIL = r"[^@\s]+@[^@\s]+\.[^@\s]+"
+_PHONE = r"(\+|00)[1-9][0-9]{6,14}|0[1-9][0-9]{8}"
+TRUE_VALUES = ["true", "True", "TRUE", "1"]
+FALSE_VALUES = ["false", "False", "FALSE", "0"]
+
+
+def quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def render_text(column: str, duck_type: str) -> str:
+    """SQL rendering ``column`` as the text a CSV export writes (NULL stays NULL)."""
+    c = quote(column)
+    t = duck_type.upper()
+    if t == "BOOLEAN":
+        return f"CASE WHEN {c} THEN 'true' WHEN NOT {c} THEN 'false' END"
+    if t == "DATE":
+        return f"strftime({c}, '%Y-%m-%d')"
+    if t in ("TIMESTAMP WITH TIME ZONE", "TIMESTAMPTZ"):
+        return f"strftime(timezone('UTC', {c}), '%Y-%m-%dT%H:%M:%SZ')"
+    if t.startswith("TIMESTAMP"):
+        return f"strftime({c}, '%Y-%m-%dT%H:%M:%S')"
+    if t.endswith("[]") or t.startswith(("STRUCT", "MAP", "UNION")) or t == "JSON":
+        return f"CAST(to_json({c}) AS VARCHAR)"
+    return f"CAST({c} AS VARCHAR)"
+
+
+@dataclass
+class ValidationReport:
+    """Result of :func:`validate`: one report row per failed check (row, key, field, rule, value).
+
+    ``row`` is the 1-based data row (the header is not counted). Rules are ``schema:<check>``
+    (the official Table Schema) or ``qualicharge:<check>`` (the QualiCharge API's rules).
+    """
+
+    schema: str
+    profile: str
+    rows: int
+    errors: pa.Table
+    invalid: int = 0
+    checked_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+    @property
+    def ok(self) -> bool:
+        return int(self.errors.num_rows) == 0
+
+    @property
+    def valid(self) -> int:
+        return self.rows - self.invalid
+
+    def by_rule(self) -> list[tuple[str, str, int]]:
+        """(rule, field, failing rows), most frequent first."""
+        counts: Counter[tuple[str, str]] = Counter(
+            zip(self.errors.column("rule").to_pylist(), self.errors.column("field").to_pylist(),
+                strict=True)
+        )
+        return [(r, f, n) for (r, f), n in sorted(counts.items(), key=lambda x: (-x[1], x[0]))]
+
+    def write_csv(self, path: Path) -> None:
+        with path.open("w", newline="", encoding="utf-8") as fh:
+            write_report_csv(self.errors, fh)
+
+    def summary(self) -> str:
+        lines = [f"{self.rows} rows checked against {self.schema} ({self.profile}): "
+                 f"{self.valid} valid, {self.invalid} invalid"]
+        lines += [f"  {n:>7}  {rule}  {fld}" for rule, fld, n in self.by_rule()]
+        return "\n".join(lines)
+
+
+def write_report_csv(errors: pa.Table, fh: Any) -> None:
+    writer = csv.writer(fh, lineterminator="\n")
+    writer.writerow(REPORT_COLUMNS)
+    for batch in errors.to_batches():
+        cols = [batch.column(i).to_pylist() for i in range(batch.num_columns)]
+        for row in zip(*cols, strict=True):
+            writer.writerow(["" if v is None else v for v in row])
+
+
+class _Checks:
+    """Collects SQL check expressions and their bound parameters."""
+
+    def __init__(self) -> None:
+        self.items: list[str] = []
+        self.params: dict[str, Any] = {}
+        self._n = itertools.count()
+
+    def bind(self, value: Any) -> str:
+        name = f"p{next(self._n)}"
+        self.params[name] = value
+        return f"${name}"
+
+    def add(self, condition: str, fld: str, rule: str, value_sql: str) -> None:
+        self.items.append(
+            f"CASE WHEN {condition} THEN {{'field': {self.bind(fld)}, 'rule': {self.bind(rule)}, "
+            f"'value': CAST({value_sql} AS VARCHAR)}} END"
+        )
+
+
+def _type_ok(v: str, f: dict[str, Any], checks: _Checks) -> tuple[str | None, str]:
+    """(SQL true when ``v`` (text, not null) is of the field's type, rule name)."""
+    typ = f.get("type", "string")
+    fmt = f.get("format", "default")
+    if typ == "string":
+        if fmt == "email":
+            return f"regexp_full_match({v}, {checks.bind(_EMAIL)})", "schema:format"
+        return None, ""
+    if typ == "integer":
+        return f"regexp_full_match({v}, {checks.bind(_INT)})", "schema:type"
+    if typ == "number":
+        return f"regexp_full_match({v}, {checks.bind(_NUM)})", "schema:type"
+    if typ == "boolean":
+        values = list(f.get("trueValues", TRUE_VALUES)) + list(f.get("falseValues", FALSE_VALUES))
+        return f"list_contains({checks.bind(values)}, {v})", "schema:type"
+    if typ == "date":
+        pattern = "%Y-%m-%d" if fmt in ("default", "any") else str(fmt)
+        return f"try_strptime({v}, {checks.bind(pattern)}) IS NOT NULL", "schema:type"
+    if typ == "datetime":
+        return (f"(regexp_full_match({v}, {checks.bind(_DATETIME)}) "
+                f"AND TRY_CAST({v} AS TIMESTAMPTZ) IS NOT NULL)"), "schema:type"
+    if typ == "geopoint":
+        if fmt == "array":
+            geo = r"\[" + _GEO_NUM + "," + _GEO_NUM + r"\]"
+            lon = f"TRY_CAST(json_extract_string({v}, '$[0]') AS DOUBLE)"
+            lat = f"TRY_CAST(json_extract_string({v}, '$[1]') AS DOUBLE)"
+        else:  # default "lon, lat"
+            geo = _GEO_NUM + "," + _GEO_NUM
+            lon = f"TRY_CAST(split_part({v}, ',', 1) AS DOUBLE)"
+            lat = f"TRY_CAST(split_part({v}, ',', 2) AS DOUBLE)"
+        return (f"(regexp_full_match({v}, {checks.bind(geo)}) AND {lon} BETWEEN -180 AND 180 "
+                f"AND {lat} BETWEEN -90 AND 90)"), "schema:type"
+    return None, ""
+
+
+def _numeric(v: str) -> str:
+    return f"TRY_CAST({v} AS DOUBLE)"
+
+
+def build_checks(schema_name: str, profile: str, columns: dict[str, str],
+                 now: datetime, max_session_age_days: float | None
+                 ) -> tuple[list[str], list[str], dict[str, Any]]:
+    """(window expressions, check expressions, parameters) over the text columns ``t_<field>``."""
+    schema = load_schema(schema_name)
+    missing_values = [str(m) for m in schema.get("missingValues", [""])]
+    checks = _Checks()
+    windows: list[str] = []
+    for f in schema["fields"]:
+        name = str(f["name"])
+        v = quote(f"t_{name}")
+        cons = f.get("constraints", {})
+        present = f"({v} IS NOT NULL AND NOT list_contains({checks.bind(missing_values)}, {v}))"
+        if cons.get("required"):
+            checks.add(f"NOT {present}", name, "schema:required", v)
+        type_sql, type_rule = _type_ok(v, f, checks)
+        typed = present
+        if type_sql:
+            checks.add(f"{present} AND NOT COALESCE({type_sql}, false)", name, type_rule, v)
+            typed = f"{present} AND COALESCE({type_sql}, false)"
+        if "pattern" in cons:
+            checks.add(f"{typed} AND NOT regexp_full_match({v}, {checks.bind(cons['pattern'])})",
+                       name, "schema:pattern", v)
+        if "enum" in cons:
+            checks.add(f"{typed} AND NOT list_contains({checks.bind([str(e) for e in cons['enum']])}, {v})",
+                       name, "schema:enum", v)
+        if "minimum" in cons and f.get("type") in ("integer", "number"):
+            checks.add(f"{typed} AND {_numeric(v)} < {checks.bind(float(cons['minimum']))}",
+                       name, "schema:minimum", v)
+        if "maximum" in cons and f.get("type") in ("integer", "number"):
+            checks.add(f"{typed} AND {_numeric(v)} > {checks.bind(float(cons['maximum']))}",
+                       name, "schema:maximum", v)
+        if "minLength" in cons:
+            checks.add(f"{typed} AND length({v}) < {checks.bind(int(cons['minLength']))}",
+                       name, "schema:minLength", v)
+        if "maxLength" in cons:
+            checks.add(f"{typed} AND length({v}) > {checks.bind(int(cons['maxLength']))}",
+                       name, "schema:maxLength", v)
+    if profile == "qualicharge":
+        if schema_name == "statique":
+            windows += _qc_statique(checks, now)
+        elif schema_name == "dynamique":
+            _qc_dynamique(checks, now)
+        elif schema_name == "sessions":
+            _qc_sessions(checks, now, max_session_age_days)
+    return windows, checks.items, checks.params
+
+
+def _t(name: str) -> str:
+    return quote(f"t_{name}")
+
+
+def _qc_pdc(checks: _Checks) -> None:
+    v = _t("id_pdc_itinerance")
+    checks.add(f"{v} IS NOT NULL AND NOT regexp_full_match({v}, {checks.bind(QC_PDC_RE)})",
+               "id_pdc_itinerance", "qualicharge:id_pdc_itinerance", v)
+
+
+def _qc_statique(checks: _Checks, now: datetime) -> list[str]:
+    for name in QC_REQUIRED_STATIQUE:
+        v = _t(name)
+        checks.add(f"({v} IS NULL OR {v} = '')", name, "qualicharge:required", v)
+    siren = _t("siren_amenageur")
+    digits = [f"CAST(substr({siren}, {i}, 1) AS INTEGER)" for i in range(1, 10)]
+    terms = [
+        d if i % 2 == 0 else f"(CASE WHEN 2 * {d} > 9 THEN 2 * {d} - 9 ELSE 2 * {d} END)"
+        for i, d in enumerate(digits)
+    ]
+    checks.add(
+        f"regexp_full_match({siren}, '\\d{{9}}') AND (({' + '.join(terms)}) % 10 <> 0 "
+        f"OR {siren} = '000000000')",
+        "siren_amenageur", "qualicharge:siren_luhn", siren)
+    p = _t("puissance_nominale")
+    checks.add(f"TRY_CAST({p} AS DOUBLE) < 1.3 OR TRY_CAST({p} AS DOUBLE) > 4000",
+               "puissance_nominale", "qualicharge:power_range", p)
+    st, pdc = _t("id_station_itinerance"), _t("id_pdc_itinerance")
+    checks.add(f"{st} IS NOT NULL AND NOT regexp_full_match({st}, {checks.bind(QC_STATION_RE)})",
+               "id_station_itinerance", "qualicharge:id_station_itinerance", st)
+    _qc_pdc(checks)
+    checks.add(f"{st} IS NOT NULL AND {pdc} IS NOT NULL AND left({st}, 5) <> left({pdc}, 5)",
+               "id_pdc_itinerance", "qualicharge:prefix_mismatch", f"{pdc} || ' / ' || {st}")
+    xy = _t("coordonneesXY")
+    lon = f"TRY_CAST(json_extract_string({xy}, '$[0]') AS DOUBLE)"
+    lat = f"TRY_CAST(json_extract_string({xy}, '$[1]') AS DOUBLE)"
+    inside = " OR ".join(
+        f"({lon} BETWEEN {checks.bind(a)} AND {checks.bind(b)} "
+        f"AND {lat} BETWEEN {checks.bind(c)} AND {checks.bind(d)})"
+        for _, a, b, c, d in FRANCE_BOXES
+    )
+    checks.add(f"{lon} IS NOT NULL AND {lat} IS NOT NULL AND NOT ({inside})",
+               "coordonneesXY", "qualicharge:outside_france", xy)
+    today = checks.bind(now.astimezone(UTC).date())
+    for name in ("date_maj", "date_mise_en_service"):
+        v = _t(name)
+        checks.add(f"TRY_CAST({v} AS DATE) > {today}", name, "qualicharge:future_date", v)
+    rac, pdl = _t("raccordement"), _t("num_pdl")
+    checks.add(f"{rac} = 'Direct' AND ({pdl} IS NULL OR {pdl} = '')",
+               "num_pdl", "qualicharge:num_pdl_required", pdl)
+    checks.add(f"length({pdl}) > 64", "num_pdl", "qualicharge:num_pdl_length", pdl)
+    gab = _t("restriction_gabarit")
+    checks.add(f"{gab} IS NOT NULL AND length(trim({gab})) < 2",
+               "restriction_gabarit", "qualicharge:restriction_gabarit", gab)
+    tel = _t("telephone_operateur")
+    checks.add(
+        f"{tel} IS NOT NULL AND {tel} <> '' AND NOT regexp_full_match("
+        f"regexp_replace({tel}, '[\\s.()\\-]', '', 'g'), {checks.bind(_PHONE)})",
+        "telephone_operateur", "qualicharge:telephone", tel)
+    nb = _t("nbre_pdc")
+    checks.add(f"TRY_CAST({nb} AS BIGINT) < 1 OR TRY_CAST({nb} AS BIGINT) <> _station_rows",
+               "nbre_pdc", "qualicharge:nbre_pdc_rows",
+               f"{nb} || ' (' || CAST(_station_rows AS VARCHAR) || ' rows)'")
+    checks.add("_pdc_rows > 1", "id_pdc_itinerance", "qualicharge:duplicate_pdc", pdc)
+    for name in QC_STATION_FIELDS:
+        checks.add(f"_differs_{name}", name, "qualicharge:station_consistency", _t(name))
+    for name in ("adresse_station", "code_insee_commune"):
+        checks.add(f"_xy_differs_{name}", name, "qualicharge:location_consistency", _t(name))
+    station = f"PARTITION BY COALESCE({st}, '#' || CAST(_row AS VARCHAR))"
+    windows = [
+        f"count(*) OVER ({station}) AS _station_rows",
+        f"count(*) OVER (PARTITION BY COALESCE({pdc}, '#' || CAST(_row AS VARCHAR))) AS _pdc_rows",
+    ]
+    for name in QC_STATION_FIELDS:
+        windows.append(_differs(_t(name), station, f"_differs_{name}"))
+    by_xy = f"PARTITION BY COALESCE({xy}, '#' || CAST(_row AS VARCHAR))"
+    for name in ("adresse_station", "code_insee_commune"):
+        windows.append(_differs(_t(name), by_xy, f"_xy_differs_{name}"))
+    return windows
+
+
+def _differs(v: str, partition: str, alias: str) -> str:
+    """True when the rows of the partition do not all hold the same value (NULL included)."""
+    return (f"(min({v}) OVER ({partition}) IS DISTINCT FROM max({v}) OVER ({partition}) "
+            f"OR count({v}) OVER ({partition}) NOT IN (0, count(*) OVER ({partition}))) AS {alias}")
+
+
+def _aware_and_past(checks: _Checks, name: str, now: str) -> None:
+    v = _t(name)
+    checks.add(f"{v} IS NOT NULL AND NOT regexp_full_match({v}, {checks.bind(_AWARE)})",
+               name, "qualicharge:naive_datetime", v)
+    checks.add(f"TRY_CAST({v} AS TIMESTAMPTZ) > {now}", name, "qualicharge:future", v)
+
+
+def _qc_dynamique(checks: _Checks, now: datetime) -> None:
+    _qc_pdc(checks)
+    now_sql = checks.bind(now)
+    _aware_and_past(checks, "horodatage", now_sql)
+    etat, occ = _t("etat_pdc"), _t("occupation_pdc")
+    checks.add(f"{occ} = 'occupe' AND {etat} IN ('hors_service', 'inconnu')",
+               "occupation_pdc", "qualicharge:occupe_out_of_service", f"{etat} || '/' || {occ}")
+
+
+def _qc_sessions(checks: _Checks, now: datetime, max_age_days: float | None) -> None:
+    _qc_pdc(checks)
+    now_sql = checks.bind(now)
+    _aware_and_past(checks, "start", now_sql)
+    _aware_and_past(checks, "end", now_sql)
+    start = f"TRY_CAST({_t('start')} AS TIMESTAMPTZ)"
+    end = f"TRY_CAST({_t('end')} AS TIMESTAMPTZ)"
+    checks.add(f"{start} > {end}", "end", "qualicharge:start_after_end",
+               f"{_t('start')} || ' > ' || {_t('end')}")
+    checks.add(f"{end} - {start} > INTERVAL 7 DAY", "end", "qualicharge:longer_than_7_days",
+               f"CAST({end} - {start} AS VARCHAR)")
+    if max_age_days is not None:
+        oldest = checks.bind(now - _days(max_age_days))
+        checks.add(f"{start} < {oldest}", "start", "qualicharge:max_age", _t("start"))
+
+
+def _days(n: float) -> Any:
+    from datetime import timedelta
+
+    return timedelta(days=n)
+
+
+def check_table(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    schema: str = "statique",
+    *,
+    profile: str = "qualicharge",
+    now: datetime | None = None,
+    max_session_age_days: float | None = 15.0,
+    errors_table: str = "_irve_errors",
+    row_column: str | None = None,
+) -> int:
+    """Validate ``table`` (a table or view on ``con``) into the temp table ``errors_table``
+    (row, key, field, rule, value); returns the number of rows checked.
+
+    ``row_column`` names a column holding the row number; default: ``rowid + 1`` (tables).
+    """
+    if profile not in PROFILES:
+        raise UsageError(f"unknown validation profile {profile!r}; choose {', '.join(PROFILES)}")
+    sch = load_schema(schema)
+    now = (now or datetime.now(UTC)).astimezone(UTC)
+    described = con.execute(f"SELECT column_name, column_type FROM (DESCRIBE {quote(table)})").fetchall()
+    columns = {str(c): str(t) for c, t in described}
+    row_sql = quote(row_column) if row_column else "rowid + 1"
+    text_cols = []
+    for f in sch["fields"]:
+        name = str(f["name"])
+        if name in columns:
+            text_cols.append(f"{render_text(name, columns[name])} AS {quote('t_' + name)}")
+        else:
+            text_cols.append(f"CAST(NULL AS VARCHAR) AS {quote('t_' + name)}")
+    windows, items, params = build_checks(schema, profile, columns, now, max_session_age_days)
+    keys = [quote("t_" + k) for k in KEY_FIELDS.get(schema, ()) if k in columns]
+    key_sql = (" || '|' || ".join(f"COALESCE({k}, '')" for k in keys)) if keys else "NULL"
+    win_sql = (",\n       " + ",\n       ".join(windows)) if windows else ""
+    sql = f"""
+CREATE OR REPLACE TEMP TABLE {quote(errors_table)} AS
+WITH src AS (
+    SELECT {row_sql} AS _row, {", ".join(text_cols)} FROM {quote(table)}
+),
+w AS (
+    SELECT *{win_sql} FROM src
+),
+failed AS (
+    SELECT _row, {key_sql} AS _key,
+           list_filter([{", ".join(items)}], lambda x: x IS NOT NULL) AS errs
+    FROM w
+)
+SELECT _row AS "row", _key AS "key", e.field AS field, e.rule AS rule, e.value AS value
+FROM (SELECT _row, _key, unnest(errs) AS e FROM failed WHERE len(errs) > 0)
+ORDER BY "row", field, rule
+"""
+    used = set(re.findall(r"\$(p\d+)\b", sql))
+    params = {k: v for k, v in params.items() if k in used}
+    try:
+        con.execute(sql, params)
+        n = con.execute(f"SELECT count(*) FROM {quote(table)}").fetchall()
+    except duckdb.Error as exc:
+        raise OcpiwhError(f"validation query failed: {' '.join(str(exc).split())[:400]}") from None
+    return int(n[0][0]) if n else 0
+
+
+def validate(
+    data: pa.Table | duckdb.DuckDBPyRelation | Path | str,
+    schema: str = "statique",
+    *,
+    profile: str = "qualicharge",
+    now: datetime | None = None,
+    max_session_age_days: float | None = 15.0,
+) -> ValidationReport:
+    """Check ``data`` against the IRVE Table Schema ``schema`` (statique, dynamique, sessions).
+
+    ``data`` is an Arrow table, a DuckDB relation, or the path of a CSV file (read as text,
+    every cell a string, as a Table Schema validator reads it). ``profile="irve"`` checks the
+    official schema only; ``"qualicharge"`` adds QualiCharge's hard rules. Runs in DuckDB.
+    """
+    con = duckdb.connect(":memory:")
+    try:
+        con.execute("SET TimeZone = 'UTC'")
+        if isinstance(data, str | Path):
+            path = Path(data)
+            if not path.is_file():
+                raise UsageError(f"no file {path}")
+            con.execute(
+                "CREATE TEMP TABLE _input AS SELECT * FROM read_csv($p, all_varchar = true, "
+                "header = true, delim = ',', quote = '\"', escape = '\"')",
+                {"p": str(path)},
+            )
+        else:
+            table = data.to_arrow_table() if isinstance(data, duckdb.DuckDBPyRelation) else data
+            con.register("_arrow_input", table)
+            con.execute("CREATE TEMP TABLE _input AS SELECT * FROM _arrow_input")
+            con.unregister("_arrow_input")
+        rows = check_table(con, "_input", schema, profile=profile, now=now,
+                           max_session_age_days=max_session_age_days)
+        errors = con.sql('SELECT * FROM _irve_errors ORDER BY "row", field, rule').to_arrow_table()
+        invalid = con.execute('SELECT count(DISTINCT "row") FROM _irve_errors').fetchall()
+    finally:
+        con.close()
+    return ValidationReport(schema=schema, profile=profile, rows=rows, errors=errors,
+                            invalid=int(invalid[0][0]) if invalid else 0)
