@@ -10,7 +10,7 @@ import math
 import socket
 import threading
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -79,6 +79,14 @@ class Simulator:
         self._page_cache: OrderedDict[tuple[Any, ...], bytes] = OrderedDict()
         self._page_cache_bytes = 0
         self.page_cache_budget = 96 * 1024 * 1024
+        # Read-ahead: after a list page, the next page is rendered on a background thread
+        # while the client parses (same bytes, same cache key; dropped if the state moved).
+        self.prefetch_pages = 1
+        self._prefetch_jobs: deque[tuple[Any, ...]] = deque(maxlen=8)
+        self._prefetch_cv = threading.Condition(threading.Lock())
+        self._prefetch_thread: threading.Thread | None = None
+        self._prefetch_stop = False
+        self._tls = threading.local()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self.host = "127.0.0.1"
@@ -147,6 +155,59 @@ class Simulator:
             )
         return out
 
+    def _page(self, module: str, version: str, start: int, stop: int) -> tuple[list[int], bytes]:
+        """Object indexes and rendered JSON array of ``keys[start:stop]``, via the cache."""
+        w = self.world
+        keys, rank_to_idx = w.index(module)
+        page = keys[start:stop] if start < stop else []
+        idxs = [rank_to_idx[k & MASK] for k in page] if rank_to_idx else [k & MASK for k in page]
+        ckey = (module, version, start, len(idxs), w.now, w.mut)
+        body = self._page_cache.get(ckey)
+        if body is None:
+            body = w.render_page(module, version, idxs)
+            self._cache_put(ckey, body)
+        else:
+            self._page_cache.move_to_end(ckey)
+        return idxs, body
+
+    def _prefetch(self, module: str, version: str, start: int, limit: int, hi: int) -> None:
+        """Note the page(s) after this one; queued once the response is written."""
+        w = self.world
+        jobs = [
+            (module, version, a, min(a + limit, hi), w.now, w.mut)
+            for a in range(start + limit, min(start + limit * (self.prefetch_pages + 1), hi), limit)
+        ]
+        self._tls.jobs = jobs
+
+    def _kick_prefetch(self) -> None:
+        """After a response went out: hand the noted read-ahead pages to the worker."""
+        jobs = getattr(self._tls, "jobs", None)
+        if not jobs:
+            return
+        self._tls.jobs = None
+        if self._prefetch_thread is None:
+            return
+        with self._prefetch_cv:
+            self._prefetch_jobs.extend(jobs)
+            self._prefetch_cv.notify()
+
+    def _prefetch_loop(self) -> None:
+        while True:
+            with self._prefetch_cv:
+                while not self._prefetch_jobs and not self._prefetch_stop:
+                    self._prefetch_cv.wait()
+                if self._prefetch_stop:
+                    return
+                module, version, a, b, now, mut = self._prefetch_jobs.popleft()
+            with self.lock:
+                w = self.world
+                if (w.now, w.mut) != (now, mut):
+                    continue  # the world changed: that page may never be asked for
+                if (module, version, a, b - a, now, mut) in self._page_cache:
+                    continue
+                with contextlib.suppress(Exception):
+                    self._page(module, version, a, b)
+
     def _cache_put(self, key: tuple[Any, ...], body: bytes) -> None:
         if len(body) > self.page_cache_budget // 4:
             return
@@ -175,9 +236,21 @@ class Simulator:
             name=f"ocpi-sim-{self.port}",
         )  # fmt: skip
         self._thread.start()
+        self._prefetch_stop = False
+        self._prefetch_thread = threading.Thread(
+            target=self._prefetch_loop, daemon=True, name=f"ocpi-sim-{self.port}-prefetch"
+        )
+        self._prefetch_thread.start()
         return self
 
     def stop(self) -> None:
+        if self._prefetch_thread is not None:
+            with self._prefetch_cv:
+                self._prefetch_stop = True
+                self._prefetch_jobs.clear()
+                self._prefetch_cv.notify()
+            self._prefetch_thread.join(timeout=5)
+            self._prefetch_thread = None
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
@@ -370,22 +443,13 @@ class Simulator:
         if module == "sessions" and date_from is None:
             return self._error(400, 2001, "Missing required parameter: date_from")
         w = self.world
-        keys, rank_to_idx = w.index(module)
+        keys, _ = w.index(module)
         lo = 0 if date_from is None else _bisect_left(keys, date_from << SHIFT)
         hi = len(keys) if date_to is None else _bisect_left(keys, date_to << SHIFT)
         hi = max(hi, lo)
         total = hi - lo
         start = lo + offset
-        page = keys[start : min(start + limit, hi)] if start < hi else []
-        idxs = [rank_to_idx[k & MASK] for k in page] if rank_to_idx else [k & MASK for k in page]
-        ckey = (module, version, start, len(idxs), w.now, w.mut)
-        body = self._page_cache.get(ckey)
-        if body is None:
-            render = w.renderer(module, version)
-            body = orjson.dumps([render(i) for i in idxs])
-            self._cache_put(ckey, body)
-        else:
-            self._page_cache.move_to_end(ckey)
+        idxs, body = self._page(module, version, start, min(start + limit, hi))
         self._stats["objects_served"] += len(idxs)
         hdrs = [("X-Total-Count", str(total)), ("X-Limit", str(self.cfg.max_limit))]
         if offset + limit < total:
@@ -400,6 +464,8 @@ class Simulator:
                 victim = idxs[mix(self._fault_salt ^ n) % len(idxs)]
                 w.bump(module, victim)
                 self._stats["faults"]["update_while_paging"] += 1
+        if self.prefetch_pages and start + limit < hi:
+            self._prefetch(module, version, start, limit, hi)
         return resp
 
 
@@ -461,6 +527,7 @@ class _Handler(BaseHTTPRequestHandler):
                 self.send_header(h, v)
         self.end_headers()
         self.wfile.write(body)
+        sim._kick_prefetch()
 
     def do_GET(self) -> None:
         self._serve("GET")

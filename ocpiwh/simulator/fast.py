@@ -1,0 +1,261 @@
+"""Byte renderers for the hot listings: sessions and CDRs straight to JSON text.
+
+The dict renderers in :mod:`.world` are the reference. A well-formed, non-dirty session or
+CDR is rendered here from precompiled per-connector ``%`` templates (every static fragment
+— party, location, EVSE, connector, tariff — is JSON-encoded once), a handful of number
+formats and one join. The output is byte-identical to ``orjson.dumps`` of the reference
+dict (the tests check it object by object); dirty, malformed, bumped-while-active or
+otherwise unusual objects fall back to the reference renderer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import orjson
+
+from .world import iso
+
+if TYPE_CHECKING:
+    from .world import World
+
+_AM_211 = ("WHITELIST", "AUTH_REQUEST", "AUTH_REQUEST", "AUTH_REQUEST")
+_AM = ("WHITELIST", "AUTH_REQUEST", "AUTH_REQUEST", "COMMAND")
+_M40 = 0xFFFFFFFFFF
+_CACHE_MAX = 1 << 18
+VERSION_INDEX = {"2.1.1": 0, "2.2.1": 1, "2.3.0": 2}
+
+
+def _j(value: object) -> str:
+    """JSON text of a value, ``%``-escaped for use inside a template."""
+    return orjson.dumps(value).decode().replace("%", "%%")
+
+
+class _SessionTemplates:
+    """Per (version, connector): templates of a COMPLETED and of an ACTIVE session."""
+
+    __slots__ = ("active", "done", "done_idle", "energy", "flat", "free", "parking")
+
+    def __init__(self, w: World, version: str, g: int) -> None:
+        conn = w.conns[g]
+        loc = w.locations[conn.loc]
+        t = w.tariffs[conn.tariff]
+        self.energy, self.parking, self.free, self.flat = (
+            t.energy,
+            t.parking,
+            t.parking_free_h,
+            t.flat,
+        )
+        v211 = version == "2.1.1"
+        if v211:
+            head = '{"id":"S%09d","start_datetime":"%s"'
+            end = ',"end_datetime":"%s"'
+            # auth_id (a JSON string), auth_method
+            tok = ',"auth_id":%s,"auth_method":"%s"'
+            where = ',"location":' + _j(w._embedded_location_211(conn)) + "%s"  # meter
+            tid = ""
+        else:
+            head = (
+                '{"country_code":'
+                + _j(loc.cc)
+                + ',"party_id":'
+                + _j(loc.pid)
+                + ',"id":"S%09d","start_date_time":"%s"'
+            )
+            end = ',"end_date_time":"%s"'
+            tok = ',"cdr_token":%s,"auth_method":"%s"%s'  # cdr_token, am, aref
+            where = (
+                ',"location_id":'
+                + _j(loc.id)
+                + ',"evse_uid":'
+                + _j(w.evses[conn.evse].uid)
+                + ',"connector_id":'
+                + _j(conn.cid)
+                + "%s"  # meter
+            )
+            tid = ',"tariff_id":' + _j(t.id)
+        p1 = (
+            '{"start_date_time":"%s","dimensions":[{"type":"ENERGY","volume":%s},'
+            '{"type":"TIME","volume":%s}]' + tid + "}"
+        )
+        p2 = (
+            ',{"start_date_time":"%s","dimensions":[{"type":"PARKING_TIME","volume":%s}]'
+            + tid
+            + "}"
+        )
+        if v211:
+            cost = ',"total_cost":%r'
+        elif version == "2.2.1":
+            cost = ',"total_cost":{"excl_vat":%r,"incl_vat":%r}'
+        else:
+            cost = (
+                ',"total_cost":{"before_taxes":%r,"taxes":[{"name":"TVA","percentage":20.0,'
+                '"amount":%r}]}'
+            )
+        tail_done = ',"status":"COMPLETED","last_updated":"%s"}'
+        mid = ',"kwh":%s' + tok + where + ',"currency":"EUR"'
+        self.done = head + end + mid + ',"charging_periods":[' + p1 + "]" + cost + tail_done
+        self.done_idle = (
+            head + end + mid + ',"charging_periods":[' + p1 + p2 + "]" + cost + tail_done
+        )
+        self.active = (
+            head
+            + mid.replace('"kwh":%s', '"kwh":0.0', 1)
+            + ',"charging_periods":[],"status":"ACTIVE","last_updated":"%s"}'
+        )
+
+
+class Renderer:
+    """Fast byte rendering of session pages (all versions) for one :class:`World`."""
+
+    def __init__(self, w: World) -> None:
+        self.w = w
+        self._tpl: dict[str, list[_SessionTemplates | None]] = {}
+        self._tok: dict[str, list[str | None]] = {}
+        self._kwh_s: dict[float, str] = {}  # repr() of kWh values
+        self._hours_s: dict[int, str] = {}  # seconds -> repr(round(s / 3600, 4))
+
+    def _templates(self, version: str) -> list[_SessionTemplates | None]:
+        tpl = self._tpl.get(version)
+        if tpl is None:
+            tpl = self._tpl[version] = [None] * len(self.w.conns)
+        return tpl
+
+    def _tokens(self, version: str) -> list[str | None]:
+        toks = self._tok.get(version)
+        if toks is None:
+            toks = self._tok[version] = [None] * len(self.w.tokens)
+        return toks
+
+    def sessions(self, idxs: Sequence[int], version: str) -> bytes:
+        """JSON array of the sessions ``idxs`` as served now (``orjson.dumps`` compatible)."""
+        w = self.w
+        now = w.now
+        s_start, s_done, s_kwh, s_conn = w.s_start, w.s_done, w.s_kwh, w.s_conn
+        s_charge, s_tok, s_flags = w.s_charge, w.s_tok, w.s_flags
+        bumps = w.bumps["sessions"]
+        tpls = self._templates(version)
+        toks = self._tokens(version)
+        kwh_s, hours_s = self._kwh_s, self._hours_s
+        if len(kwh_s) > _CACHE_MAX:
+            kwh_s.clear()
+        if len(hours_s) > _CACHE_MAX:
+            hours_s.clear()
+        d_salt = w._d_salt
+        vi = VERSION_INDEX[version]  # 0: 2.1.1, 1: 2.2.1, 2: 2.3.0
+        am_table = _AM_211 if vi == 0 else _AM
+        out: list[str] = []
+        append = out.append
+        for i in idxs:
+            if s_flags[i]:
+                append(orjson.dumps(w.render_session(i, version)).decode())
+                continue
+            g = s_conn[i]
+            tp = tpls[g]
+            if tp is None:
+                tp = tpls[g] = _SessionTemplates(w, version, g)
+            k = s_tok[i]
+            tok = toks[k]
+            if tok is None:
+                tok = toks[k] = self._token(k, vi)
+            start = s_start[i]
+            done = s_done[i]
+            # one splitmix64 (World._detail): auth method, authorization reference, meter
+            x = (d_salt ^ (i * 7 + 3)) + 0x9E3779B97F4A7C15 & 0xFFFFFFFFFFFFFFFF
+            x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9 & 0xFFFFFFFFFFFFFFFF
+            x = (x ^ (x >> 27)) * 0x94D049BB133111EB & 0xFFFFFFFFFFFFFFFF
+            d = x ^ (x >> 31)
+            am = am_table[d & 3]
+            meter = f',"meter_id":"MTR-{(d >> 50) % 1000000:06d}"' if (d >> 5) & 3 else ""
+            aref = (
+                f',"authorization_reference":"AR{(d >> 8) & _M40:010X}"'
+                if vi and (d >> 4) & 1
+                else ""
+            )
+            if done > now:  # ACTIVE
+                lu = start
+                if bumps:
+                    b = bumps.get(i)
+                    if b is not None and b >= lu:
+                        lu = b
+                s0 = iso(start)
+                if vi:
+                    append(tp.active % (i, s0, tok, am, aref, meter, iso(lu)))
+                else:
+                    append(tp.active % (i, s0, tok, am, meter, iso(lu)))
+                continue
+            lu = done
+            if bumps:
+                b = bumps.get(i)
+                if b is not None and b >= lu:
+                    lu = b
+            kwh = s_kwh[i]
+            kr = kwh_s.get(kwh)
+            if kr is None:
+                kr = kwh_s[kwh] = repr(kwh)
+            charge = s_charge[i]
+            th = hours_s.get(charge)
+            if th is None:
+                th = hours_s[charge] = repr(round(charge / 3600, 4))
+            idle = done - start - 60 - charge
+            # World._cost
+            energy = round(kwh * tp.energy, 2)
+            ph = idle / 3600 - tp.free
+            excl = round(
+                (tp.flat if kwh > 0 else 0.0)
+                + energy
+                + (round(ph * tp.parking, 2) if ph > 0.0 else 0.0),
+                2,
+            )
+            s0 = iso(start)
+            s1 = iso(done)
+            s2 = iso(lu) if lu != done else s1
+            if idle > 0:
+                ih = hours_s.get(idle)
+                if ih is None:
+                    ih = hours_s[idle] = repr(round(idle / 3600, 4))
+                p2 = iso(start + charge)
+                if vi == 1:
+                    incl = round(excl * 1.2, 2)
+                    args: tuple[object, ...] = (
+                        i,
+                        s0,
+                        s1,
+                        kr,
+                        tok,
+                        am,
+                        aref,
+                        meter,
+                        s0,
+                        kr,
+                        th,
+                        p2,
+                        ih,
+                        excl,
+                        incl,
+                        s2,
+                    )
+                elif vi == 2:
+                    tax = round(round(excl * 1.2, 2) - excl, 2)
+                    args = (i, s0, s1, kr, tok, am, aref, meter, s0, kr, th, p2, ih, excl, tax, s2)
+                else:
+                    args = (i, s0, s1, kr, tok, am, meter, s0, kr, th, p2, ih, excl, s2)
+                append(tp.done_idle % args)
+            else:
+                if vi == 1:
+                    incl = round(excl * 1.2, 2)
+                    args = (i, s0, s1, kr, tok, am, aref, meter, s0, kr, th, excl, incl, s2)
+                elif vi == 2:
+                    tax = round(round(excl * 1.2, 2) - excl, 2)
+                    args = (i, s0, s1, kr, tok, am, aref, meter, s0, kr, th, excl, tax, s2)
+                else:
+                    args = (i, s0, s1, kr, tok, am, meter, s0, kr, th, excl, s2)
+                append(tp.done % args)
+        return ("[" + ",".join(out) + "]").encode()
+
+    def _token(self, k: int, vi: int) -> str:
+        w = self.w
+        if vi == 0:
+            return orjson.dumps(w.tokens[k].contract_id).decode()
+        return orjson.dumps(w.token_cdr[k]).decode()
