@@ -1,0 +1,152 @@
+"""``ocpiwh export`` (any model or view to a file, with manifest) and ``ocpiwh irve validate``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from ocpiwh import irve
+from ocpiwh.cli import app
+from ocpiwh.cli.common import err, out, parse_params, state
+from ocpiwh.export import EXPORT_FORMATS, ExportResult, export
+from ocpiwh.irve.validate import ValidationReport
+
+MAX_RULE_LINES = 15
+
+irve_app = typer.Typer(
+    name="irve",
+    help=(
+        "IRVE / QualiCharge files: validate a CSV against the official Table Schema (and "
+        "QualiCharge's rules). Export them with `ocpiwh export irve_statique --out irve.csv`.\n\n"
+        "Example: `ocpiwh irve validate irve.csv --schema statique`"
+    ),
+    no_args_is_help=True,
+    rich_markup_mode="markdown",
+)
+app.add_typer(irve_app)
+
+
+@app.command("export")
+def export_command(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="Model (`ocpiwh models list`) or view to export.")],
+    out_path: Annotated[Path, typer.Option("--out", "-o", help="Target file (or folder with --partition-by).")],
+    fmt: Annotated[
+        str | None,
+        typer.Option("--format", "-f", help="csv, parquet or jsonl (default: from the suffix of --out, else csv)."),
+    ] = None,
+    param: Annotated[
+        list[str] | None, typer.Option("--param", "-p", help="NAME=VALUE model parameter (repeatable).")
+    ] = None,
+    partition_by: Annotated[
+        list[str] | None,
+        typer.Option("--partition-by", help="Parquet only: hive partitions by COLUMN (repeatable)."),
+    ] = None,
+    allow_pseudonymous: Annotated[
+        bool,
+        typer.Option("--allow-pseudonymous", help="Allow columns derived from pseudonymized fields."),
+    ] = False,
+    keep_invalid: Annotated[
+        bool, typer.Option("--keep-invalid", help="IRVE exports: keep rows failing validation.")
+    ] = False,
+    profile: Annotated[
+        str,
+        typer.Option("--profile", help="IRVE validation: qualicharge (schema + QualiCharge rules) or irve (schema only)."),
+    ] = "qualicharge",
+    max_age_days: Annotated[
+        float | None,
+        typer.Option("--max-age-days", help="qualicharge_sessions: oldest session start accepted (default [irve] session_max_age_days, else 15)."),
+    ] = None,
+) -> None:
+    """Export a model or view to CSV, Parquet or JSON lines, atomically, with a manifest.
+
+    Writes OUT (temporary file, then rename: never half a file) and `OUT.manifest.json`
+    (sources, last sync, OCPI versions, SQL hash, parameters, privacy fingerprints, rows,
+    sha256). IRVE/QualiCharge models are validated against the official Table Schema:
+    invalid rows are left out and listed in `OUT.report.csv`.
+
+    Example: `ocpiwh export irve_statique --out irve.csv` or
+    `ocpiwh export qualicharge_sessions --out sessions.jsonl --param from=2026-03-01`
+    """
+    if fmt is not None and fmt.lower() not in EXPORT_FORMATS:
+        from ocpiwh.errors import UsageError
+
+        raise UsageError(f"--format must be one of {', '.join(EXPORT_FORMATS)}, got {fmt!r}")
+    result = export(
+        state(ctx).warehouse,
+        name,
+        out_path,
+        fmt,
+        params=parse_params(param),
+        partition_by=partition_by,
+        allow_pseudonymous=allow_pseudonymous,
+        keep_invalid=keep_invalid,
+        profile=profile,
+        max_session_age_days=max_age_days,
+    )
+    print_summary(result, keep_invalid)
+
+
+def print_summary(result: ExportResult, keep_invalid: bool) -> None:
+    """One screen: what was written, and rows valid/invalid per rule."""
+    out.print(f"{result.name} → {result.out} ({result.format}, {result.rows:,} rows)")
+    if result.pseudonymous:
+        out.print(f"pseudonymous columns exported: {', '.join(result.pseudonymous)}")
+    report = result.validation
+    if report is not None:
+        fate = "kept (--keep-invalid)" if keep_invalid else "left out"
+        out.print(
+            f"validated against {report.schema} ({report.profile}): {report.valid:,} valid, "
+            f"{report.invalid:,} invalid ({fate})"
+        )
+        _rules_table(report)
+        out.print(f"report: {result.report_path}")
+    out.print(f"manifest: {result.manifest_path}")
+
+
+def _rules_table(report: ValidationReport) -> None:
+    rules = report.by_rule()
+    if not rules:
+        return
+    grid = Table("rule", "field", "rows", show_lines=False)
+    for rule, field, n in rules[:MAX_RULE_LINES]:
+        grid.add_row(escape(rule), escape(field), f"{n:,}")
+    out.print(grid)
+    if len(rules) > MAX_RULE_LINES:
+        out.print(f"… {len(rules) - MAX_RULE_LINES} more rules in the report")
+
+
+@irve_app.command("validate")
+def validate_command(
+    path: Annotated[Path, typer.Argument(help="CSV file (UTF-8, comma-separated, header row).")],
+    schema: Annotated[
+        str, typer.Option("--schema", "-s", help="statique, dynamique or sessions.")
+    ] = "statique",
+    profile: Annotated[
+        str, typer.Option("--profile", help="qualicharge (schema + QualiCharge rules) or irve.")
+    ] = "qualicharge",
+    report_out: Annotated[
+        Path | None, typer.Option("--report", help="Write the failures (row, key, field, rule, value) as CSV.")
+    ] = None,
+    max_age_days: Annotated[
+        float | None, typer.Option("--max-age-days", help="sessions: oldest start accepted.")
+    ] = None,
+) -> None:
+    """Validate a CSV against an IRVE Table Schema (+ QualiCharge's rules); exit 1 if invalid.
+
+    Example: `ocpiwh irve validate irve.csv --schema statique --profile irve`
+    """
+    report = irve.validate(path, schema, profile=profile,
+                           max_session_age_days=max_age_days if max_age_days else 15.0)
+    out.print(f"{path}: {report.rows:,} rows, {report.valid:,} valid, {report.invalid:,} invalid "
+              f"({report.schema}, {report.profile})")
+    _rules_table(report)
+    if report_out is not None:
+        report.write_csv(report_out)
+        err.print(f"report: {report_out}")
+    if not report.ok:
+        raise typer.Exit(1)
