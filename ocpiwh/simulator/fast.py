@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import orjson
 
-from .world import iso
+from .world import iso, mix
 
 if TYPE_CHECKING:
     from .world import World
@@ -106,12 +106,77 @@ class _SessionTemplates:
         )
 
 
+def _price(version: str, excl: float) -> str:
+    """``World._price`` as JSON text (2.2.1 / 2.3.0)."""
+    incl = round(excl * 1.2, 2)
+    if version == "2.2.1":
+        return f'{{"excl_vat":{excl!r},"incl_vat":{incl!r}}}'
+    return (
+        f'{{"before_taxes":{excl!r},"taxes":[{{"name":"TVA","percentage":20.0,'
+        f'"amount":{round(incl - excl, 2)!r}}}]}}'
+    )
+
+
+class _CdrTemplates:
+    """Per (version, connector): the static fragments of a CDR."""
+
+    __slots__ = (
+        "energy", "flat", "flat_price", "free", "head", "home", "inv", "loc", "p1", "p2",
+        "parking", "tariffs",
+    )  # fmt: skip
+
+    def __init__(self, w: World, version: str, g: int) -> None:
+        conn = w.conns[g]
+        loc = w.locations[conn.loc]
+        t = w.tariffs[conn.tariff]
+        self.energy, self.parking, self.free, self.flat = (
+            t.energy,
+            t.parking,
+            t.parking_free_h,
+            t.flat,
+        )
+        v211 = version == "2.1.1"
+        self.flat_price = "" if v211 else ',"total_fixed_cost":' + _price(version, t.flat)
+        if v211:
+            # id, start, stop, auth_id, auth_method
+            self.head = '{"id":"CDR%09d","start_date_time":"%s","stop_date_time":"%s"' + (
+                ',"auth_id":%s,"auth_method":"%s"'
+            )
+            self.loc = ',"location":' + orjson.dumps(w._embedded_location_211(conn)).decode()
+            tid = ""
+        else:
+            # id, start, end, session id, cdr_token, auth_method, authorization_reference
+            self.head = (
+                '{"country_code":'
+                + _j(loc.cc)
+                + ',"party_id":'
+                + _j(loc.pid)
+                + ',"id":"CDR%09d","start_date_time":"%s","end_date_time":"%s",'
+                '"session_id":"S%09d","cdr_token":%s,"auth_method":"%s"%s'
+            )
+            self.loc = ',"cdr_location":' + orjson.dumps(w._cdr_location(conn)).decode()
+            tid = ',"tariff_id":' + _j(t.id)
+        self.tariffs = ',"tariffs":[' + orjson.dumps(w._tariff_obj(t, version)).decode() + "]"
+        self.p1 = (
+            ',"charging_periods":[{"start_date_time":"%s","dimensions":[{"type":"ENERGY",'
+            '"volume":%s},{"type":"TIME","volume":%s}]' + tid + "}"
+        )
+        self.p2 = (
+            ',{"start_date_time":"%s","dimensions":[{"type":"PARKING_TIME","volume":%s}]'
+            + tid
+            + "}"
+        )
+        self.inv = f',"invoice_reference_id":"INV-{loc.pid}-%08d"'
+        self.home = ',"home_charging_compensation":true' if not loc.publish else ""
+
+
 class Renderer:
     """Fast byte rendering of session pages (all versions) for one :class:`World`."""
 
     def __init__(self, w: World) -> None:
         self.w = w
         self._tpl: dict[str, list[_SessionTemplates | None]] = {}
+        self._ctpl: dict[str, list[_CdrTemplates | None]] = {}
         self._tok: dict[str, list[str | None]] = {}
         self._kwh_s: dict[float, str] = {}  # repr() of kWh values
         self._hours_s: dict[int, str] = {}  # seconds -> repr(round(s / 3600, 4))
@@ -252,6 +317,155 @@ class Renderer:
                 else:
                     args = (i, s0, s1, kr, tok, am, meter, s0, kr, th, excl, s2)
                 append(tp.done % args)
+        return ("[" + ",".join(out) + "]").encode()
+
+    def cdrs(self, idxs: Sequence[int], version: str) -> bytes:
+        """JSON array of the CDRs ``idxs`` (``orjson.dumps`` compatible)."""
+        w = self.w
+        s_start, s_done, s_kwh, s_conn = w.s_start, w.s_done, w.s_kwh, w.s_conn
+        s_charge, s_tok, s_flags, c_flags, s_cdr = (
+            w.s_charge,
+            w.s_tok,
+            w.s_flags,
+            w.c_flags,
+            w.s_cdr,
+        )
+        tpls = self._ctpl.get(version)
+        if tpls is None:
+            tpls = self._ctpl[version] = [None] * len(w.conns)
+        toks = self._tokens(version)
+        kwh_s, hours_s = self._kwh_s, self._hours_s
+        if len(kwh_s) > _CACHE_MAX:
+            kwh_s.clear()
+        if len(hours_s) > _CACHE_MAX:
+            hours_s.clear()
+        d_salt = w._d_salt
+        vi = VERSION_INDEX[version]
+        am_table = _AM_211 if vi == 0 else _AM
+        out: list[str] = []
+        append = out.append
+        for i in idxs:
+            if s_flags[i] or c_flags[i]:
+                append(orjson.dumps(w.render_cdr(i, version)).decode())
+                continue
+            g = s_conn[i]
+            tp = tpls[g]
+            if tp is None:
+                tp = tpls[g] = _CdrTemplates(w, version, g)
+            k = s_tok[i]
+            tok = toks[k]
+            if tok is None:
+                tok = toks[k] = self._token(k, vi)
+            start = s_start[i]
+            done = s_done[i]
+            x = (d_salt ^ (i * 7 + 3)) + 0x9E3779B97F4A7C15 & 0xFFFFFFFFFFFFFFFF
+            x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9 & 0xFFFFFFFFFFFFFFFF
+            x = (x ^ (x >> 27)) * 0x94D049BB133111EB & 0xFFFFFFFFFFFFFFFF
+            d = x ^ (x >> 31)
+            am = am_table[d & 3]
+            meter = f"MTR-{(d >> 50) % 1000000:06d}" if (d >> 5) & 3 else None
+            x = (d_salt ^ (i * 11 + 5)) + 0x9E3779B97F4A7C15 & 0xFFFFFFFFFFFFFFFF
+            x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9 & 0xFFFFFFFFFFFFFFFF
+            x = (x ^ (x >> 27)) * 0x94D049BB133111EB & 0xFFFFFFFFFFFFFFFF
+            e = x ^ (x >> 31)
+            kwh = s_kwh[i]
+            kr = kwh_s.get(kwh)
+            if kr is None:
+                kr = kwh_s[kwh] = repr(kwh)
+            charge = s_charge[i]
+            th = hours_s.get(charge)
+            if th is None:
+                th = hours_s[charge] = repr(round(charge / 3600, 4))
+            idle = done - start - 60 - charge
+            ih = hours_s.get(idle)
+            if ih is None:
+                ih = hours_s[idle] = repr(round(idle / 3600, 4))
+            energy = round(kwh * tp.energy, 2)
+            ph = idle / 3600 - tp.free
+            parking = round(ph * tp.parking, 2) if ph > 0.0 else 0.0
+            flat = tp.flat if kwh > 0 else 0.0
+            total = round(flat + energy + parking, 2)
+            s0 = iso(start)
+            s1 = iso(done)
+            parts = [
+                tp.head % (i, s0, s1, tok, am)
+                if vi == 0
+                else tp.head
+                % (
+                    i,
+                    s0,
+                    s1,
+                    i,
+                    tok,
+                    am,
+                    f',"authorization_reference":"AR{(d >> 8) & _M40:010X}"'
+                    if (d >> 4) & 1
+                    else "",
+                ),
+                tp.loc,
+            ]
+            if meter:
+                parts.append(f',"meter_id":"{meter}"')
+            parts.append(',"currency":"EUR"')
+            if (e & 3) == 0:
+                parts.append(tp.tariffs)
+            parts.append(tp.p1 % (s0, kr, th))
+            if idle > 0:
+                parts.append(tp.p2 % (iso(start + charge), ih))
+            parts.append("]")
+            tt = charge + idle
+            hours = hours_s.get(tt)
+            if hours is None:
+                hours = hours_s[tt] = repr(round(tt / 3600, 4))
+            pt = repr(round(idle / 3600, 4)) if idle <= 0 else ih
+            if vi == 0:
+                parts.append(
+                    f',"total_cost":{total!r},"total_energy":{kr},"total_time":{hours},'
+                    f'"total_parking_time":{pt}'
+                )
+            else:
+                if (e >> 2) & 3 == 0:
+                    mv = meter or "MTR"
+                    parts.append(
+                        ',"signed_data":'
+                        + orjson.dumps(
+                            {
+                                "encoding_method": "OCMF",
+                                "encoding_method_version": 1,
+                                "public_key": f"3059301306072A8648CE3D0201{(e >> 8):016X}",
+                                "signed_values": [
+                                    {
+                                        "nature": "Start",
+                                        "plain_data": f'OCMF|{{"MV":"{mv}","RD":[{{"TM":"{s0}",'
+                                        f'"RV":0}}]}}',
+                                        "signed_data": f"3045022100{mix(e):016X}{mix(e + 1):016X}",
+                                    },
+                                    {
+                                        "nature": "End",
+                                        "plain_data": f'OCMF|{{"MV":"{mv}","RD":[{{"TM":"{s1}",'
+                                        f'"RV":{kwh}}}]}}',
+                                        "signed_data": f"3045022100{mix(e + 2):016X}"
+                                        f"{mix(e + 3):016X}",
+                                    },
+                                ],
+                            }
+                        ).decode()
+                    )
+                parts.append(',"total_cost":' + _price(version, total))
+                if flat:
+                    parts.append(tp.flat_price)
+                parts.append(',"total_energy_cost":' + _price(version, energy))
+                if parking:
+                    parts.append(',"total_parking_cost":' + _price(version, parking))
+                parts.append(f',"total_energy":{kr},"total_time":{hours},"total_parking_time":{pt}')
+                if (e >> 4) & 1:
+                    parts.append(tp.inv % ((e >> 16) % 100000000))
+                parts.append(',"credit":false')
+                parts.append(tp.home)
+            parts.append(',"last_updated":"')
+            parts.append(iso(s_cdr[i]))
+            parts.append('"}')
+            append("".join(parts))
         return ("[" + ",".join(out) + "]").encode()
 
     def _token(self, k: int, vi: int) -> str:

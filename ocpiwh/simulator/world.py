@@ -916,12 +916,14 @@ class World:
 
     def render_page(self, module: str, version: str, idxs: list[int]) -> bytes:
         """JSON array of the objects ``idxs`` as served now."""
-        if module == "sessions":
+        if module in ("sessions", "cdrs"):
             if self._fast is None:
                 from .fast import Renderer
 
                 self._fast = Renderer(self)
-            return self._fast.sessions(idxs, version)
+            if module == "sessions":
+                return self._fast.sessions(idxs, version)
+            return self._fast.cdrs(idxs, version)
         render = self.renderer(module, version)
         return orjson.dumps([render(i) for i in idxs])
 
@@ -1444,8 +1446,8 @@ class World:
             yield rank_to_idx[r] if rank_to_idx else r
 
     def truth(self, module: str, version: str) -> Iterator[dict[str, Any]]:
-        if module == "sessions":  # parse the served bytes: equal to paging by construction
-            flags = self.s_flags
+        if module in ("sessions", "cdrs"):  # parse the served bytes: equal to paging
+            flags = self.s_flags if module == "sessions" else self.c_flags
             idxs = [i for i in self.iter_listed(module) if not flags[i] >> 4]
             for a in range(0, len(idxs), 4096):
                 yield from orjson.loads(self.render_page(module, version, idxs[a : a + 4096]))

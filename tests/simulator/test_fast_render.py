@@ -19,23 +19,23 @@ def _reference(sim: Simulator, module: str, version: str, idxs: list[int]) -> by
 
 
 @pytest.mark.parametrize("clean", [True, False])
-def test_session_bytes_equal_reference_renderer(clean: bool) -> None:
+def test_session_and_cdr_bytes_equal_reference_renderer(clean: bool) -> None:
     cfg = SimConfig(seed=5, locations=50, sessions=4000, start=START, clean=clean,
                     dirt=Dirt(), faults=Faults(rate_malformed=0.02))  # fmt: skip
     sim = Simulator(cfg)
     w = sim.world
-    rng = list(range(w.n_sessions))
     for step in range(3):
+        rng = list(range(w.n_sessions))
+        cdrs = sorted({k & 0x3FFFFFF for k in w.c_keys})
+        assert cdrs
         for v in VERSIONS:
-            assert w.render_page("sessions", v, rng) == _reference(sim, "sessions", v, rng), (
-                step,
-                v,
-            )
+            ref = _reference(sim, "sessions", v, rng)
+            assert w.render_page("sessions", v, rng) == ref, (step, v)
+            assert w.render_page("cdrs", v, cdrs) == _reference(sim, "cdrs", v, cdrs), (step, v)
         # bump completed and running sessions (update-while-paging), then move the clock
         for i in (*sorted(w.active)[:5], 1, 2, 3, 500):
             w.bump("sessions", i)
         sim.advance(seconds=1800 + 3600 * step)
-        rng = list(range(w.n_sessions))
     assert w.bumps["sessions"] and w.active
 
 
@@ -44,18 +44,19 @@ def test_truth_is_what_pages_serve_with_dirt_and_malformed(client_for) -> None:
                     faults=Faults(rate_malformed=0.03))  # fmt: skip
     with serve_in_thread(cfg) as sim:
         c: Ocpi = client_for(sim)
-        bad = {i for ids in sim.summary()["malformed"]["sessions"].values() for i in ids}
-        assert bad
         for v in VERSIONS:
-            served = c.all(v, "sessions", date_from="2000-01-01T00:00:00Z", limit=333)
-            kept: list[object] = []
-            for s in served:
-                if not isinstance(s, dict) or "id" not in s or s["id"] in bad:
-                    continue
-                if kept and kept[-1] == s:  # duplicate_listing: same object twice in a row
-                    continue
-                kept.append(s)
-            assert kept == sim.truth("sessions", v), v
+            for module in ("sessions", "cdrs"):
+                bad = {i for ids in sim.summary()["malformed"][module].values() for i in ids}
+                assert bad
+                served = c.all(v, module, date_from="2000-01-01T00:00:00Z", limit=333)
+                kept: list[object] = []
+                for s in served:
+                    if not isinstance(s, dict) or "id" not in s or s["id"] in bad:
+                        continue
+                    if kept and kept[-1] == s:  # duplicate_listing: twice in a row
+                        continue
+                    kept.append(s)
+                assert kept == sim.truth(module, v), (module, v)
 
 
 def test_read_ahead_does_not_change_bytes() -> None:
