@@ -187,8 +187,8 @@ def _type_ok(v: str, f: dict[str, Any], checks: _Checks) -> tuple[str | None, st
     if typ == "geopoint":
         if fmt == "array":
             geo = r"\[" + _GEO_NUM + "," + _GEO_NUM + r"\]"
-            lon = f"TRY_CAST(json_extract_string({v}, '$[0]') AS DOUBLE)"
-            lat = f"TRY_CAST(json_extract_string({v}, '$[1]') AS DOUBLE)"
+            lon = _json_num(v, 0)
+            lat = _json_num(v, 1)
         else:  # default "lon, lat"
             geo = _GEO_NUM + "," + _GEO_NUM
             lon = f"TRY_CAST(split_part({v}, ',', 1) AS DOUBLE)"
@@ -196,6 +196,12 @@ def _type_ok(v: str, f: dict[str, Any], checks: _Checks) -> tuple[str | None, st
         return (f"(regexp_full_match({v}, {checks.bind(geo)}) AND {lon} BETWEEN -180 AND 180 "
                 f"AND {lat} BETWEEN -90 AND 90)"), "schema:type"
     return None, ""
+
+
+def _json_num(v: str, index: int) -> str:
+    """Element ``index`` of a JSON array held as text, as a number (NULL if not JSON)."""
+    return (f"CASE WHEN json_valid({v}) THEN "
+            f"TRY_CAST(json_extract_string({v}, '$[{index}]') AS DOUBLE) END")
 
 
 def _numeric(v: str) -> str:
@@ -284,8 +290,7 @@ def _qc_statique(checks: _Checks, now: datetime) -> list[str]:
     checks.add(f"{st} IS NOT NULL AND {pdc} IS NOT NULL AND left({st}, 5) <> left({pdc}, 5)",
                "id_pdc_itinerance", "qualicharge:prefix_mismatch", f"{pdc} || ' / ' || {st}")
     xy = _t("coordonneesXY")
-    lon = f"TRY_CAST(json_extract_string({xy}, '$[0]') AS DOUBLE)"
-    lat = f"TRY_CAST(json_extract_string({xy}, '$[1]') AS DOUBLE)"
+    lon, lat = _json_num(xy, 0), _json_num(xy, 1)
     inside = " OR ".join(
         f"({lon} BETWEEN {checks.bind(a)} AND {checks.bind(b)} "
         f"AND {lat} BETWEEN {checks.bind(c)} AND {checks.bind(d)})"
