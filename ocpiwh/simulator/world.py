@@ -739,14 +739,97 @@ class World:
         keys.extend([(lu << SHIFT) | i] * self._n_listed(c.kind, _SESSION_DIRT))
 
     def _init_sessions(self) -> None:
+        """The initial history: :meth:`core` + :meth:`_add_session` inlined for clean sessions
+        (same values, ~3x faster); dirty or malformed ones take the general path."""
         keys: list[int] = []
         ckeys: list[int] = []
+        now = self.now
+        m64 = _M64
+        s_salt, d_salt, base, slot = self._s_salt, self._d_salt, self.base, self.slot
+        n_conn, n_tok = len(self.conns), len(self.tokens)
+        cinfo = [(c.kw, c.power_type == "DC", self.evses[c.evse].home, c.evse) for c in self.conns]
+        sdp, smp = self.pick["sessions"]
+        cdp, cmp_ = self.pick["cdrs"]
+        s_dirty = bool(sdp.thresholds or smp.thresholds)
+        c_dirty = bool(cdp.thresholds or cmp_.thresholds)
+        s_start, s_done, s_cdr, s_kwh = self.s_start, self.s_done, self.s_cdr, self.s_kwh
+        s_conn, s_charge, s_tok = self.s_conn, self.s_charge, self.s_tok
+        s_flags, c_flags = self.s_flags, self.c_flags
+        ev_last, active, active_by_evse, pending = (
+            self.ev_last, self.active, self.active_by_evse, self.cdr_pending
+        )  # fmt: skip
+        keys_append, ckeys_append = keys.append, ckeys.append
         i = 0
         while True:
-            c = self.core(i)
-            if c.start > self.now:
+            if s_dirty and (smp.pick(i) or sdp.pick(i)):
+                c = self.core(i)
+                if c.start > now:
+                    break
+                self._add_session(c, i, now, keys, ckeys)
+                i += 1
+                continue
+            # h = mix(s_salt ^ i), h2 = mix(h)  (see core())
+            x = (s_salt ^ i) + 0x9E3779B97F4A7C15 & m64
+            x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9 & m64
+            x = (x ^ (x >> 27)) * 0x94D049BB133111EB & m64
+            h = x ^ (x >> 31)
+            x = h + 0x9E3779B97F4A7C15 & m64
+            x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9 & m64
+            x = (x ^ (x >> 27)) * 0x94D049BB133111EB & m64
+            h2 = x ^ (x >> 31)
+            start = base + i * slot + 1 + (h2 % slot)
+            if start > now:
                 break
-            self._add_session(c, i, self.now, keys, ckeys)
+            g = h % n_conn
+            kw, dc, home, ev = cinfo[g]
+            u1 = ((h2 >> 16) & 0xFFFF) / 65536.0
+            u2 = ((h2 >> 32) & 0xFFFF) / 65536.0
+            if dc:
+                needed = 8.0 + 52.0 * u1
+                charge_h = needed / (kw * 0.72)
+                idle_h = 0.25 * u2 * u2
+            else:
+                needed = 3.0 + 42.0 * u1
+                charge_h = needed / (kw * 0.92)
+                idle_h = 4.0 * u2 * u2 if not home else 6.0 * u2
+            charge_s = int(charge_h * 3600)
+            done = start + charge_s + int(idle_h * 3600) + 60
+            # cdr_time()
+            x = (d_salt ^ i) + 0x9E3779B97F4A7C15 & m64
+            x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9 & m64
+            x = (x ^ (x >> 27)) * 0x94D049BB133111EB & m64
+            ct = done + 30 + ((x ^ (x >> 31)) % 900)
+            s_start.append(start)
+            s_done.append(done)
+            s_cdr.append(ct)
+            s_kwh.append(round(needed, 3))
+            s_conn.append(g)
+            s_charge.append(charge_s)
+            s_tok.append((h >> 20) % n_tok)
+            s_flags.append(0)
+            cd = 0
+            if c_dirty:
+                cm = cmp_.pick(i)
+                cd = 0 if cm else cdp.pick(i)
+                c_flags.append(cd | (cm << 4))
+            else:
+                c_flags.append(0)
+            if done <= now:
+                if ev_last.get(ev, 0) < done:
+                    ev_last[ev] = done
+                if ct <= now:
+                    ckeys_append((ct << SHIFT) | i)
+                    if cd and _CDR_DIRT[cd - 1] == "duplicate_listing":
+                        ckeys_append((ct << SHIFT) | i)
+                else:
+                    pending.add(i)
+                keys_append((done << SHIFT) | i)
+            else:
+                if ev_last.get(ev, 0) < start:
+                    ev_last[ev] = start
+                active.add(i)
+                active_by_evse[ev] = active_by_evse.get(ev, 0) + 1
+                keys_append((start << SHIFT) | i)
             i += 1
         keys.sort()
         ckeys.sort()

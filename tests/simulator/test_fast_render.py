@@ -81,3 +81,22 @@ def test_read_ahead_does_not_change_bytes() -> None:
             return out
 
     assert pull(0) == pull(2)
+
+
+@pytest.mark.parametrize("clean", [True, False])
+def test_fast_initial_history_matches_core(clean: bool) -> None:
+    cfg = SimConfig(seed=12, locations=25, sessions=5000, start=START, clean=clean,
+                    faults=Faults(rate_malformed=0.02))  # fmt: skip
+    w = Simulator(cfg).world
+    assert w.n_sessions == 5000
+    for i in range(w.n_sessions):
+        c = w.core(i)
+        assert (w.s_start[i], w.s_done[i], w.s_kwh[i], w.s_conn[i]) == (
+            c.start, c.done, c.kwh, c.conn
+        ), i  # fmt: skip
+        assert (w.s_charge[i], w.s_tok[i], w.s_flags[i]) == (
+            c.charge_s,
+            c.token,
+            c.kind | c.mal << 4,
+        )
+        assert w.s_cdr[i] == w.cdr_time(i, c.done)
