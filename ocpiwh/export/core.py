@@ -134,6 +134,8 @@ def pseudonymous_feeds(name: str) -> list[str]:
     if name not in registry:
         return sorted(f"{name}.{c}" for c in bad.get(name, ()))
     model = registry[name]
+    if not model.views & set(bad):  # reads no view holding pseudonyms: nothing to trace
+        return []
     try:
         lineage = model.lineage()
     except OcpiwhError:
