@@ -61,6 +61,9 @@ class SyncOptions:
     concurrency: int = 4
     page_limit: int | None = None
     batch_rows: int = 50_000
+    batch_bytes: int = 8 * 1024 * 1024
+    """A batch is written when it holds this many objects or this much JSON, whichever comes
+    first: memory stays bounded by the batch, not by the window or the dataset."""
     privacy_passes: tuple[str, ...] = ()
     retry: RetryPolicy | None = None
     timeout: float = 60.0
@@ -289,8 +292,8 @@ class SourceSync:
             params["date_to"] = format_ocpi_datetime(date_to)
         window = _WindowWriter(self, module, result)
         try:
-            for page in self._pages(url, params, module, result):
-                window.add_page(page)
+            for page in self._pages(url, params, module, result, window.prepare):
+                window.add(page)
                 if self.stop.is_set():
                     result.interrupted = True
                     break
@@ -314,8 +317,7 @@ class SourceSync:
         finally:
             window.close()
             result.elapsed = time.monotonic() - started
-            stats = window.filter.stats
-            result.unknown_fields = stats.unknown_total if isinstance(stats, FilterStats) else 0
+            result.unknown_fields = window.stats.unknown_total
             self.progress.module_done(self.src.name, result)
         return result
 
@@ -335,8 +337,13 @@ class SourceSync:
         return EPOCH if module == "sessions" else None  # sessions always need date_from
 
     def _pages(
-        self, url: str, params: dict[str, str], module: str, result: ModuleResult
-    ) -> Iterator[Page]:
+        self,
+        url: str,
+        params: dict[str, str],
+        module: str,
+        result: ModuleResult,
+        prepare: Callable[[Page], Prepared],
+    ) -> Iterator[Prepared]:
         """Every page of the window: sequentially along ``Link``, or in parallel by offset once
         the first page shows the window's size (a frozen window: ``date_to`` is past)."""
         pages = crawl(self.client, url, params, module=module, page_limit=self.options.page_limit)
@@ -344,7 +351,7 @@ class SourceSync:
         if first is None:
             return
         self.progress.module_started(self.src.name, module, first.total)
-        yield self._count(first, module, result)
+        yield self._count(prepare(first), module, result)
         total, limit = first.total, first.limit or len(first.objects)
         parallel = (
             self.options.concurrency > 1
@@ -356,46 +363,53 @@ class SourceSync:
         )
         if not parallel:
             for page in pages:
-                yield self._count(page, module, result)
+                yield self._count(prepare(page), module, result)
             return
         assert total is not None
         offsets = list(range(len(first.objects), total, limit))
         shifted = False
-        for page in self._fetch_parallel(url, params, module, offsets, limit):
-            if page.total is not None and page.total != total:
+        for prepared in self._fetch_parallel(url, params, module, offsets, limit, prepare):
+            if prepared.total is not None and prepared.total != total:
                 shifted = True
-            yield self._count(page, module, result)
+            yield self._count(prepared, module, result)
         if shifted:
             # Objects moved out of the frozen window while we paged (updated meanwhile):
             # offsets shifted, so some objects may have been skipped. Crawl again along Link,
             # which steps back on shrinking totals; the views dedupe what we fetch twice.
             log.info("%s: the window changed while paging; crawling it again", module)
             for page in crawl(self.client, url, params, module=module, page_limit=limit):
-                yield self._count(page, module, result)
+                yield self._count(prepare(page), module, result)
 
     def _fetch_parallel(
-        self, url: str, params: dict[str, str], module: str, offsets: list[int], limit: int
-    ) -> Iterator[Page]:
-        """Pages at ``offsets``, in order, with at most ``2 × concurrency`` in flight."""
-        in_flight: list[Future[list[Page]]] = []
-        window = max(1, 2 * self.options.concurrency)
+        self,
+        url: str,
+        params: dict[str, str],
+        module: str,
+        offsets: list[int],
+        limit: int,
+        prepare: Callable[[Page], Prepared],
+    ) -> Iterator[Prepared]:
+        """Pages at ``offsets``, in order, with at most ``concurrency + 1`` in flight.
+
+        Each worker filters and serializes its page as soon as it arrives, so what waits in
+        the queue is compact JSON, never parsed objects (several times larger).
+        """
+
+        def fetch_one(off: int) -> Prepared:
+            pages = fetch_offsets(
+                self.client, url, params, module=module, offsets=[off], limit=limit
+            )
+            return prepare(pages[0])
+
+        in_flight: list[Future[Prepared]] = []
+        window = max(1, self.options.concurrency + 1)
         it = iter(offsets)
 
         def submit() -> bool:
             off = next(it, None)
             if off is None:
                 return False
-            in_flight.append(
-                self.pool.submit(
-                    fetch_offsets,
-                    self.client,
-                    url,
-                    params,
-                    module=module,
-                    offsets=[off],
-                    limit=limit,
-                )
-            )
+            in_flight.append(self.pool.submit(fetch_one, off))
             return True
 
         for _ in range(window):
@@ -403,21 +417,21 @@ class SourceSync:
                 break
         try:
             while in_flight:
-                pages = in_flight.pop(0).result()
+                page = in_flight.pop(0).result()
                 if not self.stop.is_set():
                     submit()
-                yield from pages
+                yield page
                 if self.stop.is_set():
                     return
         finally:
             for fut in in_flight:
                 fut.cancel()
 
-    def _count(self, page: Page, module: str, result: ModuleResult) -> Page:
+    def _count(self, page: Prepared, module: str, result: ModuleResult) -> Prepared:
         result.pages += 1
-        result.fetched += len(page.objects)
+        result.fetched += page.count
         result.bytes += page.raw_size
-        self.progress.page_done(self.src.name, module, len(page.objects), page.total)
+        self.progress.page_done(self.src.name, module, page.count, page.total)
         return page
 
     def _count_new_updated(self, module: str, window: _WindowWriter, result: ModuleResult) -> None:
@@ -450,6 +464,18 @@ class SourceSync:
             con.close()
 
 
+@dataclass
+class Prepared:
+    """A fetched page after the privacy stage: what the batch needs, nothing more."""
+
+    count: int
+    total: int | None
+    raw_size: int
+    url: str
+    lines: lakewriter.JsonLines
+    rejected: list[lakewriter.Rejected]
+
+
 class _WindowWriter:
     """Buffers a module window's objects into batches: privacy → JSON → typed Parquet."""
 
@@ -458,7 +484,9 @@ class _WindowWriter:
         self.module = module
         self.result = result
         self.version = sync.src.version
-        self.filter: ObjectFilter = compile_filter(module, self.version, sync.profile, sync.key)
+        self._local = threading.local()
+        self._filters: list[ObjectFilter] = []
+        self._filters_lock = threading.Lock()
         self.writer = lakewriter.LakeWriter(
             sync.root,
             source=sync.src.name,
@@ -466,21 +494,31 @@ class _WindowWriter:
             platform_party=sync.platform_party,
             privacy=sync.profile.fingerprint,
         )
-        self.lines: list[bytes] = []
+        self.lines = lakewriter.JsonLines()
         self.rejected: list[lakewriter.Rejected] = []
         self.records: list[BatchRecord] = []
         self.keys: list[pa.Table] = []
         self.fetched_at = datetime.now(UTC)
         self.url: str | None = None
 
-    def add_page(self, page: Page) -> None:
-        lakewriter.crashpoint("page")
-        f = self.filter
+    def prepare(self, page: Page) -> Prepared:
+        """Privacy-filter and serialize one page (thread-safe: a filter per thread).
+
+        Runs in the fetch workers: the parsed objects die here, only compact JSON moves on.
+        """
+        f = getattr(self._local, "filter", None)
+        if f is None:
+            f = compile_filter(self.module, self.version, self.sync.profile, self.sync.key)
+            self._local.filter = f
+            with self._filters_lock:
+                self._filters.append(f)
         dumps = orjson.dumps
+        docs: list[bytes] = []
+        rejected: list[lakewriter.Rejected] = []
         for obj in page.objects:
             out = f(obj) if isinstance(obj, dict) else None
             if out is None:
-                self.rejected.append(
+                rejected.append(
                     lakewriter.Rejected(
                         "not a JSON object",
                         sanitize_for_quarantine(
@@ -489,11 +527,33 @@ class _WindowWriter:
                     )
                 )
             else:
-                self.lines.append(dumps(out))
+                docs.append(dumps(out))
+        lines = lakewriter.JsonLines.of(docs)
+        url = str(httpx.URL(page.url).copy_with(query=None))
+        return Prepared(len(page.objects), page.total, page.raw_size, url, lines, rejected)
+
+    def add(self, page: Prepared) -> None:
+        """Append a prepared page to the current batch; write the batch when it is full."""
+        lakewriter.crashpoint("page")
+        self.lines.extend(page.lines)
+        self.rejected.extend(page.rejected)
         if self.url is None:
-            self.url = str(httpx.URL(page.url).copy_with(query=None))
-        if len(self.lines) + len(self.rejected) >= self.sync.options.batch_rows:
+            self.url = page.url
+        opts = self.sync.options
+        if (
+            len(self.lines) + len(self.rejected) >= opts.batch_rows
+            or self.lines.nbytes >= opts.batch_bytes
+        ):
             self.flush()
+
+    @property
+    def stats(self) -> FilterStats:
+        """Privacy counters of every worker's filter, merged."""
+        total = FilterStats()
+        with self._filters_lock:
+            for f in self._filters:
+                total.merge(f.stats)
+        return total
 
     def flush(self) -> None:
         if not self.lines and not self.rejected:
@@ -506,7 +566,7 @@ class _WindowWriter:
             url=self.url,
             window_end=lakewriter_iso(self.result.window_to),
         )
-        self.lines, self.rejected = [], []
+        self.lines, self.rejected = lakewriter.JsonLines(), []
         self.fetched_at = datetime.now(UTC)
         self.result.written += res.rows
         self.result.quarantined += res.quarantined
