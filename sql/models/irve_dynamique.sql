@@ -5,6 +5,8 @@
 --   last_updated (UTC, to the second). etat_prise_type_* is empty when the point has no connector
 --   of that type.
 -- grain: one row per point de recharge (id_pdc_itinerance)
+-- @param from timestamp 2000-01-01T00:00:00Z "points whose state dates from this time (UTC) or later"
+-- @param to timestamp 2100-01-01T00:00:00Z "points whose state dates from before this time (UTC)"
 -- @param blocked_as enum(occupe|inconnu) occupe "occupation_pdc of a BLOCKED EVSE (QualiCharge reserves occupe for charging)"
 -- @audit no_occupied_out_of_service: SELECT * FROM irve_dynamique WHERE occupation_pdc = 'occupe' AND etat_pdc <> 'en_service'
 -- @audit one_row_per_pdc: SELECT id_pdc_itinerance, count(*) AS n FROM irve_dynamique GROUP BY id_pdc_itinerance HAVING count(*) > 1
@@ -74,4 +76,5 @@ SELECT
     CASE WHEN chademo THEN etat_prise END AS etat_prise_type_chademo,
     CASE WHEN ef THEN etat_prise END AS etat_prise_type_ef
 FROM state
+WHERE last_updated >= $from AND last_updated < $to
 ORDER BY id_pdc_itinerance, country_code, party_id, location_id, evse_uid

@@ -6,7 +6,11 @@
 --   and its overrides CSV); precedence: station override > OCPI > operator table > defaults
 --   (nom_enseigne: station override > operator table > defaults > OCPI operator name).
 --   Nothing is invented: a value that is nowhere stays empty and validation reports it.
+--   from/to keep the stations whose date_maj (latest change) falls in [from, to): whole
+--   stations, for incremental pushes.
 -- grain: one row per point de recharge (id_pdc_itinerance)
+-- @param from timestamp 2000-01-01T00:00:00Z "stations whose date_maj (last change, UTC) is at or after this time"
+-- @param to timestamp 2100-01-01T00:00:00Z "stations last changed before this time (UTC)"
 -- @param irve_config string "{}" "IRVE configuration as JSON (see docs/irve.md); `ocpiwh export` fills it from ocpiwh.toml"
 -- @audit one_row_per_pdc: SELECT id_pdc_itinerance, count(*) AS n FROM irve_statique WHERE id_pdc_itinerance IS NOT NULL GROUP BY id_pdc_itinerance HAVING count(*) > 1
 -- @audit nbre_pdc_is_rows: SELECT id_station_itinerance, min(nbre_pdc) AS nbre_pdc, count(*) AS n FROM irve_statique WHERE id_station_itinerance IS NOT NULL GROUP BY id_station_itinerance HAVING min(nbre_pdc) <> count(*) OR max(nbre_pdc) <> count(*)
@@ -452,4 +456,5 @@ SELECT
     r.t2_cable AS cable_t2_attache
 FROM rows AS r
 JOIN station_rep AS s ON s.skey = r.skey
+WHERE r.station_updated >= $from AND r.station_updated < $to
 ORDER BY s.id_station_itinerance, r.pdc_id, r.country_code, r.party_id, r.location_id, r.evse_uid
