@@ -378,3 +378,34 @@ def _first_error(run: dict[str, Any]) -> str:
         if m.get("error"):
             return f"{m['module']}: {m['error']}"
     return "unknown error"
+
+
+@app.command("compact")
+def compact_cmd(
+    ctx: typer.Context,
+    module: Annotated[
+        list[str] | None, typer.Option("--module", "-m", help="Only this module (repeatable).")
+    ] = None,
+) -> None:
+    """Merge each partition's small files into one, keeping every row (history), atomically.
+
+    Syncs already compact partitions that pass a threshold; run this after a large backfill
+    or before sharing a warehouse. Example: `ocpiwh compact -m sessions`
+    """
+    from ocpiwh.paths import MODULES
+    from ocpiwh.sync import compact as compaction
+    from ocpiwh.sync.lock import warehouse_lock
+
+    st = state(ctx)
+    for m in module or []:
+        if m not in MODULES:
+            raise UsageError(f"unknown module {m!r}", hint=f"choose from: {', '.join(MODULES)}")
+    if not (st.warehouse / "raw").is_dir():
+        raise UsageError(f"no lake at {st.warehouse}", hint="run `ocpiwh sync` first")
+    with warehouse_lock(st.warehouse):
+        result = compaction.compact(st.warehouse, modules=module or None)
+    _refresh_views(st.warehouse)
+    err.print(
+        f"compacted {result.partitions} partition(s): {result.files_before} files into "
+        f"{result.files_after}, {result.rows:,} rows kept"
+    )

@@ -38,7 +38,9 @@ from ocpiwh.privacy import (
     load_or_create_key,
     sanitize_for_quarantine,
 )
+from ocpiwh.sync import compact
 from ocpiwh.sync import writer as lakewriter
+from ocpiwh.sync.lock import warehouse_lock
 from ocpiwh.sync.state import BatchRecord, ModuleState, StateStore, recover
 
 log = logging.getLogger("ocpiwh.sync")
@@ -65,6 +67,8 @@ class SyncOptions:
     """A batch is written when it holds this many objects or this much JSON, whichever comes
     first: memory stays bounded by the batch, not by the window or the dataset."""
     privacy_passes: tuple[str, ...] = ()
+    compact: bool = True
+    """Merge small files of partitions that grew past ``compact.AUTO_THRESHOLD`` files."""
     retry: RetryPolicy | None = None
     timeout: float = 60.0
 
@@ -151,6 +155,19 @@ def sync(
             raise UsageError(
                 f"unknown module {unknown[0]!r}", hint=f"choose from: {', '.join(MODULES)}"
             )
+    with warehouse_lock(root):
+        return _sync_locked(root, config, selected, options, progress, stop, client_factory)
+
+
+def _sync_locked(
+    root: Path,
+    config: Config,
+    selected: list[Source],
+    options: SyncOptions,
+    progress: Progress,
+    stop: threading.Event,
+    client_factory: Callable[[Config, Source, SyncOptions], OcpiClient] | None,
+) -> list[SourceResult]:
     report = recover(root)
     if report.rolled_back:
         log.warning(
@@ -171,6 +188,17 @@ def sync(
             )
         finally:
             client.close()
+    if options.compact:
+        synced = {m.module for r in results for m in r.modules if m.written or m.quarantined}
+        if synced:
+            done = compact.compact(root, modules=synced, min_files=compact.AUTO_THRESHOLD + 1)
+            if done.partitions:
+                log.info(
+                    "compacted %d partition(s): %d files into %d",
+                    done.partitions,
+                    done.files_before,
+                    done.files_after,
+                )
     return results
 
 

@@ -157,8 +157,11 @@ def recover(root: Path) -> Recovery:
     between the state write and the journal removal): keep it. Any other journal is a batch
     of a window that never completed: remove its files; the window is fetched again.
     """
+    from ocpiwh.sync import compact  # compaction journals are finished first
+
     wh = Warehouse(root)
     report = Recovery()
+    compact.finish(root)
     for journal in writer.pending_journals(wh):
         source, module = journal.get("source"), journal.get("module")
         committed = False
