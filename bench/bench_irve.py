@@ -1,0 +1,153 @@
+"""Time IRVE exports: `irve_statique` for 100,000 points de recharge and `qualicharge_sessions`
+for 1,000,000 sessions (export + validation + manifest), against a plain DuckDB COPY of the
+same rows (the floor: the rows already computed, only written).
+
+Lakes use the real raw layout: locations through the lake writer (25,000 locations × 4 EVSEs),
+sessions through bench/gen_lake.py (completed sessions: the CDR-less fallback path).
+
+    .venv/bin/python bench/bench_irve.py /tmp/irvebench --pdc 100000 --sessions 1000000
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench import gen_lake  # noqa: E402
+from ocpiwh import models, warehouse  # noqa: E402
+from ocpiwh.export import export  # noqa: E402
+from ocpiwh.irve import IrveConfig  # noqa: E402
+from ocpiwh.sync.writer import write_batch  # noqa: E402
+
+IRVE_TOML = """warehouse_id = "bench"
+
+[irve]
+session_max_age_days = 100000
+
+[irve.defaults]
+contact_amenageur = "amenageur@example.fr"
+contact_operateur = "support@example.fr"
+siren_amenageur = "130025265"
+code_insee_commune = "75111"
+raccordement = "Indirect"
+restriction_gabarit = "Aucune"
+telephone_operateur = "+33 1 23 45 67 89"
+"""
+LU = "2026-01-01T00:00:00Z"
+
+
+def location(i: int) -> dict[str, Any]:
+    evses = []
+    for e in range(4):
+        dc = e == 3
+        evses.append({
+            "uid": f"E{e}", "evse_id": f"FR*BEN*E{i:06d}{e}", "status": "AVAILABLE",
+            "capabilities": ["RFID_READER"] + (["CREDIT_CARD_PAYABLE"] if dc else []),
+            "connectors": [{"id": "1", "standard": "IEC_62196_T2_COMBO" if dc else "IEC_62196_T2",
+                            "format": "CABLE" if dc else "SOCKET",
+                            "power_type": "DC" if dc else "AC_3_PHASE",
+                            "max_voltage": 500 if dc else 230, "max_amperage": 300 if dc else 32,
+                            "max_electric_power": 150000 if dc else 22000,
+                            "tariff_ids": ["T1"], "last_updated": LU}],
+            "last_updated": LU})
+    return {"country_code": "FR", "party_id": "BEN", "id": f"FRBENP{i:06d}", "publish": True,
+            "parking_type": "ON_STREET", "name": f"Site {i}", "address": f"{i} rue X",
+            "postal_code": "75011", "city": "Paris", "country": "FRA",
+            "coordinates": {"latitude": f"{48.80 + (i % 1000) / 10000:.6f}",
+                            "longitude": f"{2.30 + (i // 1000) / 1000:.6f}"},
+            "operator": {"name": "Bench"}, "owner": {"name": "Ville"},
+            "opening_times": {"twentyfourseven": i % 2 == 0, "regular_hours": [
+                {"weekday": d, "period_begin": "07:00", "period_end": "21:00"} for d in range(1, 6)]},
+            "evses": evses, "last_updated": LU}
+
+
+def make_statique_lake(root: Path, pdc: int) -> None:
+    if (root / "raw" / "locations").exists():
+        return
+    root.mkdir(parents=True, exist_ok=True)
+    n = pdc // 4
+    t0 = time.perf_counter()
+    for lo in range(0, n, 5000):
+        write_batch(root, source="bench", module="locations", version="2.2.1",
+                    objects=[location(i) for i in range(lo, min(n, lo + 5000))])
+    (root / "ocpiwh.toml").write_text(IRVE_TOML)
+    print(f"{n:,} locations ({pdc:,} pdc) in {time.perf_counter() - t0:.1f} s")
+
+
+def make_sessions_lake(root: Path, sessions: int) -> None:
+    if (root / "raw" / "sessions").exists():
+        return
+    gen_lake.generate(root, sessions)
+    (root / "ocpiwh.toml").write_text(IRVE_TOML)
+
+
+def best(fn: Callable[[], Any], repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return min(times)
+
+
+def bench(root: Path, model: str, fmt: str, repeat: int, now: datetime) -> dict[str, float]:
+    out = root / f"out.{fmt}"
+    params: dict[str, Any] = {}
+    m = models.get_model(model)
+    if "irve_config" in m.all_params:
+        params["irve_config"] = IrveConfig.load(root).to_json()
+    con = warehouse.connect(root, read_only=False)
+    table = m.run(con, params)  # the rows, computed once: the floor only writes them
+    floor_out = root / f"floor.{fmt}"
+    copy_opts = "FORMAT CSV, HEADER true" if fmt == "csv" else "FORMAT JSON"
+
+    def floor() -> None:
+        c = duckdb.connect()
+        c.register("t", table)
+        c.execute(f"COPY t TO '{floor_out}' ({copy_opts})")
+        c.close()
+
+    def model_only() -> None:
+        m.run(con, params)
+
+    def full() -> None:
+        export(root, model, out, fmt, now=now)
+
+    rows = table.num_rows
+    figures = {"rows": float(rows), "floor_copy": best(floor, repeat),
+               "model_query": best(model_only, repeat), "export_total": best(full, repeat)}
+    con.close()
+    return figures
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("root", type=Path)
+    ap.add_argument("--pdc", type=int, default=100_000)
+    ap.add_argument("--sessions", type=int, default=1_000_000)
+    ap.add_argument("--repeat", type=int, default=3)
+    args = ap.parse_args()
+    now = datetime(2026, 3, 1, tzinfo=UTC)
+    statique, sessions = args.root / "statique", args.root / "sessions"
+    make_statique_lake(statique, args.pdc)
+    make_sessions_lake(sessions, args.sessions)
+    for root, model, fmt in ((statique, "irve_statique", "csv"),
+                             (sessions, "qualicharge_sessions", "csv"),
+                             (sessions, "qualicharge_sessions", "jsonl")):
+        f = bench(root, model, fmt, args.repeat, now)
+        print(f"{model} {fmt}: {int(f['rows']):,} rows | plain COPY {f['floor_copy']:.2f} s | "
+              f"model query {f['model_query']:.2f} s | export+validate+manifest "
+              f"{f['export_total']:.2f} s")
+
+
+if __name__ == "__main__":
+    main()
