@@ -22,11 +22,11 @@ import duckdb
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import gen_lake  # noqa: E402
-from ocpiwh import models, warehouse  # noqa: E402
-from ocpiwh.export import export  # noqa: E402
-from ocpiwh.irve import IrveConfig  # noqa: E402
-from ocpiwh.sync.writer import write_batch  # noqa: E402
+from bench import gen_lake
+from ocpiwh import models, warehouse
+from ocpiwh.export import export
+from ocpiwh.irve import IrveConfig
+from ocpiwh.sync.writer import write_batch
 
 IRVE_TOML = """warehouse_id = "bench"
 
