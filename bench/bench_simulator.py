@@ -4,7 +4,9 @@
 
 For each size: start ``ocpiwh simulate --clean`` in a child process, then pull every
 session (OCPI 2.2.1, page size 1000) with plain httpx clients (keep-alive, orjson parse):
-once following ``Link`` sequentially, once with concurrent clients fetching offsets.
+twice following ``Link`` sequentially (first pull: nothing rendered yet; second pull: from
+the page cache where it fits), then with concurrent clients fetching offsets. Reports the
+server's start time and peak RSS (``VmHWM``).
 """
 
 from __future__ import annotations
@@ -79,6 +81,17 @@ def concurrent(url: str, workers: int) -> tuple[int, int, float]:
     return sum(r[0] for r in results), sum(r[1] for r in results), time.monotonic() - t
 
 
+def peak_rss_mib(pid: int) -> float:
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return float("nan")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -88,18 +101,20 @@ def main() -> None:
     args = ap.parse_args()
     sizes = args.sessions or [100_000, 1_000_000]
     print(
-        f"{'sessions':>10} {'mode':>14} {'objects':>9} {'s':>7} {'obj/s':>9} {'MB/s':>7}  startup"
+        f"{'sessions':>10} {'mode':>14} {'objects':>9} {'s':>7} {'obj/s':>9} {'MB/s':>7}"
+        "  startup  peak RSS"
     )
     for size in sizes:
         proc, versions_url, startup = start_server(size)
         try:
             base = versions_url.rsplit("/ocpi/", 1)[0]
             url = base + "/ocpi/2.2.1/cpo/sessions"
-            runs = [("sequential", sequential(url)), ("sequential", sequential(url)),
+            runs = [("first pull", sequential(url)), ("second pull", sequential(url)),
                     (f"concurrent x{args.workers}", concurrent(url, args.workers))]  # fmt: skip
+            rss = peak_rss_mib(proc.pid)
             for mode, (n, nbytes, secs) in runs:
                 print(f"{size:>10} {mode:>14} {n:>9} {secs:>7.2f} {n / secs:>9.0f} "
-                      f"{nbytes / secs / 1e6:>7.1f}  {startup:.1f}s")  # fmt: skip
+                      f"{nbytes / secs / 1e6:>7.1f}  {startup:>6.1f}s {rss:>6.0f} MiB")  # fmt: skip
         finally:
             proc.terminate()
             proc.wait(10)

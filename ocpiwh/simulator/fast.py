@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import orjson
 
-from .world import iso, mix
+from .world import _MIN_CACHE, _SEC_Z, iso, mix
 
 if TYPE_CHECKING:
     from .world import World
@@ -25,6 +25,15 @@ _AM = ("WHITELIST", "AUTH_REQUEST", "AUTH_REQUEST", "COMMAND")
 _M40 = 0xFFFFFFFFFF
 _CACHE_MAX = 1 << 18
 VERSION_INDEX = {"2.1.1": 0, "2.2.1": 1, "2.3.0": 2}
+
+
+def round2(v: float) -> float:
+    """``round(v, 2)`` for v >= 0, faster: k / 100 with k the integer nearest to v * 100,
+    except within 1e-9 of a tie, where only ``round`` knows the exact decimal value.
+    (Inlined in the loops below; tests check it against ``round``.)"""
+    y = v * 100.0 + 0.5
+    k = int(y)
+    return k / 100 if 1e-9 < y - k < 0.999999999 else round(v, 2)
 
 
 def _j(value: object) -> str:
@@ -208,6 +217,7 @@ class Renderer:
         if len(hours_s) > _CACHE_MAX:
             hours_s.clear()
         d_salt = w._d_salt
+        minutes, secs_z = _MIN_CACHE, _SEC_Z
         vi = VERSION_INDEX[version]  # 0: 2.1.1, 1: 2.2.1, 2: 2.3.0
         am_table = _AM_211 if vi == 0 else _AM
         out: list[str] = []
@@ -264,25 +274,38 @@ class Renderer:
             if th is None:
                 th = hours_s[charge] = repr(round(charge / 3600, 4))
             idle = done - start - 60 - charge
-            # World._cost
-            energy = round(kwh * tp.energy, 2)
+            # World._cost, with round(v, 2) as k / 100 (k = nearest integer to v * 100)
+            # unless v * 100 is within 1e-9 of a tie, where only round() is exact
+            v = kwh * tp.energy
+            y = v * 100.0 + 0.5
+            k = int(y)
+            energy = k / 100 if 1e-9 < y - k < 0.999999999 else round(v, 2)
             ph = idle / 3600 - tp.free
-            excl = round(
-                (tp.flat if kwh > 0 else 0.0)
-                + energy
-                + (round(ph * tp.parking, 2) if ph > 0.0 else 0.0),
-                2,
-            )
-            s0 = iso(start)
-            s1 = iso(done)
+            v = (tp.flat if kwh > 0 else 0.0) + energy
+            if ph > 0.0:
+                v += round(ph * tp.parking, 2)
+            y = v * 100.0 + 0.5
+            k = int(y)
+            excl = k / 100 if 1e-9 < y - k < 0.999999999 else round(v, 2)
+            m, sec = divmod(start, 60)
+            p = minutes.get(m)
+            s0 = (p + secs_z[sec]) if p is not None else iso(start)
+            m, sec = divmod(done, 60)
+            p = minutes.get(m)
+            s1 = (p + secs_z[sec]) if p is not None else iso(done)
             s2 = iso(lu) if lu != done else s1
             if idle > 0:
                 ih = hours_s.get(idle)
                 if ih is None:
                     ih = hours_s[idle] = repr(round(idle / 3600, 4))
-                p2 = iso(start + charge)
+                m, sec = divmod(start + charge, 60)
+                p = minutes.get(m)
+                p2 = (p + secs_z[sec]) if p is not None else iso(start + charge)
                 if vi == 1:
-                    incl = round(excl * 1.2, 2)
+                    v = excl * 1.2
+                    y = v * 100.0 + 0.5
+                    k = int(y)
+                    incl = k / 100 if 1e-9 < y - k < 0.999999999 else round(v, 2)
                     args: tuple[object, ...] = (
                         i,
                         s0,

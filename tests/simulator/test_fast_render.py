@@ -100,3 +100,17 @@ def test_fast_initial_history_matches_core(clean: bool) -> None:
             c.kind | c.mal << 4,
         )
         assert w.s_cdr[i] == w.cdr_time(i, c.done)
+
+
+def test_round2_is_round() -> None:
+    import random
+
+    from ocpiwh.simulator.fast import round2
+
+    rnd = random.Random(3)
+    values = [k / 1000 for k in range(0, 200_000)]  # every kWh value, and ties (x.xx5)
+    values += [rnd.uniform(0, 120) * rnd.choice((0.18, 0.29, 0.42, 0.55, 0.69, 1.2))
+               for _ in range(300_000)]  # fmt: skip
+    values += [k / 1000 * 1.2 for k in range(0, 100_000)]
+    for v in values:
+        assert round2(v) == round(v, 2), v
