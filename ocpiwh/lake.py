@@ -50,8 +50,9 @@ def module_glob(module: str) -> str:
     return f"raw/{module}/**/*.parquet"
 
 
-def partition_dir(raw_root: Path, module: str, source: str, year: int | None = None,
-                  month: int | None = None) -> Path:
+def partition_dir(
+    raw_root: Path, module: str, source: str, year: int | None = None, month: int | None = None
+) -> Path:
     """Folder a raw file of ``module`` goes to."""
     base = raw_root / module / f"source={source}"
     if module in PARTITIONED_BY_START:
