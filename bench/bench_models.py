@@ -69,16 +69,34 @@ def main() -> None:
     print("|---|---|---|---|")
     for label, (start, end, grain) in WINDOWS.items():
         ours, out_ours = timed(
-            [ocpiwh, "--warehouse", str(args.root), "models", "run", "energy_by_operator",
-             "--param", f"from={start}", "--param", f"to={end}", "--param", f"grain={grain}",
-             "--format", "csv"], args.repeat)
+            [
+                ocpiwh,
+                "--warehouse",
+                str(args.root),
+                "models",
+                "run",
+                "energy_by_operator",
+                "--param",
+                f"from={start}",
+                "--param",
+                f"to={end}",
+                "--param",
+                f"grain={grain}",
+                "--format",
+                "csv",
+            ],
+            args.repeat,
+        )
         plain, out_plain = timed(
-            [sys.executable, "-c", PLAIN.format(start=start, end=end, grain=grain),
-             str(args.root)], args.repeat)
+            [sys.executable, "-c", PLAIN.format(start=start, end=end, grain=grain), str(args.root)],
+            args.repeat,
+        )
         n_ours = len(out_ours.strip().splitlines()) - 1
         assert n_ours == int(out_plain.strip()), (n_ours, out_plain)
-        print(f"| {label} ({start} → {end}, per {grain}, {n_ours} rows) | {ours:.2f} | "
-              f"{plain:.2f} | {ours / plain:.2f}× |")
+        print(
+            f"| {label} ({start} → {end}, per {grain}, {n_ours} rows) | {ours:.2f} | "
+            f"{plain:.2f} | {ours / plain:.2f}× |"
+        )
 
 
 if __name__ == "__main__":

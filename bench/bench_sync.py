@@ -114,9 +114,20 @@ def ocpiwh(root: Path, *args: str) -> Run:
 def login(root: Path, sim: Simulator) -> None:
     env = {**os.environ, "OCPIWH_TOKEN": TOKEN, "OCPIWH_CONFIG_DIR": str(root / ".config")}
     subprocess.run(
-        [sys.executable, "-m", "ocpiwh", "--warehouse", str(root), "-q", "login",
-         sim.versions_url, "--version", "2.2.1"],
-        env=env, check=True,
+        [
+            sys.executable,
+            "-m",
+            "ocpiwh",
+            "--warehouse",
+            str(root),
+            "-q",
+            "login",
+            sim.versions_url,
+            "--version",
+            "2.2.1",
+        ],
+        env=env,
+        check=True,
     )
 
 
@@ -161,21 +172,28 @@ def main() -> None:
     args = ap.parse_args()
     sizes = args.sessions or [100_000]
     latencies = args.latency if args.latency is not None else [0, 20]
-    print(f"{'sessions':>9} {'latency':>7} {'ceiling obj/s':>13} {'ocpiwh obj/s':>12} "
-          f"{'ratio':>6} {'objects':>9} {'peak RSS MB':>11}")
+    print(
+        f"{'sessions':>9} {'latency':>7} {'ceiling obj/s':>13} {'ocpiwh obj/s':>12} "
+        f"{'ratio':>6} {'objects':>9} {'peak RSS MB':>11}"
+    )
     with tempfile.TemporaryDirectory(prefix="ocpiwh-bench-") as tmp:
         work = Path(tmp)
         for n in sizes:
             for lat in latencies:
                 ceiling, ours = bench(n, lat, work)
-                print(f"{n:>9,} {lat:>5}ms {ceiling.rate:>13,.0f} {ours.rate:>12,.0f} "
-                      f"{ours.rate / ceiling.rate:>6.0%} {ours.objects:>9,} {ours.rss_mb:>11.0f}",
-                      flush=True)
+                print(
+                    f"{n:>9,} {lat:>5}ms {ceiling.rate:>13,.0f} {ours.rate:>12,.0f} "
+                    f"{ours.rate / ceiling.rate:>6.0%} {ours.objects:>9,} {ours.rss_mb:>11.0f}",
+                    flush=True,
+                )
             if not args.no_incremental:
                 full, incr = bench_incremental(n, work)
-                print(f"{n:>9,} incremental after ~1% changed: {incr.objects:,} objects in "
-                      f"{incr.seconds:.1f}s = {incr.seconds / full.seconds:.1%} of the full sync "
-                      f"({full.seconds:.1f}s); peak RSS {incr.rss_mb:.0f} MB", flush=True)
+                print(
+                    f"{n:>9,} incremental after ~1% changed: {incr.objects:,} objects in "
+                    f"{incr.seconds:.1f}s = {incr.seconds / full.seconds:.1%} of the full sync "
+                    f"({full.seconds:.1f}s); peak RSS {incr.rss_mb:.0f} MB",
+                    flush=True,
+                )
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """Generate ``docs/cli.md`` from the command definitions, so the reference cannot drift.
 
-    python -m ocpiwh.docgen docs/cli.md      # rewrite
-    python -m ocpiwh.docgen --check docs/cli.md   # exit 1 when out of date (tests run this)
+python -m ocpiwh.docgen docs/cli.md      # rewrite
+python -m ocpiwh.docgen --check docs/cli.md   # exit 1 when out of date (tests run this)
 """
 
 from __future__ import annotations
@@ -68,8 +68,14 @@ def render() -> str:
             if getattr(cmd, "hidden", False):
                 continue
             if hasattr(cmd, "commands"):
-                lines.extend([f"## `ocpiwh {' '.join([*path, name])}`", "",
-                              inspect.cleandoc(cmd.help or ""), ""])
+                lines.extend(
+                    [
+                        f"## `ocpiwh {' '.join([*path, name])}`",
+                        "",
+                        inspect.cleandoc(cmd.help or ""),
+                        "",
+                    ]
+                )
                 walk(cmd, [*path, name])
             else:
                 lines.extend(_command_section([*path, name], cmd))

@@ -39,8 +39,21 @@ from ocpiwh.errors import OcpiwhError, UsageError
 
 PARAM_TYPES: tuple[str, ...] = ("date", "timestamp", "int", "float", "string", "bool", "enum")
 DIALECTS: tuple[str, ...] = (
-    "spark", "databricks", "trino", "presto", "athena", "postgres", "bigquery", "snowflake",
-    "redshift", "clickhouse", "duckdb", "mysql", "tsql", "oracle", "hive",
+    "spark",
+    "databricks",
+    "trino",
+    "presto",
+    "athena",
+    "postgres",
+    "bigquery",
+    "snowflake",
+    "redshift",
+    "clickhouse",
+    "duckdb",
+    "mysql",
+    "tsql",
+    "oracle",
+    "hive",
 )
 
 _PARAM_RE = re.compile(
@@ -120,16 +133,20 @@ class Param:
 def _parse_param(line: str, where: str) -> Param:
     m = _PARAM_RE.match(line)
     if not m:
-        raise OcpiwhError(f"{where}: malformed parameter line {line!r}",
-                          hint='expected: @param name type default "doc"')
+        raise OcpiwhError(
+            f"{where}: malformed parameter line {line!r}",
+            hint='expected: @param name type default "doc"',
+        )
     typ: str = m["type"]
     choices: tuple[str, ...] = ()
     enum = re.fullmatch(r"enum\(([^)]*)\)", typ)
     if enum:
         typ, choices = "enum", tuple(c.strip() for c in enum[1].split("|") if c.strip())
     if typ not in PARAM_TYPES:
-        raise OcpiwhError(f"{where}: parameter {m['name']} has unknown type {typ!r}",
-                          hint=f"types: {', '.join(PARAM_TYPES)}")
+        raise OcpiwhError(
+            f"{where}: parameter {m['name']} has unknown type {typ!r}",
+            hint=f"types: {', '.join(PARAM_TYPES)}",
+        )
     raw_default: str = m["default"]
     param = Param(m["name"], typ, None, m["doc"] or "", choices)
     if raw_default.lower() != "null":
@@ -219,7 +236,9 @@ class Model:
         with_ = tree.args.get("with_")
         existing = list(with_.expressions) if with_ is not None else []
         ctes = [
-            exp.CTE(this=self.registry[d].tree.copy(), alias=exp.TableAlias(this=exp.to_identifier(d)))
+            exp.CTE(
+                this=self.registry[d].tree.copy(), alias=exp.TableAlias(this=exp.to_identifier(d))
+            )
             for d in deps
         ]
         tree.set("with_", exp.With(expressions=[*ctes, *existing]))
@@ -233,8 +252,11 @@ class Model:
 
     @staticmethod
     def _placeholders(sql_or_tree: str | exp.Expr) -> set[str]:
-        tree = (sqlglot.parse_one(sql_or_tree, read="duckdb")
-                if isinstance(sql_or_tree, str) else sql_or_tree)
+        tree = (
+            sqlglot.parse_one(sql_or_tree, read="duckdb")
+            if isinstance(sql_or_tree, str)
+            else sql_or_tree
+        )
         return {p.name for p in tree.find_all(exp.Placeholder) if p.name}
 
     # -- parameters --
@@ -268,15 +290,20 @@ class Model:
 
     # -- running --
 
-    def run(self, con: duckdb.DuckDBPyConnection, params: Mapping[str, Any] | None = None
-            ) -> pa.Table:
+    def run(
+        self, con: duckdb.DuckDBPyConnection, params: Mapping[str, Any] | None = None
+    ) -> pa.Table:
         """Run on a connection from :func:`ocpiwh.warehouse.connect`; values are bound."""
         bound = self.bind(params)
         used = self._placeholders(self.expanded_tree)
         return warehouse.run_sql(con, self.expanded_sql, {k: bound[k] for k in used})
 
-    def run_audits(self, con: duckdb.DuckDBPyConnection, params: Mapping[str, Any] | None = None,
-                   result: pa.Table | None = None) -> dict[str, pa.Table]:
+    def run_audits(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        params: Mapping[str, Any] | None = None,
+        result: pa.Table | None = None,
+    ) -> dict[str, pa.Table]:
         """Each audit's failing rows (empty tables when the model passes)."""
         bound = self.bind(params)
         if result is None:
@@ -293,8 +320,9 @@ class Model:
 
     # -- lineage and dialects --
 
-    def lineage(self, schema: Mapping[str, Mapping[str, str]] | None = None
-                ) -> dict[str, set[tuple[str, str]]]:
+    def lineage(
+        self, schema: Mapping[str, Mapping[str, str]] | None = None
+    ) -> dict[str, set[tuple[str, str]]]:
         """Output column → the (view, column) pairs that feed it (through model dependencies)."""
         from sqlglot.lineage import lineage as column_lineage
 
@@ -308,8 +336,9 @@ class Model:
         result: dict[str, set[tuple[str, str]]] = {}
         for column in outputs:
             try:
-                node = column_lineage(column, self.sql, schema=full_schema, sources=sources,
-                                      dialect="duckdb")
+                node = column_lineage(
+                    column, self.sql, schema=full_schema, sources=sources, dialect="duckdb"
+                )
             except Exception as exc:  # sqlglot cannot trace every construct
                 raise OcpiwhError(f"model {self.name}: no lineage for {column}: {exc}") from None
             feeds: set[tuple[str, str]] = set()
@@ -330,8 +359,9 @@ class Model:
         full: dict[str, object] = dict(schema)
         for dep in self.model_dependencies:
             full[dep] = {c: "UNKNOWN" for c in self.registry[dep].output_columns(schema)}
-        tree = qualify(self.tree.copy(), schema=full, dialect="duckdb",
-                       validate_qualify_columns=False)
+        tree = qualify(
+            self.tree.copy(), schema=full, dialect="duckdb", validate_qualify_columns=False
+        )
         if not isinstance(tree, exp.Query):
             return []
         return [s.alias_or_name for s in tree.selects]
@@ -353,9 +383,7 @@ def compile(model: Model, dialect: str) -> tuple[str, list[str]]:
     try:
         target = Dialect.get_or_raise(dialect)
     except ValueError:
-        raise UsageError(
-            f"unknown dialect {dialect!r}; try one of {', '.join(DIALECTS)}"
-        ) from None
+        raise UsageError(f"unknown dialect {dialect!r}; try one of {', '.join(DIALECTS)}") from None
     tree = model.expanded_tree.copy()
     warnings: list[str] = []
 
@@ -372,8 +400,9 @@ def compile(model: Model, dialect: str) -> tuple[str, list[str]]:
             if p.name:
                 p.set("this", f"p_{p.name}")
         sql, unsupported = generate(tree)
-        warnings.append("parameters renamed for this dialect: "
-                        + ", ".join(f"{n} → p_{n}" for n in renamed))
+        warnings.append(
+            "parameters renamed for this dialect: " + ", ".join(f"{n} → p_{n}" for n in renamed)
+        )
     warnings.extend(unsupported)
     return sql, warnings
 
@@ -426,8 +455,10 @@ def parse_model(path: Path) -> Model:
         elif line.startswith("@audit"):
             m = _AUDIT_RE.match(line)
             if not m or not m["sql"]:
-                raise OcpiwhError(f"{path.name}: malformed audit line {line!r}",
-                                  hint="expected: @audit name: SELECT … (failing rows)")
+                raise OcpiwhError(
+                    f"{path.name}: malformed audit line {line!r}",
+                    hint="expected: @audit name: SELECT … (failing rows)",
+                )
             audits[m["name"]] = m["sql"].rstrip(";")
             last = None
         elif line.lower().startswith("description:"):
@@ -443,8 +474,15 @@ def parse_model(path: Path) -> Model:
         audits.update(_parse_audit_file(sibling))
     if not body.strip():
         raise OcpiwhError(f"{path.name} has no query after its header")
-    return Model(name=name, path=path, description=" ".join(description), grain=grain,
-                 params=params, sql=body.strip().rstrip(";"), audits=audits)
+    return Model(
+        name=name,
+        path=path,
+        description=" ".join(description),
+        grain=grain,
+        params=params,
+        sql=body.strip().rstrip(";"),
+        audits=audits,
+    )
 
 
 def load_models(directory: Path | None = None) -> dict[str, Model]:

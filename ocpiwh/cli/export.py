@@ -34,32 +34,49 @@ app.add_typer(irve_app)
 def export_command(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="Model (`ocpiwh models list`) or view to export.")],
-    out_path: Annotated[Path, typer.Option("--out", "-o", help="Target file (or folder with --partition-by).")],
+    out_path: Annotated[
+        Path, typer.Option("--out", "-o", help="Target file (or folder with --partition-by).")
+    ],
     fmt: Annotated[
         str | None,
-        typer.Option("--format", "-f", help="csv, parquet or jsonl (default: from the suffix of --out, else csv)."),
+        typer.Option(
+            "--format",
+            "-f",
+            help="csv, parquet or jsonl (default: from the suffix of --out, else csv).",
+        ),
     ] = None,
     param: Annotated[
-        list[str] | None, typer.Option("--param", "-p", help="NAME=VALUE model parameter (repeatable).")
+        list[str] | None,
+        typer.Option("--param", "-p", help="NAME=VALUE model parameter (repeatable)."),
     ] = None,
     partition_by: Annotated[
         list[str] | None,
-        typer.Option("--partition-by", help="Parquet only: hive partitions by COLUMN (repeatable)."),
+        typer.Option(
+            "--partition-by", help="Parquet only: hive partitions by COLUMN (repeatable)."
+        ),
     ] = None,
     allow_pseudonymous: Annotated[
         bool,
-        typer.Option("--allow-pseudonymous", help="Allow columns derived from pseudonymized fields."),
+        typer.Option(
+            "--allow-pseudonymous", help="Allow columns derived from pseudonymized fields."
+        ),
     ] = False,
     keep_invalid: Annotated[
         bool, typer.Option("--keep-invalid", help="IRVE exports: keep rows failing validation.")
     ] = False,
     profile: Annotated[
         str,
-        typer.Option("--profile", help="IRVE validation: qualicharge (schema + QualiCharge rules) or irve (schema only)."),
+        typer.Option(
+            "--profile",
+            help="IRVE validation: qualicharge (schema + QualiCharge rules) or irve (schema only).",
+        ),
     ] = "qualicharge",
     max_age_days: Annotated[
         float | None,
-        typer.Option("--max-age-days", help="qualicharge_sessions: oldest session start accepted (default [irve] session_max_age_days, else 15)."),
+        typer.Option(
+            "--max-age-days",
+            help="qualicharge_sessions: oldest session start accepted (default [irve] session_max_age_days, else 15).",
+        ),
     ] = None,
 ) -> None:
     """Export a model or view to CSV, Parquet or JSON lines, atomically, with a manifest.
@@ -130,7 +147,8 @@ def validate_command(
         str, typer.Option("--profile", help="qualicharge (schema + QualiCharge rules) or irve.")
     ] = "qualicharge",
     report_out: Annotated[
-        Path | None, typer.Option("--report", help="Write the failures (row, key, field, rule, value) as CSV.")
+        Path | None,
+        typer.Option("--report", help="Write the failures (row, key, field, rule, value) as CSV."),
     ] = None,
     max_age_days: Annotated[
         float | None, typer.Option("--max-age-days", help="sessions: oldest start accepted.")
@@ -140,10 +158,13 @@ def validate_command(
 
     Example: `ocpiwh irve validate irve.csv --schema statique --profile irve`
     """
-    report = irve.validate(path, schema, profile=profile,
-                           max_session_age_days=max_age_days if max_age_days else 15.0)
-    out.print(f"{path}: {report.rows:,} rows, {report.valid:,} valid, {report.invalid:,} invalid "
-              f"({report.schema}, {report.profile})")
+    report = irve.validate(
+        path, schema, profile=profile, max_session_age_days=max_age_days if max_age_days else 15.0
+    )
+    out.print(
+        f"{path}: {report.rows:,} rows, {report.valid:,} valid, {report.invalid:,} invalid "
+        f"({report.schema}, {report.profile})"
+    )
     _rules_table(report)
     if report_out is not None:
         report.write_csv(report_out)

@@ -41,8 +41,9 @@ def list_command() -> None:
     """
     grid = Table("model", "grain", "parameters", "description", show_lines=False)
     for model in lib.load_models().values():
-        grid.add_row(model.name, escape(model.grain), escape(model.signature()),
-                     escape(model.description))
+        grid.add_row(
+            model.name, escape(model.grain), escape(model.signature()), escape(model.description)
+        )
     out.print(grid)
 
 

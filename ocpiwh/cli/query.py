@@ -73,9 +73,7 @@ def shell_command(ctx: typer.Context) -> None:
     """
     binary = find_duckdb_cli()
     if binary is None:
-        raise OcpiwhError(
-            "the duckdb shell is not installed", hint="pip install duckdb-cli"
-        )
+        raise OcpiwhError("the duckdb shell is not installed", hint="pip install duckdb-cli")
     root = state(ctx).warehouse
     database = warehouse.refresh(root)
     completed = subprocess.run([binary, database.name], cwd=database.parent, check=False)

@@ -154,7 +154,9 @@ class Normalizer:
     """Types batches in DuckDB; one per thread (a cursor on the shared instance)."""
 
     def __init__(self) -> None:
-        self.con = _shared_engine().cursor()
+        engine = _shared_engine()
+        with _engine_lock:  # a connection object is not thread-safe, even to make cursors
+            self.con = engine.cursor()
         self.con.execute("SET TimeZone='UTC'")
         self._sql = {
             m: lake.normalize_sql(m) for m in ("locations", "sessions", "cdrs", "tariffs", "tokens")

@@ -25,8 +25,14 @@ def build_lake(case: Path, root: Path) -> Path:
     """``input/NN-<module>-<version>.json`` files, in name order, one batch each."""
     for path in sorted((case / "input").glob("*.json")):
         _, module, version = path.stem.split("-", 2)
-        write_batch(root, source="sim", module=module, version=version,
-                    objects=json.loads(path.read_text()), platform_party=("FR", "SIM"))
+        write_batch(
+            root,
+            source="sim",
+            module=module,
+            version=version,
+            objects=json.loads(path.read_text()),
+            platform_party=("FR", "SIM"),
+        )
     return root
 
 

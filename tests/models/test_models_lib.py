@@ -35,8 +35,13 @@ def run_cli(lake: Path, *args: str) -> None:
 
 def test_every_model_is_well_formed() -> None:
     ms = models.load_models()
-    assert set(ms) >= {"session_durations", "energy_by_operator", "sessions_enriched",
-                       "occupancy", "utilization"}
+    assert set(ms) >= {
+        "session_durations",
+        "energy_by_operator",
+        "sessions_enriched",
+        "occupancy",
+        "utilization",
+    }
     assert models.check_models(ms.values()) == []
     for m in ms.values():
         assert m.description and m.grain and m.audits, m.name
@@ -57,10 +62,17 @@ def test_parameters_are_typed() -> None:
         m.bind({"form": "2024-01-01"})
 
 
-@pytest.mark.parametrize("typ,text,value", [
-    ("int", "42", 42), ("float", "2.5", 2.5), ("bool", "yes", True), ("bool", "0", False),
-    ("date", "2024-02-29", date(2024, 2, 29)), ("string", "x'; --", "x'; --"),
-])
+@pytest.mark.parametrize(
+    "typ,text,value",
+    [
+        ("int", "42", 42),
+        ("float", "2.5", 2.5),
+        ("bool", "yes", True),
+        ("bool", "0", False),
+        ("date", "2024-02-29", date(2024, 2, 29)),
+        ("string", "x'; --", "x'; --"),
+    ],
+)
 def test_param_types(typ: str, text: str, value: object) -> None:
     assert models.Param("p", typ, None).parse(text) == value
 
@@ -72,7 +84,7 @@ def test_ill_typed_int_is_refused() -> None:
 
 def test_values_are_bound_never_pasted(tmp_path: Path) -> None:
     (tmp_path / "by_party.sql").write_text(
-        '-- description: sessions of one party\n-- grain: session\n'
+        "-- description: sessions of one party\n-- grain: session\n"
         '-- @param party string "SIM" "party id"\n'
         "SELECT id FROM sessions WHERE party_id = $party\n"
     )
@@ -107,8 +119,10 @@ def test_a_model_reads_another_model(tmp_path: Path) -> None:
     assert got == [{"session_id": "S1", "duration_hours": 1.5}]
     assert {k: v.num_rows for k, v in m.run_audits(con, {"min_hours": 1}).items()} == {"long": 0}
     con.close()
-    assert m.lineage()["duration_hours"] == {("sessions", "start_date_time"),
-                                             ("sessions", "end_date_time")}
+    assert m.lineage()["duration_hours"] == {
+        ("sessions", "start_date_time"),
+        ("sessions", "end_date_time"),
+    }
     sql, _ = models.compile(m, "spark")
     sqlglot.parse_one(sql, read="spark")
     assert "session_durations AS" in sql
@@ -162,16 +176,33 @@ def test_audit_file_beside_the_model(tmp_path: Path) -> None:
         "-- @audit positive\nSELECT *\nFROM m\nWHERE x <= 0;\n-- @audit other\nSELECT 1 WHERE false\n"
     )
     m = models.load_models(tmp_path)["m"]
-    assert m.audits == {"positive": "SELECT *\nFROM m\nWHERE x <= 0", "other": "SELECT 1 WHERE false"}
+    assert m.audits == {
+        "positive": "SELECT *\nFROM m\nWHERE x <= 0",
+        "other": "SELECT 1 WHERE false",
+    }
 
 
 def test_cli_run_csv_with_audit(lake: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    run_cli(lake, "models", "run", "energy_by_operator", "--param", "grain=month",
-            "--param", "from=2024-03-01", "--format", "csv", "--audit")
+    run_cli(
+        lake,
+        "models",
+        "run",
+        "energy_by_operator",
+        "--param",
+        "grain=month",
+        "--param",
+        "from=2024-03-01",
+        "--format",
+        "csv",
+        "--audit",
+    )
     captured = capsys.readouterr()
     rows = list(csv.DictReader(io.StringIO(captured.out)))
     assert [(r["operator_name"], r["kwh"]) for r in rows] == [
-        ("(unknown)", "1"), ("Alpha", "42.5"), ("Beta", "7.5")]
+        ("(unknown)", "1"),
+        ("Alpha", "42.5"),
+        ("Beta", "7.5"),
+    ]
     assert "audit no_negative_energy: ok" in captured.err
 
 

@@ -24,10 +24,16 @@ DUCKDB_CLI = Path(sys.executable).parent / "duckdb"
 @pytest.fixture(scope="module")
 def lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("wh")
-    write_batch(root, source="sim", module="locations", version="2.2.1",
-                objects=[location("2.2.1")])
-    write_batch(root, source="sim", module="sessions", version="2.2.1",
-                objects=[session("2.2.1"), session("2.2.1", id="S2", kwh=3.0)])
+    write_batch(
+        root, source="sim", module="locations", version="2.2.1", objects=[location("2.2.1")]
+    )
+    write_batch(
+        root,
+        source="sim",
+        module="sessions",
+        version="2.2.1",
+        objects=[session("2.2.1"), session("2.2.1", id="S2", kwh=3.0)],
+    )
     return root
 
 
@@ -49,9 +55,17 @@ def test_the_duckdb_cli_shell_opens_the_refreshed_database(lake: Path, tmp_path:
     moved = tmp_path / "moved"
     subprocess.run(["cp", "-r", str(lake), str(moved)], check=True)
     proc = subprocess.run(
-        [str(DUCKDB_CLI), "warehouse.duckdb", "-csv", "-c",
-         "SELECT count(*) AS n, sum(kwh) AS kwh FROM sessions; SELECT count(*) FROM evses"],
-        cwd=moved, capture_output=True, text=True, timeout=60,
+        [
+            str(DUCKDB_CLI),
+            "warehouse.duckdb",
+            "-csv",
+            "-c",
+            "SELECT count(*) AS n, sum(kwh) AS kwh FROM sessions; SELECT count(*) FROM evses",
+        ],
+        cwd=moved,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.split() == ["n,kwh", "2,15.5", "count_star()", "2"]
@@ -85,8 +99,9 @@ def test_sql_formats(lake: Path, capsys: pytest.CaptureFixture[str], tmp_path: P
     assert "S1" in text and "2 rows" in text
 
 
-def test_table_format_truncates_with_a_footer(lake: Path, capsys: pytest.CaptureFixture[str]
-                                              ) -> None:
+def test_table_format_truncates_with_a_footer(
+    lake: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     run(lake, "sql", "SELECT * FROM range(120)")
     assert "120 rows (showing the first 50" in capsys.readouterr().out
 
@@ -99,8 +114,9 @@ def test_sql_error_is_one_line_exit_1(lake: Path, capsys: pytest.CaptureFixture[
     assert err.startswith("error: SQL error:") and "nope" in err and "\n" not in err
 
 
-def test_parquet_without_out_is_a_usage_error(lake: Path, capsys: pytest.CaptureFixture[str]
-                                              ) -> None:
+def test_parquet_without_out_is_a_usage_error(
+    lake: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     with pytest.raises(SystemExit) as exc:
         run(lake, "sql", "SELECT 1", "--format", "parquet")
     assert exc.value.code == 2
@@ -118,7 +134,9 @@ def test_shell_without_the_binary_says_how_to_install(
 
 def test_docs_sql_md_matches_the_live_views() -> None:
     docs = (Path(__file__).parents[2] / "docs" / "sql.md").read_text()
-    assert warehouse.render_view_docs() in docs, "run: python -m ocpiwh.warehouse > docs (see docs/sql.md)"
+    assert warehouse.render_view_docs() in docs, (
+        "run: python -m ocpiwh.warehouse > docs (see docs/sql.md)"
+    )
 
 
 def test_every_view_column_is_documented(tmp_path: Path) -> None:

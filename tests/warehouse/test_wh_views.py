@@ -16,15 +16,34 @@ from ocpiwh import warehouse
 from ocpiwh.sync.writer import LakeWriter, write_batch
 
 PUBLIC_VIEWS = {
-    "locations", "evses", "connectors", "tariffs", "sessions", "cdrs", "tokens",
-    "locations_history", "tariffs_history", "sessions_history", "cdrs_history",
-    "tokens_history", "evse_status_events", "quarantine",
+    "locations",
+    "evses",
+    "connectors",
+    "tariffs",
+    "sessions",
+    "cdrs",
+    "tokens",
+    "locations_history",
+    "tariffs_history",
+    "sessions_history",
+    "cdrs_history",
+    "tokens_history",
+    "evse_status_events",
+    "quarantine",
 }
 LINEAGE = {"_source", "_batch_id", "_fetched_at", "_ocpi_version", "_privacy", "_raw"}
 # Facts 2.1.1 cannot carry (no cdr_token, no session_id, number prices, derived power flag…).
 NOT_IN_211 = {
-    "cdr_token_uid", "cdr_token_type", "cdr_token_country_code", "cdr_token_party_id",
-    "session_id", "total_cost_incl_vat", "power_derived", "type", "publish", "evses",
+    "cdr_token_uid",
+    "cdr_token_type",
+    "cdr_token_country_code",
+    "cdr_token_party_id",
+    "session_id",
+    "total_cost_incl_vat",
+    "power_derived",
+    "type",
+    "publish",
+    "evses",
 }
 
 
@@ -33,9 +52,13 @@ def rows(root: Path, sql: str, params: dict[str, Any] | None = None) -> list[dic
 
 
 def lake_for(root: Path, version: str) -> Path:
-    for module, obj in (("locations", location(version)), ("sessions", session(version)),
-                        ("cdrs", cdr(version)), ("tariffs", tariff(version)),
-                        ("tokens", token(version))):
+    for module, obj in (
+        ("locations", location(version)),
+        ("sessions", session(version)),
+        ("cdrs", cdr(version)),
+        ("tariffs", tariff(version)),
+        ("tokens", token(version)),
+    ):
         write_batch(root, source="sim", module=module, version=version, objects=[obj])
     return root
 
@@ -49,8 +72,13 @@ def comparable(root: Path, view: str, drop: set[str]) -> list[dict[str, Any]]:
 
 def test_every_view_exists_and_is_typed_on_an_empty_lake(tmp_path: Path) -> None:
     con = warehouse.connect(tmp_path)
-    names = {r[0] for r in con.execute("SELECT view_name FROM duckdb_views() WHERE NOT internal"
-                                       " AND view_name NOT LIKE '\\_raw\\_%' ESCAPE '\\'").fetchall()}
+    names = {
+        r[0]
+        for r in con.execute(
+            "SELECT view_name FROM duckdb_views() WHERE NOT internal"
+            " AND view_name NOT LIKE '\\_raw\\_%' ESCAPE '\\'"
+        ).fetchall()
+    }
     assert names >= PUBLIC_VIEWS
     empty = {v: warehouse.describe_view(con, v) for v in PUBLIC_VIEWS}
     for view in PUBLIC_VIEWS:
@@ -65,15 +93,26 @@ def test_every_view_exists_and_is_typed_on_an_empty_lake(tmp_path: Path) -> None
 
 def test_same_objects_in_every_ocpi_version_give_the_same_rows(tmp_path: Path) -> None:
     roots = {v: lake_for(tmp_path / v, v) for v in VERSIONS}
-    views = ["locations", "evses", "connectors", "tariffs", "sessions", "cdrs", "tokens",
-             "evse_status_events", "sessions_history"]
+    views = [
+        "locations",
+        "evses",
+        "connectors",
+        "tariffs",
+        "sessions",
+        "cdrs",
+        "tokens",
+        "evse_status_events",
+        "sessions_history",
+    ]
     json_cols = {"charging_periods", "tariffs", "elements", "opening_times", "tariff_alt_text"}
     for view in views:
         v221 = comparable(roots["2.2.1"], view, json_cols)
         assert v221, view
         assert comparable(roots["2.3.0"], view, json_cols) == v221, view
         drop = NOT_IN_211 | json_cols
-        assert comparable(roots["2.1.1"], view, drop) == comparable(roots["2.2.1"], view, drop), view
+        assert comparable(roots["2.1.1"], view, drop) == comparable(roots["2.2.1"], view, drop), (
+            view
+        )
 
 
 def test_normalized_units_and_names(tmp_path: Path) -> None:
@@ -84,12 +123,19 @@ def test_normalized_units_and_names(tmp_path: Path) -> None:
     assert c1["tariff_ids"] == ["T1"]
     (s,) = rows(root, "SELECT * FROM sessions")
     assert s["start_date_time"] == datetime(2024, 3, 1, 10, tzinfo=UTC)
-    assert (s["kwh"], s["location_id"], s["evse_uid"], s["connector_id"]) == (12.5, "LOC1", "E1", "1")
+    assert (s["kwh"], s["location_id"], s["evse_uid"], s["connector_id"]) == (
+        12.5,
+        "LOC1",
+        "E1",
+        "1",
+    )
     assert (s["country_code"], s["party_id"]) == ("FR", "SIM")  # the platform's party
     (c,) = rows(root, "SELECT * FROM cdrs")
     assert c["end_date_time"] == datetime(2024, 3, 1, 11, 30, tzinfo=UTC)  # stop_date_time
-    (t,) = rows(root, "SELECT json_extract_string(elements, '$[0].price_components[0].type') AS d "
-                      "FROM tariffs")
+    (t,) = rows(
+        root,
+        "SELECT json_extract_string(elements, '$[0].price_components[0].type') AS d FROM tariffs",
+    )
     assert t["d"] == "ENERGY"
     (loc,) = rows(root, "SELECT * FROM locations")
     assert loc["last_updated"] == datetime(2024, 3, 1, 10, tzinfo=UTC)  # no 'Z' in 2.1.1 → UTC
@@ -97,23 +143,45 @@ def test_normalized_units_and_names(tmp_path: Path) -> None:
 
 def test_latest_version_wins_and_history_keeps_each_version_once(tmp_path: Path) -> None:
     v = "2.2.1"
-    write_batch(tmp_path, source="sim", module="sessions", version=v,
-                objects=[session(v, kwh=1.0, end=None, status="ACTIVE",
-                                 last_updated="2024-03-01T10:10:00Z")])
-    write_batch(tmp_path, source="sim", module="sessions", version=v,
-                objects=[session(v, kwh=12.5)])
+    write_batch(
+        tmp_path,
+        source="sim",
+        module="sessions",
+        version=v,
+        objects=[
+            session(v, kwh=1.0, end=None, status="ACTIVE", last_updated="2024-03-01T10:10:00Z")
+        ],
+    )
+    write_batch(
+        tmp_path, source="sim", module="sessions", version=v, objects=[session(v, kwh=12.5)]
+    )
     # an overlapping window fetches both versions again
-    write_batch(tmp_path, source="sim", module="sessions", version=v,
-                objects=[session(v, kwh=12.5), session(v, kwh=1.0, end=None, status="ACTIVE",
-                                                       last_updated="2024-03-01T10:10:00Z")])
+    write_batch(
+        tmp_path,
+        source="sim",
+        module="sessions",
+        version=v,
+        objects=[
+            session(v, kwh=12.5),
+            session(v, kwh=1.0, end=None, status="ACTIVE", last_updated="2024-03-01T10:10:00Z"),
+        ],
+    )
     # an older version arriving late does not win
-    write_batch(tmp_path, source="sim", module="sessions", version=v,
-                objects=[session(v, kwh=5.0, status="ACTIVE", end=None,
-                                 last_updated="2024-03-01T10:20:00Z")])
+    write_batch(
+        tmp_path,
+        source="sim",
+        module="sessions",
+        version=v,
+        objects=[
+            session(v, kwh=5.0, status="ACTIVE", end=None, last_updated="2024-03-01T10:20:00Z")
+        ],
+    )
     assert rows(tmp_path, "SELECT kwh, status FROM sessions") == [
-        {"kwh": 12.5, "status": "COMPLETED"}]
-    hist = rows(tmp_path, "SELECT kwh, last_updated, valid_to FROM sessions_history "
-                          "ORDER BY last_updated")
+        {"kwh": 12.5, "status": "COMPLETED"}
+    ]
+    hist = rows(
+        tmp_path, "SELECT kwh, last_updated, valid_to FROM sessions_history ORDER BY last_updated"
+    )
     assert [h["kwh"] for h in hist] == [1.0, 5.0, 12.5]
     assert hist[0]["valid_to"] == hist[1]["last_updated"]
     assert hist[-1]["valid_to"] is None
@@ -130,15 +198,19 @@ def test_tie_on_last_updated_goes_to_the_latest_batch(tmp_path: Path) -> None:
 
 def _tombstone(root: Path, module: str, ids: list[str]) -> None:
     writer = LakeWriter(root, source="sim", module=module, platform_party=("FR", "SIM"))
-    keys = pa.table({"country_code": ["FR"] * len(ids), "party_id": ["SIM"] * len(ids),
-                     "id": ids})
+    keys = pa.table({"country_code": ["FR"] * len(ids), "party_id": ["SIM"] * len(ids), "id": ids})
     writer.write_removed(keys)
 
 
 def test_tombstones_hide_keys_until_they_reappear(tmp_path: Path) -> None:
     v = "2.2.1"
-    write_batch(tmp_path, source="sim", module="locations", version=v,
-                objects=[location(v, id="LOC1"), location(v, id="LOC2")])
+    write_batch(
+        tmp_path,
+        source="sim",
+        module="locations",
+        version=v,
+        objects=[location(v, id="LOC1"), location(v, id="LOC2")],
+    )
     _tombstone(tmp_path, "locations", ["LOC2"])
     assert rows(tmp_path, "SELECT id FROM locations") == [{"id": "LOC1"}]
     assert {r["location_id"] for r in rows(tmp_path, "SELECT * FROM evses")} == {"LOC1"}
@@ -147,10 +219,13 @@ def test_tombstones_hide_keys_until_they_reappear(tmp_path: Path) -> None:
     _tombstone(tmp_path, "tariffs", ["LOC1"])
     assert rows(tmp_path, "SELECT id FROM locations") == [{"id": "LOC1"}]
     # seen again in a later batch (same version): alive again
-    write_batch(tmp_path, source="sim", module="locations", version=v,
-                objects=[location(v, id="LOC2")])
-    assert rows(tmp_path, "SELECT id FROM locations ORDER BY id") == [{"id": "LOC1"},
-                                                                     {"id": "LOC2"}]
+    write_batch(
+        tmp_path, source="sim", module="locations", version=v, objects=[location(v, id="LOC2")]
+    )
+    assert rows(tmp_path, "SELECT id FROM locations ORDER BY id") == [
+        {"id": "LOC1"},
+        {"id": "LOC2"},
+    ]
 
 
 def test_evse_status_events_one_row_per_change(tmp_path: Path) -> None:
@@ -165,10 +240,15 @@ def test_evse_status_events_one_row_per_change(tmp_path: Path) -> None:
         obj = location(v, last_updated=lu, status1=s1, status2=s2)
         write_batch(tmp_path, source="sim", module="locations", version=v, objects=[obj])
     # the same version again (overlap) adds no event
-    obj = location(v, last_updated="2024-03-01T12:00:00Z", status1="AVAILABLE", status2="OUTOFORDER")
+    obj = location(
+        v, last_updated="2024-03-01T12:00:00Z", status1="AVAILABLE", status2="OUTOFORDER"
+    )
     write_batch(tmp_path, source="sim", module="locations", version=v, objects=[obj])
-    got = rows(tmp_path, "SELECT evse_uid, status, strftime(valid_from, '%H:%M') AS f, "
-                         "strftime(valid_to, '%H:%M') AS t FROM evse_status_events ORDER BY ALL")
+    got = rows(
+        tmp_path,
+        "SELECT evse_uid, status, strftime(valid_from, '%H:%M') AS f, "
+        "strftime(valid_to, '%H:%M') AS t FROM evse_status_events ORDER BY ALL",
+    )
     assert got == [
         {"evse_uid": "E1", "status": "AVAILABLE", "f": "10:00", "t": "11:00"},
         {"evse_uid": "E1", "status": "AVAILABLE", "f": "12:00", "t": None},
@@ -191,8 +271,10 @@ def test_a_column_missing_from_older_files_is_null_not_an_error(tmp_path: Path) 
     write_batch(tmp_path, source="sim", module="tokens", version="2.2.1", objects=[token("2.2.1")])
     (path,) = (tmp_path / "raw" / "tokens").rglob("*.parquet")
     old = pq.read_table(path).drop_columns(["default_profile_type", "language"])
-    pq.write_table(old.set_column(old.column_names.index("id"), "id",
-                                  pa.array(["U0"])), path.with_name("part-0-old.parquet"))
+    pq.write_table(
+        old.set_column(old.column_names.index("id"), "id", pa.array(["U0"])),
+        path.with_name("part-0-old.parquet"),
+    )
     got = rows(tmp_path, "SELECT id, language FROM tokens ORDER BY id")
     assert got == [{"id": "U0", "language": None}, {"id": "U1", "language": None}]
 
