@@ -18,6 +18,8 @@ from typing import Any
 import pyarrow as pa
 
 from ocpiwh import warehouse
+from ocpiwh.config import Config
+from ocpiwh.export import ExportResult, export
 from ocpiwh.login import login
 from ocpiwh.models import get_model, load_models
 from ocpiwh.simulator import Faults, SimConfig, serve_in_thread
@@ -25,6 +27,28 @@ from ocpiwh.sync.engine import SourceResult, SyncOptions, sync
 
 DEMO_SOURCE = "demo"
 DEMO_START = datetime(2026, 6, 1, 8, 0, tzinfo=UTC)
+
+DEMO_IRVE: dict[str, Any] = {
+    # Values OCPI does not carry (the operator's legal identity and contacts). These are
+    # placeholders for the demo only: a real warehouse gets them from its operator.
+    "session_max_age_days": 30,
+    "defaults": {
+        "nom_amenageur": "Aménageur de démonstration",
+        "siren_amenageur": "130025265",
+        "contact_amenageur": "amenageur@example.fr",
+        "contact_operateur": "support@example.fr",
+        "telephone_operateur": "+33 1 23 45 67 89",
+        "code_insee_commune": "75111",
+        "raccordement": "Indirect",
+        "restriction_gabarit": "Aucune",
+    },
+}
+EXPORTS = (
+    ("irve_statique", "irve_statique.csv"),
+    ("irve_dynamique", "irve_dynamique.csv"),
+    ("qualicharge_sessions", "qualicharge_sessions.csv"),
+    ("qualicharge_sessions", "qualicharge_sessions.jsonl"),
+)
 
 
 @dataclass
@@ -36,7 +60,7 @@ class DemoReport:
     quarantined: int = 0
     energy: pa.Table | None = None
     database: Path | None = None
-    steps: list[str] = field(default_factory=list)
+    exports: list[ExportResult] = field(default_factory=list)
 
 
 def run_demo(
@@ -72,7 +96,22 @@ def run_demo(
         say(f"platform clock moved {advance} forward: new sessions, CDRs, status changes")
         report.syncs.append(sync(root, source=DEMO_SOURCE, options=options))
         say(_sync_line("incremental sync", report.syncs[-1]))
+        platform_now = sim.now()
     report.database = warehouse.refresh(root)
+    config = Config.load(root)
+    if "irve" not in config.extra:
+        config.extra["irve"] = DEMO_IRVE
+        config.save()
+        say("added demo [irve] values (operator identity and contacts) to ocpiwh.toml")
+    out_dir = root / "exports"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for name, filename in EXPORTS:
+        # judged at the simulated platform's clock: the demo's data lives in its own time
+        result = export(root, name, out_dir / filename, now=platform_now)
+        report.exports.append(result)
+        v = result.validation
+        checked = f", {v.valid:,} valid, {v.invalid:,} left out (see report)" if v else ""
+        say(f"exported {name} → {result.out.name}: {result.rows:,} rows{checked}")
     con = warehouse.connect(root)
     try:
         for view in (
@@ -113,6 +152,10 @@ def summary_rows(report: DemoReport) -> list[tuple[str, Any]]:
     """What the demo produced and where, for the closing table."""
     rows: list[tuple[str, Any]] = [(f"view {k}", f"{v:,} rows") for k, v in report.rows.items()]
     rows.append(("quarantined objects", f"{report.quarantined:,} (see the quarantine view)"))
+    for res in report.exports:
+        rows.append(
+            (f"export {res.out.name}", f"{res.rows:,} rows, manifest {res.manifest_path.name}")
+        )
     rows.append(("Parquet lake", str(report.root / "raw")))
     if report.database:
         rows.append(("DuckDB views", str(report.database)))

@@ -370,10 +370,14 @@ def _write_csv(table: pa.Table, sink: IO[bytes]) -> None:
 
 
 def _cell(value: Any) -> str:
+    """Human display only (csv/json/parquet keep full precision): floats to 3 decimals."""
     if value is None:
         return "NULL"
+    if isinstance(value, float):
+        text = f"{value:,.3f}".rstrip("0").rstrip(".") if abs(value) >= 0.001 else f"{value:.3g}"
+        return text or "0"
     if hasattr(value, "isoformat"):
-        return str(value.isoformat())
+        return str(value.isoformat()).replace("+00:00", "Z")
     return str(value)
 
 
@@ -392,7 +396,8 @@ def _write_table(table: pa.Table, out: Path | None, max_rows: int) -> None:
     if n > max_rows:
         footer += f" (showing the first {max_rows}; use --format csv or --out for all)"
     if out is None:
-        console = Console(highlight=False)
+        # off a terminal (pipes, logs) rich would wrap at 80 columns
+        console = Console(highlight=False, width=None if sys.stdout.isatty() else 200)
         console.print(grid)
         console.print(footer, style="dim")
     else:
