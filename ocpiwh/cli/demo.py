@@ -9,8 +9,6 @@ from rich.table import Table
 
 from ocpiwh.cli import app
 from ocpiwh.cli.common import err, out, state
-from ocpiwh.demo import run_demo, summary_rows
-from ocpiwh.warehouse import write_result
 
 
 @app.command()
@@ -31,6 +29,9 @@ def demo(
 
     Example: `ocpiwh --warehouse /tmp/demo demo`
     """
+    from ocpiwh.demo import run_demo, summary_rows  # heavy (simulator, exports): load on use
+    from ocpiwh.warehouse import write_result
+
     root = state(ctx).warehouse
     report = run_demo(
         root,
