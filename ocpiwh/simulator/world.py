@@ -424,7 +424,9 @@ class World:
             None
         )
         self._fast: Renderer | None = None
-        self._init_sessions()
+        from .bulk import init_sessions
+
+        init_sessions(self)  # vectorized; equal to self._init_sessions() (the reference)
 
     # ---------------------------------------------------------------- building
     def _kinds(self, module: str, idx: int) -> tuple[str | None, str | None]:
@@ -739,8 +741,9 @@ class World:
         keys.extend([(lu << SHIFT) | i] * self._n_listed(c.kind, _SESSION_DIRT))
 
     def _init_sessions(self) -> None:
-        """The initial history: :meth:`core` + :meth:`_add_session` inlined for clean sessions
-        (same values, ~3x faster); dirty or malformed ones take the general path."""
+        """The initial history, one session at a time: :meth:`core` + :meth:`_add_session`
+        inlined for clean sessions, the general path for dirty or malformed ones. Reference for
+        the vectorized :func:`.bulk.init_sessions` used at start (the tests compare them)."""
         keys: list[int] = []
         ckeys: list[int] = []
         now = self.now

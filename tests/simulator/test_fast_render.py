@@ -7,6 +7,8 @@ import orjson
 import pytest
 
 from ocpiwh.simulator import Dirt, Faults, SimConfig, Simulator, serve_in_thread
+from ocpiwh.simulator.bulk import init_sessions
+from ocpiwh.simulator.world import World
 
 from .conftest import START, Ocpi, auth_header
 
@@ -114,3 +116,39 @@ def test_round2_is_round() -> None:
     values += [k / 1000 * 1.2 for k in range(0, 100_000)]
     for v in values:
         assert round2(v) == round(v, 2), v
+
+
+_COLUMNS = ("s_start", "s_done", "s_cdr", "s_kwh", "s_conn", "s_charge", "s_tok", "s_flags",
+            "c_flags")  # fmt: skip
+_STATE = (*_COLUMNS, "s_keys", "c_keys", "active", "active_by_evse", "ev_last", "cdr_pending")
+
+
+def _emptied(w: World) -> World:
+    for name in _COLUMNS:
+        del getattr(w, name)[:]
+    for st in (w.active, w.active_by_evse, w.ev_last, w.cdr_pending):
+        st.clear()
+    return w
+
+
+@pytest.mark.parametrize(
+    "cfg",
+    [
+        SimConfig(seed=1, locations=80, sessions=40_000, clean=True, start=START),
+        SimConfig(seed=7, locations=30, sessions=20_000, start=START, dirt=Dirt(),
+                  faults=Faults(rate_malformed=0.02)),
+        SimConfig(seed=3, locations=3, sessions=3000, start=START,
+                  dirt=Dirt.only("duplicate_listing", "duplicate_content")),
+        SimConfig(seed=4, locations=2, sessions=1, start=START),
+        SimConfig(seed=4, locations=2, sessions=0, start=START),
+    ],
+)  # fmt: skip
+def test_vectorized_start_equals_reference_loop(cfg: SimConfig) -> None:
+    a = Simulator(cfg).world  # built by bulk.init_sessions
+    b = _emptied(Simulator(cfg).world)
+    b._init_sessions()  # one session at a time
+    c = _emptied(Simulator(cfg).world)
+    init_sessions(c, chunk=997)  # forced dirt, duplicates, patches across chunk borders
+    for name in _STATE:
+        assert getattr(a, name) == getattr(b, name), name
+        assert getattr(a, name) == getattr(c, name), name
