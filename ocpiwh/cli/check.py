@@ -1,0 +1,132 @@
+"""``ocpiwh check``: QualiCharge's data-quality rules over the warehouse (see docs/quality.md)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from ocpiwh import quality
+from ocpiwh.cli import app
+from ocpiwh.cli.common import err, out, parse_params, state
+from ocpiwh.quality.checks import CheckReport, RuleResult
+
+MAX_ITEMS = 5
+
+
+@app.command("check")
+def check_command(
+    ctx: typer.Context,
+    rules: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="Rules (codes) or families (static, session, status, pdc, status-session); default: all."
+        ),
+    ] = None,
+    from_: Annotated[
+        str | None,
+        typer.Option(
+            "--from",
+            help="Window start (ISO date or time, UTC). Default: QualiCharge's (statuses: yesterday; sessions: the day 15 days ago).",
+        ),
+    ] = None,
+    to: Annotated[
+        str | None, typer.Option("--to", help="Window end, exclusive (default: --from + 1 day).")
+    ] = None,
+    param: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--param", "-p", help="RULE.NAME=VALUE, e.g. DUPS.threshold=0.01 (repeatable)."
+        ),
+    ] = None,
+    fail_on: Annotated[
+        str | None,
+        typer.Option(
+            "--fail-on",
+            help="Rules whose failure exits 1: RULE,RULE… | all | none | default (the rules QualiCharge's API enforces; or [quality] fail_on).",
+        ),
+    ] = None,
+    json_out: Annotated[
+        str | None,
+        typer.Option("--json", help="Write the full report as JSON to FILE (`-`: stdout)."),
+    ] = None,
+    details: Annotated[
+        bool, typer.Option("--details", help="One line per operational unit, with flagged objects.")
+    ] = False,
+) -> None:
+    """Run QualiCharge's data-quality rules per operational unit; exit 1 if a blocking rule fails.
+
+    Example: `ocpiwh check --from 2026-03-01 --to 2026-03-08 --fail-on all --json report.json`
+    or `ocpiwh check session -p DUPS.threshold=0.01`
+    """
+    report = quality.run_checks(
+        state(ctx).warehouse,
+        from_=from_,
+        to=to,
+        params=parse_params(param),
+        rules=rules,
+        fail_on=fail_on,
+    )
+    if json_out == "-":
+        sys.stdout.write(report.to_json() + "\n")
+    else:
+        render(report, details)
+        if json_out:
+            Path(json_out).write_text(report.to_json() + "\n", encoding="utf-8")
+            err.print(f"report: {json_out}")
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+def _value(r: RuleResult, v: float | None) -> str:
+    if v is None:
+        return "–"
+    if r.value_kind == "count" and float(v).is_integer():
+        return f"{int(v):,}"
+    return f"{v:.4g}"
+
+
+def render(report: CheckReport, details: bool = False) -> None:
+    grid = Table("rule", "meaning", "fails when", "unit", "value", "flagged/checked", "result")
+    for r in report.results:
+        units = r.units or []
+        if not units:
+            grid.add_row(r.code, escape(r.meaning), escape(r.fails_when), "", "–", "", "no data")
+            continue
+        shown = units if details else [max(units, key=lambda u: (u.failed, u.value or 0))]
+        for u in shown:
+            result = "[red]FAIL[/]" if u.failed else "[green]pass[/]"
+            if u.failed and r.blocking:
+                result += " (blocking)"
+            unit = u.unit if details or len(units) == 1 else f"{u.unit} (worst of {len(units)})"
+            grid.add_row(
+                r.code,
+                escape(r.meaning),
+                escape(r.fails_when),
+                escape(unit),
+                _value(r, u.value),
+                f"{u.flagged:,}/{u.checked:,}",
+                result,
+            )
+            if details and u.items:
+                more = f" … +{len(u.items) - MAX_ITEMS}" if len(u.items) > MAX_ITEMS else ""
+                grid.add_row("", "", "", "", "", escape(", ".join(u.items[:MAX_ITEMS]) + more), "")
+    out.print(grid)
+    windows = sorted({(w.start, w.end) for r in report.results if (w := r.window)})
+    for start, end in windows:
+        out.print(f"window: [{start.isoformat()}, {end.isoformat()})")
+    failed = [r.code for r in report.failed]
+    blocking = [r.code for r in report.blocking_failures]
+    out.print(
+        f"{len(report.results)} rules, {len(failed)} failed"
+        + (f": {', '.join(failed)}" if failed else "")
+        + (f"; blocking: {', '.join(blocking)}" if blocking else "; none blocking")
+    )
+    out.print(
+        "not computable here: "
+        + ", ".join(f"{code} ({why})" for code, why in report.not_computable.items())
+    )

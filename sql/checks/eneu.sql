@@ -1,0 +1,27 @@
+-- description: ENEU: session energy above 1000 kWh.
+-- grain: one row per operational unit (unit, checked, flagged, value, failed, items)
+-- @param since timestamp 2000-01-01T00:00:00Z "window start (UTC, inclusive)"
+-- @param until timestamp 2100-01-01T00:00:00Z "window end (UTC, exclusive)"
+-- @param max_kwh float 1000 "a session with more energy than this (kWh) is flagged"
+-- @param threshold float 0 "most flagged sessions tolerated"
+-- rule: ENEU
+-- number: 11
+-- family: session
+-- meaning: session energy above 1000 kWh
+-- value: count
+-- fails: sessions with energy > $max_kwh kWh > $threshold
+-- source: src/prefect/quality/expectations/dynamic.py (rule numbers: docs/schemas.md)
+WITH flags AS (
+    SELECT unit, item, energy > $max_kwh AS bad FROM qc_sessions
+    WHERE start >= $since AND start < $until
+)
+SELECT
+    unit,
+    count(*) AS checked,
+    count(*) FILTER (WHERE bad) AS flagged,
+    CAST(count(*) FILTER (WHERE bad) AS DOUBLE) AS value,
+    CAST(count(*) FILTER (WHERE bad) AS DOUBLE) > $threshold AS failed,
+    COALESCE(list(item ORDER BY item) FILTER (WHERE bad), []) AS items
+FROM flags
+GROUP BY unit
+ORDER BY unit

@@ -1,0 +1,26 @@
+-- description: NEGS: sessions ending before they start.
+-- grain: one row per operational unit (unit, checked, flagged, value, failed, items)
+-- @param since timestamp 2000-01-01T00:00:00Z "window start (UTC, inclusive)"
+-- @param until timestamp 2100-01-01T00:00:00Z "window end (UTC, exclusive)"
+-- @param threshold float 0 "most flagged sessions tolerated"
+-- rule: NEGS
+-- number: 14
+-- family: session
+-- meaning: sessions ending before they start
+-- value: count
+-- fails: sessions with start > end > $threshold
+-- source: src/prefect/quality/expectations/dynamic.py (rule numbers: docs/schemas.md)
+WITH flags AS (
+    SELECT unit, item, start > "end" AS bad FROM qc_sessions
+    WHERE start >= $since AND start < $until
+)
+SELECT
+    unit,
+    count(*) AS checked,
+    count(*) FILTER (WHERE bad) AS flagged,
+    CAST(count(*) FILTER (WHERE bad) AS DOUBLE) AS value,
+    CAST(count(*) FILTER (WHERE bad) AS DOUBLE) > $threshold AS failed,
+    COALESCE(list(item ORDER BY item) FILTER (WHERE bad), []) AS items
+FROM flags
+GROUP BY unit
+ORDER BY unit
