@@ -1,0 +1,519 @@
+"""Dialect fixes for SQL written in DuckDB's dialect, as sqlglot tree transforms.
+
+sqlglot transpiles syntax; some DuckDB constructs have no equivalent it can produce on its own,
+or one with different results (DESIGN §7). :func:`transform` rewrites a tree parsed with
+``read="duckdb"`` so that sqlglot's generator for ``spark`` or ``trino`` emits SQL that runs
+there and returns what DuckDB returns. Every rewrite is listed in :data:`TRANSFORMS`.
+
+    tree = sqlglot.parse_one(sql, read="duckdb")
+    sql = transform(tree, "spark").sql(dialect="spark")
+
+The transforms need the columns of the tables a query reads to expand ``*``: by default the
+raw tables (``_raw_<module>``, from :func:`ocpiwh.warehouse.raw_columns`) and the public views
+(resolved from ``sql/views/*.sql`` themselves).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from functools import cache
+from typing import Any
+
+import sqlglot
+from sqlglot import exp
+from sqlglot.transforms import eliminate_qualify
+
+Schema = Callable[[str], "list[str] | None"]
+"""table name → its columns in order (None: unknown table)."""
+
+SPARK_LIKE: frozenset[str] = frozenset({"spark", "spark2", "databricks"})
+TRINO_LIKE: frozenset[str] = frozenset({"trino", "presto", "athena"})
+
+
+def family(dialect: Any) -> str | None:
+    """``spark`` or ``trino`` for the dialects these transforms know, else None."""
+    name = dialect if isinstance(dialect, str) else type(dialect).__name__
+    name = str(name).lower()
+    if name in SPARK_LIKE:
+        return "spark"
+    if name in TRINO_LIKE:
+        return "trino"
+    return None
+
+
+# -- column resolution (for * EXCLUDE and QUALIFY) --------------------------------------------
+
+
+@cache
+def _raw_schema() -> dict[str, list[str]]:
+    from ocpiwh import lake, warehouse
+    from ocpiwh.paths import MODULES
+
+    return {
+        f"_raw_{m}": [c for c, _ in warehouse.raw_columns(m)]
+        for m in (*MODULES, lake.REMOVED, "quarantine")
+    }
+
+
+def default_schema(name: str) -> list[str] | None:
+    """Columns of a raw table or a public view (resolved from its SQL), None if unknown."""
+    raw = _raw_schema()
+    if name in raw:
+        return raw[name]
+    return _view_columns(name)
+
+
+def _view_columns(name: str) -> list[str] | None:
+    from ocpiwh import warehouse
+
+    if name not in warehouse.view_order():
+        return None
+    tree = sqlglot.parse_one(warehouse.view_sql(name), read="duckdb")
+    if not isinstance(tree, exp.Query):
+        return None
+    return Resolver(default_schema).query_columns(tree, {})
+
+
+class Resolver:
+    """Output columns of queries, resolving ``*`` through CTEs, subqueries and tables."""
+
+    def __init__(self, schema: Schema) -> None:
+        self.schema = schema
+
+    def _ctes(self, query: exp.Expr, outer: Mapping[str, exp.Expr]) -> dict[str, exp.Expr]:
+        scope = dict(outer)
+        with_ = query.args.get("with_")
+        if with_ is not None:
+            for cte in with_.expressions:
+                scope[cte.alias_or_name] = cte.this
+        return scope
+
+    def query_columns(self, query: exp.Expr, outer: Mapping[str, exp.Expr]) -> list[str] | None:
+        scope = self._ctes(query, outer)
+        if isinstance(query, exp.SetOperation):
+            return self.query_columns(query.left, scope)
+        if isinstance(query, exp.Subquery):
+            return self.query_columns(query.this, scope)
+        if not isinstance(query, exp.Select):
+            return None
+        out: list[str] = []
+        for projection in query.expressions:
+            cols = self.projection_columns(query, projection, scope)
+            if cols is None:
+                return None
+            out.extend(name for _, name in cols)
+        return out
+
+    def sources(
+        self, select: exp.Select, scope: Mapping[str, exp.Expr]
+    ) -> list[tuple[str, list[str] | None]]:
+        """(alias, columns) of each FROM / JOIN source of ``select``, in order."""
+        items: list[exp.Expr] = []
+        from_ = select.args.get("from_")
+        if from_ is not None:
+            items.append(from_.this)
+        items.extend(j.this for j in select.args.get("joins") or [])
+        out: list[tuple[str, list[str] | None]] = []
+        for item in items:
+            alias = item.alias_or_name
+            if isinstance(item, exp.Table):
+                name = item.name
+                if name in scope:
+                    cols = self.query_columns(
+                        scope[name], {k: v for k, v in scope.items() if k != name}
+                    )
+                else:
+                    cols = self.schema(name)
+            elif isinstance(item, exp.Subquery):
+                cols = self.query_columns(item.this, scope)
+            else:
+                cols = None
+            out.append((alias, cols))
+        return out
+
+    def projection_columns(
+        self, select: exp.Select, projection: exp.Expr, scope: Mapping[str, exp.Expr]
+    ) -> list[tuple[str | None, str]] | None:
+        """(source alias or None, column) pairs a projection yields (stars expanded)."""
+        star: exp.Star | None = None
+        table: str | None = None
+        if isinstance(projection, exp.Star):
+            star = projection
+        elif isinstance(projection, exp.Column) and isinstance(projection.this, exp.Star):
+            star, table = projection.this, projection.table
+        if star is None:
+            return [(None, projection.alias_or_name)]
+        excluded = {e.name for e in star.args.get("except_") or star.args.get("except") or []}
+        out: list[tuple[str | None, str]] = []
+        for alias, cols in self.sources(select, scope):
+            if table and alias != table:
+                continue
+            if cols is None:
+                return None
+            out.extend((alias, c) for c in cols if c not in excluded)
+        return out
+
+
+def _column(name: str, table: str | None) -> exp.Column:
+    ident = exp.to_identifier(name)
+    return exp.column(ident, table=exp.to_identifier(table) if table else None)
+
+
+def expand_stars(tree: exp.Expr, schema: Schema) -> exp.Expr:
+    """``* EXCLUDE (…)`` → explicit columns; also ``*`` in a SELECT with QUALIFY.
+
+    Neither Spark nor Trino has EXCLUDE, and sqlglot rewrites QUALIFY as a subquery whose
+    window column would leak through ``*``. Stars over several sources are qualified.
+    """
+    resolver = Resolver(schema)
+
+    def scope_of(node: exp.Expr) -> dict[str, exp.Expr]:
+        """CTEs visible from ``node``: those of every enclosing query but its own CTE."""
+        scope: dict[str, exp.Expr] = {}
+        own = node.find_ancestor(exp.CTE)
+        parent: exp.Expr | None = node
+        chain: list[exp.Expr] = []
+        while parent is not None:
+            chain.append(parent)
+            parent = parent.parent
+        for query in reversed(chain):
+            with_ = query.args.get("with_") if isinstance(query, exp.Query) else None
+            if with_ is None:
+                continue
+            for cte in with_.expressions:
+                if cte is not own:
+                    scope[cte.alias_or_name] = cte.this
+        return scope
+
+    for select in list(tree.find_all(exp.Select)):
+        stars = [
+            p
+            for p in select.expressions
+            if (
+                isinstance(p, exp.Star)
+                or (isinstance(p, exp.Column) and isinstance(p.this, exp.Star))
+            )
+        ]
+        if not stars:
+            continue
+        has_qualify = select.args.get("qualify") is not None
+        wanted = [
+            p
+            for p in stars
+            if has_qualify
+            or (p if isinstance(p, exp.Star) else p.this).args.get("except_")
+            or (p if isinstance(p, exp.Star) else p.this).args.get("except")
+        ]
+        if not wanted:
+            continue
+        scope = scope_of(select)
+        n_sources = len(resolver.sources(select, scope))
+        new: list[exp.Expr] = []
+        for projection in select.expressions:
+            if projection not in wanted:
+                new.append(projection)
+                continue
+            cols = resolver.projection_columns(select, projection, scope)
+            if cols is None:
+                raise ValueError(
+                    f"cannot expand {projection.sql('duckdb')}: unknown columns of its source"
+                )
+            qualified = isinstance(projection, exp.Column) or n_sources > 1
+            new.extend(_column(c, a if qualified else None) for a, c in cols)
+        select.set("expressions", new)
+    return tree
+
+
+# -- expressions ----------------------------------------------------------------------------
+
+
+def epoch_of_difference(tree: exp.Expr, fam: str) -> exp.Expr:
+    """``epoch(a - b)`` (seconds of an interval, DOUBLE) → exact seconds between timestamps.
+
+    sqlglot emits ``UNIX_TIMESTAMP(a - b)``, which Spark rejects (an interval is no timestamp).
+    Spark: ``CAST(unix_micros(a) - unix_micros(b) AS DOUBLE) / 1000000``;
+    Trino: ``CAST(date_diff('millisecond', b, a) AS DOUBLE) / 1000``.
+    """
+
+    def fix(node: exp.Expr) -> exp.Expr:
+        if not (isinstance(node, exp.TimeToUnix) and isinstance(node.this, exp.Sub)):
+            return node
+        a, b = node.this.this, node.this.expression
+        if fam == "spark":
+            diff: exp.Expr = exp.Sub(
+                this=exp.func("unix_micros", a.copy()), expression=exp.func("unix_micros", b.copy())
+            )
+            scale = 1_000_000
+        else:
+            diff = exp.Anonymous(
+                this="date_diff",
+                expressions=[exp.Literal.string("millisecond"), b.copy(), a.copy()],
+            )
+            scale = 1000
+        return exp.Paren(
+            this=exp.Div(
+                this=exp.cast(diff, exp.DataType.build("DOUBLE")),
+                expression=exp.Literal.number(scale),
+            )
+        )
+
+    return tree.transform(fix)
+
+
+def decimal_literal_division(tree: exp.Expr, fam: str) -> exp.Expr:
+    """``x / 1000.0`` is DOUBLE in DuckDB but DECIMAL in Spark and Trino: cast the literal."""
+
+    def fix(node: exp.Expr) -> exp.Expr:
+        if isinstance(node, exp.Div):
+            for key in ("this", "expression"):
+                side = node.args.get(key)
+                if isinstance(side, exp.Literal) and not side.is_string and "." in side.this:
+                    node.set(key, exp.cast(side.copy(), exp.DataType.build("DOUBLE")))
+        return node
+
+    return tree.transform(fix)
+
+
+def _list_names() -> frozenset[str]:
+    """Names of list-typed columns and struct fields in the raw layer."""
+    from ocpiwh import lake, warehouse
+    from ocpiwh.paths import MODULES
+
+    names: set[str] = set()
+    for m in (*MODULES, lake.REMOVED):
+        for col, typ in warehouse.raw_columns(m):
+            dt = exp.DataType.build(typ, dialect="duckdb")
+            _collect_lists(col, dt, names)
+    return frozenset(names)
+
+
+def _collect_lists(name: str, dt: exp.DataType, names: set[str]) -> None:
+    if dt.this == exp.DataType.Type.ARRAY:
+        names.add(name)
+    for child in dt.expressions:
+        if isinstance(child, exp.ColumnDef) and isinstance(child.args.get("kind"), exp.DataType):
+            _collect_lists(child.name, child.args["kind"], names)
+        elif isinstance(child, exp.DataType):
+            _collect_lists(name, child, names)
+
+
+_LIST_FUNCS = (exp.Array, exp.ArrayAgg, exp.ArrayDistinct, exp.ArraySort, exp.Transform, exp.Split)
+
+
+def list_length(tree: exp.Expr, fam: str) -> exp.Expr:
+    """DuckDB ``len(list)`` parses as LENGTH, which is string length in Spark and Trino.
+
+    LENGTH of a list-typed column or field (by name: the raw layer's lists) or of a list
+    expression → Spark ``size`` (NULL for a NULL list, whatever spark.sql.legacy.sizeOfNull)
+    / Trino ``cardinality``.
+    """
+    lists = _list_names()
+
+    def fix(node: exp.Expr) -> exp.Expr:
+        if not isinstance(node, exp.Length):
+            return node
+        arg = node.this
+        name = arg.name if isinstance(arg, exp.Column | exp.Dot) else ""
+        if not (name in lists or isinstance(arg, _LIST_FUNCS)):
+            return node
+        if fam == "trino":
+            return exp.Anonymous(this="cardinality", expressions=[arg.copy()])
+        return exp.If(
+            this=exp.Is(this=arg.copy(), expression=exp.Null()),
+            true=exp.Null(),
+            false=exp.Anonymous(this="size", expressions=[arg.copy()]),
+        )
+
+    return tree.transform(fix)
+
+
+def regexp_full_match(tree: exp.Expr, fam: str) -> exp.Expr:
+    """``regexp_full_match(s, p)`` → ``s RLIKE '^(?:p)$'`` / ``regexp_like(s, '^(?:p)$')``."""
+
+    def fix(node: exp.Expr) -> exp.Expr:
+        if not isinstance(node, exp.RegexpFullMatch):
+            return node
+        pattern = node.expression
+        if isinstance(pattern, exp.Literal) and pattern.is_string:
+            anchored: exp.Expr = exp.Literal.string(f"^(?:{pattern.this})$")
+        else:
+            anchored = exp.func(
+                "concat", exp.Literal.string("^(?:"), pattern.copy(), exp.Literal.string(")$")
+            )
+        return exp.RegexpLike(this=node.this.copy(), expression=anchored)
+
+    return tree.transform(fix)
+
+
+_DATE_PARTS: tuple[type[exp.Expr], ...] = tuple(
+    t
+    for t in (
+        getattr(exp, n, None)
+        for n in (
+            "Year",
+            "Quarter",
+            "Month",
+            "Week",
+            "Day",
+            "DayOfWeek",
+            "DayOfYear",
+            "Hour",
+            "Minute",
+        )
+    )
+    if isinstance(t, type)
+)
+
+
+def date_part_bigint(tree: exp.Expr, fam: str) -> exp.Expr:
+    """DuckDB's ``hour(ts)``, ``month(ts)`` … are BIGINT; Spark's are INT: cast them."""
+
+    def fix(node: exp.Expr) -> exp.Expr:
+        if isinstance(node, _DATE_PARTS) and not isinstance(node.parent, exp.Cast):
+            return exp.cast(node.copy(), exp.DataType.build("BIGINT"))
+        return node
+
+    return tree.transform(fix)
+
+
+# -- JSON ------------------------------------------------------------------------------------
+
+
+def _structure_type(structure: Any) -> exp.DataType:
+    """DuckDB ``from_json`` structure (JSON of type names) → a sqlglot data type."""
+    if isinstance(structure, dict):
+        fields = [
+            exp.ColumnDef(this=exp.to_identifier(k), kind=_structure_type(v))
+            for k, v in structure.items()
+        ]
+        return exp.DataType(this=exp.DataType.Type.STRUCT, expressions=fields, nested=True)
+    if isinstance(structure, list):
+        if len(structure) != 1:
+            raise ValueError("a from_json list structure has exactly one element")
+        return exp.DataType(
+            this=exp.DataType.Type.ARRAY, expressions=[_structure_type(structure[0])], nested=True
+        )
+    return exp.DataType.build(str(structure), dialect="duckdb")
+
+
+def from_json_structure(tree: exp.Expr, fam: str) -> exp.Expr:
+    """``from_json(j, '<DuckDB JSON structure>')`` → Spark ``from_json(j, '<DDL type>')`` /
+    Trino ``CAST(json_parse(j) AS <ROW type>)``. Missing keys are NULL in all three."""
+
+    def fix(node: exp.Expr) -> exp.Expr:
+        if not isinstance(node, exp.FromJson):
+            return node
+        spec = node.expression
+        if not (isinstance(spec, exp.Literal) and spec.is_string):
+            return node
+        try:
+            dtype = _structure_type(json.loads(spec.this))
+        except (ValueError, sqlglot.errors.ParseError):
+            return node
+        if fam == "spark":
+            return exp.FromJson(
+                this=node.this.copy(), expression=exp.Literal.string(dtype.sql(dialect="spark"))
+            )
+        return exp.cast(exp.Anonymous(this="json_parse", expressions=[node.this.copy()]), dtype)
+
+    return tree.transform(fix)
+
+
+def _path_parts(path: exp.JSONPath) -> list[exp.Expr]:
+    return list(path.expressions)
+
+
+def _is_wildcard(part: exp.Expr) -> bool:
+    return isinstance(part, exp.JSONPathSubscript) and isinstance(part.this, exp.JSONPathWildcard)
+
+
+def _path(parts: list[exp.Expr]) -> exp.JSONPath:
+    if not parts or not isinstance(parts[0], exp.JSONPathRoot):
+        parts = [exp.JSONPathRoot(), *parts]
+    return exp.JSONPath(expressions=[p.copy() for p in parts])
+
+
+def _spark_wildcard(doc: exp.Expr, parts: list[exp.Expr], depth: int = 0) -> exp.Expr:
+    """array<string> of the values a wildcard path matches (NULL where a step is missing)."""
+    i = next(i for i, p in enumerate(parts) if _is_wildcard(p))
+    prefix, rest = parts[:i], parts[i + 1 :]
+    items = exp.FromJson(
+        this=exp.JSONExtractScalar(this=doc, expression=_path(prefix)),
+        expression=exp.Literal.string("ARRAY<STRING>"),
+    )
+    if not rest:
+        return items
+    var = exp.to_identifier(f"_j{depth}")
+    if any(_is_wildcard(p) for p in rest):
+        body = _spark_wildcard(exp.column(var), [exp.JSONPathRoot(), *rest], depth + 1)
+        return exp.Flatten(
+            this=exp.Transform(this=items, expression=exp.Lambda(this=body, expressions=[var]))
+        )
+    body = exp.JSONExtractScalar(this=exp.column(var), expression=_path(rest))
+    return exp.Transform(this=items, expression=exp.Lambda(this=body, expressions=[var.copy()]))
+
+
+def json_wildcards(tree: exp.Expr, fam: str) -> exp.Expr:
+    """``json_extract_string(j, '$.a[*].b')`` (a VARCHAR[] in DuckDB) → a list of strings.
+
+    Spark's ``get_json_object`` unwraps a single match and returns no list: the path is split
+    at each ``[*]`` into ``transform(from_json(get_json_object(…), 'ARRAY<STRING>'), …)``
+    (``flatten`` for nested wildcards). Trino: ``CAST(json_query(j, 'lax …' WITH ARRAY
+    WRAPPER) AS ARRAY(VARCHAR))``. A missing key gives a NULL element (DuckDB skips it): list
+    aggregates (min, max) ignore NULLs either way.
+    """
+
+    def fix(node: exp.Expr) -> exp.Expr:
+        if not isinstance(node, exp.JSONExtractScalar | exp.JSONExtract):
+            return node
+        path = node.expression
+        if not isinstance(path, exp.JSONPath) or not any(map(_is_wildcard, path.expressions)):
+            return node
+        if fam == "spark":
+            return _spark_wildcard(node.this.copy(), _path_parts(path))
+        text = exp.Literal.string("lax " + path.sql(dialect="trino").strip("'"))
+        query = sqlglot.parse_one(
+            f"JSON_QUERY(__doc, {text.sql(dialect='trino')} WITH ARRAY WRAPPER)", read="trino"
+        )
+        query.set("this", node.this.copy())
+        if isinstance(node, exp.JSONExtract):
+            return query
+        return exp.cast(query, exp.DataType.build("ARRAY(VARCHAR)", dialect="trino"))
+
+    return tree.transform(fix)
+
+
+# -- the pipeline ----------------------------------------------------------------------------
+
+Transform = Callable[[exp.Expr, str], exp.Expr]
+
+TRANSFORMS: tuple[tuple[str, Transform], ...] = (
+    ("from_json_structure", from_json_structure),
+    ("json_wildcards", json_wildcards),
+    ("epoch_of_difference", epoch_of_difference),
+    ("decimal_literal_division", decimal_literal_division),
+    ("list_length", list_length),
+    ("regexp_full_match", regexp_full_match),
+    ("date_part_bigint", date_part_bigint),
+)
+"""Expression rewrites, applied in order after star expansion (name, function)."""
+
+
+def transform(tree: exp.Expr, dialect: Any, schema: Schema | None = None) -> exp.Expr:
+    """A copy of ``tree`` (parsed as DuckDB) rewritten for ``dialect``'s family.
+
+    Dialects outside the Spark and Trino families get the tree back unchanged (copied).
+    """
+    fam = family(dialect)
+    tree = tree.copy()
+    if fam is None:
+        return tree
+    tree = expand_stars(tree, schema or default_schema)
+    if fam in ("spark", "trino"):
+        # after expanding *, sqlglot's own rewrite of QUALIFY is exact: apply it here so that
+        # generators that would keep QUALIFY (Spark ≥ 3.4/4 parses it) see the same shape
+        tree = eliminate_qualify(tree)
+    for _, fn in TRANSFORMS:
+        tree = fn(tree, fam)
+    return tree
