@@ -155,6 +155,16 @@ def sync(
             raise UsageError(
                 f"unknown module {unknown[0]!r}", hint=f"choose from: {', '.join(MODULES)}"
             )
+    if options.modules:  # refuse before any work: a usage error, not a failed run
+        for src in selected:
+            offered = src.sender_modules()
+            missing = [m for m in options.modules if m not in offered]
+            if missing:
+                raise UsageError(
+                    f"source {src.name!r} does not offer {missing[0]} as a Sender module "
+                    f"(it offers: {', '.join(offered) or 'none'})",
+                    hint="drop that --module, or run `ocpiwh login` again if the platform changed",
+                )
     with warehouse_lock(root):
         return _sync_locked(root, config, selected, options, progress, stop, client_factory)
 
@@ -271,15 +281,8 @@ class SourceSync:
 
     def _modules(self) -> list[str]:
         offered = self.src.sender_modules()
-        if self.options.modules:
-            missing = [m for m in self.options.modules if m not in offered]
-            if missing:
-                raise UsageError(
-                    f"source {self.src.name!r} does not offer {missing[0]} as a Sender module "
-                    f"(it offers: {', '.join(offered) or 'none'})",
-                    hint="drop that --module, or run `ocpiwh login` again if the platform changed",
-                )
-            return [m for m in MODULES if m in self.options.modules]
+        if self.options.modules:  # validated by sync() before the run
+            return [m for m in MODULES if m in self.options.modules and m in offered]
         return offered
 
     def platform_clock(self) -> datetime:
