@@ -94,6 +94,8 @@ def login(
         store_token=not from_env,
     )
     src = result.source
+    if st.quiet:
+        return
     modules = ", ".join(src.sender_modules())
     pp = src.platform_party
     err.print(
