@@ -78,7 +78,7 @@ def _round3(x: Any) -> array[float]:
     return out
 
 
-def init_sessions(w: World, chunk: int = 1 << 17) -> None:
+def init_sessions(w: World, chunk: int = 1 << 16) -> None:
     """Fill ``w``'s session arrays and indexes for the initial history (in chunks, so the
     temporary columns stay a few MiB)."""
     from .world import _CDR_DIRT, _SESSION_DIRT
@@ -104,6 +104,8 @@ def init_sessions(w: World, chunk: int = 1 << 17) -> None:
     w.s_keys = _to_array("q", pc.take(all_keys, pc.array_sort_indices(all_keys)))
     all_c = pa.concat_arrays(ckeys) if ckeys else pa.array([], pa.int64())
     w.c_keys = _to_array("q", pc.take(all_c, pc.array_sort_indices(all_c)))
+    del keys, ckeys, all_keys, all_c
+    pa.default_memory_pool().release_unused()  # the allocator keeps freed pages otherwise
 
 
 def _chunk(
