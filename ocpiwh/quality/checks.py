@@ -429,12 +429,18 @@ def compute_bases(
     irve_config: str = "{}",
     blocked_as: str | None = None,
     given: Mapping[str, pa.Table] | None = None,
+    only: Iterable[str] | None = None,
 ) -> dict[str, pa.Table]:
     """Compute and register ``qc_statique``, ``qc_statuses``, ``qc_sessions`` on ``con`` (a
     table in ``given`` replaces the computed one: what-if analyses and tests)."""
     given = dict(given or {})
+    wanted = set(BASES if only is None else only)
+    if "qc_sessions" in wanted:
+        wanted.add("qc_statique")
     out: dict[str, pa.Table] = {}
     for name in ("qc_statique", "qc_statuses", "qc_sessions"):
+        if name not in wanted:
+            continue
         if name in given:
             table = given[name]
         else:
@@ -501,6 +507,7 @@ def run_checks(
             irve_config=irve_cfg.to_json(),
             blocked_as=irve_cfg.blocked_as,
             given=bases,
+            only={b for code in selected for b in all_rules[code].model.reads if b in BASES},
         )
         for code in selected:
             rule = all_rules[code]
