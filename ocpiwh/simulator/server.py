@@ -271,10 +271,9 @@ class Simulator:
     ) -> bytes:
         ts = iso(self.world.now)
         body = raw if raw is not None else orjson.dumps(data)
-        return (
-            b'{"data":' + body + b',"status_code":' + str(status_code).encode()
-            + b',"status_message":' + orjson.dumps(message)
-            + b',"timestamp":"' + ts.encode() + b'"}'
+        return b"".join(  # one copy of a (possibly 1 MB) page
+            (b'{"data":', body, b',"status_code":', str(status_code).encode(),
+             b',"status_message":', orjson.dumps(message), b',"timestamp":"', ts.encode(), b'"}')
         )  # fmt: skip
 
     def _error(self, http: int, code: int, message: str) -> Response:
