@@ -1,0 +1,32 @@
+-- description: u11: number of successful sessions (energy > 0.5 kWh and longer than 3 minutes) (QualiCharge indicator u11). Sessions are qualicharge_sessions (CDRs, else completed sessions) starting in [from, to), on the points of ind_pdc. One row per
+--   period (timestamp = period start, UTC), target.
+-- grain: one row per period, target
+-- @param from timestamp 2000-01-01T00:00:00Z "sessions/statuses at or after this time (UTC)"
+-- @param to timestamp 2100-01-01T00:00:00Z "sessions/statuses before this time (UTC)"
+-- @param period enum(d|w|m|q|y) d "period of the rows: day, week (from Monday), month, quarter, year (UTC)"
+-- @param level enum(0|2|5|6) 0 "0 national (target 00), 2 department, 5 operational unit (AFIREV prefix), 6 aménageur (SIREN)"
+-- @param irve_config string "{}" "IRVE configuration as JSON (SIREN, INSEE code…; filled from ocpiwh.toml)"
+-- @audit shape: SELECT * FROM ind_u11 WHERE code IS NULL OR level IS NULL OR target IS NULL OR period IS NULL OR value IS NULL OR "timestamp" IS NULL
+-- @audit no_negative_value: SELECT * FROM ind_u11 WHERE value < 0
+SELECT
+    'u11' AS code,
+    CAST($level AS INTEGER) AS level,
+    target,
+    $period AS period,
+    category,
+    CAST(value AS DOUBLE) AS value,
+    extras,
+    bucket AS "timestamp"
+FROM (
+    SELECT
+        timezone('UTC', date_trunc(CASE $period WHEN 'd' THEN 'day' WHEN 'w' THEN 'week' WHEN 'm' THEN 'month' WHEN 'q' THEN 'quarter' ELSE 'year' END, timezone('UTC', s.start))) AS bucket,
+        CASE $level WHEN '0' THEN '00' WHEN '2' THEN p.department WHEN '5' THEN p.unit WHEN '6' THEN p.siren_amenageur END AS target,
+        CAST(NULL AS VARCHAR) AS category,
+        count(*) FILTER (WHERE s.energy > 0.5 AND s."end" - s.start > INTERVAL 3 MINUTE) AS value,
+        CAST(NULL AS VARCHAR) AS extras
+    FROM qualicharge_sessions AS s JOIN ind_pdc AS p ON p.id_pdc_itinerance = s.id_pdc_itinerance
+    
+    GROUP BY ALL
+)
+WHERE target IS NOT NULL
+ORDER BY "timestamp", target, category
