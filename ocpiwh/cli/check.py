@@ -130,3 +130,53 @@ def render(report: CheckReport, details: bool = False) -> None:
         "not computable here: "
         + ", ".join(f"{code} ({why})" for code, why in report.not_computable.items())
     )
+
+
+indicators_app = typer.Typer(
+    name="indicators",
+    help=(
+        "QualiCharge indicators (i1 i4 i7 t1 e4 u5 u6 u9 u10 u11 u12 u13 u14) in QualiCharge's "
+        "row shape. Export one with `ocpiwh export ind_u10 --out u10.csv -p level=5`.\n\n"
+        "Example: `ocpiwh indicators run u10 u9 --period d --level 5 --up w`"
+    ),
+    no_args_is_help=True,
+    rich_markup_mode="markdown",
+)
+app.add_typer(indicators_app)
+
+
+@indicators_app.command("run")
+def indicators_run(
+    ctx: typer.Context,
+    codes: Annotated[
+        list[str] | None, typer.Argument(help="Indicator codes (default: all).")
+    ] = None,
+    period: Annotated[str, typer.Option("--period", help="d, w, m, q or y.")] = "d",
+    level: Annotated[
+        str,
+        typer.Option("--level", help="0 national, 2 department, 5 operational unit, 6 aménageur."),
+    ] = "0",
+    from_: Annotated[str | None, typer.Option("--from", help="Window start (UTC).")] = None,
+    to: Annotated[str | None, typer.Option("--to", help="Window end, exclusive (UTC).")] = None,
+    up: Annotated[
+        str | None,
+        typer.Option("--up", help="Roll the rows up to w, m, q or y (QualiCharge's `up`)."),
+    ] = None,
+    fmt: Annotated[
+        str, typer.Option("--format", "-f", help="table, csv, json or parquet.")
+    ] = "table",
+    out_path: Annotated[Path | None, typer.Option("--out", "-o", help="Write to FILE.")] = None,
+) -> None:
+    """Compute indicators over the warehouse (and optionally roll them up).
+
+    Example: `ocpiwh indicators run u10 --period d --level 5 --from 2026-03-01 --to 2026-04-01 --up w`
+    """
+    from ocpiwh import warehouse
+    from ocpiwh.cli.query import check_format
+
+    table = quality.run_indicators(
+        state(ctx).warehouse, codes, period=period, level=level, from_=from_, to=to
+    )
+    if up:
+        table = quality.roll_up(table, up)
+    warehouse.write_result(table, check_format(fmt, out_path), out_path)

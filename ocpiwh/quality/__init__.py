@@ -27,10 +27,14 @@ from ocpiwh.quality.checks import (
     run_checks,
     windows,
 )
+from ocpiwh.quality.indicators import CODES, LEVELS, PERIODS, roll_up, run_indicators
 
 __all__ = [
+    "CODES",
     "DEFAULT_FAIL_ON",
+    "LEVELS",
     "NOT_COMPUTABLE",
+    "PERIODS",
     "CheckReport",
     "QualityConfig",
     "Rule",
@@ -39,6 +43,8 @@ __all__ = [
     "Window",
     "load_rules",
     "parse_fail_on",
+    "roll_up",
     "run_checks",
+    "run_indicators",
     "windows",
 ]
