@@ -86,7 +86,7 @@ def raw_table_ddl(module: str, location: str, dialect: str, schema: str | None =
     parts = [c for c, _ in partitions(module)]
     path = _location(location, module)
     if dialect == "spark":
-        name = f"`{schema}`.`_raw_{module}`" if schema else f"`_raw_{module}`"
+        name = f"`_raw_{module}`"
         body = ",\n  ".join(f"`{c}` {column_type(t, 'spark')}" for c, t in cols)
         return [
             f"CREATE TABLE IF NOT EXISTS {name} (\n  {body}\n)\nUSING parquet\n"
@@ -94,10 +94,10 @@ def raw_table_ddl(module: str, location: str, dialect: str, schema: str | None =
             f"PARTITIONED BY ({', '.join(parts)})",
             f"MSCK REPAIR TABLE {name}",
         ]
-    name = f'"{schema}"."_raw_{module}"' if schema else f'"_raw_{module}"'
+    name = f'"_raw_{module}"'
     body = ",\n  ".join(f'"{c}" {column_type(t, "trino")}' for c, t in cols)
     arr = ", ".join(f"'{p}'" for p in parts)
-    sync_schema = f"'{schema}'" if schema else "CURRENT_SCHEMA"
+    sync_schema = f"'{schema or 'default'}'"  # the CALL takes a literal schema name
     return [
         f"CREATE TABLE IF NOT EXISTS {name} (\n  {body}\n)\nWITH (\n"
         f"  external_location = '{path}',\n  format = 'PARQUET',\n"
@@ -106,14 +106,11 @@ def raw_table_ddl(module: str, location: str, dialect: str, schema: str | None =
     ]
 
 
-def view_ddl(name: str, dialect: str, schema: str | None = None) -> str:
+def view_ddl(name: str, dialect: str) -> str:
     from ocpiwh.scaleout.compile import compile_view
 
     body = compile_view(name, dialect)
-    if dialect == "spark":
-        target = f"`{schema}`.`{name}`" if schema else f"`{name}`"
-    else:
-        target = f'"{schema}"."{name}"' if schema else f'"{name}"'
+    target = f"`{name}`" if dialect == "spark" else f'"{name}"'
     return f"CREATE OR REPLACE VIEW {target} AS\n{body}"
 
 
@@ -124,21 +121,22 @@ def lake_ddl_statements(
     if dialect not in DIALECTS:
         raise UsageError(f"unknown dialect {dialect!r}; choose one of {', '.join(DIALECTS)}")
     out: list[str] = []
+    if schema:
+        # views resolve the names they read in the schema current when they are created
+        q = f"`{schema}`" if dialect == "spark" else f'"{schema}"'
+        out += [f"CREATE SCHEMA IF NOT EXISTS {q}", f"USE {q}"]
     for module in (*MODULES, lake.REMOVED):
         out += raw_table_ddl(module, location, dialect, schema)
     # quarantine/<module>/source=…/ is not one Hive layout: it is left to the local warehouse
-    out.append(_empty_quarantine(dialect, schema))
+    out.append(_empty_quarantine(dialect))
     if views:
-        out += [view_ddl(name, dialect, schema) for name in warehouse.view_order()]
+        out += [view_ddl(name, dialect) for name in warehouse.view_order()]
     return out
 
 
-def _empty_quarantine(dialect: str, schema: str | None) -> str:
+def _empty_quarantine(dialect: str) -> str:
     cols = warehouse.raw_columns("quarantine")
-    if dialect == "spark":
-        name = f"`{schema}`.`_raw_quarantine`" if schema else "`_raw_quarantine`"
-    else:
-        name = f'"{schema}"."_raw_quarantine"' if schema else '"_raw_quarantine"'
+    name = "`_raw_quarantine`" if dialect == "spark" else '"_raw_quarantine"'
     return f"CREATE OR REPLACE VIEW {name} AS {empty_select(cols, dialect)}"
 
 

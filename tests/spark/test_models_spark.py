@@ -1,0 +1,118 @@
+"""DuckDB and Spark return the same rows for the views and models, over the same lake files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+from compare import assert_same
+
+from ocpiwh import models, warehouse
+from ocpiwh.scaleout import compile_model
+from ocpiwh.scaleout import spark as sx
+
+pytestmark = pytest.mark.spark
+
+WINDOW = {"from": "2026-02-27T00:00:00Z", "to": "2026-03-02T06:00:00Z"}
+PAST = {"to": "2026-03-02T12:00:00Z"}  # occupancy: `now()` out of play
+
+CASES: list[tuple[str, dict[str, Any]]] = [
+    ("session_durations", {}),
+    ("session_durations", WINDOW),
+    ("energy_by_operator", {"grain": "day"}),
+    ("energy_by_operator", {"grain": "week", **WINDOW}),
+    ("energy_by_operator", {"grain": "month"}),
+    ("irve_statique", {}),
+    ("utilization", {}),
+    ("occupancy", PAST),
+    ("occupancy", {"per": "location", **PAST}),
+    ("qualicharge_sessions", {}),
+    ("sessions_enriched", {}),
+    ("irve_dynamique", {}),
+    ("irve_dynamique_events", {"blocked_as": "inconnu"}),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "params"), CASES, ids=[f"{n}-{'-'.join(p.values()) or 'default'}" for n, p in CASES]
+)
+def test_model_same_rows(
+    spark_views: Any, lake: Path, duck: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any]
+) -> None:
+    want = models.get_model(name).run(duck, params)
+    got = sx.run_model(spark_views, lake, name, params, register=False)
+    assert want.num_rows > 0 or name == "irve_dynamique_events", f"{name}: empty test"
+    assert_same(want, got, name)
+
+
+def test_irve_statique_with_config(
+    spark_views: Any, lake: Path, duck: duckdb.DuckDBPyConnection
+) -> None:
+    """from_json of the [irve] configuration: defaults, operator table, per-location override."""
+    loc, operator, cc, party = duck.execute(
+        "SELECT id, operator_name, country_code, party_id FROM locations ORDER BY id LIMIT 1"
+    ).fetchall()[0]
+    config = {
+        "defaults": {"siren_amenageur": "123456789", "contact_amenageur": "a@example.org"},
+        "operators": [
+            {"operator_name": operator, "contact_operateur": "ops@example.org"},
+            {"party": f"{cc}{party}", "telephone_operateur": "+33100000000"},
+        ],
+        "by_location": [
+            {"country_code": cc, "party_id": party, "location_id": loc, "raccordement": "Direct"}
+        ],
+    }
+    params = {"irve_config": json.dumps(config)}
+    want = models.get_model("irve_statique").run(duck, params)
+    got = sx.run_model(spark_views, lake, "irve_statique", params, register=False)
+    assert want.column("raccordement").to_pylist().count("Direct") >= 1
+    assert_same(want, got, "irve_statique with config")
+
+
+@pytest.mark.parametrize("view", warehouse.view_order())
+def test_view_same_rows(spark_views: Any, duck: duckdb.DuckDBPyConnection, view: str) -> None:
+    want = duck.sql(f'SELECT * FROM "{view}"').to_arrow_table()
+    got = spark_views.sql(f"SELECT * FROM `{view}`").toArrow()
+    assert_same(want, got, view)
+
+
+def test_run_model_registers_views(spark: Any, lake: Path, duck: duckdb.DuckDBPyConnection) -> None:
+    """run_model on a session of its own creates the views itself."""
+    fresh = spark.newSession()
+    got = sx.run_model(fresh, lake, "energy_by_operator", {"grain": "week"})
+    want = models.get_model("energy_by_operator").run(duck, {"grain": "week"})
+    assert_same(want, got, "energy_by_operator")
+
+
+def test_params_are_bound_not_pasted(spark_views: Any) -> None:
+    compiled = compile_model(models.get_model("energy_by_operator"), "spark")
+    assert ":p_grain" in compiled.sql and "'week'" not in compiled.sql
+    assert compiled.params == {"p_from": "from", "p_grain": "grain", "p_to": "to"}
+
+
+def test_bad_param_is_a_usage_error(spark_views: Any, lake: Path) -> None:
+    from ocpiwh.errors import UsageError
+
+    with pytest.raises(UsageError, match="grain"):
+        sx.run_model(spark_views, lake, "energy_by_operator", {"grain": "year"}, register=False)
+
+
+@pytest.mark.parametrize("name", ["session_durations", "energy_by_operator", "irve_statique"])
+def test_models_compile_output_runs_on_spark(
+    spark_views: Any, duck: duckdb.DuckDBPyConnection, name: str
+) -> None:
+    """What `ocpiwh models compile NAME --dialect spark` prints is what runs here."""
+    model = models.get_model(name)
+    sql, _ = models.compile(model, "spark")
+    ours = compile_model(model, "spark")
+    if sql != ours.sql:
+        pytest.xfail(
+            "ocpiwh.models.compile does not apply the ocpiwh.scaleout transforms yet "
+            "(the hook in docs/scale-out.md)"
+        )
+    args = sx.bind(model, None, ours.params)
+    got = spark_views.sql(sql, args=args).toArrow()
+    assert_same(model.run(duck), got, name)
