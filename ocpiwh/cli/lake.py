@@ -59,12 +59,23 @@ def ddl_command(
     dialect = dialect.lower()
     if dialect not in ddl.DIALECTS:
         raise UsageError(f"unknown dialect {dialect!r}; choose one of {', '.join(ddl.DIALECTS)}")
+    root = state(ctx).warehouse
+    present = None
+    if (Path(root) / "raw").is_dir():  # the cluster's copy is assumed to mirror this one
+        present = ddl.present_modules(root)
+        missing = sorted(set(ddl.ALL_MODULES) - set(present))
+        if missing:
+            err.print(
+                f"note: no files yet for {', '.join(missing)}: empty views instead of tables "
+                "(run `ocpiwh lake ddl` again once they have files)"
+            )
     if location is None:
-        root = state(ctx).warehouse
         location = ddl.default_location(root)
-        if not (Path(root) / "raw").is_dir():
+        if present is None:
             err.print(f"note: no lake at {root} yet; the DDL points at {location}")
-    text = ddl.lake_ddl(dialect, location.rstrip("/"), schema=schema, views=not no_views)
+    text = ddl.lake_ddl(
+        dialect, location.rstrip("/"), schema=schema, views=not no_views, present=present
+    )
     if out_file is not None:
         out_file.write_text(text)
     else:

@@ -10,7 +10,7 @@ columns of :func:`ocpiwh.warehouse.raw_columns`; the public views follow, compil
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from sqlglot import exp
@@ -115,9 +115,19 @@ def view_ddl(name: str, dialect: str) -> str:
 
 
 def lake_ddl_statements(
-    dialect: str, location: str, *, schema: str | None = None, views: bool = True
+    dialect: str,
+    location: str,
+    *,
+    schema: str | None = None,
+    views: bool = True,
+    present: Iterable[str] | None = None,
 ) -> list[str]:
-    """Every statement (no trailing semicolon): raw tables, partition discovery, views."""
+    """Every statement (no trailing semicolon): raw tables, partition discovery, views.
+
+    ``present``: the modules that have files (default: all). A module without files gets a
+    typed empty view instead of a table (partition discovery fails on a missing folder):
+    generate the DDL again once it has files.
+    """
     if dialect not in DIALECTS:
         raise UsageError(f"unknown dialect {dialect!r}; choose one of {', '.join(DIALECTS)}")
     out: list[str] = []
@@ -125,22 +135,47 @@ def lake_ddl_statements(
         # views resolve the names they read in the schema current when they are created
         q = f"`{schema}`" if dialect == "spark" else f'"{schema}"'
         out += [f"CREATE SCHEMA IF NOT EXISTS {q}", f"USE {q}"]
+    have = set(present) if present is not None else {*MODULES, lake.REMOVED}
     for module in (*MODULES, lake.REMOVED):
-        out += raw_table_ddl(module, location, dialect, schema)
+        if module in have:
+            out += raw_table_ddl(module, location, dialect, schema)
+        else:
+            out.append(_empty_view(module, dialect))
     # quarantine/<module>/source=…/ is not one Hive layout: it is left to the local warehouse
-    out.append(_empty_quarantine(dialect))
+    out.append(_empty_view("quarantine", dialect))
     if views:
         out += [view_ddl(name, dialect) for name in warehouse.view_order()]
     return out
 
 
-def _empty_quarantine(dialect: str) -> str:
-    cols = warehouse.raw_columns("quarantine")
-    name = "`_raw_quarantine`" if dialect == "spark" else '"_raw_quarantine"'
+ALL_MODULES: tuple[str, ...] = (*MODULES, lake.REMOVED)
+"""Modules with a raw table (quarantine is not one Hive layout)."""
+
+
+def present_modules(root: Path) -> list[str]:
+    """Modules of the local warehouse at ``root`` that have Parquet files."""
+    raw = Path(root) / "raw"
+    return [
+        m
+        for m in (*MODULES, lake.REMOVED)
+        if (raw / m).is_dir() and any((raw / m).rglob("*.parquet"))
+    ]
+
+
+def _empty_view(module: str, dialect: str) -> str:
+    cols = warehouse.raw_columns(module)
+    name = f"`_raw_{module}`" if dialect == "spark" else f'"_raw_{module}"'
     return f"CREATE OR REPLACE VIEW {name} AS {empty_select(cols, dialect)}"
 
 
-def lake_ddl(dialect: str, location: str, *, schema: str | None = None, views: bool = True) -> str:
+def lake_ddl(
+    dialect: str,
+    location: str,
+    *,
+    schema: str | None = None,
+    views: bool = True,
+    present: Iterable[str] | None = None,
+) -> str:
     """The DDL as one script (statements end with ``;``)."""
     header = (
         f"-- ocpiwh lake on {dialect}: raw tables over {location}/raw, then the views.\n"
@@ -149,7 +184,10 @@ def lake_ddl(dialect: str, location: str, *, schema: str | None = None, views: b
     return (
         header
         + "\n\n".join(
-            s + ";" for s in lake_ddl_statements(dialect, location, schema=schema, views=views)
+            s + ";"
+            for s in lake_ddl_statements(
+                dialect, location, schema=schema, views=views, present=present
+            )
         )
         + "\n"
     )

@@ -415,7 +415,10 @@ def from_json_structure(tree: exp.Expr, fam: str) -> exp.Expr:
             return exp.FromJson(
                 this=node.this.copy(), expression=exp.Literal.string(dtype.sql(dialect="spark"))
             )
-        return exp.cast(exp.Anonymous(this="json_parse", expressions=[node.this.copy()]), dtype)
+        doc = node.this.copy()
+        if not isinstance(doc, exp.JSONExtract):  # json_extract already returns JSON in Trino
+            doc = exp.Anonymous(this="json_parse", expressions=[doc])
+        return exp.cast(doc, dtype)
 
     return tree.transform(fix)
 
@@ -432,6 +435,24 @@ def _path(parts: list[exp.Expr]) -> exp.JSONPath:
     if not parts or not isinstance(parts[0], exp.JSONPathRoot):
         parts = [exp.JSONPathRoot(), *parts]
     return exp.JSONPath(expressions=[p.copy() for p in parts])
+
+
+def _path_text(path: exp.JSONPath) -> str:
+    """SQL/JSON path text (``$.a[*].b``) of a parsed path."""
+    out = ""
+    for part in path.expressions:
+        if isinstance(part, exp.JSONPathRoot):
+            out += "$"
+        elif isinstance(part, exp.JSONPathKey):
+            key = str(part.this)
+            out += f".{key}" if key.isidentifier() else '."' + key.replace('"', '\\"') + '"'
+        elif _is_wildcard(part):
+            out += "[*]"
+        elif isinstance(part, exp.JSONPathSubscript):
+            out += f"[{part.this}]"
+        else:
+            raise ValueError(f"unsupported JSON path step {part!r}")
+    return out
 
 
 def _spark_wildcard(doc: exp.Expr, parts: list[exp.Expr], depth: int = 0) -> exp.Expr:
@@ -472,7 +493,7 @@ def json_wildcards(tree: exp.Expr, fam: str) -> exp.Expr:
             return node
         if fam == "spark":
             return _spark_wildcard(node.this.copy(), _path_parts(path))
-        text = exp.Literal.string("lax " + path.sql(dialect="trino").strip("'"))
+        text = exp.Literal.string("lax " + _path_text(path))
         query = sqlglot.parse_one(
             f"JSON_QUERY(__doc, {text.sql(dialect='trino')} WITH ARRAY WRAPPER)", read="trino"
         )
