@@ -16,10 +16,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "spark"))
 
-from compare import assert_same  # noqa: E402
+from compare import assert_same
 
-from ocpiwh import models, warehouse  # noqa: E402
-from ocpiwh.scaleout import spark as sx  # noqa: E402
+from ocpiwh import models, warehouse
+from ocpiwh.scaleout import spark as sx
 
 
 def main() -> None:
@@ -34,7 +34,7 @@ def main() -> None:
     params = dict(p.split("=", 1) for p in args.param)
     model = models.get_model(args.model)
 
-    con = warehouse.connect(args.root)
+    con = warehouse.connect(args.root, read_only=False)
     con.execute(f"SET threads = {args.threads}")
     best = float("inf")
     for _ in range(args.repeat):
