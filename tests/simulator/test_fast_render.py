@@ -144,7 +144,8 @@ def _emptied(w: World) -> World:
     ],
 )  # fmt: skip
 def test_vectorized_start_equals_reference_loop(cfg: SimConfig) -> None:
-    a = Simulator(cfg).world  # built by bulk.init_sessions
+    a = _emptied(Simulator(cfg).world)
+    init_sessions(a)  # as worlds from BULK_MIN_SESSIONS sessions are built
     b = _emptied(Simulator(cfg).world)
     b._init_sessions()  # one session at a time
     c = _emptied(Simulator(cfg).world)
