@@ -3,7 +3,7 @@
 One place defines it so that the writer, the views and the docs cannot disagree.
 
     raw/<module>/source=<name>/part-<batch>-<n>.parquet                       locations, tariffs, tokens
-    raw/<module>/source=<name>/year=<YYYY>/month=<MM>/part-<batch>-<n>.parquet sessions, cdrs (by start)
+    raw/<module>/source=<name>/year=<YYYY>/month=<MM>/part-<batch>-<i>.parquet sessions, cdrs (by start)
     raw/removed/source=<name>/part-<batch>.parquet       keys absent from a full listing (tombstones)
     quarantine/<module>/source=<name>/part-<batch>.parquet   objects that failed parsing, with reason
 
@@ -13,13 +13,14 @@ lineage columns below; ``_raw`` is the whole object as JSON after the privacy st
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from ocpiwh import resources
 
 PARTITIONED_BY_START: frozenset[str] = frozenset({"sessions", "cdrs"})
 """Partitioned by year/month of ``start_date_time`` (never ``last_updated``: every version of
 a session must land in the same partition)."""
+
+FULL_LISTING: frozenset[str] = frozenset({"locations", "tariffs", "tokens"})
+"""Modules whose deletions show only as absence from a complete listing (``sync --full``)."""
 
 LINEAGE_COLUMNS: tuple[str, ...] = (
     "_source",  # source name given at login
@@ -48,18 +49,6 @@ QUARANTINE_COLUMNS: tuple[str, ...] = (
 def module_glob(module: str) -> str:
     """Glob (relative to the warehouse folder) that reads every raw file of ``module``."""
     return f"raw/{module}/**/*.parquet"
-
-
-def partition_dir(
-    raw_root: Path, module: str, source: str, year: int | None = None, month: int | None = None
-) -> Path:
-    """Folder a raw file of ``module`` goes to."""
-    base = raw_root / module / f"source={source}"
-    if module in PARTITIONED_BY_START:
-        if year is None or month is None:
-            raise ValueError(f"{module} files are partitioned by year and month")
-        return base / f"year={year:04d}" / f"month={month:02d}"
-    return base
 
 
 def normalize_sql(module: str) -> str:

@@ -17,11 +17,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import orjson
 
 from ocpiwh.paths import Warehouse, atomic_write_bytes, fsync_dir
 from ocpiwh.sync import writer
+
+COMPACTION_MEMORY = "256MB"
+"""Merging reads whole column chunks (the ``_raw`` JSON is the bulk); it runs after a sync's
+fetching is over, so it may use more than a batch does."""
 
 AUTO_THRESHOLD = 16
 """After a sync, partitions with more files than this are compacted automatically."""
@@ -84,15 +87,13 @@ def _merge(wh: Warehouse, folder: Path, files: list[Path]) -> int:
     # The newest batch id stays in the name, so file names keep sorting by age.
     new_name = f"part-{job}-compacted.parquet"
     tmp = stage / new_name
-    con = duckdb.connect(config={"memory_limit": "512MB", "threads": 2})
+    con = writer.housekeeping_connection(COMPACTION_MEMORY)
     try:
-        con.execute("SET TimeZone='UTC'")
-        con.execute("SET preserve_insertion_order=true")
         listing = ", ".join("'" + str(f).replace("'", "''") + "'" for f in files)
         con.execute(
             f"COPY (SELECT * FROM read_parquet([{listing}], union_by_name = true, "
             f"hive_partitioning = false)) TO '{str(tmp).replace(chr(39), chr(39) * 2)}' "
-            "(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 500000)"
+            "(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 500000, ROW_GROUP_SIZE_BYTES '48MB')"
         )
         rows = con.execute(
             f"SELECT count(*) FROM read_parquet('{str(tmp).replace(chr(39), chr(39) * 2)}')"

@@ -20,7 +20,6 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-import duckdb
 import httpx
 import orjson
 import pyarrow as pa
@@ -46,8 +45,7 @@ from ocpiwh.sync.state import BatchRecord, ModuleState, StateStore, recover
 log = logging.getLogger("ocpiwh.sync")
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-FULL_LISTING_MODULES = frozenset({"locations", "tariffs", "tokens"})
-"""Modules whose deletions show only as absence from a complete listing (``--full``)."""
+FULL_LISTING_MODULES = lake.FULL_LISTING
 
 
 @dataclass
@@ -63,7 +61,7 @@ class SyncOptions:
     concurrency: int = 4
     page_limit: int | None = None
     batch_rows: int = 50_000
-    batch_bytes: int = 8 * 1024 * 1024
+    batch_bytes: int = 4 * 1024 * 1024
     """A batch is written when it holds this many objects or this much JSON, whichever comes
     first: memory stays bounded by the batch, not by the window or the dataset."""
     privacy_passes: tuple[str, ...] = ()
@@ -470,9 +468,8 @@ class SourceSync:
         if not window.records or not any(r.kind == "data" and r.rows for r in window.records):
             return
         first_batch = min(r.batch_id for r in window.records)
-        con = duckdb.connect()
+        con = lakewriter.housekeeping_connection()
         try:
-            con.execute("SET TimeZone='UTC'")
             glob = str(self.root / lake.module_glob(module))
             row = con.execute(
                 f"""
@@ -615,7 +612,7 @@ class _WindowWriter:
         glob = str(self.sync.root / lake.module_glob(self.module))
         removed_glob = str(self.sync.root / "raw" / lake.REMOVED / "**" / "*.parquet")
         has_removed = any((self.sync.root / "raw" / lake.REMOVED).glob("**/*.parquet"))
-        con = duckdb.connect()
+        con = lakewriter.housekeeping_connection()
         try:
             con.register("listed", listed)
             tomb = (

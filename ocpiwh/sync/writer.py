@@ -10,10 +10,12 @@ lake exactly as one clean sync would.
 from __future__ import annotations
 
 import itertools
+import logging
 import os
 import secrets
 import shutil
 import signal
+import tempfile
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -24,13 +26,20 @@ from typing import Any
 import duckdb
 import orjson
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from ocpiwh import lake
 from ocpiwh.paths import Warehouse, atomic_write_bytes, fsync_dir
 
+log = logging.getLogger("ocpiwh.sync")
+
 ROW_GROUP_SIZE = 256_000
+MAX_OBJECT_BYTES = 4 * 1024 * 1024
+"""Largest single OCPI object accepted (a location with many EVSEs is tens of KB); DuckDB's
+JSON reader sizes its buffers by it."""
+ENGINE_MEMORY = os.environ.get("OCPIWH_DUCKDB_MEMORY", "128MB")
+"""Cap of the DuckDB instance that types batches (it spills beyond): keeps a sync's memory
+bounded by the batch, whatever the dataset."""
 PARQUET_OPTIONS: dict[str, Any] = {"compression": "zstd", "compression_level": 3}
 
 _batch_lock = threading.Lock()
@@ -70,7 +79,7 @@ def new_batch_id() -> str:
 
 
 class JsonLines:
-    """The serialized objects of a batch, kept as one buffer per page plus their lengths.
+    """The serialized objects of a batch, as newline-delimited JSON, one buffer per page.
 
     Holding thousands of separate ``orjson.dumps`` results costs ~15x their size in RSS
     (each keeps an over-allocated buffer); one joined buffer per page costs its size.
@@ -78,7 +87,7 @@ class JsonLines:
 
     def __init__(self) -> None:
         self.buffers: list[bytes] = []
-        self.lengths: list[int] = []
+        self.count = 0
         self.nbytes = 0
 
     @classmethod
@@ -90,24 +99,28 @@ class JsonLines:
     def add(self, docs: Sequence[bytes]) -> None:
         if not docs:
             return
-        buf = b"".join(docs)
+        buf = b"\n".join(docs) + b"\n"
         self.buffers.append(buf)
-        self.lengths.extend(len(d) for d in docs)
+        self.count += len(docs)
         self.nbytes += len(buf)
 
     def extend(self, other: JsonLines) -> None:
         self.buffers.extend(other.buffers)
-        self.lengths.extend(other.lengths)
+        self.count += other.count
         self.nbytes += other.nbytes
 
     def __len__(self) -> int:
-        return len(self.lengths)
+        return self.count
 
-    def to_arrow(self) -> pa.StringArray:
-        """One Arrow string column, built from the buffers without a per-row Python object."""
-        offsets = pa.array([0, *itertools.accumulate(self.lengths)], pa.int32())
-        data = pa.py_buffer(b"".join(self.buffers))
-        return pa.StringArray.from_buffers(len(self.lengths), offsets.buffers()[1], data)
+    def halves(self) -> tuple[JsonLines, JsonLines]:
+        """Split in two (by object) for a batch too large to type at once."""
+        docs = b"".join(self.buffers).split(b"\n")[:-1]
+        mid = len(docs) // 2
+        return JsonLines.of(docs[:mid]), JsonLines.of(docs[mid:])
+
+    def write_to(self, path: Path) -> None:
+        with open(path, "wb") as fh:
+            fh.writelines(self.buffers)
 
 
 @dataclass
@@ -144,14 +157,44 @@ def _shared_engine() -> duckdb.DuckDBPyConnection:
     global _engine
     with _engine_lock:
         if _engine is None:
-            _engine = duckdb.connect(config={"memory_limit": "256MB", "threads": 1})
+            _engine = duckdb.connect(
+                config={
+                    "memory_limit": ENGINE_MEMORY,
+                    "threads": 1,
+                    # row order within a batch is irrelevant (views order by last_updated
+                    # and batch); keeping it would make partitioned COPY buffer the batch
+                    "preserve_insertion_order": False,
+                    # an in-memory database cannot spill without it: batches over the cap
+                    # go to disk instead of failing
+                    "temp_directory": str(Path(tempfile.gettempdir()) / f"ocpiwh-{os.getpid()}"),
+                }
+            )
             _engine.execute("SET TimeZone='UTC'")
             _engine.execute(lake.normalize_macros())
         return _engine
 
 
+def housekeeping_connection(memory: str = ENGINE_MEMORY) -> duckdb.DuckDBPyConnection:
+    """A capped, single-threaded DuckDB for lake housekeeping during a sync (new/updated
+    counts, removal detection, compaction): its memory must stay within the sync's bound."""
+    con = duckdb.connect(
+        config={
+            "memory_limit": memory,
+            "threads": 1,
+            "preserve_insertion_order": False,
+            "temp_directory": str(Path(tempfile.gettempdir()) / f"ocpiwh-{os.getpid()}"),
+        }
+    )
+    con.execute("SET TimeZone='UTC'")
+    return con
+
+
 class Normalizer:
-    """Types batches in DuckDB; one per thread (a cursor on the shared instance)."""
+    """Types batches in DuckDB; one per thread (a cursor on the shared instance).
+
+    The batch never becomes a Python or Arrow table: DuckDB reads the NDJSON file, types it
+    into a temp table (its buffer manager bounds the memory), and COPYs it to Parquet.
+    """
 
     def __init__(self) -> None:
         engine = _shared_engine()
@@ -162,22 +205,38 @@ class Normalizer:
             m: lake.normalize_sql(m) for m in ("locations", "sessions", "cdrs", "tariffs", "tokens")
         }
 
-    def normalize(self, module: str, lines: JsonLines, platform_party: tuple[str, str]) -> pa.Table:
-        # One batch at a time in DuckDB: normalizing takes a fraction of the fetch time, and
-        # concurrent batches would multiply DuckDB's working memory by the module count.
-        with _normalize_lock:
-            batch = pa.table({"_raw": lines.to_arrow()})
-            self.con.register("batch", batch)
-            try:
-                return self.con.sql(
-                    self._sql[module],
-                    params={"platform_cc": platform_party[0], "platform_party": platform_party[1]},
-                ).to_arrow_table()
-            finally:
-                self.con.unregister("batch")
+    def typed_sql(self, module: str, ndjson: Path) -> str:
+        """The batch in ``ndjson`` as typed rows with lineage columns (bound parameters
+        ``$source $batch_id $fetched_at $version $privacy $platform_cc $platform_party``)
+        and, for sessions/CDRs, the year/month partition columns. DuckDB streams it: the
+        batch is never materialized, in Python or in DuckDB."""
+        partition = (
+            ", lpad(CAST(year(start_date_time) AS VARCHAR), 4, '0') AS year"
+            ", lpad(CAST(month(start_date_time) AS VARCHAR), 2, '0') AS month"
+            if module in lake.PARTITIONED_BY_START
+            else ""
+        )
+        batch = (
+            "SELECT CAST(json AS VARCHAR) AS _raw FROM read_json_objects("
+            f"'{_sql_path(ndjson)}', format = 'newline_delimited', "
+            f"maximum_object_size = {MAX_OBJECT_BYTES})"
+        )
+        normalize = self._sql[module].replace("FROM batch", f"FROM ({batch}) AS batch")
+        return f"""SELECT * EXCLUDE (_error, _raw),
+                   CAST($source AS VARCHAR) AS _source,
+                   CAST($batch_id AS VARCHAR) AS _batch_id,
+                   CAST($fetched_at AS TIMESTAMPTZ) AS _fetched_at,
+                   CAST($version AS VARCHAR) AS _ocpi_version,
+                   CAST($privacy AS VARCHAR) AS _privacy,
+                   _raw, _error {partition}
+            FROM ({normalize})"""
 
     def close(self) -> None:
         self.con.close()
+
+
+def _sql_path(path: Path) -> str:
+    return str(path).replace("'", "''")
 
 
 class LakeWriter:
@@ -230,36 +289,125 @@ class LakeWriter:
         batch_id = new_batch_id()
         result = BatchResult(batch_id=batch_id, module=self.module)
         quarantine: list[Rejected] = list(rejected)
-        tables: list[tuple[Path, pa.Table]] = []
+        stage = self.wh.staging / batch_id
+        stage.mkdir(parents=True, exist_ok=True)
+        staged: list[Path] = []
 
         if lines:
-            typed = self.normalizer.normalize(self.module, lines, self.platform_party)
-            errors = typed.column("_error")
-            bad = pc.is_valid(errors)
-            if pc.any(bad).as_py():
-                bad_rows = typed.filter(bad)
-                for reason, raw in zip(
-                    bad_rows.column("_error").to_pylist(),
-                    bad_rows.column("_raw").to_pylist(),
-                    strict=True,
-                ):
-                    quarantine.append(Rejected(reason=reason, payload=raw))
-                typed = typed.filter(pc.invert(bad))
-            typed = typed.drop_columns(["_error"])
-            n = typed.num_rows
-            if n:
-                typed = self._with_lineage(typed, batch_id, fetched_at, version)
-                tables.extend(self._partitions(typed, batch_id))
-                result.rows = n
-                result.keys = typed.select(list(lake.KEY_COLUMNS))
+            params = {
+                "platform_cc": self.platform_party[0],
+                "platform_party": self.platform_party[1],
+                "source": self.source,
+                "batch_id": batch_id,
+                "fetched_at": fetched_at,
+                "version": version,
+                "privacy": self.privacy,
+            }
+            keys: list[pa.Table] = []
+            result.rows = self._stage_lines(lines, stage, batch_id, params, quarantine, keys, "")
+            if keys:
+                result.keys = pa.concat_tables(keys)
+            staged = sorted(p.relative_to(stage) for p in stage.rglob("*.parquet"))
 
         if quarantine:
-            tables.append(self._quarantine_table(quarantine, batch_id, fetched_at, version, url))
+            rel, table = self._quarantine_table(quarantine, batch_id, fetched_at, version, url)
+            self._write_table(stage / rel, table)
+            staged.append(rel)
             result.quarantined = len(quarantine)
 
-        if tables:
-            result.files, result.bytes = self._stage_and_publish(batch_id, tables, window_end)
+        if staged:
+            result.files, result.bytes = self._publish(batch_id, stage, staged, window_end)
+        else:
+            shutil.rmtree(stage, ignore_errors=True)
         return result
+
+    def _stage_lines(
+        self,
+        lines: JsonLines,
+        stage: Path,
+        batch_id: str,
+        params: dict[str, Any],
+        quarantine: list[Rejected],
+        keys: list[pa.Table],
+        tag: str,
+    ) -> int:
+        """Type ``lines`` in DuckDB and COPY them into staging; returns the valid row count.
+
+        Should DuckDB run out of its (deliberately small) memory on an unusual batch, the
+        batch is split in halves, staged as more files of the same batch: memory stays
+        bounded and the sync does not fail.
+        """
+        ndjson = stage / f"batch{tag}.ndjson"
+        lines.write_to(ndjson)
+        con = self.normalizer.con
+        typed = self.normalizer.typed_sql(self.module, ndjson)
+        before = set(stage.rglob("*.parquet"))
+        try:
+            with _normalize_lock:
+                # Type the batch once (JSON parsed once), then work on the typed table:
+                # filtering on _error over the JSON transform itself costs far more memory.
+                try:
+                    con.execute(f"CREATE OR REPLACE TEMP TABLE typed AS {typed}", params)
+                    rows = self._copy_valid(con, stage, f"{batch_id}{tag}")
+                    bad = con.execute(
+                        "SELECT _error, _raw FROM typed WHERE _error IS NOT NULL"
+                    ).fetchall()
+                    if rows and self.module in lake.FULL_LISTING:
+                        keys.append(
+                            con.sql(
+                                "SELECT country_code, party_id, id FROM typed WHERE _error IS NULL"
+                            ).to_arrow_table()
+                        )
+                finally:
+                    con.execute("DROP TABLE IF EXISTS typed")
+        except duckdb.OutOfMemoryException:
+            if len(lines) < 2:
+                raise
+            for partial in set(stage.rglob("*.parquet")) - before:
+                partial.unlink()
+            log.info("batch %s: DuckDB memory cap reached, splitting it", batch_id)
+            return sum(
+                self._stage_lines(half, stage, batch_id, params, quarantine, keys, f"{tag}{i}")
+                for i, half in enumerate(lines.halves())
+            )
+        finally:
+            ndjson.unlink(missing_ok=True)
+        quarantine.extend(Rejected(reason=reason, payload=raw) for reason, raw in bad)
+        return rows
+
+    def _copy_valid(self, con: duckdb.DuckDBPyConnection, stage: Path, batch_id: str) -> int:
+        """COPY the valid rows of ``typed`` into staging, partitioned like the lake."""
+        target = stage / "raw" / self.module / f"source={self.source}"
+        target.mkdir(parents=True, exist_ok=True)
+        options = (
+            f"FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 3, "
+            f"ROW_GROUP_SIZE {ROW_GROUP_SIZE}"
+        )
+        if self.module not in lake.PARTITIONED_BY_START:
+            dest = target / f"part-{batch_id}.parquet"
+            query = "SELECT * EXCLUDE (_error) FROM typed WHERE _error IS NULL"
+            return int(
+                con.execute(f"COPY ({query}) TO '{_sql_path(dest)}' ({options})").fetchall()[0][0]
+            )
+        # One plain COPY per year/month present (a batch, ordered by last_updated, spans one
+        # or two): DuckDB's PARTITION_BY buffers much more memory for the same result.
+        parts = con.execute(
+            "SELECT DISTINCT year, month FROM typed WHERE _error IS NULL ORDER BY ALL"
+        ).fetchall()
+        total = 0
+        for year, month in parts:
+            dest = target / f"year={year}" / f"month={month}"
+            dest.mkdir(parents=True, exist_ok=True)
+            query = (
+                "SELECT * EXCLUDE (_error, year, month) FROM typed "
+                "WHERE _error IS NULL AND year = $y AND month = $m"
+            )
+            rows = con.execute(
+                f"COPY ({query}) TO '{_sql_path(dest / f'part-{batch_id}.parquet')}' ({options})",
+                {"y": year, "m": month},
+            )
+            total += int(rows.fetchall()[0][0])
+        return total
 
     def write_removed(self, keys: pa.Table, *, window_end: str | None = None) -> BatchResult:
         """Tombstones for keys a full listing no longer contains (OCPI signals deletion no other way)."""
@@ -277,42 +425,12 @@ class LakeWriter:
             }
         )
         rel = Path("raw") / lake.REMOVED / f"source={self.source}" / f"part-{batch_id}.parquet"
-        files, size = self._stage_and_publish(batch_id, [(rel, table)], window_end)
+        stage = self.wh.staging / batch_id
+        self._write_table(stage / rel, table)
+        files, size = self._publish(batch_id, stage, [rel], window_end)
         return BatchResult(batch_id=batch_id, module=self.module, rows=n, files=files, bytes=size)
 
     # -- internals ---------------------------------------------------------------------------
-
-    def _with_lineage(
-        self, typed: pa.Table, batch_id: str, fetched_at: datetime, version: str
-    ) -> pa.Table:
-        n = typed.num_rows
-        raw = typed.column("_raw")
-        typed = typed.drop_columns(["_raw"])
-        for name, value, typ in (
-            ("_source", self.source, pa.string()),
-            ("_batch_id", batch_id, pa.string()),
-            ("_fetched_at", fetched_at, pa.timestamp("us", tz="UTC")),
-            ("_ocpi_version", version, pa.string()),
-            ("_privacy", self.privacy, pa.string()),
-        ):
-            typed = typed.append_column(name, pa.repeat(pa.scalar(value, typ), n))
-        return typed.append_column("_raw", raw)
-
-    def _partitions(self, typed: pa.Table, batch_id: str) -> list[tuple[Path, pa.Table]]:
-        if self.module not in lake.PARTITIONED_BY_START:
-            rel = lake.partition_dir(Path("raw"), self.module, self.source)
-            return [(rel / f"part-{batch_id}.parquet", typed)]
-        start = typed.column("start_date_time")
-        years = pc.year(start)
-        months = pc.month(start)
-        ym = pc.add(pc.multiply(years, 100), months)
-        out = []
-        for value in pc.unique(ym).to_pylist():
-            part = typed.filter(pc.equal(ym, value))
-            year, month = divmod(int(value), 100)
-            rel = lake.partition_dir(Path("raw"), self.module, self.source, year, month)
-            out.append((rel / f"part-{batch_id}.parquet", part))
-        return out
 
     def _quarantine_table(
         self,
@@ -344,20 +462,21 @@ class LakeWriter:
         )
         return rel, table
 
-    def _stage_and_publish(
-        self, batch_id: str, tables: list[tuple[Path, pa.Table]], window_end: str | None
+    @staticmethod
+    def _write_table(path: Path, table: pa.Table) -> None:
+        """A small table (quarantine, tombstones) into staging."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        pq.write_table(table, path, row_group_size=ROW_GROUP_SIZE, **PARQUET_OPTIONS)
+
+    def _publish(
+        self, batch_id: str, stage: Path, staged: list[Path], window_end: str | None
     ) -> tuple[list[Path], int]:
-        root = self.wh.root
-        stage = self.wh.staging / batch_id
-        stage.mkdir(parents=True, exist_ok=True)
+        """Make staged files visible: fsync, journal, then rename each into place."""
         size = 0
-        for rel, table in tables:
-            tmp = stage / rel
-            tmp.parent.mkdir(parents=True, exist_ok=True)
-            pq.write_table(table, tmp, row_group_size=ROW_GROUP_SIZE, **PARQUET_OPTIONS)
-            with open(tmp, "rb") as fh:
+        for rel in staged:
+            with open(stage / rel, "rb") as fh:
                 os.fsync(fh.fileno())
-            size += tmp.stat().st_size
+            size += (stage / rel).stat().st_size
         crashpoint("staged")
         # The journal names every file before any is visible: recovery can remove them all.
         journal = {
@@ -366,12 +485,12 @@ class LakeWriter:
             "source": self.source,
             "module": self.module,
             "window_end": window_end,
-            "files": [str(rel) for rel, _ in tables],
+            "files": [str(rel) for rel in staged],
         }
         atomic_write_bytes(journal_path(self.wh, batch_id), orjson.dumps(journal))
         final: list[Path] = []
-        for rel, _ in tables:
-            target = root / rel
+        for rel in staged:
+            target = self.wh.root / rel
             target.parent.mkdir(parents=True, exist_ok=True)
             os.replace(stage / rel, target)
             fsync_dir(target.parent)
