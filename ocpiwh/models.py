@@ -385,6 +385,9 @@ def compile(model: Model, dialect: str) -> tuple[str, list[str]]:
     except ValueError:
         raise UsageError(f"unknown dialect {dialect!r}; try one of {', '.join(DIALECTS)}") from None
     tree = model.expanded_tree.copy()
+    from ocpiwh.scaleout.transforms import transform  # dialect fixes (Spark, Trino families)
+
+    tree = transform(tree, dialect)
     warnings: list[str] = []
 
     def generate(t: exp.Expr) -> tuple[str, list[str]]:
