@@ -144,7 +144,8 @@ class BatchResult:
 
 
 _engine_lock = threading.Lock()
-_normalize_lock = threading.Lock()
+_typing_lock = threading.Lock()
+"""One batch in DuckDB at a time: concurrent batches would multiply its working memory."""
 _engine: duckdb.DuckDBPyConnection | None = None
 
 
@@ -343,9 +344,9 @@ class LakeWriter:
         typed = self.normalizer.typed_sql(self.module, ndjson)
         before = set(stage.rglob("*.parquet"))
         try:
-            with _normalize_lock:
-                # Type the batch once (JSON parsed once), then work on the typed table:
-                # filtering on _error over the JSON transform itself costs far more memory.
+            # Type the batch once (JSON parsed once), then work on the typed table:
+            # filtering on _error over the JSON transform itself costs far more memory.
+            with _typing_lock:
                 try:
                     con.execute(f"CREATE OR REPLACE TEMP TABLE typed AS {typed}", params)
                     rows = self._copy_valid(con, stage, f"{batch_id}{tag}")
