@@ -27,7 +27,16 @@ COMPACTION_MEMORY = "256MB"
 fetching is over, so it may use more than a batch does."""
 
 AUTO_THRESHOLD = 16
-"""After a sync, partitions with more files than this are compacted automatically."""
+"""After a sync, partitions with more small files than this are compacted automatically."""
+
+GROUP_BYTES = 256 * 1024 * 1024
+GROUP_FILES = 64
+"""One merge reads at most this much (and this many files): memory per merge stays bounded
+whatever the partition's size; a big backfill becomes a few merged files, not one."""
+
+SMALL_FILE_BYTES = 64 * 1024 * 1024
+"""Only files below this size are merged: a merged file is not rewritten again and again as
+the partition grows (bounded work and memory per compaction, no write amplification)."""
 
 
 @dataclass
@@ -56,9 +65,13 @@ def partitions(root: Path, modules: Iterable[str] | None = None) -> list[Path]:
 
 
 def compact(
-    root: Path, *, modules: Iterable[str] | None = None, min_files: int = 2
+    root: Path,
+    *,
+    modules: Iterable[str] | None = None,
+    min_files: int = 2,
+    small_file_bytes: int = SMALL_FILE_BYTES,
 ) -> CompactionResult:
-    """Merge the files of every partition holding at least ``min_files`` files.
+    """Merge the small files of every partition holding at least ``min_files`` of them.
 
     The caller holds the warehouse lock (no sync may publish into a partition meanwhile).
     """
@@ -66,18 +79,35 @@ def compact(
     finish(root)
     result = CompactionResult()
     for folder in partitions(root, modules):
-        files = sorted(folder.glob("*.parquet"))
+        files = sorted(f for f in folder.glob("*.parquet") if f.stat().st_size < small_file_bytes)
         if len(files) < min_files:
             continue
-        rows = _merge(wh, folder, files)
         result.partitions += 1
-        result.files_before += len(files)
-        result.files_after += 1
-        result.rows += rows
-        result.details.append(
-            {"partition": str(folder.relative_to(root)), "files": len(files), "rows": rows}
-        )
+        for group in _groups(files):
+            if len(group) < 2:
+                continue
+            rows = _merge(wh, folder, group)
+            result.files_before += len(group)
+            result.files_after += 1
+            result.rows += rows
+            result.details.append(
+                {"partition": str(folder.relative_to(root)), "files": len(group), "rows": rows}
+            )
     return result
+
+
+def _groups(files: list[Path]) -> list[list[Path]]:
+    """Consecutive runs of files (oldest first) of at most GROUP_BYTES and GROUP_FILES."""
+    groups: list[list[Path]] = [[]]
+    size = 0
+    for f in files:
+        n = f.stat().st_size
+        if groups[-1] and (size + n > GROUP_BYTES or len(groups[-1]) >= GROUP_FILES):
+            groups.append([])
+            size = 0
+        groups[-1].append(f)
+        size += n
+    return groups
 
 
 def _merge(wh: Warehouse, folder: Path, files: list[Path]) -> int:
