@@ -49,25 +49,54 @@ def location(i: int) -> dict[str, Any]:
     evses = []
     for e in range(4):
         dc = e == 3
-        evses.append({
-            "uid": f"E{e}", "evse_id": f"FR*BEN*E{i:06d}{e}", "status": "AVAILABLE",
-            "capabilities": ["RFID_READER"] + (["CREDIT_CARD_PAYABLE"] if dc else []),
-            "connectors": [{"id": "1", "standard": "IEC_62196_T2_COMBO" if dc else "IEC_62196_T2",
-                            "format": "CABLE" if dc else "SOCKET",
-                            "power_type": "DC" if dc else "AC_3_PHASE",
-                            "max_voltage": 500 if dc else 230, "max_amperage": 300 if dc else 32,
-                            "max_electric_power": 150000 if dc else 22000,
-                            "tariff_ids": ["T1"], "last_updated": LU}],
-            "last_updated": LU})
-    return {"country_code": "FR", "party_id": "BEN", "id": f"FRBENP{i:06d}", "publish": True,
-            "parking_type": "ON_STREET", "name": f"Site {i}", "address": f"{i} rue X",
-            "postal_code": "75011", "city": "Paris", "country": "FRA",
-            "coordinates": {"latitude": f"{48.80 + (i % 1000) / 10000:.6f}",
-                            "longitude": f"{2.30 + (i // 1000) / 1000:.6f}"},
-            "operator": {"name": "Bench"}, "owner": {"name": "Ville"},
-            "opening_times": {"twentyfourseven": i % 2 == 0, "regular_hours": [
-                {"weekday": d, "period_begin": "07:00", "period_end": "21:00"} for d in range(1, 6)]},
-            "evses": evses, "last_updated": LU}
+        evses.append(
+            {
+                "uid": f"E{e}",
+                "evse_id": f"FR*BEN*E{i:06d}{e}",
+                "status": "AVAILABLE",
+                "capabilities": ["RFID_READER"] + (["CREDIT_CARD_PAYABLE"] if dc else []),
+                "connectors": [
+                    {
+                        "id": "1",
+                        "standard": "IEC_62196_T2_COMBO" if dc else "IEC_62196_T2",
+                        "format": "CABLE" if dc else "SOCKET",
+                        "power_type": "DC" if dc else "AC_3_PHASE",
+                        "max_voltage": 500 if dc else 230,
+                        "max_amperage": 300 if dc else 32,
+                        "max_electric_power": 150000 if dc else 22000,
+                        "tariff_ids": ["T1"],
+                        "last_updated": LU,
+                    }
+                ],
+                "last_updated": LU,
+            }
+        )
+    return {
+        "country_code": "FR",
+        "party_id": "BEN",
+        "id": f"FRBENP{i:06d}",
+        "publish": True,
+        "parking_type": "ON_STREET",
+        "name": f"Site {i}",
+        "address": f"{i} rue X",
+        "postal_code": "75011",
+        "city": "Paris",
+        "country": "FRA",
+        "coordinates": {
+            "latitude": f"{48.80 + (i % 1000) / 10000:.6f}",
+            "longitude": f"{2.30 + (i // 1000) / 1000:.6f}",
+        },
+        "operator": {"name": "Bench"},
+        "owner": {"name": "Ville"},
+        "opening_times": {
+            "twentyfourseven": i % 2 == 0,
+            "regular_hours": [
+                {"weekday": d, "period_begin": "07:00", "period_end": "21:00"} for d in range(1, 6)
+            ],
+        },
+        "evses": evses,
+        "last_updated": LU,
+    }
 
 
 def make_statique_lake(root: Path, pdc: int) -> None:
@@ -77,8 +106,13 @@ def make_statique_lake(root: Path, pdc: int) -> None:
     n = pdc // 4
     t0 = time.perf_counter()
     for lo in range(0, n, 5000):
-        write_batch(root, source="bench", module="locations", version="2.2.1",
-                    objects=[location(i) for i in range(lo, min(n, lo + 5000))])
+        write_batch(
+            root,
+            source="bench",
+            module="locations",
+            version="2.2.1",
+            objects=[location(i) for i in range(lo, min(n, lo + 5000))],
+        )
     (root / "ocpiwh.toml").write_text(IRVE_TOML)
     print(f"{n:,} locations ({pdc:,} pdc) in {time.perf_counter() - t0:.1f} s")
 
@@ -123,8 +157,12 @@ def bench(root: Path, model: str, fmt: str, repeat: int, now: datetime) -> dict[
         export(root, model, out, fmt, now=now)
 
     rows = table.num_rows
-    figures = {"rows": float(rows), "floor_copy": best(floor, repeat),
-               "model_query": best(model_only, repeat), "export_total": best(full, repeat)}
+    figures = {
+        "rows": float(rows),
+        "floor_copy": best(floor, repeat),
+        "model_query": best(model_only, repeat),
+        "export_total": best(full, repeat),
+    }
     con.close()
     return figures
 
@@ -140,13 +178,17 @@ def main() -> None:
     statique, sessions = args.root / "statique", args.root / "sessions"
     make_statique_lake(statique, args.pdc)
     make_sessions_lake(sessions, args.sessions)
-    for root, model, fmt in ((statique, "irve_statique", "csv"),
-                             (sessions, "qualicharge_sessions", "csv"),
-                             (sessions, "qualicharge_sessions", "jsonl")):
+    for root, model, fmt in (
+        (statique, "irve_statique", "csv"),
+        (sessions, "qualicharge_sessions", "csv"),
+        (sessions, "qualicharge_sessions", "jsonl"),
+    ):
         f = bench(root, model, fmt, args.repeat, now)
-        print(f"{model} {fmt}: {int(f['rows']):,} rows | plain COPY {f['floor_copy']:.2f} s | "
-              f"model query {f['model_query']:.2f} s | export+validate+manifest "
-              f"{f['export_total']:.2f} s")
+        print(
+            f"{model} {fmt}: {int(f['rows']):,} rows | plain COPY {f['floor_copy']:.2f} s | "
+            f"model query {f['model_query']:.2f} s | export+validate+manifest "
+            f"{f['export_total']:.2f} s"
+        )
 
 
 if __name__ == "__main__":

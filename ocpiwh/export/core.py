@@ -51,8 +51,13 @@ from ocpiwh.irve.validate import (
 from ocpiwh.paths import MODULES, Warehouse, atomic_write_bytes, fsync_dir
 
 EXPORT_FORMATS: tuple[str, ...] = ("csv", "parquet", "jsonl")
-_SUFFIX_FORMATS = {".csv": "csv", ".parquet": "parquet", ".jsonl": "jsonl", ".ndjson": "jsonl",
-                   ".json": "jsonl"}
+_SUFFIX_FORMATS = {
+    ".csv": "csv",
+    ".parquet": "parquet",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".json": "jsonl",
+}
 _TMP_MARK = ".ocpiwh-export-"
 
 
@@ -115,8 +120,9 @@ def _resolve(root: Path, name: str, params: Mapping[str, Any] | None) -> _Source
                 given["blocked_as"] = cfg.blocked_as
         bound = model.bind(given)
         used = model._placeholders(model.expanded_tree)
-        return _Source(name, "model", model.expanded_sql, {k: bound[k] for k in used}, model,
-                       set(model.views))
+        return _Source(
+            name, "model", model.expanded_sql, {k: bound[k] for k in used}, model, set(model.views)
+        )
     if name in warehouse.view_order():
         if params:
             raise UsageError(f"{name} is a view: it takes no --param")
@@ -144,8 +150,7 @@ def pseudonymous_feeds(name: str) -> list[str]:
     return sorted(hits)
 
 
-def _pseudonymous_fallback(model: models_lib.Model, bad: Mapping[str, frozenset[str]]
-                           ) -> list[str]:
+def _pseudonymous_fallback(model: models_lib.Model, bad: Mapping[str, frozenset[str]]) -> list[str]:
     """No lineage: any pseudonymous column named (or a star) in a model reading its view."""
     hits: set[str] = set()
     trees = [model.tree] + [model.registry[d].tree for d in model.model_dependencies]
@@ -198,8 +203,11 @@ def _provenance(root: Path, con: duckdb.DuckDBPyConnection, views: set[str]) -> 
         entry: dict[str, Any] = {"name": source}
         if config and source in config.sources:
             src = config.sources[source]
-            entry.update(url=src.url, ocpi_version=src.version,
-                         platform_party="*".join(src.platform_party) if src.platform_party else None)
+            entry.update(
+                url=src.url,
+                ocpi_version=src.version,
+                platform_party="*".join(src.platform_party) if src.platform_party else None,
+            )
         store = StateStore(root, source)
         windows: dict[str, str | None] = {}
         for module in sorted(modules):
@@ -237,8 +245,11 @@ def _param_json(name: str, value: Any) -> Any:
         return value.isoformat()
     text = str(value)
     if name == "irve_config":  # may be large; the hash identifies it
-        return {"sha256": hashlib.sha256(text.encode()).hexdigest(), "bytes": len(text.encode()),
-                "json": orjson.loads(text) if len(text) <= 20_000 else None}
+        return {
+            "sha256": hashlib.sha256(text.encode()).hexdigest(),
+            "bytes": len(text.encode()),
+            "json": orjson.loads(text) if len(text) <= 20_000 else None,
+        }
     return text
 
 
@@ -259,8 +270,9 @@ def _sql_path(path: Path) -> str:
 
 def _select_for(con: duckdb.DuckDBPyConnection, table: str, fmt: str) -> str:
     """The SELECT list writing ``table`` in ``fmt`` (CSV: the validated text form)."""
-    described = con.execute(f"SELECT column_name, column_type FROM (DESCRIBE {quote(table)})"
-                            ).fetchall()
+    described = con.execute(
+        f"SELECT column_name, column_type FROM (DESCRIBE {quote(table)})"
+    ).fetchall()
     parts = []
     for column, typ in described:
         c, t = str(column), str(typ).upper()
@@ -363,8 +375,14 @@ def export(
                 con.execute(f"CREATE TEMP VIEW {table} AS {source.sql}")
             keep = ""
             if schema:
-                checked = check_table(con, table, schema, profile=profile, now=now,
-                                      max_session_age_days=max_session_age_days)
+                checked = check_table(
+                    con,
+                    table,
+                    schema,
+                    profile=profile,
+                    now=now,
+                    max_session_age_days=max_session_age_days,
+                )
                 if schema == "statique":
                     _invalidate_incomplete_stations(con, table)
                 report = _report(con, schema, profile, checked)
@@ -379,8 +397,9 @@ def export(
             written = int(copied[0][0]) if copied else 0
             n_rows = report.rows if report is not None else written
         except duckdb.Error as exc:
-            raise OcpiwhError(f"export of {name} failed: {' '.join(str(exc).split())[:400]}"
-                              ) from None
+            raise OcpiwhError(
+                f"export of {name} failed: {' '.join(str(exc).split())[:400]}"
+            ) from None
         files = _describe_files(tmp, out)
         if report is not None:
             with tmp_report.open("w", newline="", encoding="utf-8") as fh:
@@ -406,7 +425,9 @@ def export(
                 "pseudonymous_columns": feeds,
                 "allowed": bool(feeds) and allow_pseudonymous,
             },
-            "validation": None if report is None else {
+            "validation": None
+            if report is None
+            else {
                 "schema": schema,
                 "profile": profile,
                 "rows": n_rows,
@@ -443,9 +464,17 @@ def export(
     finally:
         con.close()
     return ExportResult(
-        name=name, kind=source.kind, out=out, format=fmt, rows=written,
-        files=files, manifest_path=manifest_path(out), manifest=manifest, validation=report,
-        report_path=report_path(out) if report is not None else None, pseudonymous=feeds,
+        name=name,
+        kind=source.kind,
+        out=out,
+        format=fmt,
+        rows=written,
+        files=files,
+        manifest_path=manifest_path(out),
+        manifest=manifest,
+        validation=report,
+        report_path=report_path(out) if report is not None else None,
+        pseudonymous=feeds,
     )
 
 
@@ -464,15 +493,21 @@ WHERE t.id_station_itinerance IN (
 """)
 
 
-def _report(con: duckdb.DuckDBPyConnection, schema: str, profile: str, rows: int
-            ) -> ValidationReport:
+def _report(
+    con: duckdb.DuckDBPyConnection, schema: str, profile: str, rows: int
+) -> ValidationReport:
     errors: pa.Table = con.sql(
-        f'SELECT {", ".join(quote(c) for c in REPORT_COLUMNS)} FROM _irve_errors '
+        f"SELECT {', '.join(quote(c) for c in REPORT_COLUMNS)} FROM _irve_errors "
         'ORDER BY "row", field, rule'
     ).to_arrow_table()
     invalid = con.execute('SELECT count(DISTINCT "row") FROM _irve_errors').fetchall()
-    return ValidationReport(schema=schema, profile=profile, rows=rows, errors=errors,
-                            invalid=int(invalid[0][0]) if invalid else 0)
+    return ValidationReport(
+        schema=schema,
+        profile=profile,
+        rows=rows,
+        errors=errors,
+        invalid=int(invalid[0][0]) if invalid else 0,
+    )
 
 
 def _describe_files(tmp: Path, out: Path) -> list[dict[str, Any]]:
@@ -480,8 +515,9 @@ def _describe_files(tmp: Path, out: Path) -> list[dict[str, Any]]:
         files = []
         for path in sorted(p for p in tmp.rglob("*") if p.is_file()):
             rel = path.relative_to(tmp).as_posix()
-            files.append({"path": f"{out.name}/{rel}", "bytes": path.stat().st_size,
-                          "sha256": _sha256(path)})
+            files.append(
+                {"path": f"{out.name}/{rel}", "bytes": path.stat().st_size, "sha256": _sha256(path)}
+            )
         return files
     return [{"path": out.name, "bytes": tmp.stat().st_size, "sha256": _sha256(tmp)}]
 
@@ -495,4 +531,3 @@ __all__ = [
     "pseudonymous_feeds",
     "report_path",
 ]
-

@@ -164,9 +164,7 @@ class IrveConfig:
             where = f"[irve.operators.{key!r}]"
             if not isinstance(table, dict):
                 raise UsageError(f"ocpiwh.toml: {where} must be a table")
-            row: dict[str, str | None] = dict(
-                _fields(table, where, allow_station_id=False)
-            )
+            row: dict[str, str | None] = dict(_fields(table, where, allow_station_id=False))
             party = _PARTY_RE.match(str(key).strip())
             if party:
                 row["party"] = (party[1] + party[2]).upper()
@@ -179,7 +177,9 @@ class IrveConfig:
             try:
                 cfg.session_max_age_days = float(data["session_max_age_days"])
             except (TypeError, ValueError):
-                raise UsageError("ocpiwh.toml: [irve] session_max_age_days must be a number") from None
+                raise UsageError(
+                    "ocpiwh.toml: [irve] session_max_age_days must be a number"
+                ) from None
             if cfg.session_max_age_days <= 0:
                 raise UsageError("ocpiwh.toml: [irve] session_max_age_days must be positive")
         if "blocked_as" in data:
@@ -218,9 +218,7 @@ class IrveConfig:
                 cc = row.pop("country_code", "") or None
                 party = row.pop("party_id", "") or None
                 if location:
-                    values: dict[str, str | None] = dict(
-                        _fields(row, where, allow_station_id=True)
-                    )
+                    values: dict[str, str | None] = dict(_fields(row, where, allow_station_id=True))
                     values.update(location_id=location, country_code=cc, party_id=party)
                     self.by_location.append(values)
                 elif row.get("id_station_itinerance"):

@@ -1,9 +1,9 @@
 """The IRVE Table Schemas shipped with ocpiwh (verbatim copies of etalab/schema-irve v2.3.1).
 
-    schema-statique.json     IRVE statique (40 fields, one row per point de recharge)
-    schema-dynamique.json    IRVE dynamique (8 fields, state of a point de recharge)
-    qualicharge-sessions.json  QualiCharge sessions (4 fields; written by ocpiwh from the
-                               QualiCharge API model: there is no official schema)
+schema-statique.json     IRVE statique (40 fields, one row per point de recharge)
+schema-dynamique.json    IRVE dynamique (8 fields, state of a point de recharge)
+qualicharge-sessions.json  QualiCharge sessions (4 fields; written by ocpiwh from the
+                           QualiCharge API model: there is no official schema)
 """
 
 from __future__ import annotations

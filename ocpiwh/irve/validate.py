@@ -118,8 +118,11 @@ class ValidationReport:
     def by_rule(self) -> list[tuple[str, str, int]]:
         """(rule, field, failing rows), most frequent first."""
         counts: Counter[tuple[str, str]] = Counter(
-            zip(self.errors.column("rule").to_pylist(), self.errors.column("field").to_pylist(),
-                strict=True)
+            zip(
+                self.errors.column("rule").to_pylist(),
+                self.errors.column("field").to_pylist(),
+                strict=True,
+            )
         )
         return [(r, f, n) for (r, f), n in sorted(counts.items(), key=lambda x: (-x[1], x[0]))]
 
@@ -128,8 +131,10 @@ class ValidationReport:
             write_report_csv(self.errors, fh)
 
     def summary(self) -> str:
-        lines = [f"{self.rows} rows checked against {self.schema} ({self.profile}): "
-                 f"{self.valid} valid, {self.invalid} invalid"]
+        lines = [
+            f"{self.rows} rows checked against {self.schema} ({self.profile}): "
+            f"{self.valid} valid, {self.invalid} invalid"
+        ]
         lines += [f"  {n:>7}  {rule}  {fld}" for rule, fld, n in self.by_rule()]
         return "\n".join(lines)
 
@@ -182,8 +187,10 @@ def _type_ok(v: str, f: dict[str, Any], checks: _Checks) -> tuple[str | None, st
         pattern = "%Y-%m-%d" if fmt in ("default", "any") else str(fmt)
         return f"try_strptime({v}, {checks.bind(pattern)}) IS NOT NULL", "schema:type"
     if typ == "datetime":
-        return (f"(regexp_full_match({v}, {checks.bind(_DATETIME)}) "
-                f"AND TRY_CAST({v} AS TIMESTAMPTZ) IS NOT NULL)"), "schema:type"
+        return (
+            f"(regexp_full_match({v}, {checks.bind(_DATETIME)}) "
+            f"AND TRY_CAST({v} AS TIMESTAMPTZ) IS NOT NULL)"
+        ), "schema:type"
     if typ == "geopoint":
         if fmt == "array":
             geo = r"\[" + _GEO_NUM + "," + _GEO_NUM + r"\]"
@@ -193,24 +200,32 @@ def _type_ok(v: str, f: dict[str, Any], checks: _Checks) -> tuple[str | None, st
             geo = _GEO_NUM + "," + _GEO_NUM
             lon = f"TRY_CAST(split_part({v}, ',', 1) AS DOUBLE)"
             lat = f"TRY_CAST(split_part({v}, ',', 2) AS DOUBLE)"
-        return (f"(regexp_full_match({v}, {checks.bind(geo)}) AND {lon} BETWEEN -180 AND 180 "
-                f"AND {lat} BETWEEN -90 AND 90)"), "schema:type"
+        return (
+            f"(regexp_full_match({v}, {checks.bind(geo)}) AND {lon} BETWEEN -180 AND 180 "
+            f"AND {lat} BETWEEN -90 AND 90)"
+        ), "schema:type"
     return None, ""
 
 
 def _json_num(v: str, index: int) -> str:
     """Element ``index`` of a JSON array held as text, as a number (NULL if not JSON)."""
-    return (f"CASE WHEN json_valid({v}) THEN "
-            f"TRY_CAST(json_extract_string({v}, '$[{index}]') AS DOUBLE) END")
+    return (
+        f"CASE WHEN json_valid({v}) THEN "
+        f"TRY_CAST(json_extract_string({v}, '$[{index}]') AS DOUBLE) END"
+    )
 
 
 def _numeric(v: str) -> str:
     return f"TRY_CAST({v} AS DOUBLE)"
 
 
-def build_checks(schema_name: str, profile: str, columns: dict[str, str],
-                 now: datetime, max_session_age_days: float | None
-                 ) -> tuple[list[str], list[str], dict[str, Any]]:
+def build_checks(
+    schema_name: str,
+    profile: str,
+    columns: dict[str, str],
+    now: datetime,
+    max_session_age_days: float | None,
+) -> tuple[list[str], list[str], dict[str, Any]]:
     """(window expressions, check expressions, parameters) over the text columns ``t_<field>``."""
     schema = load_schema(schema_name)
     missing_values = [str(m) for m in schema.get("missingValues", [""])]
@@ -229,23 +244,47 @@ def build_checks(schema_name: str, profile: str, columns: dict[str, str],
             checks.add(f"{present} AND NOT COALESCE({type_sql}, false)", name, type_rule, v)
             typed = f"{present} AND COALESCE({type_sql}, false)"
         if "pattern" in cons:
-            checks.add(f"{typed} AND NOT regexp_full_match({v}, {checks.bind(cons['pattern'])})",
-                       name, "schema:pattern", v)
+            checks.add(
+                f"{typed} AND NOT regexp_full_match({v}, {checks.bind(cons['pattern'])})",
+                name,
+                "schema:pattern",
+                v,
+            )
         if "enum" in cons:
-            checks.add(f"{typed} AND NOT list_contains({checks.bind([str(e) for e in cons['enum']])}, {v})",
-                       name, "schema:enum", v)
+            checks.add(
+                f"{typed} AND NOT list_contains({checks.bind([str(e) for e in cons['enum']])}, {v})",
+                name,
+                "schema:enum",
+                v,
+            )
         if "minimum" in cons and f.get("type") in ("integer", "number"):
-            checks.add(f"{typed} AND {_numeric(v)} < {checks.bind(float(cons['minimum']))}",
-                       name, "schema:minimum", v)
+            checks.add(
+                f"{typed} AND {_numeric(v)} < {checks.bind(float(cons['minimum']))}",
+                name,
+                "schema:minimum",
+                v,
+            )
         if "maximum" in cons and f.get("type") in ("integer", "number"):
-            checks.add(f"{typed} AND {_numeric(v)} > {checks.bind(float(cons['maximum']))}",
-                       name, "schema:maximum", v)
+            checks.add(
+                f"{typed} AND {_numeric(v)} > {checks.bind(float(cons['maximum']))}",
+                name,
+                "schema:maximum",
+                v,
+            )
         if "minLength" in cons:
-            checks.add(f"{typed} AND length({v}) < {checks.bind(int(cons['minLength']))}",
-                       name, "schema:minLength", v)
+            checks.add(
+                f"{typed} AND length({v}) < {checks.bind(int(cons['minLength']))}",
+                name,
+                "schema:minLength",
+                v,
+            )
         if "maxLength" in cons:
-            checks.add(f"{typed} AND length({v}) > {checks.bind(int(cons['maxLength']))}",
-                       name, "schema:maxLength", v)
+            checks.add(
+                f"{typed} AND length({v}) > {checks.bind(int(cons['maxLength']))}",
+                name,
+                "schema:maxLength",
+                v,
+            )
     if profile == "qualicharge":
         if schema_name == "statique":
             windows += _qc_statique(checks, now)
@@ -262,8 +301,12 @@ def _t(name: str) -> str:
 
 def _qc_pdc(checks: _Checks) -> None:
     v = _t("id_pdc_itinerance")
-    checks.add(f"{v} IS NOT NULL AND NOT regexp_full_match({v}, {checks.bind(QC_PDC_RE)})",
-               "id_pdc_itinerance", "qualicharge:id_pdc_itinerance", v)
+    checks.add(
+        f"{v} IS NOT NULL AND NOT regexp_full_match({v}, {checks.bind(QC_PDC_RE)})",
+        "id_pdc_itinerance",
+        "qualicharge:id_pdc_itinerance",
+        v,
+    )
 
 
 def _qc_statique(checks: _Checks, now: datetime) -> list[str]:
@@ -279,16 +322,31 @@ def _qc_statique(checks: _Checks, now: datetime) -> list[str]:
     checks.add(
         f"regexp_full_match({siren}, '\\d{{9}}') AND (({' + '.join(terms)}) % 10 <> 0 "
         f"OR {siren} = '000000000')",
-        "siren_amenageur", "qualicharge:siren_luhn", siren)
+        "siren_amenageur",
+        "qualicharge:siren_luhn",
+        siren,
+    )
     p = _t("puissance_nominale")
-    checks.add(f"TRY_CAST({p} AS DOUBLE) < 1.3 OR TRY_CAST({p} AS DOUBLE) > 4000",
-               "puissance_nominale", "qualicharge:power_range", p)
+    checks.add(
+        f"TRY_CAST({p} AS DOUBLE) < 1.3 OR TRY_CAST({p} AS DOUBLE) > 4000",
+        "puissance_nominale",
+        "qualicharge:power_range",
+        p,
+    )
     st, pdc = _t("id_station_itinerance"), _t("id_pdc_itinerance")
-    checks.add(f"{st} IS NOT NULL AND NOT regexp_full_match({st}, {checks.bind(QC_STATION_RE)})",
-               "id_station_itinerance", "qualicharge:id_station_itinerance", st)
+    checks.add(
+        f"{st} IS NOT NULL AND NOT regexp_full_match({st}, {checks.bind(QC_STATION_RE)})",
+        "id_station_itinerance",
+        "qualicharge:id_station_itinerance",
+        st,
+    )
     _qc_pdc(checks)
-    checks.add(f"{st} IS NOT NULL AND {pdc} IS NOT NULL AND left({st}, 5) <> left({pdc}, 5)",
-               "id_pdc_itinerance", "qualicharge:prefix_mismatch", f"{pdc} || ' / ' || {st}")
+    checks.add(
+        f"{st} IS NOT NULL AND {pdc} IS NOT NULL AND left({st}, 5) <> left({pdc}, 5)",
+        "id_pdc_itinerance",
+        "qualicharge:prefix_mismatch",
+        f"{pdc} || ' / ' || {st}",
+    )
     xy = _t("coordonneesXY")
     lon, lat = _json_num(xy, 0), _json_num(xy, 1)
     inside = " OR ".join(
@@ -296,28 +354,46 @@ def _qc_statique(checks: _Checks, now: datetime) -> list[str]:
         f"AND {lat} BETWEEN {checks.bind(c)} AND {checks.bind(d)})"
         for _, a, b, c, d in FRANCE_BOXES
     )
-    checks.add(f"{lon} IS NOT NULL AND {lat} IS NOT NULL AND NOT ({inside})",
-               "coordonneesXY", "qualicharge:outside_france", xy)
+    checks.add(
+        f"{lon} IS NOT NULL AND {lat} IS NOT NULL AND NOT ({inside})",
+        "coordonneesXY",
+        "qualicharge:outside_france",
+        xy,
+    )
     today = checks.bind(now.astimezone(UTC).date())
     for name in ("date_maj", "date_mise_en_service"):
         v = _t(name)
         checks.add(f"TRY_CAST({v} AS DATE) > {today}", name, "qualicharge:future_date", v)
     rac, pdl = _t("raccordement"), _t("num_pdl")
-    checks.add(f"{rac} = 'Direct' AND ({pdl} IS NULL OR {pdl} = '')",
-               "num_pdl", "qualicharge:num_pdl_required", pdl)
+    checks.add(
+        f"{rac} = 'Direct' AND ({pdl} IS NULL OR {pdl} = '')",
+        "num_pdl",
+        "qualicharge:num_pdl_required",
+        pdl,
+    )
     checks.add(f"length({pdl}) > 64", "num_pdl", "qualicharge:num_pdl_length", pdl)
     gab = _t("restriction_gabarit")
-    checks.add(f"{gab} IS NOT NULL AND length(trim({gab})) < 2",
-               "restriction_gabarit", "qualicharge:restriction_gabarit", gab)
+    checks.add(
+        f"{gab} IS NOT NULL AND length(trim({gab})) < 2",
+        "restriction_gabarit",
+        "qualicharge:restriction_gabarit",
+        gab,
+    )
     tel = _t("telephone_operateur")
     checks.add(
         f"{tel} IS NOT NULL AND {tel} <> '' AND NOT regexp_full_match("
         f"regexp_replace({tel}, '[\\s.()\\-]', '', 'g'), {checks.bind(_PHONE)})",
-        "telephone_operateur", "qualicharge:telephone", tel)
+        "telephone_operateur",
+        "qualicharge:telephone",
+        tel,
+    )
     nb = _t("nbre_pdc")
-    checks.add(f"TRY_CAST({nb} AS BIGINT) < 1 OR TRY_CAST({nb} AS BIGINT) <> _station_rows",
-               "nbre_pdc", "qualicharge:nbre_pdc_rows",
-               f"{nb} || ' (' || CAST(_station_rows AS VARCHAR) || ' rows)'")
+    checks.add(
+        f"TRY_CAST({nb} AS BIGINT) < 1 OR TRY_CAST({nb} AS BIGINT) <> _station_rows",
+        "nbre_pdc",
+        "qualicharge:nbre_pdc_rows",
+        f"{nb} || ' (' || CAST(_station_rows AS VARCHAR) || ' rows)'",
+    )
     checks.add("_pdc_rows > 1", "id_pdc_itinerance", "qualicharge:duplicate_pdc", pdc)
     for name in QC_STATION_FIELDS:
         checks.add(f"_differs_{name}", name, "qualicharge:station_consistency", _t(name))
@@ -338,14 +414,20 @@ def _qc_statique(checks: _Checks, now: datetime) -> list[str]:
 
 def _differs(v: str, partition: str, alias: str) -> str:
     """True when the rows of the partition do not all hold the same value (NULL included)."""
-    return (f"(min({v}) OVER ({partition}) IS DISTINCT FROM max({v}) OVER ({partition}) "
-            f"OR count({v}) OVER ({partition}) NOT IN (0, count(*) OVER ({partition}))) AS {alias}")
+    return (
+        f"(min({v}) OVER ({partition}) IS DISTINCT FROM max({v}) OVER ({partition}) "
+        f"OR count({v}) OVER ({partition}) NOT IN (0, count(*) OVER ({partition}))) AS {alias}"
+    )
 
 
 def _aware_and_past(checks: _Checks, name: str, now: str) -> None:
     v = _t(name)
-    checks.add(f"{v} IS NOT NULL AND NOT regexp_full_match({v}, {checks.bind(_AWARE)})",
-               name, "qualicharge:naive_datetime", v)
+    checks.add(
+        f"{v} IS NOT NULL AND NOT regexp_full_match({v}, {checks.bind(_AWARE)})",
+        name,
+        "qualicharge:naive_datetime",
+        v,
+    )
     checks.add(f"TRY_CAST({v} AS TIMESTAMPTZ) > {now}", name, "qualicharge:future", v)
 
 
@@ -354,8 +436,12 @@ def _qc_dynamique(checks: _Checks, now: datetime) -> None:
     now_sql = checks.bind(now)
     _aware_and_past(checks, "horodatage", now_sql)
     etat, occ = _t("etat_pdc"), _t("occupation_pdc")
-    checks.add(f"{occ} = 'occupe' AND {etat} IN ('hors_service', 'inconnu')",
-               "occupation_pdc", "qualicharge:occupe_out_of_service", f"{etat} || '/' || {occ}")
+    checks.add(
+        f"{occ} = 'occupe' AND {etat} IN ('hors_service', 'inconnu')",
+        "occupation_pdc",
+        "qualicharge:occupe_out_of_service",
+        f"{etat} || '/' || {occ}",
+    )
 
 
 def _qc_sessions(checks: _Checks, now: datetime, max_age_days: float | None) -> None:
@@ -365,10 +451,18 @@ def _qc_sessions(checks: _Checks, now: datetime, max_age_days: float | None) -> 
     _aware_and_past(checks, "end", now_sql)
     start = f"TRY_CAST({_t('start')} AS TIMESTAMPTZ)"
     end = f"TRY_CAST({_t('end')} AS TIMESTAMPTZ)"
-    checks.add(f"{start} > {end}", "end", "qualicharge:start_after_end",
-               f"{_t('start')} || ' > ' || {_t('end')}")
-    checks.add(f"{end} - {start} > INTERVAL 7 DAY", "end", "qualicharge:longer_than_7_days",
-               f"CAST({end} - {start} AS VARCHAR)")
+    checks.add(
+        f"{start} > {end}",
+        "end",
+        "qualicharge:start_after_end",
+        f"{_t('start')} || ' > ' || {_t('end')}",
+    )
+    checks.add(
+        f"{end} - {start} > INTERVAL 7 DAY",
+        "end",
+        "qualicharge:longer_than_7_days",
+        f"CAST({end} - {start} AS VARCHAR)",
+    )
     if max_age_days is not None:
         oldest = checks.bind(now - _days(max_age_days))
         checks.add(f"{start} < {oldest}", "start", "qualicharge:max_age", _t("start"))
@@ -400,7 +494,9 @@ def check_table(
         raise UsageError(f"unknown validation profile {profile!r}; choose {', '.join(PROFILES)}")
     sch = load_schema(schema)
     now = (now or datetime.now(UTC)).astimezone(UTC)
-    described = con.execute(f"SELECT column_name, column_type FROM (DESCRIBE {quote(table)})").fetchall()
+    described = con.execute(
+        f"SELECT column_name, column_type FROM (DESCRIBE {quote(table)})"
+    ).fetchall()
     columns = {str(c): str(t) for c, t in described}
     row_sql = quote(row_column) if row_column else "rowid + 1"
     text_cols = []
@@ -472,11 +568,22 @@ def validate(
             con.register("_arrow_input", table)
             con.execute("CREATE TEMP TABLE _input AS SELECT * FROM _arrow_input")
             con.unregister("_arrow_input")
-        rows = check_table(con, "_input", schema, profile=profile, now=now,
-                           max_session_age_days=max_session_age_days)
+        rows = check_table(
+            con,
+            "_input",
+            schema,
+            profile=profile,
+            now=now,
+            max_session_age_days=max_session_age_days,
+        )
         errors = con.sql('SELECT * FROM _irve_errors ORDER BY "row", field, rule').to_arrow_table()
         invalid = con.execute('SELECT count(DISTINCT "row") FROM _irve_errors').fetchall()
     finally:
         con.close()
-    return ValidationReport(schema=schema, profile=profile, rows=rows, errors=errors,
-                            invalid=int(invalid[0][0]) if invalid else 0)
+    return ValidationReport(
+        schema=schema,
+        profile=profile,
+        rows=rows,
+        errors=errors,
+        invalid=int(invalid[0][0]) if invalid else 0,
+    )

@@ -51,32 +51,67 @@ def private_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def conn(cid: str, std: str, power: int = 22000) -> dict[str, Any]:
-    return {"id": cid, "standard": std, "format": "SOCKET", "power_type": "AC_3_PHASE",
-            "max_voltage": 230, "max_amperage": 32, "max_electric_power": power,
-            "last_updated": LU}
+    return {
+        "id": cid,
+        "standard": std,
+        "format": "SOCKET",
+        "power_type": "AC_3_PHASE",
+        "max_voltage": 230,
+        "max_amperage": 32,
+        "max_electric_power": power,
+        "last_updated": LU,
+    }
 
 
 def ev(uid: str, status: str, conns: list[dict[str, Any]]) -> dict[str, Any]:
-    return {"uid": uid, "evse_id": f"FR*ABC*E{uid}", "status": status, "connectors": conns,
-            "last_updated": LU}
+    return {
+        "uid": uid,
+        "evse_id": f"FR*ABC*E{uid}",
+        "status": status,
+        "connectors": conns,
+        "last_updated": LU,
+    }
 
 
-STATUSES = ("AVAILABLE", "CHARGING", "BLOCKED", "RESERVED", "INOPERATIVE", "OUTOFORDER",
-            "UNKNOWN", "PLANNED", "REMOVED")
+STATUSES = (
+    "AVAILABLE",
+    "CHARGING",
+    "BLOCKED",
+    "RESERVED",
+    "INOPERATIVE",
+    "OUTOFORDER",
+    "UNKNOWN",
+    "PLANNED",
+    "REMOVED",
+)
 
 
 def small_lake(root: Path) -> Path:
     root.mkdir(parents=True, exist_ok=True)
-    evses = [ev(f"{i}", s, [conn("1", "IEC_62196_T2"), conn("2", "DOMESTIC_F", 3700)])
-             for i, s in enumerate(STATUSES, start=1)]
-    evses.append(ev("99", "AVAILABLE", [conn("1", "CHADEMO", 50000),
-                                         conn("2", "IEC_62196_T2_COMBO", 50000)]))
-    loc = {"country_code": "FR", "party_id": "ABC", "id": "FRABCP1", "publish": True,
-           "parking_type": "ON_STREET", "name": "Gare", "address": "1 rue de la Gare",
-           "city": "Paris", "postal_code": "75010", "country": "FRA",
-           "coordinates": {"latitude": "48.876", "longitude": "2.359"},
-           "operator": {"name": "Alpha"}, "opening_times": {"twentyfourseven": True},
-           "evses": evses, "last_updated": LU}
+    evses = [
+        ev(f"{i}", s, [conn("1", "IEC_62196_T2"), conn("2", "DOMESTIC_F", 3700)])
+        for i, s in enumerate(STATUSES, start=1)
+    ]
+    evses.append(
+        ev("99", "AVAILABLE", [conn("1", "CHADEMO", 50000), conn("2", "IEC_62196_T2_COMBO", 50000)])
+    )
+    loc = {
+        "country_code": "FR",
+        "party_id": "ABC",
+        "id": "FRABCP1",
+        "publish": True,
+        "parking_type": "ON_STREET",
+        "name": "Gare",
+        "address": "1 rue de la Gare",
+        "city": "Paris",
+        "postal_code": "75010",
+        "country": "FRA",
+        "coordinates": {"latitude": "48.876", "longitude": "2.359"},
+        "operator": {"name": "Alpha"},
+        "opening_times": {"twentyfourseven": True},
+        "evses": evses,
+        "last_updated": LU,
+    }
     write_batch(root, source="t", module="locations", version="2.2.1", objects=[loc])
     later = json.loads(json.dumps(loc))
     later["evses"][0]["status"] = "CHARGING"
@@ -84,14 +119,32 @@ def small_lake(root: Path) -> Path:
     write_batch(root, source="t", module="locations", version="2.2.1", objects=[later])
 
     def cdr(i: int, start: str, end: str, kwh: float, **kw: Any) -> dict[str, Any]:
-        o = {"country_code": "FR", "party_id": "ABC", "id": f"C{i}", "session_id": f"S{i}",
-             "start_date_time": start, "end_date_time": end, "total_energy": kwh,
-             "cdr_token": {"uid": f"TOKEN{i}", "type": "RFID", "contract_id": f"FR-ABC-C{i}",
-                           "country_code": "FR", "party_id": "ABC"},
-             "cdr_location": {"id": "FRABCP1", "evse_uid": "1", "evse_id": "fr*abc*e1",
-                              "connector_id": "1"},
-             "currency": "EUR", "total_cost": {"excl_vat": 1.0}, "total_time": 1.0,
-             "last_updated": end}
+        o = {
+            "country_code": "FR",
+            "party_id": "ABC",
+            "id": f"C{i}",
+            "session_id": f"S{i}",
+            "start_date_time": start,
+            "end_date_time": end,
+            "total_energy": kwh,
+            "cdr_token": {
+                "uid": f"TOKEN{i}",
+                "type": "RFID",
+                "contract_id": f"FR-ABC-C{i}",
+                "country_code": "FR",
+                "party_id": "ABC",
+            },
+            "cdr_location": {
+                "id": "FRABCP1",
+                "evse_uid": "1",
+                "evse_id": "fr*abc*e1",
+                "connector_id": "1",
+            },
+            "currency": "EUR",
+            "total_cost": {"excl_vat": 1.0},
+            "total_time": 1.0,
+            "last_updated": end,
+        }
         o.update(kw)
         return o
 
@@ -107,17 +160,35 @@ def small_lake(root: Path) -> Path:
     write_batch(root, source="t", module="cdrs", version="2.2.1", objects=cdrs)
 
     def sess(i: int, status: str, end: str | None, kwh: float) -> dict[str, Any]:
-        return {"country_code": "FR", "party_id": "ABC", "id": f"S{i}",
-                "start_date_time": "2026-03-09T12:00:00Z", "end_date_time": end, "kwh": kwh,
-                "cdr_token": {"uid": "TOK", "type": "RFID", "contract_id": "FR-ABC-X",
-                              "country_code": "FR", "party_id": "ABC"},
-                "auth_method": "WHITELIST", "location_id": "FRABCP1", "evse_uid": "99",
-                "connector_id": "1", "currency": "EUR", "status": status,
-                "last_updated": end or "2026-03-09T12:30:00Z"}
+        return {
+            "country_code": "FR",
+            "party_id": "ABC",
+            "id": f"S{i}",
+            "start_date_time": "2026-03-09T12:00:00Z",
+            "end_date_time": end,
+            "kwh": kwh,
+            "cdr_token": {
+                "uid": "TOK",
+                "type": "RFID",
+                "contract_id": "FR-ABC-X",
+                "country_code": "FR",
+                "party_id": "ABC",
+            },
+            "auth_method": "WHITELIST",
+            "location_id": "FRABCP1",
+            "evse_uid": "99",
+            "connector_id": "1",
+            "currency": "EUR",
+            "status": status,
+            "last_updated": end or "2026-03-09T12:30:00Z",
+        }
 
-    sessions = [sess(1, "COMPLETED", "2026-03-09T09:00:00Z", 12.5),  # has CDR C1
-                sess(20, "COMPLETED", "2026-03-09T13:00:00Z", 20.0),  # no CDR: fallback
-                sess(21, "ACTIVE", None, 3.0), sess(22, "INVALID", "2026-03-09T13:00:00Z", 1.0)]
+    sessions = [
+        sess(1, "COMPLETED", "2026-03-09T09:00:00Z", 12.5),  # has CDR C1
+        sess(20, "COMPLETED", "2026-03-09T13:00:00Z", 20.0),  # no CDR: fallback
+        sess(21, "ACTIVE", None, 3.0),
+        sess(22, "INVALID", "2026-03-09T13:00:00Z", 1.0),
+    ]
     write_batch(root, source="t", module="sessions", version="2.2.1", objects=sessions)
     (root / "ocpiwh.toml").write_text('warehouse_id = "t"\n' + IRVE_TOML)
     return root
@@ -161,17 +232,25 @@ def test_dynamique_status_mapping(lake: Path, tmp_path: Path) -> None:
     assert rows["FRABCE1"]["horodatage"] == "2026-03-09T11:00:00Z"
     assert result.validation is not None and result.validation.ok
     export(lake, "irve_dynamique", tmp_path / "b.csv", params={"blocked_as": "inconnu"}, now=NOW)
-    assert {r["id_pdc_itinerance"]: r["occupation_pdc"] for r in read_csv(tmp_path / "b.csv")
-            }["FRABCE3"] == "inconnu"
+    assert {r["id_pdc_itinerance"]: r["occupation_pdc"] for r in read_csv(tmp_path / "b.csv")}[
+        "FRABCE3"
+    ] == "inconnu"
 
 
 def test_dynamique_events_window(lake: Path, tmp_path: Path) -> None:
     out = tmp_path / "ev.jsonl"
-    export(lake, "irve_dynamique_events", out, "jsonl",
-           params={"from": "2026-03-09T10:30:00Z", "to": "2026-03-10T00:00:00Z"}, now=NOW)
+    export(
+        lake,
+        "irve_dynamique_events",
+        out,
+        "jsonl",
+        params={"from": "2026-03-09T10:30:00Z", "to": "2026-03-10T00:00:00Z"},
+        now=NOW,
+    )
     events = [json.loads(line) for line in out.read_text().splitlines()]
     assert [(e["id_pdc_itinerance"], e["occupation_pdc"], e["horodatage"]) for e in events] == [
-        ("FRABCE1", "occupe", "2026-03-09T11:00:00Z")]
+        ("FRABCE1", "occupe", "2026-03-09T11:00:00Z")
+    ]
     everything = export(lake, "irve_dynamique_events", tmp_path / "all.csv", now=NOW)
     assert everything.rows == 9  # 8 pdc first seen + 1 change
 
@@ -181,20 +260,34 @@ def test_sessions_rules_and_fallback(lake: Path, tmp_path: Path) -> None:
     result = export(lake, "qualicharge_sessions", out, "jsonl", now=NOW)
     lines = [json.loads(x) for x in out.read_text().splitlines()]
     assert lines == [
-        {"id_pdc_itinerance": "FRABCE1", "start": "2026-03-09T08:00:00Z",
-         "end": "2026-03-09T09:00:00Z", "energy": 12.5},
-        {"id_pdc_itinerance": "FRABCE99", "start": "2026-03-09T12:00:00Z",
-         "end": "2026-03-09T13:00:00Z", "energy": 20.0},  # completed session without CDR
+        {
+            "id_pdc_itinerance": "FRABCE1",
+            "start": "2026-03-09T08:00:00Z",
+            "end": "2026-03-09T09:00:00Z",
+            "energy": 12.5,
+        },
+        {
+            "id_pdc_itinerance": "FRABCE99",
+            "start": "2026-03-09T12:00:00Z",
+            "end": "2026-03-09T13:00:00Z",
+            "energy": 20.0,
+        },  # completed session without CDR
     ]
     assert result.validation is not None
     reasons = {e["rule"] for e in result.validation.errors.to_pylist()}
-    assert reasons == {"qualicharge:start_after_end", "qualicharge:longer_than_7_days",
-                       "schema:maximum", "qualicharge:max_age", "qualicharge:future"}
+    assert reasons == {
+        "qualicharge:start_after_end",
+        "qualicharge:longer_than_7_days",
+        "schema:maximum",
+        "qualicharge:max_age",
+        "qualicharge:future",
+    }
     report = read_csv(tmp_path / "sessions.jsonl.report.csv")
     assert {r["rule"] for r in report} == reasons
     # the maximum age is configurable
-    wide = export(lake, "qualicharge_sessions", tmp_path / "s.csv", now=NOW,
-                  max_session_age_days=365)
+    wide = export(
+        lake, "qualicharge_sessions", tmp_path / "s.csv", now=NOW, max_session_age_days=365
+    )
     assert wide.rows == 3
 
 
@@ -214,7 +307,9 @@ def test_manifest(lake: Path, tmp_path: Path) -> None:
     assert manifest["privacy_fingerprints"] and manifest["privacy"]["pseudonymous_columns"] == []
     assert manifest["sources"][0]["name"] == "t" and manifest["last_fetched_at"]
     assert len(manifest["sql_sha256"]) == 64
-    assert manifest["parameters"]["irve_config"]["json"]["defaults"]["siren_amenageur"] == "130025265"
+    assert (
+        manifest["parameters"]["irve_config"]["json"]["defaults"]["siren_amenageur"] == "130025265"
+    )
     assert manifest["validation"]["valid"] == 8 and manifest["validation"]["invalid"] == 0
 
 
@@ -250,15 +345,30 @@ def test_crash_leaves_no_file(lake: Path, tmp_path: Path) -> None:
     out = tmp_path / "irve.csv"
     env = dict(os.environ, OCPIWH_CRASH_AT="export-written")
     proc = subprocess.run(
-        [sys.executable, "-c", "import ocpiwh.cli.export; from ocpiwh.cli import main; main()",
-         "--warehouse", str(lake), "export", "irve_statique", "--out", str(out)],
-        capture_output=True, text=True, env=env, timeout=120,
+        [
+            sys.executable,
+            "-c",
+            "import ocpiwh.cli.export; from ocpiwh.cli import main; main()",
+            "--warehouse",
+            str(lake),
+            "export",
+            "irve_statique",
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
     )
     assert proc.returncode == -9  # SIGKILL after the temporary file was written
     assert not out.exists() and not (tmp_path / "irve.csv.manifest.json").exists()
     export(lake, "irve_statique", out, now=NOW)  # the next export cleans the leftover up
     assert sorted(p.name for p in tmp_path.iterdir()) == [
-        "irve.csv", "irve.csv.manifest.json", "irve.csv.report.csv"]
+        "irve.csv",
+        "irve.csv.manifest.json",
+        "irve.csv.report.csv",
+    ]
 
 
 def test_pseudonymous_refused_then_allowed(lake: Path, tmp_path: Path) -> None:
@@ -279,7 +389,9 @@ def test_pseudonymous_model_via_lineage(tmp_path: Path, monkeypatch: pytest.Monk
 
     folder = tmp_path / "models"
     folder.mkdir()
-    (folder / "who.sql").write_text("-- description: d\nSELECT id, cdr_token_uid AS who FROM sessions\n")
+    (folder / "who.sql").write_text(
+        "-- description: d\nSELECT id, cdr_token_uid AS who FROM sessions\n"
+    )
     (folder / "safe.sql").write_text("-- description: d\nSELECT id, kwh FROM sessions\n")
     monkeypatch.setattr(models, "models_dir", lambda: folder)
     assert pseudonymous_feeds("who") == ["sessions.cdr_token_uid"]
@@ -311,8 +423,9 @@ def test_simulator_sync_exports_valid_irve(tmp_path: Path) -> None:
 
     root = tmp_path / "data"
     start = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
-    cfg = SimConfig(seed=7, locations=25, sessions=1500, token="tok-1", clean=True, start=start,
-                    max_limit=500)
+    cfg = SimConfig(
+        seed=7, locations=25, sessions=1500, token="tok-1", clean=True, start=start, max_limit=500
+    )
     with serve_in_thread(cfg) as sim:
         login(root, sim.versions_url, "tok-1")
         assert all(r.ok for r in sync(root, options=SyncOptions(lag=timedelta(0))))
@@ -321,8 +434,11 @@ def test_simulator_sync_exports_valid_irve(tmp_path: Path) -> None:
     with (root / "ocpiwh.toml").open("a") as fh:
         fh.write(IRVE_TOML)
     now = start + timedelta(days=1)
-    checks = {"irve_statique": "statique", "irve_dynamique": "dynamique",
-              "qualicharge_sessions": "sessions"}
+    checks = {
+        "irve_statique": "statique",
+        "irve_dynamique": "dynamique",
+        "qualicharge_sessions": "sessions",
+    }
     for name, schema in checks.items():
         out = tmp_path / f"{name}.csv"
         result = export(root, name, out, now=now)
@@ -334,14 +450,19 @@ def test_simulator_sync_exports_valid_irve(tmp_path: Path) -> None:
             assert again.ok, (name, profile, again.summary())
         # the simulator's Belgian operator has BE ids: valid IRVE, refused by QualiCharge
         failures = {e["rule"] for e in result.validation.errors.to_pylist()}
-        assert failures <= {"qualicharge:id_pdc_itinerance", "qualicharge:id_station_itinerance",
-                            "export:station_incomplete", "qualicharge:max_age"}, failures
+        assert failures <= {
+            "qualicharge:id_pdc_itinerance",
+            "qualicharge:id_station_itinerance",
+            "export:station_incomplete",
+            "qualicharge:max_age",
+        }, failures
     con = warehouse.connect(root)
     try:
         published = con.execute(
             "SELECT count(*) FROM evses e JOIN locations l ON l.country_code = e.country_code "
             "AND l.party_id = e.party_id AND l.id = e.location_id WHERE l.publish "
-            "AND e.status NOT IN ('REMOVED', 'PLANNED')").fetchall()[0][0]
+            "AND e.status NOT IN ('REMOVED', 'PLANNED')"
+        ).fetchall()[0][0]
     finally:
         con.close()
     kept = export(root, "irve_statique", tmp_path / "all.csv", keep_invalid=True, now=now)

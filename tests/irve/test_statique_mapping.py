@@ -98,19 +98,33 @@ def test_ids_are_normalized_and_power_in_kw(rows: list[dict[str, Any]]) -> None:
     assert all(r["puissance_nominale"] < 1000 for r in rows)
 
 
-@pytest.mark.parametrize(("std", "flag"), [
-    ("DOMESTIC_E", "prise_type_ef"), ("DOMESTIC_F", "prise_type_ef"),
-    ("IEC_62196_T2", "prise_type_2"), ("IEC_62196_T2_COMBO", "prise_type_combo_ccs"),
-    ("IEC_62196_T1_COMBO", "prise_type_combo_ccs"), ("CHADEMO", "prise_type_chademo"),
-    ("IEC_62196_T1", "prise_type_autre"), ("TESLA_S", "prise_type_autre"),
-    ("MCS", "prise_type_autre"), ("DOMESTIC_G", "prise_type_autre"), ("GBT_DC", "prise_type_autre"),
-])
+@pytest.mark.parametrize(
+    ("std", "flag"),
+    [
+        ("DOMESTIC_E", "prise_type_ef"),
+        ("DOMESTIC_F", "prise_type_ef"),
+        ("IEC_62196_T2", "prise_type_2"),
+        ("IEC_62196_T2_COMBO", "prise_type_combo_ccs"),
+        ("IEC_62196_T1_COMBO", "prise_type_combo_ccs"),
+        ("CHADEMO", "prise_type_chademo"),
+        ("IEC_62196_T1", "prise_type_autre"),
+        ("TESLA_S", "prise_type_autre"),
+        ("MCS", "prise_type_autre"),
+        ("DOMESTIC_G", "prise_type_autre"),
+        ("GBT_DC", "prise_type_autre"),
+    ],
+)
 def test_every_connector_standard(rows: list[dict[str, Any]], std: str, flag: str) -> None:
     from ocpi_fixtures import STANDARDS
 
     row = by_pdc(rows)[f"FRABCE1STD{STANDARDS.index(std) + 1:02d}"]
-    flags = ("prise_type_ef", "prise_type_2", "prise_type_combo_ccs", "prise_type_chademo",
-             "prise_type_autre")
+    flags = (
+        "prise_type_ef",
+        "prise_type_2",
+        "prise_type_combo_ccs",
+        "prise_type_chademo",
+        "prise_type_autre",
+    )
     assert {f for f in flags if row[f]} == {flag}
     if flag == "prise_type_autre":
         assert row["observations"] == f"Autres prises : {std}"
@@ -122,23 +136,38 @@ def test_every_standard_is_mapped(rows: list[dict[str, Any]]) -> None:
     pdc = by_pdc(rows)
     for i, _ in enumerate(STANDARDS, start=1):
         r = pdc[f"FRABCE1STD{i:02d}"]
-        assert sum(bool(r[f]) for f in ("prise_type_ef", "prise_type_2", "prise_type_combo_ccs",
-                                         "prise_type_chademo", "prise_type_autre")) == 1
+        assert (
+            sum(
+                bool(r[f])
+                for f in (
+                    "prise_type_ef",
+                    "prise_type_2",
+                    "prise_type_combo_ccs",
+                    "prise_type_chademo",
+                    "prise_type_autre",
+                )
+            )
+            == 1
+        )
 
 
-@pytest.mark.parametrize(("pdc", "implantation", "acces"), [
-    ("FRABCE2PARK1", "Station dédiée à la recharge rapide", "Accès libre"),
-    ("FRABCE2PARK2", "Parking public", "Accès libre"),
-    ("FRABCE2PARK3", "Parking privé réservé à la clientèle", "Accès réservé"),  # CUSTOMERS
-    ("FRABCE2PARK4", "Parking privé réservé à la clientèle", "Accès libre"),  # ON_DRIVEWAY
-    ("FRABCE2PARK5", "Voirie", "Accès libre"),
-    ("FRABCE2PARK6", "Parking public", "Accès libre"),
-    ("FRABCE2PARK7", "Parking public", "Accès libre"),  # no parking_type: config default
-    ("FRABCE2PARKC1", "Parking privé réservé à la clientèle", "Accès réservé"),
-    ("FRSIME0211", "Parking public", "Accès libre"),  # 2.1.1 type PARKING_LOT
-])
-def test_every_parking_type(rows: list[dict[str, Any]], pdc: str, implantation: str,
-                            acces: str) -> None:
+@pytest.mark.parametrize(
+    ("pdc", "implantation", "acces"),
+    [
+        ("FRABCE2PARK1", "Station dédiée à la recharge rapide", "Accès libre"),
+        ("FRABCE2PARK2", "Parking public", "Accès libre"),
+        ("FRABCE2PARK3", "Parking privé réservé à la clientèle", "Accès réservé"),  # CUSTOMERS
+        ("FRABCE2PARK4", "Parking privé réservé à la clientèle", "Accès libre"),  # ON_DRIVEWAY
+        ("FRABCE2PARK5", "Voirie", "Accès libre"),
+        ("FRABCE2PARK6", "Parking public", "Accès libre"),
+        ("FRABCE2PARK7", "Parking public", "Accès libre"),  # no parking_type: config default
+        ("FRABCE2PARKC1", "Parking privé réservé à la clientèle", "Accès réservé"),
+        ("FRSIME0211", "Parking public", "Accès libre"),  # 2.1.1 type PARKING_LOT
+    ],
+)
+def test_every_parking_type(
+    rows: list[dict[str, Any]], pdc: str, implantation: str, acces: str
+) -> None:
     row = by_pdc(rows)[pdc]
     assert (row["implantation_station"], row["condition_acces"]) == (implantation, acces)
 
@@ -147,8 +176,13 @@ def test_capabilities(rows: list[dict[str, Any]]) -> None:
     from ocpi_fixtures import CAPABILITIES
 
     pdc = by_pdc(rows)
-    cards = {"CHIP_CARD_SUPPORT", "CONTACTLESS_CARD_SUPPORT", "CREDIT_CARD_PAYABLE",
-             "DEBIT_CARD_PAYABLE", "PED_TERMINAL"}
+    cards = {
+        "CHIP_CARD_SUPPORT",
+        "CONTACTLESS_CARD_SUPPORT",
+        "CREDIT_CARD_PAYABLE",
+        "DEBIT_CARD_PAYABLE",
+        "PED_TERMINAL",
+    }
     for i, cap in enumerate(CAPABILITIES, start=1):
         r = pdc[f"FRABCE3CAP{i:02d}"]
         assert r["paiement_cb"] is (cap in cards), cap
@@ -160,18 +194,21 @@ def test_capabilities(rows: list[dict[str, Any]]) -> None:
     assert pdc["FRABCE3NOTAR"]["gratuit"] is None  # no tariff known: not invented
 
 
-@pytest.mark.parametrize(("pdc", "horaires"), [
-    ("FRABCE4H1", "Mo-Fr 08:00-19:00"),
-    ("FRABCE4H2", "Mo-Fr 08:00-12:00,Mo-Fr 14:00-18:00"),
-    ("FRABCE4H3", "Mo 08:00-12:00,We 08:00-12:00,Fr 08:00-12:00"),
-    ("FRABCE4H4", "Sa 09:00-17:00,Su 10:00-16:00"),
-    ("FRABCE4H5", "Mo-Su 00:00-23:59"),
-    ("FRABCE4H6", "Mo-Fr 07:00-21:00,Th 21:00-23:00,Sa 07:00-19:00"),
-    ("FRABCE4H7", "Mo-Su 06:00-22:00"),  # no regular hours: config default
-    ("FRABCE4H8", "Mo-Su 06:00-22:00"),  # no opening_times: config default
-    ("FRABCE4H9", "24/7"),
-    ("FRSIME0211", "Mo-Tu 06:00-22:00"),  # 2.1.1 shape
-])
+@pytest.mark.parametrize(
+    ("pdc", "horaires"),
+    [
+        ("FRABCE4H1", "Mo-Fr 08:00-19:00"),
+        ("FRABCE4H2", "Mo-Fr 08:00-12:00,Mo-Fr 14:00-18:00"),
+        ("FRABCE4H3", "Mo 08:00-12:00,We 08:00-12:00,Fr 08:00-12:00"),
+        ("FRABCE4H4", "Sa 09:00-17:00,Su 10:00-16:00"),
+        ("FRABCE4H5", "Mo-Su 00:00-23:59"),
+        ("FRABCE4H6", "Mo-Fr 07:00-21:00,Th 21:00-23:00,Sa 07:00-19:00"),
+        ("FRABCE4H7", "Mo-Su 06:00-22:00"),  # no regular hours: config default
+        ("FRABCE4H8", "Mo-Su 06:00-22:00"),  # no opening_times: config default
+        ("FRABCE4H9", "24/7"),
+        ("FRSIME0211", "Mo-Tu 06:00-22:00"),  # 2.1.1 shape
+    ],
+)
 def test_opening_hours_shapes(rows: list[dict[str, Any]], pdc: str, horaires: str) -> None:
     assert by_pdc(rows)[pdc]["horaires"] == horaires
 
@@ -179,7 +216,9 @@ def test_opening_hours_shapes(rows: list[dict[str, Any]], pdc: str, horaires: st
 def test_exclusions_and_station_consistency(rows: list[dict[str, Any]]) -> None:
     pdc = by_pdc(rows)
     assert "FRABCE5OK" in pdc
-    assert not {"FRABCE5GONE", "FRABCE5SOON", "FRABCE5PRIV"} & set(pdc)  # REMOVED, PLANNED, unpublished
+    assert not {"FRABCE5GONE", "FRABCE5SOON", "FRABCE5PRIV"} & set(
+        pdc
+    )  # REMOVED, PLANNED, unpublished
     stations: dict[str, list[dict[str, Any]]] = {}
     for r in rows:
         stations.setdefault(r["id_station_itinerance"], []).append(r)
@@ -211,7 +250,10 @@ def test_config_precedence_and_overrides(rows: list[dict[str, Any]]) -> None:
     assert pdc["FRABCE6PMR"]["telephone_operateur"] == "+33 1 44 27 63 50"  # OCPI help_phone
     assert pdc["FRABCE5OK"]["contact_operateur"] == "support@alpha.example"  # defaults
     # overrides CSV keyed by location id: Direct connection with its PDL and date
-    assert (pdc["FRABCE6PMR"]["raccordement"], pdc["FRABCE6PMR"]["num_pdl"]) == ("Direct", "12345678901234")
+    assert (pdc["FRABCE6PMR"]["raccordement"], pdc["FRABCE6PMR"]["num_pdl"]) == (
+        "Direct",
+        "12345678901234",
+    )
     assert str(pdc["FRABCE6PMR"]["date_mise_en_service"]) == "2024-05-02"
     # keyed by location id, renaming the station; operator matched by name
     xyz = pdc["FRXYZE42B1"]
@@ -226,8 +268,11 @@ def test_missing_values_reported_per_station(lake: Path, tmp_path: Path) -> None
     result = export(lake, "irve_statique", tmp_path / "irve.csv", now=NOW)
     assert result.validation is not None
     errors = result.validation.errors.to_pylist()
-    insee = {e["key"] for e in errors
-             if e["field"] == "code_insee_commune" and e["rule"] == "qualicharge:required"}
+    insee = {
+        e["key"]
+        for e in errors
+        if e["field"] == "code_insee_commune" and e["rule"] == "qualicharge:required"
+    }
     assert insee == {"FRXYZE42B1", "FRSIME0211"}  # operators without a configured INSEE code
     assert any(e["rule"] == "schema:required" and e["field"] == "id_pdc_itinerance" for e in errors)
     # the station of an invalid row is left out whole, so nbre_pdc stays its number of rows

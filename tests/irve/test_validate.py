@@ -56,49 +56,70 @@ def test_base_row_passes_qualicharge() -> None:
     assert rules([base_statique()]) == set()
 
 
-@pytest.mark.parametrize(("change", "expected"), [
-    ({"contact_operateur": ""}, ("schema:required", "contact_operateur")),
-    ({"contact_operateur": "not-an-email"}, ("schema:format", "contact_operateur")),
-    ({"nbre_pdc": "deux"}, ("schema:type", "nbre_pdc")),
-    ({"puissance_nominale": "22kW"}, ("schema:type", "puissance_nominale")),
-    ({"puissance_nominale": "-1"}, ("schema:minimum", "puissance_nominale")),
-    ({"prise_type_2": "oui"}, ("schema:type", "prise_type_2")),
-    ({"date_maj": "05/04/2021"}, ("schema:type", "date_maj")),
-    ({"coordonneesXY": "48.3,7.4"}, ("schema:type", "coordonneesXY")),
-    ({"coordonneesXY": "[7.4,98.3]"}, ("schema:type", "coordonneesXY")),
-    ({"code_insee_commune": "20000"}, ("schema:pattern", "code_insee_commune")),
-    ({"id_pdc_itinerance": "FR*A68*E680210015"}, ("schema:pattern", "id_pdc_itinerance")),
-    ({"horaires": "toujours"}, ("schema:pattern", "horaires")),
-    ({"implantation_station": "Parking"}, ("schema:enum", "implantation_station")),
-    ({"raccordement": "direct"}, ("schema:enum", "raccordement")),
-])
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ({"contact_operateur": ""}, ("schema:required", "contact_operateur")),
+        ({"contact_operateur": "not-an-email"}, ("schema:format", "contact_operateur")),
+        ({"nbre_pdc": "deux"}, ("schema:type", "nbre_pdc")),
+        ({"puissance_nominale": "22kW"}, ("schema:type", "puissance_nominale")),
+        ({"puissance_nominale": "-1"}, ("schema:minimum", "puissance_nominale")),
+        ({"prise_type_2": "oui"}, ("schema:type", "prise_type_2")),
+        ({"date_maj": "05/04/2021"}, ("schema:type", "date_maj")),
+        ({"coordonneesXY": "48.3,7.4"}, ("schema:type", "coordonneesXY")),
+        ({"coordonneesXY": "[7.4,98.3]"}, ("schema:type", "coordonneesXY")),
+        ({"code_insee_commune": "20000"}, ("schema:pattern", "code_insee_commune")),
+        ({"id_pdc_itinerance": "FR*A68*E680210015"}, ("schema:pattern", "id_pdc_itinerance")),
+        ({"horaires": "toujours"}, ("schema:pattern", "horaires")),
+        ({"implantation_station": "Parking"}, ("schema:enum", "implantation_station")),
+        ({"raccordement": "direct"}, ("schema:enum", "raccordement")),
+    ],
+)
 def test_schema_rules(change: dict[str, str], expected: tuple[str, str]) -> None:
     row = base_statique() | change
     assert expected in rules([row], profile="irve")
 
 
-@pytest.mark.parametrize(("change", "expected"), [
-    ({"siren_amenageur": "130025266"}, ("qualicharge:siren_luhn", "siren_amenageur")),
-    ({"siren_amenageur": "000000000"}, ("qualicharge:siren_luhn", "siren_amenageur")),
-    ({"siren_amenageur": ""}, ("qualicharge:required", "siren_amenageur")),
-    ({"nom_amenageur": ""}, ("qualicharge:required", "nom_amenageur")),
-    ({"code_insee_commune": ""}, ("qualicharge:required", "code_insee_commune")),
-    ({"raccordement": ""}, ("qualicharge:required", "raccordement")),
-    ({"puissance_nominale": "1.2"}, ("qualicharge:power_range", "puissance_nominale")),
-    ({"puissance_nominale": "22000"}, ("qualicharge:power_range", "puissance_nominale")),
-    ({"id_station_itinerance": "ESZUNP1"}, ("qualicharge:id_station_itinerance", "id_station_itinerance")),
-    ({"id_station_itinerance": "FRA68E68021001"}, ("qualicharge:id_station_itinerance", "id_station_itinerance")),
-    ({"id_pdc_itinerance": "FRA68P680210015"}, ("qualicharge:id_pdc_itinerance", "id_pdc_itinerance")),
-    ({"id_pdc_itinerance": "FRB12E680210015"}, ("qualicharge:prefix_mismatch", "id_pdc_itinerance")),
-    ({"coordonneesXY": "[-73.98,40.75]"}, ("qualicharge:outside_france", "coordonneesXY")),
-    ({"date_maj": "2026-03-11"}, ("qualicharge:future_date", "date_maj")),
-    ({"date_mise_en_service": "2027-01-01"}, ("qualicharge:future_date", "date_mise_en_service")),
-    ({"num_pdl": ""}, ("qualicharge:num_pdl_required", "num_pdl")),
-    ({"num_pdl": "1" * 65}, ("qualicharge:num_pdl_length", "num_pdl")),
-    ({"restriction_gabarit": "x"}, ("qualicharge:restriction_gabarit", "restriction_gabarit")),
-    ({"telephone_operateur": "appelez-nous"}, ("qualicharge:telephone", "telephone_operateur")),
-    ({"nbre_pdc": "10"}, ("qualicharge:nbre_pdc_rows", "nbre_pdc")),
-])
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ({"siren_amenageur": "130025266"}, ("qualicharge:siren_luhn", "siren_amenageur")),
+        ({"siren_amenageur": "000000000"}, ("qualicharge:siren_luhn", "siren_amenageur")),
+        ({"siren_amenageur": ""}, ("qualicharge:required", "siren_amenageur")),
+        ({"nom_amenageur": ""}, ("qualicharge:required", "nom_amenageur")),
+        ({"code_insee_commune": ""}, ("qualicharge:required", "code_insee_commune")),
+        ({"raccordement": ""}, ("qualicharge:required", "raccordement")),
+        ({"puissance_nominale": "1.2"}, ("qualicharge:power_range", "puissance_nominale")),
+        ({"puissance_nominale": "22000"}, ("qualicharge:power_range", "puissance_nominale")),
+        (
+            {"id_station_itinerance": "ESZUNP1"},
+            ("qualicharge:id_station_itinerance", "id_station_itinerance"),
+        ),
+        (
+            {"id_station_itinerance": "FRA68E68021001"},
+            ("qualicharge:id_station_itinerance", "id_station_itinerance"),
+        ),
+        (
+            {"id_pdc_itinerance": "FRA68P680210015"},
+            ("qualicharge:id_pdc_itinerance", "id_pdc_itinerance"),
+        ),
+        (
+            {"id_pdc_itinerance": "FRB12E680210015"},
+            ("qualicharge:prefix_mismatch", "id_pdc_itinerance"),
+        ),
+        ({"coordonneesXY": "[-73.98,40.75]"}, ("qualicharge:outside_france", "coordonneesXY")),
+        ({"date_maj": "2026-03-11"}, ("qualicharge:future_date", "date_maj")),
+        (
+            {"date_mise_en_service": "2027-01-01"},
+            ("qualicharge:future_date", "date_mise_en_service"),
+        ),
+        ({"num_pdl": ""}, ("qualicharge:num_pdl_required", "num_pdl")),
+        ({"num_pdl": "1" * 65}, ("qualicharge:num_pdl_length", "num_pdl")),
+        ({"restriction_gabarit": "x"}, ("qualicharge:restriction_gabarit", "restriction_gabarit")),
+        ({"telephone_operateur": "appelez-nous"}, ("qualicharge:telephone", "telephone_operateur")),
+        ({"nbre_pdc": "10"}, ("qualicharge:nbre_pdc_rows", "nbre_pdc")),
+    ],
+)
 def test_qualicharge_rules(change: dict[str, str], expected: tuple[str, str]) -> None:
     row = base_statique() | change
     assert expected in rules([row])
@@ -107,7 +128,13 @@ def test_qualicharge_rules(change: dict[str, str], expected: tuple[str, str]) ->
 
 
 def test_overseas_territories_are_in_france() -> None:
-    for xy in ("[55.45,-20.88]", "[-61.55,16.24]", "[-52.33,4.93]", "[45.16,-12.78]", "[9.15,42.2]"):
+    for xy in (
+        "[55.45,-20.88]",
+        "[-61.55,16.24]",
+        "[-52.33,4.93]",
+        "[45.16,-12.78]",
+        "[9.15,42.2]",
+    ):
         assert rules([base_statique() | {"coordonneesXY": xy}]) == set(), xy
 
 
@@ -120,73 +147,116 @@ def test_station_rules_across_rows() -> None:
     assert rules([a, c]) == set()
     dup = rules([a, a])
     assert ("qualicharge:duplicate_pdc", "id_pdc_itinerance") in dup
-    other = base_statique() | {"id_station_itinerance": "FRA68P2", "id_pdc_itinerance": "FRA68E2",
-                               "adresse_station": "2 rue Autre 75001 Paris"}
-    assert ("qualicharge:location_consistency", "adresse_station") in rules([base_statique(), other])
+    other = base_statique() | {
+        "id_station_itinerance": "FRA68P2",
+        "id_pdc_itinerance": "FRA68E2",
+        "adresse_station": "2 rue Autre 75001 Paris",
+    }
+    assert ("qualicharge:location_consistency", "adresse_station") in rules(
+        [base_statique(), other]
+    )
 
 
 def dyn(**kw: str) -> dict[str, str]:
-    row = {"id_pdc_itinerance": "FRA68E680210015", "etat_pdc": "en_service",
-           "occupation_pdc": "libre", "horodatage": "2026-03-10T10:00:00Z",
-           "etat_prise_type_2": "fonctionnel", "etat_prise_type_combo_ccs": "",
-           "etat_prise_type_chademo": "", "etat_prise_type_ef": ""}
+    row = {
+        "id_pdc_itinerance": "FRA68E680210015",
+        "etat_pdc": "en_service",
+        "occupation_pdc": "libre",
+        "horodatage": "2026-03-10T10:00:00Z",
+        "etat_prise_type_2": "fonctionnel",
+        "etat_prise_type_combo_ccs": "",
+        "etat_prise_type_chademo": "",
+        "etat_prise_type_ef": "",
+    }
     row.update(kw)
     return row
 
 
-@pytest.mark.parametrize(("change", "expected"), [
-    ({"etat_pdc": "hors_service", "occupation_pdc": "occupe"}, "qualicharge:occupe_out_of_service"),
-    ({"etat_pdc": "inconnu", "occupation_pdc": "occupe"}, "qualicharge:occupe_out_of_service"),
-    ({"horodatage": "2026-03-11T10:00:00Z"}, "qualicharge:future"),
-    ({"horodatage": "2026-03-10T10:00:00"}, "qualicharge:naive_datetime"),
-    ({"horodatage": "10/03/2026 10:00"}, "schema:type"),
-    ({"occupation_pdc": "occupé"}, "schema:enum"),
-    ({"etat_prise_type_2": "ok"}, "schema:enum"),
-    ({"id_pdc_itinerance": "FRA68P680210015"}, "qualicharge:id_pdc_itinerance"),
-])
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (
+            {"etat_pdc": "hors_service", "occupation_pdc": "occupe"},
+            "qualicharge:occupe_out_of_service",
+        ),
+        ({"etat_pdc": "inconnu", "occupation_pdc": "occupe"}, "qualicharge:occupe_out_of_service"),
+        ({"horodatage": "2026-03-11T10:00:00Z"}, "qualicharge:future"),
+        ({"horodatage": "2026-03-10T10:00:00"}, "qualicharge:naive_datetime"),
+        ({"horodatage": "10/03/2026 10:00"}, "schema:type"),
+        ({"occupation_pdc": "occupé"}, "schema:enum"),
+        ({"etat_prise_type_2": "ok"}, "schema:enum"),
+        ({"id_pdc_itinerance": "FRA68P680210015"}, "qualicharge:id_pdc_itinerance"),
+    ],
+)
 def test_dynamique_rules(change: dict[str, str], expected: str) -> None:
     assert rules([dyn()], "dynamique") == set()
     assert expected in {r for r, _ in rules([dyn(**change)], "dynamique")}
 
 
 def session(**kw: Any) -> dict[str, Any]:
-    row: dict[str, Any] = {"id_pdc_itinerance": "FRA68E680210015", "start": "2026-03-09T10:00:00Z",
-                           "end": "2026-03-09T11:00:00Z", "energy": 12.5}
+    row: dict[str, Any] = {
+        "id_pdc_itinerance": "FRA68E680210015",
+        "start": "2026-03-09T10:00:00Z",
+        "end": "2026-03-09T11:00:00Z",
+        "energy": 12.5,
+    }
     row.update(kw)
     return row
 
 
-@pytest.mark.parametrize(("change", "expected"), [
-    ({"start": "2026-03-11T10:00:00Z", "end": "2026-03-11T11:00:00Z"}, "qualicharge:future"),
-    ({"end": "2026-03-09T09:00:00Z"}, "qualicharge:start_after_end"),
-    ({"end": "2026-03-16T10:00:01Z", "start": "2026-03-09T10:00:00Z"}, "qualicharge:longer_than_7_days"),
-    ({"energy": -0.1}, "schema:minimum"),
-    ({"energy": 1000.5}, "schema:maximum"),
-    ({"start": "2026-02-20T10:00:00Z", "end": "2026-02-20T11:00:00Z"}, "qualicharge:max_age"),
-    ({"start": "2026-03-09T10:00:00"}, "qualicharge:naive_datetime"),
-    ({"id_pdc_itinerance": "ESZUNE1111ER7"}, "qualicharge:id_pdc_itinerance"),
-])
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ({"start": "2026-03-11T10:00:00Z", "end": "2026-03-11T11:00:00Z"}, "qualicharge:future"),
+        ({"end": "2026-03-09T09:00:00Z"}, "qualicharge:start_after_end"),
+        (
+            {"end": "2026-03-16T10:00:01Z", "start": "2026-03-09T10:00:00Z"},
+            "qualicharge:longer_than_7_days",
+        ),
+        ({"energy": -0.1}, "schema:minimum"),
+        ({"energy": 1000.5}, "schema:maximum"),
+        ({"start": "2026-02-20T10:00:00Z", "end": "2026-02-20T11:00:00Z"}, "qualicharge:max_age"),
+        ({"start": "2026-03-09T10:00:00"}, "qualicharge:naive_datetime"),
+        ({"id_pdc_itinerance": "ESZUNE1111ER7"}, "qualicharge:id_pdc_itinerance"),
+    ],
+)
 def test_session_rules(change: dict[str, Any], expected: str) -> None:
     assert rules([session()], "sessions", max_session_age_days=15) == set()
-    assert expected in {r for r, _ in rules([session(**change)], "sessions", max_session_age_days=15)}
+    assert expected in {
+        r for r, _ in rules([session(**change)], "sessions", max_session_age_days=15)
+    }
 
 
 def test_session_edge_cases_accepted() -> None:
-    ok = [session(end="2026-03-09T10:00:00Z"),  # start == end
-          session(start="2026-03-01T10:00:00Z", end="2026-03-08T10:00:00Z"),  # exactly 7 days
-          session(energy=0.0), session(energy=1000.0)]
+    ok = [
+        session(end="2026-03-09T10:00:00Z"),  # start == end
+        session(start="2026-03-01T10:00:00Z", end="2026-03-08T10:00:00Z"),  # exactly 7 days
+        session(energy=0.0),
+        session(energy=1000.0),
+    ]
     assert rules(ok, "sessions", max_session_age_days=15) == set()
 
 
 def test_report_csv_and_summary(tmp_path: Path) -> None:
-    bad = base_statique() | {"siren_amenageur": "123456789", "id_station_itinerance": "FRA68P2",
-                             "id_pdc_itinerance": "FRA68E2", "coordonneesXY": "[2.35,48.85]"}
+    bad = base_statique() | {
+        "siren_amenageur": "123456789",
+        "id_station_itinerance": "FRA68P2",
+        "id_pdc_itinerance": "FRA68E2",
+        "coordonneesXY": "[2.35,48.85]",
+    }
     report = irve.validate(table([base_statique(), bad]), now=NOW)
     assert (report.rows, report.valid, report.invalid) == (2, 1, 1)
     report.write_csv(tmp_path / "r.csv")
     rows = list(csv.DictReader((tmp_path / "r.csv").open()))
-    assert rows == [{"row": "2", "key": "FRA68E2", "field": "siren_amenageur",
-                     "rule": "qualicharge:siren_luhn", "value": "123456789"}]
+    assert rows == [
+        {
+            "row": "2",
+            "key": "FRA68E2",
+            "field": "siren_amenageur",
+            "rule": "qualicharge:siren_luhn",
+            "value": "123456789",
+        }
+    ]
     assert "qualicharge:siren_luhn" in report.summary()
 
 
