@@ -350,13 +350,16 @@ def status(ctx: typer.Context) -> None:
             f"token: {src['token']})",
             markup=True,
         )
+        for m in src["modules"]:
+            out.print(f"  {m['module']:<10} {m['endpoint'] or 'not offered'}", highlight=False)
         table = Table(show_edge=False)
-        for col in ("module", "endpoint", "synced up to", "rows", "keys", "quarantined", "privacy"):
-            table.add_column(col)
+        for col in ("module", "synced up to", "rows", "keys", "quarantined", "privacy"):
+            table.add_column(
+                col, justify="right" if col in ("rows", "keys", "quarantined") else "left"
+            )
         for m in src["modules"]:
             table.add_row(
                 m["module"],
-                m["endpoint"] or "-",
                 m["window_end"] or "never",
                 f"{m['rows']:,}",
                 f"{m['keys']:,}",
