@@ -76,7 +76,8 @@ def _normalized_types(module: str) -> tuple[tuple[str, str], ...]:
         con.execute("CREATE TABLE batch(_raw VARCHAR)")
         con.execute(
             f"CREATE TABLE shape AS SELECT * EXCLUDE (_error) FROM ({lake.normalize_sql(module)}) LIMIT 0",
-            {"platform_cc": "XX", "platform_party": "XXX"},
+            # no row is read: any party will do, it only lets the parameters bind
+            {"platform_cc": "ZZ", "platform_party": "ZZZ"},
         )
         rows = con.execute("SELECT column_name, column_type FROM (DESCRIBE shape)").fetchall()
     finally:
