@@ -6,7 +6,8 @@
     refresh(root)                            # writes <root>/warehouse.duckdb (views only)
 
 Views are defined in ``sql/views/<name>.sql`` (one SELECT per file, leading comment = its
-description) and read the lake through internal ``_raw_<module>`` views generated here: each is
+description); each module's latest-version and ``_history`` views are rendered from the two
+templates ``sql/views/_latest.sql.in`` and ``_history.sql.in`` (see :data:`MODULE_VIEWS`). They read the lake through internal ``_raw_<module>`` views generated here: each is
 a typed empty relation (the columns of ``sql/normalize/<module>.sql`` + lineage) unioned by name
 with ``read_parquet('raw/<module>/**/*.parquet', union_by_name=true, hive_partitioning=true)``
 when the module has files. Paths are relative to the warehouse folder: the in-memory connection
@@ -132,9 +133,38 @@ def _raw_view_names() -> list[str]:
     return [f"_raw_{m}" for m in (*MODULES, lake.REMOVED, "quarantine")]
 
 
+MODULE_VIEWS: dict[str, tuple[str, tuple[str, ...]]] = {
+    # module: (what it holds, nested JSON objects of _raw exposed as columns)
+    "locations": ("Locations (charging sites)", ("opening_times",)),
+    "sessions": ("Charging sessions", ("charging_periods",)),
+    "cdrs": ("Charge detail records (CDRs)", ("charging_periods", "tariffs")),
+    "tariffs": ("Tariffs", ("elements", "tariff_alt_text")),
+    "tokens": ("Tokens (charging cards and app users, eMSP-owned)", ()),
+}
+"""Every module gets the same two views, rendered from ``sql/views/_latest.sql.in`` (the
+module's name) and ``_history.sql.in`` (``<module>_history``): one definition of "latest
+version" and "history" for all."""
+
+
 @cache
 def _view_files() -> dict[str, str]:
-    return {p.stem: p.read_text() for p in sorted(views_dir().glob("*.sql"))}
+    files = {p.stem: p.read_text() for p in sorted(views_dir().glob("*.sql"))}
+    latest = (views_dir() / "_latest.sql.in").read_text()
+    history = (views_dir() / "_history.sql.in").read_text()
+    for module, (what, nested) in MODULE_VIEWS.items():
+        files[module] = latest.format(
+            module=module,
+            what=what,
+            json_columns="".join(
+                f",\n    json_extract(latest._raw, '$.{c}') AS {c}" for c in nested
+            ),
+        )
+        files[f"{module}_history"] = history.format(
+            module=module,
+            what=what,
+            json_columns="".join(f"\n    json_extract(_raw, '$.{c}') AS {c}," for c in nested),
+        )
+    return files
 
 
 def _table_names(sql: str) -> set[str]:
