@@ -22,14 +22,6 @@ a session must land in the same partition)."""
 FULL_LISTING: frozenset[str] = frozenset({"locations", "tariffs", "tokens"})
 """Modules whose deletions show only as absence from a complete listing (``sync --full``)."""
 
-LINEAGE_COLUMNS: tuple[str, ...] = (
-    "_source",  # source name given at login
-    "_batch_id",  # sortable id of the batch that wrote the row (later batch = later fetch)
-    "_fetched_at",  # local UTC time the page was fetched
-    "_ocpi_version",  # OCPI version the object was served in
-    "_privacy",  # fingerprint of the privacy policy the row was written under
-)
-
 KEY_COLUMNS: tuple[str, ...] = ("country_code", "party_id", "id")
 """Primary key of every module (tokens: ``id`` is the token uid, pseudonymized by default)."""
 

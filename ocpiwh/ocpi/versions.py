@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from ocpiwh.paths import MODULES
+
 #: Versions ocpiwh can read, in preference order (best first).
 SUPPORTED_VERSIONS: tuple[str, ...] = ("2.3.0", "2.2.1", "2.1.1")
 
@@ -31,7 +33,7 @@ KNOWN_MODULES = frozenset(
 )
 
 #: Data modules a read-only client mirrors from a Sender interface.
-DATA_MODULES = ("locations", "sessions", "cdrs", "tariffs", "tokens")
+DATA_MODULES = MODULES  # the Sender modules ocpiwh mirrors (one list: ocpiwh.paths)
 
 
 def normalize_version(version: object) -> str | None:

@@ -14,10 +14,11 @@ from typing import Any, NamedTuple
 import orjson
 
 from ocpiwh.errors import UsageError
+from ocpiwh.paths import MODULES
 
 from ._key import KEY_SIZE, _pseudonym
 from ._profile import PrivacyProfile, resolve
-from ._schema import MODULES, VERSIONS, FieldRule, Node, Obj, Treatment, schema
+from ._schema import VERSIONS, FieldRule, Node, Obj, Treatment, schema
 
 VERSION_ALIASES = {
     "2.1.1": "2.1.1",

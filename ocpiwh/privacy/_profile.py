@@ -10,8 +10,9 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from ocpiwh.errors import UsageError
+from ocpiwh.paths import MODULES
 
-from ._schema import MODULES, VERSIONS, FieldRule, Obj, schema
+from ._schema import VERSIONS, FieldRule, Obj, schema
 
 POLICY_VERSION = 1
 """Bump when the default policy changes: it is part of :attr:`PrivacyProfile.fingerprint`."""

@@ -15,7 +15,6 @@ from enum import StrEnum
 from typing import Any
 
 VERSIONS: tuple[str, ...] = ("2.1.1", "2.2.1", "2.3.0")
-MODULES: tuple[str, ...] = ("locations", "sessions", "cdrs", "tariffs", "tokens")
 
 
 class Treatment(StrEnum):

@@ -20,9 +20,11 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import orjson
 
+from ocpiwh.paths import MODULES
+
 from . import names
 from .config import SimConfig
-from .world import MASK, MODULES, SHIFT, VERSIONS, World, iso, mix
+from .world import MASK, SHIFT, VERSIONS, World, iso, mix
 
 _DROP = object()
 

@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import orjson
 
+from ocpiwh.paths import MODULES
+
 from . import names
 from .config import DIRT_KINDS, MALFORMED_KINDS, SimConfig
 
@@ -25,7 +27,6 @@ if TYPE_CHECKING:
     from .fast import Renderer
 
 VERSIONS: tuple[str, ...] = ("2.1.1", "2.2.1", "2.3.0")
-MODULES: tuple[str, ...] = ("locations", "sessions", "cdrs", "tariffs", "tokens")
 
 _M64 = (1 << 64) - 1
 SHIFT = 26  # rank bits in index keys
@@ -1610,10 +1611,7 @@ class World:
         if not self.cfg.expose_tokens:
             dirty["tokens"] = {}
             malformed["tokens"] = {}
-        wellformed = {
-            m: counts[m] - sum(len(v) for v in malformed[m].values())
-            for m in ("locations", "sessions", "cdrs", "tariffs", "tokens")
-        }
+        wellformed = {m: counts[m] - sum(len(v) for v in malformed[m].values()) for m in MODULES}
         return {
             "seed": self.cfg.seed,
             "start": iso(self.t0),

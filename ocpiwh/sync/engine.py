@@ -45,7 +45,6 @@ from ocpiwh.sync.state import BatchRecord, ModuleState, StateStore, recover
 log = logging.getLogger("ocpiwh.sync")
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-FULL_LISTING_MODULES = lake.FULL_LISTING
 
 
 @dataclass
@@ -305,7 +304,7 @@ class SourceSync:
         url = self.src.sender_url(module)
         assert url is not None  # _modules() only returns offered modules
         state = self.state.load(module)
-        full = self.options.full and module in FULL_LISTING_MODULES
+        full = self.options.full and module in lake.FULL_LISTING
         date_to = platform_now - self.options.lag
         date_from = self._date_from(module, state, full)
         result.window_from, result.window_to = date_from, date_to
@@ -598,7 +597,7 @@ class _WindowWriter:
         self.fetched_at = datetime.now(UTC)
         self.result.written += res.rows
         self.result.quarantined += res.quarantined
-        if res.keys is not None and self.module in FULL_LISTING_MODULES:
+        if res.keys is not None and self.module in lake.FULL_LISTING:
             self.keys.append(res.keys)
         self.records.append(self._record(res, "data"))
 

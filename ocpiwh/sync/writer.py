@@ -29,7 +29,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ocpiwh import lake
-from ocpiwh.paths import Warehouse, atomic_write_bytes, fsync_dir
+from ocpiwh.paths import MODULES, Warehouse, atomic_write_bytes, fsync_dir
 
 log = logging.getLogger("ocpiwh.sync")
 
@@ -202,9 +202,7 @@ class Normalizer:
         with _engine_lock:  # a connection object is not thread-safe, even to make cursors
             self.con = engine.cursor()
         self.con.execute("SET TimeZone='UTC'")
-        self._sql = {
-            m: lake.normalize_sql(m) for m in ("locations", "sessions", "cdrs", "tariffs", "tokens")
-        }
+        self._sql = {m: lake.normalize_sql(m) for m in MODULES}
 
     def typed_sql(self, module: str, ndjson: Path) -> str:
         """The batch in ``ndjson`` as typed rows with lineage columns (bound parameters
