@@ -1,7 +1,7 @@
 """``ocpiwh.toml`` (sources, privacy passes; no secrets) and the credentials file (0600).
 
 The warehouse folder may be shared, so tokens live in the per-user secrets folder
-(:meth:`ocpiwh.paths.Warehouse.secrets_dir`), keyed by the warehouse id.
+(:func:`ocpiwh.paths.secrets_dir`), keyed by the warehouse id.
 """
 
 from __future__ import annotations
@@ -16,11 +16,14 @@ from typing import Any
 
 import tomli_w
 
+from ocpiwh import paths
 from ocpiwh.errors import UsageError
 from ocpiwh.ocpi.discovery import Connection
 from ocpiwh.ocpi.discovery import parse_party as ocpi_parse_party
-from ocpiwh.paths import Warehouse, atomic_write_bytes
+from ocpiwh.paths import atomic_write_bytes
+from ocpiwh.store import Location, Store, open_store
 
+CONFIG_FILE = "ocpiwh.toml"
 SOURCE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 
@@ -86,7 +89,8 @@ class Source:
 class Config:
     """The parsed ``ocpiwh.toml`` of one warehouse."""
 
-    warehouse: Warehouse
+    store: Store
+    """Where the warehouse lives (a folder or an object store)."""
     warehouse_id: str
     sources: dict[str, Source] = field(default_factory=dict)
     privacy_passes: list[str] = field(default_factory=list)
@@ -94,18 +98,19 @@ class Config:
     """Sections other parts own (``[irve]``, ``[sync]`` …), kept verbatim on save."""
 
     @classmethod
-    def load(cls, root: Path, *, create: bool = False) -> Config:
-        wh = Warehouse(root)
-        path = wh.config_file
-        if not path.exists():
+    def load(cls, root: Location | Store, *, create: bool = False) -> Config:
+        store = open_store(root)
+        raw = store.read(CONFIG_FILE)
+        path = store.uri(CONFIG_FILE)
+        if raw is None:
             if not create:
                 raise UsageError(
-                    f"no warehouse at {root} (no ocpiwh.toml)",
+                    f"no warehouse at {store} (no ocpiwh.toml)",
                     hint="run `ocpiwh login URL` first, or pass --warehouse DIR",
                 )
-            return cls(warehouse=wh, warehouse_id=uuid.uuid4().hex)
+            return cls(store=store, warehouse_id=uuid.uuid4().hex)
         try:
-            data = tomllib.loads(path.read_text())
+            data = tomllib.loads(raw.decode())
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise UsageError(f"{path} is not valid TOML: {exc}") from None
         sources = {
@@ -117,7 +122,7 @@ class Config:
             raise UsageError(f"{path}: [privacy] pass must be a list of field paths")
         extra = {k: v for k, v in data.items() if k not in ("warehouse_id", "sources", "privacy")}
         return cls(
-            warehouse=wh,
+            store=store,
             warehouse_id=str(data.get("warehouse_id") or uuid.uuid4().hex),
             sources=sources,
             privacy_passes=list(passes),
@@ -131,7 +136,7 @@ class Config:
         data.update(self.extra)
         header = b"# ocpiwh warehouse configuration. No secrets here: tokens live in the user's\n"
         header += b"# private config folder (see `ocpiwh status`).\n"
-        atomic_write_bytes(self.warehouse.config_file, header + tomli_w.dumps(data).encode())
+        self.store.write(CONFIG_FILE, header + tomli_w.dumps(data).encode())
 
     def source(self, name: str) -> Source:
         try:
@@ -156,7 +161,7 @@ class Config:
 
     @property
     def secrets_dir(self) -> Path:
-        return self.warehouse.secrets_dir(self.warehouse_id)
+        return paths.secrets_dir(self.warehouse_id)
 
     @property
     def credentials_file(self) -> Path:

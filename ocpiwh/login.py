@@ -7,11 +7,11 @@ as it was.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 from ocpiwh.config import SOURCE_NAME, Config, Source
 from ocpiwh.errors import UsageError
 from ocpiwh.ocpi import SUPPORTED_VERSIONS, OcpiClient, RetryPolicy, discover
+from ocpiwh.store import Location
 
 
 @dataclass
@@ -22,7 +22,7 @@ class LoginResult:
 
 
 def login(
-    root: Path,
+    root: Location,
     url: str,
     token: str,
     *,
@@ -52,7 +52,7 @@ def login(
             f"{url!r} is not an http(s) URL", hint="give the platform's OCPI versions URL"
         )
     config = Config.load(root, create=True)
-    created = not config.warehouse.config_file.exists()
+    created = not config.store.is_warehouse()
     with OcpiClient(
         token=token,
         from_party=party,
@@ -75,7 +75,8 @@ def login(
         )
     src = Source(name=source, url=url, connection=connection, party=party)
     config.sources[source] = src
-    config.warehouse.root.mkdir(parents=True, exist_ok=True)
+    if config.store.local_root is not None:
+        config.store.local_root.mkdir(parents=True, exist_ok=True)
     if store_token:
         config.store_token(source, token)
     else:

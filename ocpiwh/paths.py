@@ -65,12 +65,13 @@ class Warehouse:
     def database(self) -> Path:
         return self.root / "warehouse.duckdb"
 
-    def secrets_dir(self, warehouse_id: str) -> Path:
-        """Private folder (0700) for this warehouse's secrets, outside the lake."""
-        path = config_dir() / "warehouses" / warehouse_id
-        path.mkdir(parents=True, exist_ok=True, mode=0o700)
-        os.chmod(path, 0o700)
-        return path
+
+def secrets_dir(warehouse_id: str) -> Path:
+    """Private folder (0700) for a warehouse's secrets, outside the lake."""
+    path = config_dir() / "warehouses" / warehouse_id
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.chmod(path, 0o700)
+    return path
 
 
 def atomic_write_bytes(path: Path, data: bytes, *, mode: int = 0o644) -> None:

@@ -6,50 +6,48 @@ Never includes a secret: tokens are reported only as where they come from.
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import Any
 
 import duckdb
 
 from ocpiwh.config import Config, format_party
 from ocpiwh.paths import MODULES
-from ocpiwh.sync.state import StateStore
+from ocpiwh.store import Location, Store
+from ocpiwh.sync.state import StateStore, parquet_source
 
 
-def _counts(root: Path, module: str, source: str) -> tuple[int, int]:
-    files = list((root / "raw" / module / f"source={source}").glob("**/*.parquet"))
-    if not files:
-        return 0, 0
+def _aggregate(store: Store, prefix: str, select: str) -> tuple[int, ...] | None:
+    source = parquet_source(store, prefix)
+    if source is None:
+        return None
     con = duckdb.connect()
     try:
-        glob = str(root / "raw" / module / f"source={source}" / "**" / "*.parquet")
+        store.register(con)
         row = con.execute(
-            "SELECT count(*), count(DISTINCT (country_code, party_id, id)) "
-            "FROM read_parquet($g, union_by_name = true)",
-            {"g": glob},
+            f"SELECT {select} FROM read_parquet({source}, union_by_name = true)"
         ).fetchall()[0]
     finally:
         con.close()
-    return (int(row[0]), int(row[1])) if row else (0, 0)
+    return tuple(int(v) for v in row)
 
 
-def _quarantined(root: Path, module: str, source: str) -> int:
-    folder = root / "quarantine" / module / f"source={source}"
-    files = list(folder.glob("*.parquet"))
-    if not files:
-        return 0
-    con = duckdb.connect()
-    try:
-        row = con.execute(
-            "SELECT count(*) FROM read_parquet($g)", {"g": str(folder / "*.parquet")}
-        ).fetchall()[0]
-    finally:
-        con.close()
-    return int(row[0]) if row else 0
+def _counts(store: Store, module: str, source: str) -> tuple[int, int]:
+    row = _aggregate(
+        store,
+        f"raw/{module}/source={source}/",
+        "count(*), count(DISTINCT (country_code, party_id, id))",
+    )
+    return (row[0], row[1]) if row else (0, 0)
 
 
-def warehouse_status(root: Path) -> dict[str, Any]:
+def _quarantined(store: Store, module: str, source: str) -> int:
+    row = _aggregate(store, f"quarantine/{module}/source={source}/", "count(*)")
+    return row[0] if row else 0
+
+
+def warehouse_status(root: Location | Store) -> dict[str, Any]:
     config = Config.load(root)
+    root = config.store
     key_file = config.pseudonym_key_file
     info: dict[str, Any] = {
         "warehouse": str(root),

@@ -33,6 +33,8 @@ from sqlglot import exp
 from ocpiwh import lake, resources
 from ocpiwh.errors import OcpiwhError, UsageError
 from ocpiwh.paths import MODULES, Warehouse, fsync_dir
+from ocpiwh.store import Location, Store, open_store
+from ocpiwh.sync.state import parquet_source
 
 FORMATS: tuple[str, ...] = ("table", "csv", "json", "parquet")
 TABLE_MAX_ROWS = 50
@@ -96,16 +98,16 @@ def raw_columns(module: str) -> tuple[tuple[str, str], ...]:
     return (*typed, *_LINEAGE_TYPES, ("_raw", "VARCHAR"))
 
 
-def _has_parquet(folder: Path) -> bool:
-    return folder.is_dir() and any(folder.rglob("*.parquet"))
-
-
 def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def raw_view_sql(root: Path, module: str) -> str:
-    """SELECT of the internal view ``_raw_<module>``: typed, empty when there are no files yet."""
+def raw_view_sql(store: Store, module: str) -> str:
+    """SELECT of the internal view ``_raw_<module>``: typed, empty when there are no files yet.
+
+    A local lake is read by relative globs (the DuckDB file stays valid as files come and
+    go); an object store by the committed files its manifests list (see :mod:`ocpiwh.store`).
+    """
     hive: list[tuple[str, str]] = [("source", "VARCHAR")]
     if module in lake.PARTITIONED_BY_START:
         hive += [("year", "BIGINT"), ("month", "BIGINT")]
@@ -115,14 +117,21 @@ def raw_view_sql(root: Path, module: str) -> str:
         + ", ".join(f"CAST(NULL AS {typ}) AS {_quote(name)}" for name, typ in cols)
         + " WHERE false"
     )
-    if module == "quarantine":
-        folder, glob = Warehouse(root).quarantine, "quarantine/*/**/*.parquet"
+    prefix = "quarantine/" if module == "quarantine" else f"raw/{module}/"
+    if store.manifest:
+        files = parquet_source(store, prefix)
+    elif store.has_files(prefix):
+        files = (
+            "'quarantine/*/**/*.parquet'"
+            if module == "quarantine"
+            else f"'{lake.module_glob(module)}'"
+        )
     else:
-        folder, glob = Warehouse(root).raw / module, lake.module_glob(module)
+        files = None
     body = empty
-    if _has_parquet(folder):
+    if files is not None:
         body += (
-            f" UNION ALL BY NAME SELECT * FROM read_parquet('{glob}', union_by_name = true, "
+            f" UNION ALL BY NAME SELECT * FROM read_parquet({files}, union_by_name = true, "
             "hive_partitioning = true)"
         )
     exclude = ", ".join(_quote(name) for name, _ in hive)
@@ -217,10 +226,11 @@ def view_description(name: str) -> str:
     return " ".join(lines)
 
 
-def create_views(con: duckdb.DuckDBPyConnection, root: Path) -> None:
+def create_views(con: duckdb.DuckDBPyConnection, root: Location | Store) -> None:
     """(Re)create every view on ``con``; relative paths resolve against ``root`` at query time."""
+    store = open_store(root)
     for module in (*MODULES, lake.REMOVED, "quarantine"):
-        con.execute(f"CREATE OR REPLACE VIEW _raw_{module} AS {raw_view_sql(root, module)}")
+        con.execute(f"CREATE OR REPLACE VIEW _raw_{module} AS {raw_view_sql(store, module)}")
     for name in view_order():
         body = view_sql(name).strip().rstrip(";")
         con.execute(f"CREATE OR REPLACE VIEW {_quote(name)} AS\n{body}")
@@ -229,17 +239,18 @@ def create_views(con: duckdb.DuckDBPyConnection, root: Path) -> None:
 # -- connections -----------------------------------------------------------------------------
 
 
-def _check_root(root: Path) -> Path:
-    root = Path(root).expanduser().resolve()
-    if not root.is_dir():
+def _check_root(root: Location | Store) -> Store:
+    store = open_store(root)
+    local = store.local_root
+    if (local is not None and not local.is_dir()) or (local is None and not store.is_warehouse()):
         raise UsageError(
-            f"no warehouse folder at {root}",
+            f"no warehouse {'folder ' if local else ''}at {store}",
             hint="run `ocpiwh login` and `ocpiwh sync`, or pass --warehouse DIR",
         )
-    return root
+    return store
 
 
-def connect(root: Path, *, read_only: bool = True) -> duckdb.DuckDBPyConnection:
+def connect(root: Location | Store, *, read_only: bool = True) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB connection with every view of the warehouse at ``root``.
 
     TimeZone is UTC and relative paths resolve against the warehouse folder. With
@@ -247,17 +258,19 @@ def connect(root: Path, *, read_only: bool = True) -> duckdb.DuckDBPyConnection:
     install or load extensions: a guard against accidents (``COPY … TO`` elsewhere), not a
     security boundary.
     """
-    root = _check_root(root)
+    store = _check_root(root)
     con = duckdb.connect(":memory:")
     try:
         con.execute("SET TimeZone = 'UTC'")
         # the progress bar writes to stdout: it would corrupt csv/json results piped from there
         con.execute("SET enable_progress_bar = false")
-        con.execute("SET file_search_path = $p", {"p": str(root)})
-        create_views(con, root)
+        store.register(con)
+        if store.local_root is not None:
+            con.execute("SET file_search_path = $p", {"p": str(store.local_root)})
+        create_views(con, store)
         if read_only:
             # relative globs are checked as written, then as resolved: allow both spellings
-            allowed = [str(root) + os.sep, "raw/", "quarantine/"]
+            allowed = [store.uri("").rstrip("/") + "/", "raw/", "quarantine/"]
             con.execute("SET allowed_directories = $d", {"d": allowed})
             con.execute("SET enable_external_access = false")
             con.execute("SET lock_configuration = true")
@@ -267,14 +280,19 @@ def connect(root: Path, *, read_only: bool = True) -> duckdb.DuckDBPyConnection:
     return con
 
 
-def refresh(root: Path) -> Path:
+def refresh(root: Location | Store) -> Path | None:
     """Write ``<root>/warehouse.duckdb`` holding only the views; returns its path.
 
     Written to a temporary file then renamed (readers see the old file or the new one), in
     storage format v1.4.0 so the PyPI ``duckdb-cli`` shell opens it:
     ``cd <root> && duckdb warehouse.duckdb``. Its views use paths relative to the folder.
+    An object-store warehouse has no such file (returns None): its views are created on
+    each connection, from the manifests of that moment.
     """
-    root = _check_root(root)
+    store = _check_root(root)
+    if store.local_root is None:
+        return None
+    root = store.local_root
     target = Warehouse(root).database
     tmp = root / f".warehouse.duckdb.{os.getpid()}.tmp"
     for leftover in (tmp, Path(f"{tmp}.wal")):
@@ -318,7 +336,7 @@ def run_sql(
     return table
 
 
-def query(root: Path, sql: str, params: Mapping[str, Any] | None = None) -> pa.Table:
+def query(root: Location | Store, sql: str, params: Mapping[str, Any] | None = None) -> pa.Table:
     """Run ``sql`` (``$name`` parameters bound from ``params``) over the warehouse's views."""
     con = connect(root)
     try:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import sys
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -43,15 +42,16 @@ def _version(value: bool) -> None:
 def root(
     ctx: typer.Context,
     warehouse: Annotated[
-        Path,
+        str,
         typer.Option(
             "--warehouse",
             "-w",
             envvar="OCPIWH_WAREHOUSE",
-            help="Warehouse folder (the lake).",
+            help="Warehouse folder (the lake), or s3://BUCKET/PREFIX on an S3-compatible "
+            "object store (endpoint and credentials from the AWS_* environment variables).",
             show_default=True,
         ),
-    ] = Path(DEFAULT_WAREHOUSE),
+    ] = DEFAULT_WAREHOUSE,
     verbose: Annotated[
         int, typer.Option("--verbose", "-v", count=True, help="More logs (-vv: every request).")
     ] = 0,

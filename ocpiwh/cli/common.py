@@ -10,7 +10,6 @@ import logging
 import os
 import sys
 from dataclasses import dataclass
-from pathlib import Path
 
 import typer
 from rich.console import Console
@@ -30,7 +29,8 @@ err = Console(
 
 @dataclass
 class AppState:
-    warehouse: Path
+    warehouse: str
+    """A folder, or ``s3://bucket/prefix`` (see :mod:`ocpiwh.store`)."""
     verbose: int = 0
     quiet: bool = False
 
@@ -39,7 +39,7 @@ def state(ctx: typer.Context) -> AppState:
     """The global options of the root command."""
     obj = ctx.find_root().obj
     if not isinstance(obj, AppState):  # invoked outside the root callback (tests of a sub-app)
-        obj = AppState(warehouse=Path(os.environ.get("OCPIWH_WAREHOUSE", DEFAULT_WAREHOUSE)))
+        obj = AppState(warehouse=os.environ.get("OCPIWH_WAREHOUSE", DEFAULT_WAREHOUSE))
         ctx.find_root().obj = obj
     return obj
 

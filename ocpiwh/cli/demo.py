@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -9,6 +10,7 @@ from rich.table import Table
 
 from ocpiwh.cli import app
 from ocpiwh.cli.common import err, out, state
+from ocpiwh.errors import UsageError
 
 
 @app.command()
@@ -30,9 +32,15 @@ def demo(
     Example: `ocpiwh --warehouse /tmp/demo demo`
     """
     from ocpiwh.demo import run_demo, summary_rows  # heavy (simulator, exports): load on use
+    from ocpiwh.store import is_remote
     from ocpiwh.warehouse import write_result
 
-    root = state(ctx).warehouse
+    if is_remote(state(ctx).warehouse):
+        raise UsageError(
+            "the demo builds a local warehouse folder",
+            hint="pass --warehouse DIR (sync to s3://… with `ocpiwh login` and `ocpiwh sync`)",
+        )
+    root = Path(state(ctx).warehouse)
     report = run_demo(
         root,
         sessions=sessions,

@@ -11,6 +11,7 @@ from ocpiwh.cli import app
 from ocpiwh.cli.common import err, out, state
 from ocpiwh.errors import UsageError
 from ocpiwh.scaleout import ddl
+from ocpiwh.store import open_store
 
 lake_app = typer.Typer(
     name="lake",
@@ -59,9 +60,9 @@ def ddl_command(
     dialect = dialect.lower()
     if dialect not in ddl.DIALECTS:
         raise UsageError(f"unknown dialect {dialect!r}; choose one of {', '.join(ddl.DIALECTS)}")
-    root = state(ctx).warehouse
+    root = open_store(state(ctx).warehouse)
     present = None
-    if (Path(root) / "raw").is_dir():  # the cluster's copy is assumed to mirror this one
+    if root.has_files("raw/"):  # the cluster's copy is assumed to mirror this one
         present = ddl.present_modules(root)
         missing = sorted(set(ddl.ALL_MODULES) - set(present))
         if missing:

@@ -11,6 +11,7 @@ from ocpiwh.cli import app
 from ocpiwh.cli.common import out, state
 from ocpiwh.config import Config
 from ocpiwh.privacy import PrivacyProfile, policy_rows
+from ocpiwh.store import open_store
 
 privacy_app = typer.Typer(
     help="Inspect what the privacy stage keeps, drops or pseudonymizes.", no_args_is_help=True
@@ -40,9 +41,9 @@ def show(
     Example: `ocpiwh privacy show sessions --version 2.2.1`
     """
     passes: list[str] = []
-    cfg_file = state(ctx).warehouse / "ocpiwh.toml"
-    if cfg_file.exists():
-        passes = list(Config.load(state(ctx).warehouse).privacy_passes)
+    store = open_store(state(ctx).warehouse)
+    if store.is_warehouse():
+        passes = list(Config.load(store).privacy_passes)
     profile = PrivacyProfile.from_config({"pass": passes}, privacy_pass or ())
     rows = policy_rows(module, version, profile)
     table = Table(title=f"privacy policy {profile.fingerprint}", title_justify="left")

@@ -76,5 +76,10 @@ def shell_command(ctx: typer.Context) -> None:
         raise OcpiwhError("the duckdb shell is not installed", hint="pip install duckdb-cli")
     root = state(ctx).warehouse
     database = warehouse.refresh(root)
+    if database is None:
+        raise UsageError(
+            f"the DuckDB shell needs a local warehouse folder; {root} is an object store",
+            hint='use `ocpiwh sql "…"`, whose views read the object store',
+        )
     completed = subprocess.run([binary, database.name], cwd=database.parent, check=False)
     raise typer.Exit(completed.returncode)

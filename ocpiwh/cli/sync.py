@@ -398,6 +398,7 @@ def compact_cmd(
     or before sharing a warehouse. Example: `ocpiwh compact -m sessions`
     """
     from ocpiwh.paths import MODULES
+    from ocpiwh.store import open_store
     from ocpiwh.sync import compact as compaction
     from ocpiwh.sync.lock import warehouse_lock
 
@@ -405,11 +406,12 @@ def compact_cmd(
     for m in module or []:
         if m not in MODULES:
             raise UsageError(f"unknown module {m!r}", hint=f"choose from: {', '.join(MODULES)}")
-    if not (st.warehouse / "raw").is_dir():
-        raise UsageError(f"no lake at {st.warehouse}", hint="run `ocpiwh sync` first")
-    with warehouse_lock(st.warehouse):
-        result = compaction.compact(st.warehouse, modules=module or None)
-    _refresh_views(st.warehouse)
+    store = open_store(st.warehouse)
+    if not store.has_files("raw/"):
+        raise UsageError(f"no lake at {store}", hint="run `ocpiwh sync` first")
+    with warehouse_lock(store):
+        result = compaction.compact(store, modules=module or None)
+    _refresh_views(store)
     err.print(
         f"compacted {result.partitions} partition(s): {result.files_before} files into "
         f"{result.files_after}, {result.rows:,} rows kept"

@@ -48,7 +48,8 @@ from ocpiwh.irve.validate import (
     render_text,
     write_report_csv,
 )
-from ocpiwh.paths import MODULES, Warehouse, atomic_write_bytes, fsync_dir
+from ocpiwh.paths import MODULES, atomic_write_bytes, fsync_dir
+from ocpiwh.store import Location, Store, open_store
 
 EXPORT_FORMATS: tuple[str, ...] = ("csv", "parquet", "jsonl")
 _SUFFIX_FORMATS = {
@@ -104,7 +105,7 @@ class _Source:
     views: set[str]
 
 
-def _resolve(root: Path, name: str, params: Mapping[str, Any] | None) -> _Source:
+def _resolve(root: Store, name: str, params: Mapping[str, Any] | None) -> _Source:
     registry = models_lib.load_models()
     if name in registry:
         model = registry[name]
@@ -170,7 +171,7 @@ def _pseudonymous_fallback(model: models_lib.Model, bad: Mapping[str, frozenset[
 # -- provenance ---------------------------------------------------------------------------------
 
 
-def _provenance(root: Path, con: duckdb.DuckDBPyConnection, views: set[str]) -> dict[str, Any]:
+def _provenance(root: Store, con: duckdb.DuckDBPyConnection, views: set[str]) -> dict[str, Any]:
     from ocpiwh.config import Config
     from ocpiwh.sync.state import StateStore
 
@@ -197,7 +198,7 @@ def _provenance(root: Path, con: duckdb.DuckDBPyConnection, views: set[str]) -> 
                 last_fetch = fetched
     sources: list[dict[str, Any]] = []
     last_sync: datetime | None = None
-    config = Config.load(root) if Warehouse(root).config_file.exists() else None
+    config = Config.load(root) if root.is_warehouse() else None
     names = sorted(lake_sources | (set(config.sources) if config else set()))
     for source in names:
         entry: dict[str, Any] = {"name": source}
@@ -310,7 +311,7 @@ def _crashpoint(name: str) -> None:
 
 
 def export(
-    root: Path,
+    root: Location | Store,
     name: str,
     out: Path,
     fmt: str | None = "csv",
@@ -330,7 +331,7 @@ def export(
     of hive partitions. IRVE/QualiCharge models are validated (``profile`` qualicharge or irve;
     ``max_session_age_days`` default from ``[irve] session_max_age_days``, else 15).
     """
-    root = Path(root).expanduser().resolve()
+    root = open_store(root)
     out = Path(out).expanduser().resolve()
     fmt = (fmt or guess_format(out)).lower()
     if fmt not in EXPORT_FORMATS:

@@ -37,6 +37,7 @@ import orjson
 
 from ocpiwh.errors import UsageError
 from ocpiwh.irve.schema import load_schema
+from ocpiwh.store import Location, Store, open_store
 
 CONFIG_FIELDS: tuple[str, ...] = (
     "nom_amenageur", "siren_amenageur", "contact_amenageur", "nom_operateur",
@@ -128,15 +129,18 @@ class IrveConfig:
     blocked_as: str | None = None
 
     @classmethod
-    def load(cls, root: Path) -> IrveConfig:
-        """The ``[irve]`` section of ``<root>/ocpiwh.toml`` (empty when there is none)."""
+    def load(cls, root: Location | Store) -> IrveConfig:
+        """The ``[irve]`` section of ``<root>/ocpiwh.toml`` (empty when there is none).
+
+        A relative ``overrides`` path resolves against the warehouse folder (the current
+        folder for an object-store warehouse)."""
         from ocpiwh.config import Config
 
-        config_file = Path(root) / "ocpiwh.toml"
-        if not config_file.exists():
+        store = open_store(root)
+        if not store.is_warehouse():
             return cls()
-        section = Config.load(Path(root)).extra.get("irve", {})
-        return cls.from_mapping(section, base=Path(root))
+        section = Config.load(store).extra.get("irve", {})
+        return cls.from_mapping(section, base=store.local_root or Path.cwd())
 
     @classmethod
     def from_mapping(cls, data: Any, *, base: Path | None = None) -> IrveConfig:

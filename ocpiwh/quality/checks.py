@@ -23,6 +23,7 @@ import pyarrow as pa
 
 from ocpiwh import models, resources, warehouse
 from ocpiwh.errors import UsageError
+from ocpiwh.store import Location, Store, open_store
 
 FAMILIES: tuple[str, ...] = ("static", "session", "status", "pdc", "status-session")
 BASES: tuple[str, ...] = ("qc_statique", "qc_sessions", "qc_statuses")
@@ -194,12 +195,13 @@ class QualityConfig:
     fail_on: str | list[str] | None = None
 
     @classmethod
-    def load(cls, root: Path) -> QualityConfig:
+    def load(cls, root: Location | Store) -> QualityConfig:
         from ocpiwh.config import Config
 
-        if not (Path(root) / "ocpiwh.toml").exists():
+        store = open_store(root)
+        if not store.is_warehouse():
             return cls()
-        return cls.from_mapping(Config.load(Path(root)).extra.get("quality", {}))
+        return cls.from_mapping(Config.load(store).extra.get("quality", {}))
 
     @classmethod
     def from_mapping(cls, data: Any) -> QualityConfig:
@@ -460,7 +462,7 @@ def compute_bases(
 
 
 def run_checks(
-    root: Path,
+    root: Location | Store,
     *,
     from_: datetime | date | str | None = None,
     to: datetime | date | str | None = None,

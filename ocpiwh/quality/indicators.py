@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime
-from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -19,6 +18,7 @@ import pyarrow as pa
 
 from ocpiwh import models, warehouse
 from ocpiwh.errors import UsageError
+from ocpiwh.store import Location, Store
 
 CODES: tuple[str, ...] = (
     "i1", "i4", "i7", "t1", "e4", "u5", "u6", "u9", "u10", "u11", "u12", "u13", "u14",
@@ -70,7 +70,7 @@ def _codes(codes: Sequence[str] | None) -> list[str]:
 
 
 def run_indicators(
-    root: Path,
+    root: Location | Store,
     codes: Sequence[str] | None = None,
     *,
     period: str = "d",

@@ -11,13 +11,13 @@ columns of :func:`ocpiwh.warehouse.raw_columns`; the public views follow, compil
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from pathlib import Path
 
 from sqlglot import exp
 
 from ocpiwh import lake, warehouse
 from ocpiwh.errors import UsageError
 from ocpiwh.paths import MODULES
+from ocpiwh.store import Location, Store, open_store
 
 DIALECTS: tuple[str, ...] = ("spark", "trino")
 
@@ -74,9 +74,13 @@ def _location(base: str, module: str) -> str:
     return f"{base.rstrip('/')}/raw/{module}"
 
 
-def default_location(root: Path) -> str:
-    """The warehouse folder as a ``file:`` URI."""
-    return Path(root).expanduser().resolve().as_uri()
+def default_location(root: Location | Store) -> str:
+    """The warehouse folder as a ``file:`` URI; an object store's URL (``s3a://`` for the
+    Hadoop S3 connector that Spark uses)."""
+    store = open_store(root)
+    if store.local_root is not None:
+        return store.local_root.as_uri()
+    return "s3a://" + store.url.partition("://")[2]
 
 
 def raw_table_ddl(module: str, location: str, dialect: str, schema: str | None = None) -> list[str]:
@@ -152,14 +156,10 @@ ALL_MODULES: tuple[str, ...] = (*MODULES, lake.REMOVED)
 """Modules with a raw table (quarantine is not one Hive layout)."""
 
 
-def present_modules(root: Path) -> list[str]:
-    """Modules of the local warehouse at ``root`` that have Parquet files."""
-    raw = Path(root) / "raw"
-    return [
-        m
-        for m in (*MODULES, lake.REMOVED)
-        if (raw / m).is_dir() and any((raw / m).rglob("*.parquet"))
-    ]
+def present_modules(root: Location | Store) -> list[str]:
+    """Modules of the warehouse at ``root`` that have Parquet files."""
+    store = open_store(root)
+    return [m for m in (*MODULES, lake.REMOVED) if store.has_files(f"raw/{m}/")]
 
 
 def _empty_view(module: str, dialect: str) -> str:

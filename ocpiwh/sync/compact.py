@@ -2,24 +2,27 @@
 
 Each sync batch is a file; after months of hourly syncs a partition holds thousands of
 small files and every query pays for opening them. Compaction merges them with DuckDB
-(streaming, memory-capped) into ``staging/``, writes a journal naming the new file and the
-old ones, renames the new file into the partition, deletes the old ones, then drops the
-journal. :func:`finish` completes or undoes an interrupted compaction: a reader may see old
-and new rows together for an instant, which the views' dedupe absorbs, but never a half file.
+(streaming, memory-capped) into local staging, writes a journal naming the new file and the
+old ones, publishes the new file, then deletes the old ones and drops the journal.
+
+The commit point differs by store (:mod:`ocpiwh.store`): on a local disk it is the rename
+of the new file into the partition (a reader may see old and new rows together for an
+instant, which the views' dedupe absorbs, but never a half file); on an object store it is
+the manifest rewrite that swaps the old files for the new one. :func:`finish` rolls an
+interrupted compaction forward past its commit point, or back before it.
 """
 
 from __future__ import annotations
 
-import os
 import shutil
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import orjson
 
-from ocpiwh.paths import Warehouse, atomic_write_bytes, fsync_dir
+from ocpiwh.store import Location, Store, open_store
 from ocpiwh.sync import writer
 
 COMPACTION_MEMORY = "256MB"
@@ -48,24 +51,47 @@ class CompactionResult:
     details: list[dict[str, Any]] = field(default_factory=list)
 
 
-def partitions(root: Path, modules: Iterable[str] | None = None) -> list[Path]:
+@dataclass(frozen=True)
+class Partition:
+    """A folder of Parquet files merged together; ``owner`` is the (source, module) whose
+    manifest lists them (object stores), None on a local disk."""
+
+    folder: str
+    files: tuple[tuple[str, int], ...]
+    owner: tuple[str, str] | None = None
+
+
+def partitions(root: Location | Store, modules: Iterable[str] | None = None) -> list[Partition]:
     """Leaf folders holding raw or quarantine Parquet files (of the given modules)."""
+    from ocpiwh.sync.state import manifests
+
+    store = open_store(root)
     wanted = set(modules) if modules else None
-    out = []
-    for top in ("raw", "quarantine"):
-        base = root / top
-        if not base.is_dir():
+    sizes = dict(store.list("raw/") + store.list("quarantine/"))
+    groups: dict[tuple[str, tuple[str, str] | None], list[tuple[str, int]]] = defaultdict(list)
+    owned: list[tuple[tuple[str, str] | None, str]]
+    if store.manifest:
+        owned = [(owner, f) for owner, st in manifests(store).items() for f in st.files or []]
+    else:
+        owned = [(None, f) for f in sizes]
+    for owner, rel in owned:
+        parts = rel.split("/")
+        if not rel.endswith(".parquet") or len(parts) < 3 or rel not in sizes:
             continue
-        for module_dir in sorted(p for p in base.iterdir() if p.is_dir()):
-            if wanted is not None and module_dir.name not in wanted:
-                continue
-            leaves = {f.parent for f in module_dir.rglob("*.parquet")}
-            out.extend(sorted(leaves))
-    return out
+        module = owner[1] if owner else parts[1]
+        if wanted is not None and module not in wanted and parts[1] not in wanted:
+            continue
+        groups[(rel.rsplit("/", 1)[0], owner)].append((rel, sizes[rel]))
+    return [
+        Partition(folder, tuple(sorted(files)), owner)
+        for (folder, owner), files in sorted(
+            groups.items(), key=lambda kv: (kv[0][0], kv[0][1] or ("", ""))
+        )
+    ]
 
 
 def compact(
-    root: Path,
+    root: Location | Store,
     *,
     modules: Iterable[str] | None = None,
     min_files: int = 2,
@@ -75,33 +101,31 @@ def compact(
 
     The caller holds the warehouse lock (no sync may publish into a partition meanwhile).
     """
-    wh = Warehouse(root)
-    finish(root)
+    store = open_store(root)
+    finish(store)
     result = CompactionResult()
-    for folder in partitions(root, modules):
-        files = sorted(f for f in folder.glob("*.parquet") if f.stat().st_size < small_file_bytes)
+    for part in partitions(store, modules):
+        files = [(rel, size) for rel, size in part.files if size < small_file_bytes]
         if len(files) < min_files:
             continue
         result.partitions += 1
         for group in _groups(files):
             if len(group) < 2:
                 continue
-            rows = _merge(wh, folder, group)
+            rows = _merge(store, part, [rel for rel, _ in group])
             result.files_before += len(group)
             result.files_after += 1
             result.rows += rows
-            result.details.append(
-                {"partition": str(folder.relative_to(root)), "files": len(group), "rows": rows}
-            )
+            result.details.append({"partition": part.folder, "files": len(group), "rows": rows})
     return result
 
 
-def _groups(files: list[Path]) -> list[list[Path]]:
+def _groups(files: list[tuple[str, int]]) -> list[list[tuple[str, int]]]:
     """Consecutive runs of files (oldest first) of at most GROUP_BYTES and GROUP_FILES."""
-    groups: list[list[Path]] = [[]]
+    groups: list[list[tuple[str, int]]] = [[]]
     size = 0
     for f in files:
-        n = f.stat().st_size
+        n = f[1]
         if groups[-1] and (size + n > GROUP_BYTES or len(groups[-1]) >= GROUP_FILES):
             groups.append([])
             size = 0
@@ -110,65 +134,79 @@ def _groups(files: list[Path]) -> list[list[Path]]:
     return groups
 
 
-def _merge(wh: Warehouse, folder: Path, files: list[Path]) -> int:
+def _sql_str(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _merge(store: Store, part: Partition, files: list[str]) -> int:
     job = writer.new_batch_id()
-    stage = wh.staging / f"compact-{job}"
+    stage = store.staging() / f"compact-{job}"
     stage.mkdir(parents=True, exist_ok=True)
     # The newest batch id stays in the name, so file names keep sorting by age.
     new_name = f"part-{job}-compacted.parquet"
     tmp = stage / new_name
     con = writer.housekeeping_connection(COMPACTION_MEMORY)
     try:
-        listing = ", ".join("'" + str(f).replace("'", "''") + "'" for f in files)
+        store.register(con)
+        listing = ", ".join(_sql_str(store.uri(f)) for f in files)
         con.execute(
             f"COPY (SELECT * FROM read_parquet([{listing}], union_by_name = true, "
-            f"hive_partitioning = false)) TO '{str(tmp).replace(chr(39), chr(39) * 2)}' "
+            f"hive_partitioning = false)) TO {_sql_str(str(tmp))} "
             "(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 500000, ROW_GROUP_SIZE_BYTES '48MB')"
         )
-        rows = con.execute(
-            f"SELECT count(*) FROM read_parquet('{str(tmp).replace(chr(39), chr(39) * 2)}')"
-        ).fetchall()[0][0]
+        rows = con.execute(f"SELECT count(*) FROM read_parquet({_sql_str(str(tmp))})").fetchall()[
+            0
+        ][0]
     finally:
         con.close()
-    with open(tmp, "rb") as fh:
-        os.fsync(fh.fileno())
-    journal = {
+    journal: dict[str, Any] = {
         "kind": "compact",
         "batch_id": f"compact-{job}",
-        "new": str((folder / new_name).relative_to(wh.root)),
-        "staged": str(tmp.relative_to(wh.root)),
-        "old": [str(f.relative_to(wh.root)) for f in files],
+        "new": f"{part.folder}/{new_name}",
+        "old": files,
+        "owner": list(part.owner) if part.owner else None,
     }
-    path = writer.journal_path(wh, f"compact-{job}")
-    atomic_write_bytes(path, orjson.dumps(journal))
+    path = writer.journal_rel(f"compact-{job}")
+    store.write(path, orjson.dumps(journal))
     writer.crashpoint("compact-journaled")
-    os.replace(tmp, folder / new_name)
-    fsync_dir(folder)
+    store.publish(tmp, journal["new"])
+    if part.owner:  # the commit point of an object store: the manifest swap
+        from ocpiwh.sync.state import StateStore
+
+        source, module = part.owner
+        StateStore(store, source).replace_files(module, files, journal["new"])
     writer.crashpoint("compacted")
-    _finish_one(wh, journal, path)
+    journal["_path"] = path
+    _finish_one(store, journal)
     shutil.rmtree(stage, ignore_errors=True)
     return int(rows)
 
 
-def _finish_one(wh: Warehouse, journal: dict[str, Any], path: Path) -> None:
-    new = wh.root / journal["new"]
-    if new.exists():  # the merged file is in place: the old files go (roll forward)
+def _committed(store: Store, journal: dict[str, Any]) -> bool:
+    """Did the compaction reach its commit point (see the module docstring)?"""
+    owner = journal.get("owner")
+    if owner:
+        from ocpiwh.sync.state import StateStore
+
+        return journal["new"] in (StateStore(store, owner[0]).load(owner[1]).files or [])
+    return store.exists(journal["new"])
+
+
+def _finish_one(store: Store, journal: dict[str, Any]) -> None:
+    if _committed(store, journal):  # roll forward: the old files go
         for rel in journal["old"]:
-            (wh.root / rel).unlink(missing_ok=True)
-        for parent in {(wh.root / rel).parent for rel in journal["old"]}:
-            if parent.exists():
-                fsync_dir(parent)
-    else:  # crashed before the rename: the old files are intact (roll back)
-        (wh.root / journal["staged"]).unlink(missing_ok=True)
-    path.unlink(missing_ok=True)
+            store.delete(rel)
+    else:  # roll back: the old files are intact
+        store.delete(journal["new"])
+    store.delete(journal["_path"])
 
 
-def finish(root: Path) -> int:
+def finish(root: Location | Store) -> int:
     """Complete or undo compactions a crash interrupted; returns how many there were."""
-    wh = Warehouse(root)
+    store = open_store(root)
     n = 0
-    for journal in writer.pending_journals(wh):
+    for journal in writer.pending_journals(store):
         if journal.get("kind") == "compact":
-            _finish_one(wh, journal, Path(journal["_path"]))
+            _finish_one(store, journal)
             n += 1
     return n

@@ -17,7 +17,6 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
-from pathlib import Path
 from typing import Any, Protocol
 
 import httpx
@@ -37,10 +36,11 @@ from ocpiwh.privacy import (
     load_or_create_key,
     sanitize_for_quarantine,
 )
+from ocpiwh.store import Location, Store
 from ocpiwh.sync import compact
 from ocpiwh.sync import writer as lakewriter
 from ocpiwh.sync.lock import warehouse_lock
-from ocpiwh.sync.state import BatchRecord, ModuleState, StateStore, recover
+from ocpiwh.sync.state import BatchRecord, ModuleState, StateStore, parquet_source, recover
 
 log = logging.getLogger("ocpiwh.sync")
 
@@ -128,7 +128,7 @@ class NullProgress:
 
 
 def sync(
-    root: Path,
+    root: Location,
     *,
     source: str | None = None,
     options: SyncOptions | None = None,
@@ -162,12 +162,12 @@ def sync(
                     f"(it offers: {', '.join(offered) or 'none'})",
                     hint="drop that --module, or run `ocpiwh login` again if the platform changed",
                 )
-    with warehouse_lock(root):
-        return _sync_locked(root, config, selected, options, progress, stop, client_factory)
+    with warehouse_lock(config.store):
+        return _sync_locked(config.store, config, selected, options, progress, stop, client_factory)
 
 
 def _sync_locked(
-    root: Path,
+    root: Store,
     config: Config,
     selected: list[Source],
     options: SyncOptions,
@@ -237,7 +237,7 @@ class SourceSync:
         stop: threading.Event,
     ) -> None:
         self.config = config
-        self.root = config.warehouse.root
+        self.root = config.store
         self.src = src
         self.client = client
         self.options = options
@@ -467,9 +467,12 @@ class SourceSync:
         if not window.records or not any(r.kind == "data" and r.rows for r in window.records):
             return
         first_batch = min(r.batch_id for r in window.records)
+        source = parquet_source(self.root, f"raw/{module}/")
+        if source is None:
+            return
         con = lakewriter.housekeeping_connection()
         try:
-            glob = str(self.root / lake.module_glob(module))
+            self.root.register(con)
             row = con.execute(
                 f"""
                 SELECT count(*) FILTER (WHERE prev IS NULL),
@@ -477,7 +480,7 @@ class SourceSync:
                 FROM (
                     SELECT max(last_updated) FILTER (WHERE _batch_id < $b) AS prev,
                            max(last_updated) FILTER (WHERE _batch_id >= $b) AS cur
-                    FROM read_parquet('{_sql_str(glob)}', union_by_name = true)
+                    FROM read_parquet({source}, union_by_name = true)
                     WHERE _source = $s
                     GROUP BY country_code, party_id, id
                     HAVING cur IS NOT NULL
@@ -608,15 +611,21 @@ class _WindowWriter:
             if self.keys
             else pa.table({c: pa.array([], pa.string()) for c in lake.KEY_COLUMNS})
         )
-        glob = str(self.sync.root / lake.module_glob(self.module))
-        removed_glob = str(self.sync.root / "raw" / lake.REMOVED / "**" / "*.parquet")
-        has_removed = any((self.sync.root / "raw" / lake.REMOVED).glob("**/*.parquet"))
+        store = self.sync.root
+        # this window's files are not committed yet: an object store's manifest lacks them
+        window_files = [f for r in self.records for f in r.files]
+        known = parquet_source(store, f"raw/{self.module}/", window_files)
+        removed = parquet_source(store, f"raw/{lake.REMOVED}/")
+        has_removed = removed is not None
+        if known is None:
+            return
         con = lakewriter.housekeeping_connection()
         try:
+            store.register(con)
             con.register("listed", listed)
             tomb = (
                 f"""SELECT country_code, party_id, id, max(_batch_id) AS b
-                    FROM read_parquet('{_sql_str(removed_glob)}')
+                    FROM read_parquet({removed})
                     WHERE module = $m AND _source = $s GROUP BY ALL"""
                 if has_removed
                 else "SELECT NULL::VARCHAR AS country_code, NULL::VARCHAR AS party_id, "
@@ -629,7 +638,7 @@ class _WindowWriter:
                 f"""
                 WITH known AS (
                     SELECT country_code, party_id, id, max(_batch_id) AS b
-                    FROM read_parquet('{_sql_str(glob)}', union_by_name = true)
+                    FROM read_parquet({known}, union_by_name = true)
                     WHERE _source = $s GROUP BY ALL
                 ), tomb AS ({tomb})
                 SELECT k.country_code, k.party_id, k.id FROM known k
@@ -659,14 +668,15 @@ class _WindowWriter:
             window_from=lakewriter_iso(self.result.window_from),
             window_to=lakewriter_iso(self.result.window_to),
             kind=kind,
+            files=res.files,
         )
 
     def abort(self) -> None:
         """The window failed: remove what it published; it is fetched again next time."""
-        wh = self.writer.wh
-        for journal in lakewriter.pending_journals(wh):
+        store = self.writer.store
+        for journal in lakewriter.pending_journals(store):
             if journal.get("batch_id") in {r.batch_id for r in self.records}:
-                lakewriter.rollback(wh, journal)
+                lakewriter.rollback(store, journal)
         self.records = []
 
     def close(self) -> None:
@@ -675,10 +685,6 @@ class _WindowWriter:
 
 def lakewriter_iso(dt: datetime | None) -> str | None:
     return format_ocpi_datetime(dt) if dt else None
-
-
-def _sql_str(text: str) -> str:
-    return text.replace("'", "''")
 
 
 def _run_record(result: SourceResult, started: datetime, privacy: str) -> dict[str, Any]:

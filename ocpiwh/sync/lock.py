@@ -2,7 +2,8 @@
 
 Two syncs publishing into the same lake, or a compaction merging files a sync is about to
 commit, would break the journal-based recovery. The lock is an ``flock`` on
-``state/.lock``, released by the OS even if the process is killed.
+``state/.lock`` (for an object store, on a local file named after its URL: one writer per
+machine), released by the OS even if the process is killed.
 """
 
 from __future__ import annotations
@@ -11,14 +12,15 @@ import fcntl
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
 from ocpiwh.errors import OcpiwhError
+from ocpiwh.store import Location, Store, open_store
 
 
 @contextmanager
-def warehouse_lock(root: Path) -> Iterator[None]:
-    path = root / "state" / ".lock"
+def warehouse_lock(root: Location | Store) -> Iterator[None]:
+    store = open_store(root)
+    path = store.lock_file()
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
@@ -27,7 +29,7 @@ def warehouse_lock(root: Path) -> Iterator[None]:
         except BlockingIOError:
             holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "another process"
             raise OcpiwhError(
-                f"the warehouse {root} is busy: a sync or compaction is running (pid {holder})",
+                f"the warehouse {store} is busy: a sync or compaction is running (pid {holder})",
                 hint="wait for it to finish, or stop it",
             ) from None
         os.ftruncate(fd, 0)

@@ -7,19 +7,24 @@
 
 The module file is replaced atomically and written only after a window's data is durable,
 so it never claims data the lake does not hold. :func:`recover` runs before every sync.
+
+On an object store (no rename, see :mod:`ocpiwh.store`) the module file is also the
+*manifest*: its ``files`` list names every committed file of the module (raw, quarantine,
+tombstones), and readers read exactly those. Writing it is the commit.
 """
 
 from __future__ import annotations
 
-import os
+import time
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import orjson
 
-from ocpiwh.paths import Warehouse, atomic_write_bytes
+from ocpiwh.paths import MODULES
+from ocpiwh.store import Location, Store, open_store
 from ocpiwh.sync import writer
 
 
@@ -39,17 +44,19 @@ class ModuleState:
     batches: list[str] = field(default_factory=list)
     """Batches of the last committed window (their journals may still exist after a crash)."""
     updated_at: datetime | None = None
+    files: list[str] | None = None
+    """The manifest (object stores only): every committed file of the module."""
 
     def to_json(self) -> bytes:
-        return orjson.dumps(
-            {
-                "window_end": _iso(self.window_end),
-                "last_full": _iso(self.last_full),
-                "batches": self.batches,
-                "updated_at": _iso(self.updated_at),
-            },
-            option=orjson.OPT_INDENT_2,
-        )
+        data: dict[str, Any] = {
+            "window_end": _iso(self.window_end),
+            "last_full": _iso(self.last_full),
+            "batches": self.batches,
+            "updated_at": _iso(self.updated_at),
+        }
+        if self.files is not None:
+            data["files"] = self.files
+        return orjson.dumps(data, option=orjson.OPT_INDENT_2)
 
     @classmethod
     def from_json(cls, data: bytes) -> ModuleState:
@@ -59,6 +66,7 @@ class ModuleState:
             last_full=_parse(d.get("last_full")),
             batches=list(d.get("batches") or []),
             updated_at=_parse(d.get("updated_at")),
+            files=list(d["files"]) if d.get("files") is not None else None,
         )
 
 
@@ -74,68 +82,122 @@ class BatchRecord:
     window_from: str | None
     window_to: str | None
     kind: str = "data"  # or "removed"
+    files: list[str] = field(default_factory=list)
+    """The batch's files, relative to the warehouse root."""
 
 
 class StateStore:
     """State of one source in one warehouse."""
 
-    def __init__(self, root: Path, source: str) -> None:
-        self.wh = Warehouse(root)
+    def __init__(self, root: Location | Store, source: str) -> None:
+        self.store = open_store(root)
         self.source = source
-        self.dir = self.wh.state / source
+        self.dir = f"state/{source}"
 
-    def _module_file(self, module: str) -> Path:
-        return self.dir / f"{module}.json"
+    def _module_file(self, module: str) -> str:
+        return f"{self.dir}/{module}.json"
 
     def load(self, module: str) -> ModuleState:
-        path = self._module_file(module)
-        if not path.exists():
-            return ModuleState()
-        return ModuleState.from_json(path.read_bytes())
+        return _load_state(self.store, self._module_file(module)) or ModuleState()
 
     def commit(self, module: str, state: ModuleState, records: list[BatchRecord]) -> None:
         """Make a window's batches part of the lake: state first, then logs and journals."""
         state.batches = [r.batch_id for r in records]
         state.updated_at = datetime.now(UTC)
-        atomic_write_bytes(self._module_file(module), state.to_json())
+        if self.store.manifest:
+            state.files = [*(state.files or []), *(f for r in records for f in r.files)]
+        self.store.write(self._module_file(module), state.to_json())
         writer.crashpoint("committed")
-        self._append(self.dir / "batches.jsonl", [asdict(r) for r in records])
-        writer.drop_journals(self.wh, state.batches)
+        self._append("batches.jsonl", [asdict(r) for r in records])
+        writer.drop_journals(self.store, state.batches)
 
     def keep_batches(self, module: str, records: list[BatchRecord]) -> None:
         """Keep batches of an interrupted window without advancing it (Ctrl-C in --watch).
 
         The window is fetched again next time; the views dedupe what overlaps.
         """
-        self._append(self.dir / "batches.jsonl", [asdict(r) for r in records])
-        writer.drop_journals(self.wh, [r.batch_id for r in records])
+        if records:
+            self.commit(module, self.load(module), records)
+
+    def replace_files(self, module: str, old: Iterable[str], new: str) -> None:
+        """Compaction on an object store: ``new`` holds the rows of ``old`` (one PUT)."""
+        state = self.load(module)
+        gone = set(old)
+        state.files = [f for f in state.files or [] if f not in gone] + [new]
+        self.store.write(self._module_file(module), state.to_json())
 
     def append_run(self, summary: dict[str, Any]) -> None:
-        self._append(self.dir / "runs.jsonl", [summary])
+        self._append("runs.jsonl", [summary])
 
     def runs(self) -> list[dict[str, Any]]:
-        return _read_jsonl(self.dir / "runs.jsonl")
+        return _read_jsonl(self.store.read(f"{self.dir}/runs.jsonl"))
 
     def batches(self) -> list[dict[str, Any]]:
-        return _read_jsonl(self.dir / "batches.jsonl")
+        return _read_jsonl(self.store.read(f"{self.dir}/batches.jsonl"))
 
-    @staticmethod
-    def _append(path: Path, rows: list[dict[str, Any]]) -> None:
-        if not rows:
-            return
-        path.parent.mkdir(parents=True, exist_ok=True)
-        data = b"".join(orjson.dumps(r) + b"\n" for r in rows)
-        with open(path, "ab") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
+    def _append(self, name: str, rows: list[dict[str, Any]]) -> None:
+        if rows:
+            self.store.append(f"{self.dir}/{name}", b"".join(orjson.dumps(r) + b"\n" for r in rows))
 
 
-def _read_jsonl(path: Path) -> list[dict[str, Any]]:
-    if not path.exists():
-        return []
-    out = []
-    for line in path.read_bytes().splitlines():
+def manifests(store: Store) -> dict[tuple[str, str], ModuleState]:
+    """Every module state of the warehouse, by (source, module)."""
+    out = {}
+    for rel, _ in store.list("state/"):
+        parts = rel.split("/")
+        if len(parts) == 3 and parts[2].endswith(".json") and parts[2][:-5] in MODULES:
+            state = _load_state(store, rel)
+            if state is not None:
+                out[(parts[1], parts[2][:-5])] = state
+    return out
+
+
+def _load_state(store: Store, rel: str, attempts: int = 5) -> ModuleState | None:
+    """A module state, re-read if it was replaced while being read (object stores read
+    a size, then a byte range: a concurrent replacement reads truncated, never valid)."""
+    for attempt in range(attempts):
+        data = store.read(rel)
+        if data is None:
+            return None
+        try:
+            return ModuleState.from_json(data)
+        except orjson.JSONDecodeError:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.05 * (attempt + 1))
+    return None
+
+
+def committed_files(store: Store, prefix: str) -> list[str]:
+    """Committed files under ``prefix`` (e.g. ``raw/sessions/``), from the manifests.
+
+    Only for object stores; on a local store the folder itself is the truth.
+    """
+    return sorted(
+        f for state in manifests(store).values() for f in state.files or [] if f.startswith(prefix)
+    )
+
+
+def parquet_source(store: Store, prefix: str, extra: Iterable[str] = ()) -> str | None:
+    """The argument of ``read_parquet`` for the files under ``prefix`` (None when there are
+    none): a glob on a local store; the committed files plus ``extra`` on an object store."""
+    if not store.manifest:
+        if not store.has_files(prefix):
+            return None
+        return _sql_str(store.uri(prefix.rstrip("/") + "/**/*.parquet"))
+    files = sorted({*committed_files(store, prefix), *(f for f in extra if f.startswith(prefix))})
+    if not files:
+        return None
+    return "[" + ", ".join(_sql_str(store.uri(f)) for f in files) + "]"
+
+
+def _sql_str(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _read_jsonl(data: bytes | None) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for line in (data or b"").splitlines():
         try:
             out.append(orjson.loads(line))
         except orjson.JSONDecodeError:
@@ -150,7 +212,7 @@ class Recovery:
     committed: int = 0
 
 
-def recover(root: Path) -> Recovery:
+def recover(root: Location | Store) -> Recovery:
     """Bring the lake back to its last committed state after a crash.
 
     A journal whose batch is listed in its module state was committed (the crash came
@@ -159,19 +221,19 @@ def recover(root: Path) -> Recovery:
     """
     from ocpiwh.sync import compact  # compaction journals are finished first
 
-    wh = Warehouse(root)
+    store = open_store(root)
     report = Recovery()
-    compact.finish(root)
-    for journal in writer.pending_journals(wh):
+    compact.finish(store)
+    for journal in writer.pending_journals(store):
         source, module = journal.get("source"), journal.get("module")
         committed = False
         if source and module:
-            committed = journal["batch_id"] in StateStore(root, source).load(module).batches
+            committed = journal["batch_id"] in StateStore(store, source).load(module).batches
         if committed:
-            writer.drop_journals(wh, [journal["batch_id"]])
+            writer.drop_journals(store, [journal["batch_id"]])
             report.committed += 1
         else:
-            report.files_removed += writer.rollback(wh, journal)
+            report.files_removed += writer.rollback(store, journal)
             report.rolled_back += 1
-    writer.clean_staging(wh)
+    writer.clean_staging(store)
     return report

@@ -1,10 +1,12 @@
 """Lake writer: privacy-filtered objects → typed, partitioned Parquet, crash-safe.
 
 A batch is normalized in DuckDB (one vectorized query, ``sql/normalize/<module>.sql``), written
-to ``staging/<batch>/`` (outside every glob the views read), recorded in a journal, then
-renamed into ``raw/``. The caller commits the sync state last; :func:`recover` rolls back
-the files of any batch whose window was never committed, so a killed sync rerun leaves the
-lake exactly as one clean sync would.
+to a local staging folder (outside every glob the views read), recorded in a journal, then
+published into ``raw/`` (renamed on a local disk, uploaded to an object store; see
+:mod:`ocpiwh.store`). The caller commits the sync state last (on an object store, that state
+object is the manifest readers read); :func:`recover` removes the files of any batch whose
+window was never committed, so a killed sync rerun leaves the lake exactly as one clean sync
+would.
 """
 
 from __future__ import annotations
@@ -29,7 +31,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ocpiwh import lake
-from ocpiwh.paths import MODULES, Warehouse, atomic_write_bytes, fsync_dir
+from ocpiwh.paths import MODULES
+from ocpiwh.store import Location, Store, open_store
 
 log = logging.getLogger("ocpiwh.sync")
 
@@ -54,8 +57,8 @@ def crashpoint(name: str) -> None:
     kills this process with SIGKILL the n-th time (default 1st) ``name`` is reached.
 
     Points: ``page`` (a page fetched, not yet written), ``staged`` (files in staging/),
-    ``published`` (files renamed into raw/, state not committed), ``committed`` (state
-    written, journals not yet dropped).
+    ``uploaded`` (some of a batch's files published, not all), ``published`` (files in raw/,
+    state not committed), ``committed`` (state written, journals not yet dropped).
     """
     spec = os.environ.get("OCPIWH_CRASH_AT")
     if not spec:
@@ -137,7 +140,8 @@ class BatchResult:
     module: str
     rows: int = 0
     quarantined: int = 0
-    files: list[Path] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)
+    """Its files, relative to the warehouse root."""
     bytes: int = 0
     keys: pa.Table | None = None
     """(country_code, party_id, id) of the rows written, for full-listing removal detection."""
@@ -243,14 +247,14 @@ class LakeWriter:
 
     def __init__(
         self,
-        root: Path,
+        root: Location | Store,
         *,
         source: str,
         module: str,
         platform_party: tuple[str, str],
         privacy: str = "none",
     ) -> None:
-        self.wh = Warehouse(root)
+        self.store = open_store(root)
         self.source = source
         self.module = module
         self.platform_party = platform_party
@@ -288,7 +292,7 @@ class LakeWriter:
         batch_id = new_batch_id()
         result = BatchResult(batch_id=batch_id, module=self.module)
         quarantine: list[Rejected] = list(rejected)
-        stage = self.wh.staging / batch_id
+        stage = self.store.staging() / batch_id
         stage.mkdir(parents=True, exist_ok=True)
         staged: list[Path] = []
 
@@ -424,7 +428,7 @@ class LakeWriter:
             }
         )
         rel = Path("raw") / lake.REMOVED / f"source={self.source}" / f"part-{batch_id}.parquet"
-        stage = self.wh.staging / batch_id
+        stage = self.store.staging() / batch_id
         self._write_table(stage / rel, table)
         files, size = self._publish(batch_id, stage, [rel], window_end)
         return BatchResult(batch_id=batch_id, module=self.module, rows=n, files=files, bytes=size)
@@ -469,85 +473,78 @@ class LakeWriter:
 
     def _publish(
         self, batch_id: str, stage: Path, staged: list[Path], window_end: str | None
-    ) -> tuple[list[Path], int]:
-        """Make staged files visible: fsync, journal, then rename each into place."""
-        size = 0
-        for rel in staged:
-            with open(stage / rel, "rb") as fh:
-                os.fsync(fh.fileno())
-            size += (stage / rel).stat().st_size
+    ) -> tuple[list[str], int]:
+        """Move staged files into the lake: journal first, then publish each file.
+
+        The journal names every file before any is published, so recovery can remove them
+        all. On a local disk a published file is visible to globs at once (the views dedupe a
+        window fetched twice); on an object store it stays invisible until the state commit
+        lists it in the manifest.
+        """
+        size = sum((stage / rel).stat().st_size for rel in staged)
         crashpoint("staged")
-        # The journal names every file before any is visible: recovery can remove them all.
+        files = [rel.as_posix() for rel in staged]
         journal = {
             "kind": "batch",
             "batch_id": batch_id,
             "source": self.source,
             "module": self.module,
             "window_end": window_end,
-            "files": [str(rel) for rel in staged],
+            "files": files,
         }
-        atomic_write_bytes(journal_path(self.wh, batch_id), orjson.dumps(journal))
-        final: list[Path] = []
-        for rel in staged:
-            target = self.wh.root / rel
-            target.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(stage / rel, target)
-            fsync_dir(target.parent)
-            final.append(target)
+        self.store.write(journal_rel(batch_id), orjson.dumps(journal))
+        for i, (rel, local) in enumerate(zip(files, staged, strict=True)):
+            if i:
+                crashpoint("uploaded")
+            self.store.publish(stage / local, rel)
         shutil.rmtree(stage, ignore_errors=True)
         crashpoint("published")
-        return final, size
+        return files, size
 
 
-def journal_path(wh: Warehouse, batch_id: str) -> Path:
-    return wh.state / "journal" / f"{batch_id}.json"
+def journal_rel(batch_id: str) -> str:
+    return f"{JOURNALS}{batch_id}.json"
 
 
-def pending_journals(wh: Warehouse) -> list[dict[str, Any]]:
+JOURNALS = "state/journal/"
+
+
+def pending_journals(store: Store) -> list[dict[str, Any]]:
     """Journals of batches published but not yet committed (or of an unfinished compaction)."""
-    folder = wh.state / "journal"
-    if not folder.is_dir():
-        return []
     out = []
-    for path in sorted(folder.glob("*.json")):
+    for rel, _ in store.list(JOURNALS):
+        if not rel.endswith(".json"):
+            continue
+        raw = store.read(rel)
         try:
-            data = orjson.loads(path.read_bytes())
-        except orjson.JSONDecodeError:
-            data = {"batch_id": path.stem, "files": [], "kind": "corrupt"}
-        data["_path"] = str(path)
+            data = orjson.loads(raw or b"")
+        except orjson.JSONDecodeError:  # torn by a crash before it named any file
+            data = {"batch_id": rel[len(JOURNALS) : -5], "files": [], "kind": "corrupt"}
+        data["_path"] = rel
         out.append(data)
     return out
 
 
-def drop_journals(wh: Warehouse, batch_ids: Sequence[str]) -> None:
+def drop_journals(store: Store, batch_ids: Sequence[str]) -> None:
     """Forget the journals of committed batches (their files are now part of the lake)."""
     for batch_id in batch_ids:
-        journal_path(wh, batch_id).unlink(missing_ok=True)
-    folder = wh.state / "journal"
-    if folder.is_dir():
-        fsync_dir(folder)
+        store.delete(journal_rel(batch_id))
 
 
-def rollback(wh: Warehouse, journal: dict[str, Any]) -> int:
+def rollback(store: Store, journal: dict[str, Any]) -> int:
     """Remove the files of an uncommitted batch; returns how many were removed."""
-    removed = 0
-    for rel in journal.get("files", []):
-        target = wh.root / rel
-        if target.exists():
-            target.unlink()
-            removed += 1
-    Path(journal["_path"]).unlink(missing_ok=True)
+    removed = sum(store.delete(rel) for rel in journal.get("files", []))
+    store.delete(journal["_path"])
     return removed
 
 
-def clean_staging(wh: Warehouse) -> None:
+def clean_staging(store: Store) -> None:
     """Staging holds only batches of a process that died; nothing there is referenced."""
-    if wh.staging.is_dir():
-        shutil.rmtree(wh.staging, ignore_errors=True)
+    shutil.rmtree(store.staging(), ignore_errors=True)
 
 
 def write_batch(
-    root: Path,
+    root: Location | Store,
     *,
     source: str,
     module: str,
@@ -573,5 +570,21 @@ def write_batch(
         )
     finally:
         writer.close()
-    drop_journals(Warehouse(root), [result.batch_id])
+    if writer.store.manifest:  # readers of an object store see committed files only
+        from ocpiwh.sync.state import BatchRecord, StateStore
+
+        record = BatchRecord(
+            result.batch_id,
+            module,
+            version,
+            result.rows,
+            result.quarantined,
+            result.bytes,
+            "none",
+            None,
+            None,
+            files=result.files,
+        )
+        StateStore(writer.store, source).keep_batches(module, [record])
+    drop_journals(writer.store, [result.batch_id])
     return result
