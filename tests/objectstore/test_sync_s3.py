@@ -5,8 +5,12 @@ equals one clean sync; a reader never sees a half or uncommitted batch)."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -21,7 +25,7 @@ from sync.conftest import (
 
 from ocpiwh import warehouse
 from ocpiwh.export import export
-from ocpiwh.simulator import serve_in_thread
+from ocpiwh.simulator import Dirt, Faults, serve_in_thread
 from ocpiwh.store import open_store
 from ocpiwh.sync import compact
 from ocpiwh.sync.state import committed_files, manifests, recover
@@ -79,6 +83,9 @@ def test_cli_sql_models_export_status_on_object_store(s3root: str, tmp_path: Pat
         run_sync(local)
         q = "SELECT id, last_updated, kwh FROM sessions ORDER BY id"
         assert warehouse.query(s3root, q).equals(warehouse.query(local, q))
+        check = cli(s3root, "check", "--fail-on", "none", "--json", "-")
+        assert check.returncode == 0, check.stderr
+        assert json.loads(check.stdout)
         shell = cli(s3root, "shell")
         assert shell.returncode == 2 and "object store" in shell.stderr
 
@@ -96,6 +103,36 @@ def test_kill_then_rerun_equals_truth(s3root: str, point: str) -> None:
         assert rerun.returncode == 0, rerun.stderr
         assert_matches_truth(s3root, sim, "2.3.0")
         _no_strays(s3root)
+
+
+def test_kill_at_random_instants_then_rerun_equals_truth(
+    s3root: str, s3_env: dict[str, str]
+) -> None:
+    """SIGKILL at arbitrary moments (mid-request, mid-upload, mid-commit)."""
+    faults = Faults(latency_ms=5)
+    with serve_in_thread(
+        sim_config(faults=faults, max_limit=50, sessions=3000, clean=False, dirt=Dirt.off())
+    ) as sim:
+        do_login(s3root, sim)
+        cmd = [sys.executable, "-m", "ocpiwh", "--warehouse", s3root, "-q", "sync", "--lag", "0s"]
+        for delay in (0.8, 1.5, 2.2):
+            proc = subprocess.Popen(
+                cmd,
+                env={**os.environ, "OCPIWH_TOKEN": TOKEN},
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            time.sleep(delay)
+            proc.send_signal(signal.SIGKILL)
+            proc.wait()
+        done = cli(s3root, "sync", "--lag", "0s", env={"OCPIWH_TOKEN": TOKEN})
+        assert done.returncode == 0, done.stderr
+        assert_matches_truth(s3root, sim, "2.3.0")
+        _no_strays(s3root)
+        before = lake_objects(s3root)
+        again = cli(s3root, "sync", "--lag", "0s", env={"OCPIWH_TOKEN": TOKEN})
+        assert again.returncode == 0
+        assert lake_objects(s3root) == before  # nothing new to fetch: no new object
 
 
 def test_reader_never_sees_an_uncommitted_batch(s3root: str) -> None:
