@@ -41,15 +41,6 @@ nom_amenageur = "Aménageur SAS"
 """
 
 
-@pytest.fixture(autouse=True)
-def private_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    cfg = tmp_path / "config"
-    monkeypatch.setenv("OCPIWH_CONFIG_DIR", str(cfg))
-    monkeypatch.delenv("OCPIWH_TOKEN", raising=False)
-    monkeypatch.delenv("OCPIWH_WAREHOUSE", raising=False)
-    return cfg
-
-
 def conn(cid: str, std: str, power: int = 22000) -> dict[str, Any]:
     return {
         "id": cid,

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -63,15 +62,6 @@ def bucket(s3_env: dict[str, str]) -> str:
 @pytest.fixture
 def s3root(bucket: str) -> str:
     return f"s3://{bucket}/ocpiwh"
-
-
-@pytest.fixture(autouse=True)
-def private_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    cfg = tmp_path / "config"
-    monkeypatch.setenv("OCPIWH_CONFIG_DIR", str(cfg))
-    monkeypatch.delenv("OCPIWH_TOKEN", raising=False)
-    monkeypatch.delenv("OCPIWH_WAREHOUSE", raising=False)
-    return cfg
 
 
 def lake_objects(s3root: str) -> set[str]:

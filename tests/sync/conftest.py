@@ -26,15 +26,6 @@ START = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 FAST_RETRY = RetryPolicy(max_attempts=12, base_delay=0.001, max_delay=0.01, max_total=60.0)
 
 
-@pytest.fixture(autouse=True)
-def private_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    cfg = tmp_path / "config"
-    monkeypatch.setenv("OCPIWH_CONFIG_DIR", str(cfg))
-    monkeypatch.delenv("OCPIWH_TOKEN", raising=False)
-    monkeypatch.delenv("OCPIWH_WAREHOUSE", raising=False)
-    return cfg
-
-
 @pytest.fixture
 def root(tmp_path: Path) -> Path:
     return tmp_path / "data"
