@@ -9,7 +9,10 @@ warehouse's id (written in ``ocpiwh.toml``), so moving the warehouse keeps its s
     <warehouse>/quarantine/<module>/...          objects that failed parsing
     <warehouse>/state/                           windows, batch log, run results
     <warehouse>/staging/                         batches being written (never read by views)
-    <warehouse>/warehouse.duckdb                 views only
+    <warehouse>/warehouse.duckdb                 views only (local folders)
+
+The warehouse may also be ``s3://bucket/prefix`` (see :mod:`ocpiwh.store`): the same layout
+as object keys, staging in a local temporary folder, no DuckDB file.
 
     $OCPIWH_CONFIG_DIR (default ~/.config/ocpiwh)/warehouses/<id>/credentials.toml  (0600)
     $OCPIWH_CONFIG_DIR/warehouses/<id>/pseudonym.key                              (0600)
@@ -37,13 +40,11 @@ def config_dir() -> Path:
 
 @dataclass(frozen=True)
 class Warehouse:
-    """The layout of one warehouse folder."""
+    """Paths of a warehouse *folder* that only make sense on a local disk (the DuckDB file,
+    engines given folders). Everything else goes through :mod:`ocpiwh.store`, which also
+    serves object stores."""
 
     root: Path
-
-    @property
-    def config_file(self) -> Path:
-        return self.root / "ocpiwh.toml"
 
     @property
     def raw(self) -> Path:
@@ -52,14 +53,6 @@ class Warehouse:
     @property
     def quarantine(self) -> Path:
         return self.root / "quarantine"
-
-    @property
-    def state(self) -> Path:
-        return self.root / "state"
-
-    @property
-    def staging(self) -> Path:
-        return self.root / "staging"
 
     @property
     def database(self) -> Path:

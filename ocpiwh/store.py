@@ -28,8 +28,7 @@ import shutil
 import tempfile
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
 from typing import Any, TypeVar
@@ -351,21 +350,6 @@ def _duckdb_filesystem(fs: Any) -> Any:
         protocol = ("s3", "s3a")
 
     return S3ForDuckDB(fs)
-
-
-@contextmanager
-def local_copy(store: Store, rel: str) -> Iterator[Path]:
-    """A local file holding the object ``rel`` (the file itself for a local store)."""
-    if isinstance(store, LocalStore):
-        yield store.path(rel)
-        return
-    data = store.read(rel)
-    if data is None:
-        raise FileNotFoundError(rel)
-    with tempfile.TemporaryDirectory(prefix="ocpiwh-") as tmp:
-        path = Path(tmp) / Path(rel).name
-        path.write_bytes(data)
-        yield path
 
 
 __all__ = ["LocalStore", "Location", "ObjectStore", "Store", "is_remote", "open_store"]
