@@ -40,7 +40,14 @@ from ocpiwh.store import Location, Store
 from ocpiwh.sync import compact
 from ocpiwh.sync import writer as lakewriter
 from ocpiwh.sync.lock import warehouse_lock
-from ocpiwh.sync.state import BatchRecord, ModuleState, StateStore, parquet_source, recover
+from ocpiwh.sync.state import (
+    BatchRecord,
+    ModuleState,
+    StateStore,
+    folders_source,
+    parquet_source,
+    recover,
+)
 
 log = logging.getLogger("ocpiwh.sync")
 
@@ -463,11 +470,23 @@ class SourceSync:
         return page
 
     def _count_new_updated(self, module: str, window: _WindowWriter, result: ModuleResult) -> None:
-        """New keys and keys with a newer version, from the lake itself (one aggregate)."""
+        """New keys and keys with a newer version, from the lake itself (one aggregate).
+
+        Only the partitions the window wrote are read: an object's versions share its
+        partition (sessions and CDRs are partitioned by their start), so the cost follows the
+        window, not the lake (a session whose start moved between versions counts as new).
+        """
         if not window.records or not any(r.kind == "data" and r.rows for r in window.records):
             return
         first_batch = min(r.batch_id for r in window.records)
-        source = parquet_source(self.root, f"raw/{module}/")
+        touched = {
+            f.rsplit("/", 1)[0]
+            for r in window.records
+            if r.kind == "data"
+            for f in r.files
+            if f.startswith(f"raw/{module}/")
+        }
+        source = folders_source(self.root, touched)
         if source is None:
             return
         con = lakewriter.housekeeping_connection()

@@ -191,6 +191,24 @@ def parquet_source(store: Store, prefix: str, extra: Iterable[str] = ()) -> str 
     return "[" + ", ".join(_sql_str(store.uri(f)) for f in files) + "]"
 
 
+def folders_source(store: Store, folders: Iterable[str]) -> str | None:
+    """The argument of ``read_parquet`` for the committed files directly in ``folders``
+    (partitions, e.g. ``raw/sessions/source=x/year=2026/month=03``)."""
+    wanted = sorted(set(folders))
+    if not wanted:
+        return None
+    if not store.manifest:
+        globs = [store.uri(f"{folder}/*.parquet") for folder in wanted]
+        return "[" + ", ".join(_sql_str(g) for g in globs) + "]"
+    inside = set(wanted)
+    files = [
+        f
+        for f in committed_files(store, "raw/") + committed_files(store, "quarantine/")
+        if f.rsplit("/", 1)[0] in inside
+    ]
+    return "[" + ", ".join(_sql_str(store.uri(f)) for f in files) + "]" if files else None
+
+
 def _sql_str(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 

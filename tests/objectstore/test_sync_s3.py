@@ -47,14 +47,17 @@ def _no_strays(s3root: str) -> None:
 def test_sync_to_object_store_equals_truth(s3root: str, version: str, tmp_path: Path) -> None:
     with serve_in_thread(sim_config()) as sim:
         do_login(s3root, sim, version)
-        run_sync(s3root)
+        first = run_sync(s3root)
         assert_matches_truth(s3root, sim, version)
+        keys = warehouse.query(s3root, "SELECT count(*) FROM sessions").column(0)[0].as_py()
+        assert [m.new for m in first[0].modules if m.module == "sessions"] == [keys]
         _no_strays(s3root)
         sim.advance(hours=6)  # incremental: only the changes are fetched
         results = run_sync(s3root)
         assert_matches_truth(s3root, sim, version)
         _no_strays(s3root)
         assert sum(m.fetched for r in results for m in r.modules) < 1500
+        assert sum(m.new + m.updated for r in results for m in r.modules) > 0
 
 
 def test_cli_sql_models_export_status_on_object_store(s3root: str, tmp_path: Path) -> None:

@@ -17,6 +17,7 @@ from .conftest import (
     lake_versions,
     run_sync,
     sim_config,
+    truth_versions,
 )
 
 
@@ -135,3 +136,29 @@ def test_full_relisting_marks_removed_keys(root: Path, simulator: Any) -> None:
     assert sum(m.removed for r in results for m in r.modules) == 1
     assert ("FR", "ABC", "GONE-1") not in dict(lake_versions(root, "locations"))
     assert_matches_truth(root, simulator, "2.3.0", modules=("locations",))
+
+
+def test_summary_counts_new_and_updated_objects(root: Path) -> None:
+    """The summary's new/updated counts equal the changes in the platform's ground truth."""
+
+    def truth_now(sim: Any, module: str) -> dict[Any, Any]:
+        now = sim.now()
+        return {k: lu for k, lu in truth_versions(sim, module, "2.3.0").items() if lu < now}
+
+    with serve_in_thread(sim_config()) as sim:
+        do_login(root, sim)
+        first = run_sync(root)
+        before = {m: truth_now(sim, m) for m in ("sessions", "cdrs")}
+        for m in first[0].modules:
+            if m.module in before:
+                assert (m.new, m.updated) == (len(before[m.module]), 0), m.module
+        sim.advance(seconds=3 * 3600)
+        second = run_sync(root)
+        for m in second[0].modules:
+            if m.module not in before:
+                continue
+            after = truth_now(sim, m.module)
+            new = set(after) - set(before[m.module])
+            updated = {k for k in after if k in before[m.module] and after[k] > before[m.module][k]}
+            assert new or updated, m.module
+            assert (m.new, m.updated) == (len(new), len(updated)), m.module
