@@ -412,6 +412,10 @@ class OcpiClient:
             with self.throttle:
                 resp = self._http.send(request)
                 resp.read()
+            # httpx keeps a response and its stream in a reference cycle, so only the cyclic
+            # GC would free the response and its body (a page: about a megabyte). Cut it:
+            # the body goes as soon as the page is parsed. (The content is already read.)
+            resp.stream = httpx.ByteStream(b"")
         except httpx.ConnectError as exc:
             detail = self._redact(str(exc)) or type(exc).__name__
             if host in self._reached_hosts:

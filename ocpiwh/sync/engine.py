@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -164,29 +165,42 @@ def sync(
                     f"(it offers: {', '.join(offered) or 'none'})",
                     hint="drop that --module, or run `ocpiwh login` again if the platform changed",
                 )
-    with warehouse_lock(root), _few_gc_passes():
+    with warehouse_lock(root), _tuned_interpreter():
         return _sync_locked(root, config, selected, options, progress, stop, client_factory)
 
 
 GC_THRESHOLD0 = 50_000
 """Allocations between two young-generation GC passes during a sync (CPython's default: 700)."""
 
+SWITCH_INTERVAL = 0.0002
+"""Seconds a thread may hold the GIL while another waits for it, during a sync (default 0.005)."""
+
 
 @contextmanager
-def _few_gc_passes() -> Iterator[None]:
-    """Keep the cyclic garbage collector from eating a third of the sync's CPU.
+def _tuned_interpreter() -> Iterator[None]:
+    """Tune the interpreter for a sync's threads, restoring it afterwards.
 
     Every parsed page is ~20,000 new dicts and lists (acyclic JSON, freed by reference
     counting): at the default threshold the collector runs every 700 of them, and each older
-    generation's pass walks every object the imported libraries hold. Freezing what exists
-    at the start and collecting less often leaves the same garbage collected, later.
+    generation's pass walks every object the imported libraries hold; that cost about a
+    third of the Python-side CPU. Freezing what exists at the start and collecting less
+    often leaves the same garbage collected, later.
+
+    The writer threads spend most of their time in DuckDB (GIL released) but come back for
+    the GIL between statements and around every file operation, dozens of times per batch;
+    with fetch workers busy parsing, each return waited a whole switch interval (the convoy
+    effect): a batch took several times its CPU time and the fetch side waited on it. A short
+    interval hands the GIL over promptly.
     """
     old = gc.get_threshold()
+    old_interval = sys.getswitchinterval()
     gc.freeze()
     gc.set_threshold(max(old[0], GC_THRESHOLD0), old[1], old[2])
+    sys.setswitchinterval(min(old_interval, SWITCH_INTERVAL))
     try:
         yield
     finally:
+        sys.setswitchinterval(old_interval)
         gc.set_threshold(*old)
         gc.unfreeze()
 
@@ -563,6 +577,9 @@ class _WindowWriter:
         """Privacy-filter and serialize one page (thread-safe: a filter per thread).
 
         Runs in the fetch workers: the parsed objects die here, only compact JSON moves on.
+        The page's objects are consumed: each entry of ``page.objects`` is released (set to
+        None) once serialized, so a worker never holds a parsed page and its copy at once
+        (the list keeps its length, which the pagination still reads).
         """
         f = getattr(self._local, "filter", None)
         if f is None:
@@ -573,7 +590,9 @@ class _WindowWriter:
         dumps = orjson.dumps
         docs: list[bytes] = []
         rejected: list[lakewriter.Rejected] = []
-        for obj in page.objects:
+        objects = page.objects
+        for i, obj in enumerate(objects):
+            objects[i] = None
             out = f(obj) if isinstance(obj, dict) else None
             if out is None:
                 rejected.append(
