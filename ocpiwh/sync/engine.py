@@ -9,8 +9,10 @@ and the module state advances only after all the window's batches are durable.
 
 from __future__ import annotations
 
+import ctypes
 import gc
 import logging
+import os
 import sys
 import threading
 import time
@@ -176,6 +178,46 @@ SWITCH_INTERVAL = 0.0002
 """Seconds a thread may hold the GIL while another waits for it, during a sync (default 0.005)."""
 
 
+COUNT_MEMORY = "32MB"
+"""DuckDB cap of the new/updated count after a module's window. It groups every key of the
+module (1M sessions: ~80 MB at the typing engine's 128 MB cap, while the other module may
+still be syncing); at 32 MB it spills a little: 0.27 s instead of 0.17 s for 1M keys."""
+
+MALLOC_ARENAS = 2
+"""glibc malloc arenas for a sync process (glibc's default: 8 per core)."""
+
+
+def limit_malloc_arenas(arenas: int = MALLOC_ARENAS) -> None:
+    """Let the process's threads share at most ``arenas`` glibc malloc arenas.
+
+    A sync runs a dozen threads (fetch workers, module threads, writers) that each allocate
+    and free page-sized buffers; with one arena per thread, each arena keeps its own peak
+    of freed memory (measured: 259 MB held by malloc for 65 MB in use, about 60 MB more RSS
+    than with two arenas). The limit only takes effect before glibc sizes its arena pool,
+    so a command calls this first thing; ``MALLOC_ARENA_MAX`` in the environment wins.
+    Elsewhere than glibc this does nothing.
+    """
+    if not sys.platform.startswith("linux") or "MALLOC_ARENA_MAX" in os.environ:
+        return
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):
+        return
+    m_arena_max = -8  # glibc malloc.h
+    mallopt(m_arena_max, arenas)
+
+
+def _trim_malloc() -> None:
+    """Give the memory glibc holds free in its arenas back to the system (glibc only)."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        malloc_trim = ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError):
+        return
+    malloc_trim(0)
+
+
 @contextmanager
 def _tuned_interpreter() -> Iterator[None]:
     """Tune the interpreter for a sync's threads, restoring it afterwards.
@@ -237,6 +279,7 @@ def _sync_locked(
     if options.compact:
         synced = {m.module for r in results for m in r.modules if m.written or m.quarantined}
         if synced:
+            _trim_malloc()  # compaction's DuckDB comes on top of what the sync left allocated
             done = compact.compact(root, modules=synced, min_files=compact.AUTO_THRESHOLD + 1)
             if done.partitions:
                 log.info(
@@ -506,7 +549,7 @@ class SourceSync:
         if not window.records or not any(r.kind == "data" and r.rows for r in window.records):
             return
         first_batch = min(r.batch_id for r in window.records)
-        con = lakewriter.housekeeping_connection()
+        con = lakewriter.housekeeping_connection(COUNT_MEMORY)
         try:
             glob = str(self.root / lake.module_glob(module))
             row = con.execute(
