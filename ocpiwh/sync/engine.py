@@ -332,6 +332,13 @@ class SourceSync:
         self.pool = ThreadPoolExecutor(
             max_workers=max(1, options.concurrency), thread_name_prefix=f"fetch-{src.name}"
         )
+        # Parsing a page and filtering/serializing it is GIL-bound Python work: the fetch
+        # workers take turns (one page at a time, start to finish) while their requests stay
+        # in flight concurrently. Interleaved, four half-processed pages thrashed the caches
+        # and stayed alive together (100k-session sync: ~10.5 s -> ~9.5 s).
+        self.cpu_lock = threading.Lock()
+        if isinstance(client, OcpiClient):
+            client.parse_lock = self.cpu_lock
 
     def run(self) -> SourceResult:
         started = time.monotonic()
@@ -630,10 +637,17 @@ class _WindowWriter:
             self._local.filter = f
             with self._filters_lock:
                 self._filters.append(f)
+        with self.sync.cpu_lock:
+            lines, rejected = self._filter_and_dump(f, page.objects)
+        url = str(httpx.URL(page.url).copy_with(query=None))
+        return Prepared(len(page.objects), page.total, page.raw_size, url, lines, rejected)
+
+    def _filter_and_dump(
+        self, f: ObjectFilter, objects: list[Any]
+    ) -> tuple[lakewriter.JsonLines, list[lakewriter.Rejected]]:
         dumps = orjson.dumps
         docs: list[bytes] = []
         rejected: list[lakewriter.Rejected] = []
-        objects = page.objects
         for i, obj in enumerate(objects):
             objects[i] = None
             out = f(obj) if isinstance(obj, dict) else None
@@ -648,9 +662,7 @@ class _WindowWriter:
                 )
             else:
                 docs.append(dumps(out))
-        lines = lakewriter.JsonLines.of(docs)
-        url = str(httpx.URL(page.url).copy_with(query=None))
-        return Prepared(len(page.objects), page.total, page.raw_size, url, lines, rejected)
+        return lakewriter.JsonLines.of(docs), rejected
 
     def add(self, page: Prepared) -> None:
         """Append a prepared page to the current batch; write the batch when it is full."""
