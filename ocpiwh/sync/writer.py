@@ -209,8 +209,9 @@ def housekeeping_connection(memory: str = ENGINE_MEMORY) -> duckdb.DuckDBPyConne
 class Normalizer:
     """Types batches in DuckDB; one per thread (a cursor on the shared instance).
 
-    The batch never becomes a Python or Arrow table: DuckDB reads the NDJSON file, types it
-    into a temp table (its buffer manager bounds the memory), and COPYs it to Parquet.
+    The batch never becomes Python objects: DuckDB scans it as a one-column Arrow table over
+    the page buffers (no copy), types it into a temp table (its buffer manager bounds the
+    memory), and COPYs it to Parquet.
     """
 
     def __init__(self) -> None:
