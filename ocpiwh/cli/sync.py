@@ -22,7 +22,13 @@ from ocpiwh.errors import UsageError
 from ocpiwh.login import login as do_login
 from ocpiwh.ocpi import SUPPORTED_VERSIONS, parse_ocpi_datetime
 from ocpiwh.status import warehouse_status
-from ocpiwh.sync.engine import ModuleResult, SourceResult, SyncOptions, sync
+from ocpiwh.sync.engine import (
+    ModuleResult,
+    SourceResult,
+    SyncOptions,
+    limit_malloc_arenas,
+    sync,
+)
 
 _DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
@@ -267,6 +273,7 @@ def sync_cmd(
 
     Example: `ocpiwh sync` (cron), `ocpiwh sync --watch --interval 1h`, `ocpiwh sync -m sessions`
     """
+    limit_malloc_arenas()
     st = state(ctx)
     since_dt: datetime | None = None
     if since is not None:

@@ -13,6 +13,7 @@ import threading
 import time
 import uuid
 from collections.abc import Mapping
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import TracebackType
@@ -183,6 +184,11 @@ class OcpiClient:
         self.stats = ClientStats()
         self.throttle = AdaptiveLimiter(max_connections)
         self._reached_hosts: set[str] = set()
+        self.parse_lock: AbstractContextManager[Any] = nullcontext()
+        """Held while a response body is parsed. A caller whose threads do CPU-heavy work on
+        the parsed pages (the sync) sets a lock it also holds for that work: pages are then
+        parsed and processed one at a time rather than interleaved (GIL-bound anyway), which
+        keeps fewer parsed pages alive and the caches warm."""
         limits = httpx.Limits(
             max_connections=max_connections, max_keepalive_connections=max_connections
         )
@@ -412,6 +418,10 @@ class OcpiClient:
             with self.throttle:
                 resp = self._http.send(request)
                 resp.read()
+            # httpx keeps a response and its stream in a reference cycle, so only the cyclic
+            # GC would free the response and its body (a page: about a megabyte). Cut it:
+            # the body goes as soon as the page is parsed. (The content is already read.)
+            resp.stream = httpx.ByteStream(b"")
         except httpx.ConnectError as exc:
             detail = self._redact(str(exc)) or type(exc).__name__
             if host in self._reached_hosts:
@@ -467,7 +477,8 @@ class OcpiClient:
         raw = resp.content
         envelope: Any
         try:
-            envelope = orjson.loads(raw) if raw else None
+            with self.parse_lock:
+                envelope = orjson.loads(raw) if raw else None
         except orjson.JSONDecodeError:
             envelope = None
         is_envelope = isinstance(envelope, dict) and "status_code" in envelope

@@ -11,6 +11,7 @@ would.
 
 from __future__ import annotations
 
+import array
 import itertools
 import logging
 import os
@@ -37,9 +38,6 @@ from ocpiwh.store import Location, Store, open_store
 log = logging.getLogger("ocpiwh.sync")
 
 ROW_GROUP_SIZE = 256_000
-MAX_OBJECT_BYTES = 4 * 1024 * 1024
-"""Largest single OCPI object accepted (a location with many EVSEs is tens of KB); DuckDB's
-JSON reader sizes its buffers by it."""
 ENGINE_MEMORY = os.environ.get("OCPIWH_DUCKDB_MEMORY", "128MB")
 """Cap of the DuckDB instance that types batches (it spills beyond): keeps a sync's memory
 bounded by the batch, whatever the dataset."""
@@ -82,14 +80,16 @@ def new_batch_id() -> str:
 
 
 class JsonLines:
-    """The serialized objects of a batch, as newline-delimited JSON, one buffer per page.
+    """The serialized objects of a batch: per page, one buffer of their JSON texts end to end
+    and the offsets where each begins (Arrow's string layout, so DuckDB reads the batch
+    without a copy, a file or a JSON split).
 
     Holding thousands of separate ``orjson.dumps`` results costs ~15x their size in RSS
     (each keeps an over-allocated buffer); one joined buffer per page costs its size.
     """
 
     def __init__(self) -> None:
-        self.buffers: list[bytes] = []
+        self.pages: list[tuple[bytes, array.array[int]]] = []
         self.count = 0
         self.nbytes = 0
 
@@ -102,28 +102,44 @@ class JsonLines:
     def add(self, docs: Sequence[bytes]) -> None:
         if not docs:
             return
-        buf = b"\n".join(docs) + b"\n"
-        self.buffers.append(buf)
+        buf = b"".join(docs)
+        offsets = array.array("q", (0,))
+        offsets.extend(itertools.accumulate(map(len, docs)))
+        self.pages.append((buf, offsets))
         self.count += len(docs)
         self.nbytes += len(buf)
 
     def extend(self, other: JsonLines) -> None:
-        self.buffers.extend(other.buffers)
+        self.pages.extend(other.pages)
         self.count += other.count
         self.nbytes += other.nbytes
 
     def __len__(self) -> int:
         return self.count
 
+    def docs(self) -> list[bytes]:
+        """Every object's JSON text, in order."""
+        return [
+            buf[offsets[i] : offsets[i + 1]]
+            for buf, offsets in self.pages
+            for i in range(len(offsets) - 1)
+        ]
+
     def halves(self) -> tuple[JsonLines, JsonLines]:
         """Split in two (by object) for a batch too large to type at once."""
-        docs = b"".join(self.buffers).split(b"\n")[:-1]
+        docs = self.docs()
         mid = len(docs) // 2
         return JsonLines.of(docs[:mid]), JsonLines.of(docs[mid:])
 
-    def write_to(self, path: Path) -> None:
-        with open(path, "wb") as fh:
-            fh.writelines(self.buffers)
+    def to_arrow(self) -> pa.Table:
+        """A one-column table ``_raw`` over the page buffers (no copy)."""
+        chunks = [
+            pa.LargeStringArray.from_buffers(
+                len(offsets) - 1, pa.py_buffer(offsets), pa.py_buffer(buf)
+            )
+            for buf, offsets in self.pages
+        ]
+        return pa.table({"_raw": pa.chunked_array(chunks, pa.large_string())})
 
 
 @dataclass
@@ -197,8 +213,9 @@ def housekeeping_connection(memory: str = ENGINE_MEMORY) -> duckdb.DuckDBPyConne
 class Normalizer:
     """Types batches in DuckDB; one per thread (a cursor on the shared instance).
 
-    The batch never becomes a Python or Arrow table: DuckDB reads the NDJSON file, types it
-    into a temp table (its buffer manager bounds the memory), and COPYs it to Parquet.
+    The batch never becomes Python objects: DuckDB scans it as a one-column Arrow table over
+    the page buffers (no copy), types it into a temp table (its buffer manager bounds the
+    memory), and COPYs it to Parquet.
     """
 
     def __init__(self) -> None:
@@ -208,22 +225,18 @@ class Normalizer:
         self.con.execute("SET TimeZone='UTC'")
         self._sql = {m: lake.normalize_sql(m) for m in MODULES}
 
-    def typed_sql(self, module: str, ndjson: Path) -> str:
-        """The batch in ``ndjson`` as typed rows with lineage columns (bound parameters
+    def typed_sql(self, module: str, source: str) -> str:
+        """The batch in the table or view ``source`` (one column ``_raw``: the objects' JSON
+        text) as typed rows with lineage columns (bound parameters
         ``$source $batch_id $fetched_at $version $privacy $platform_cc $platform_party``)
-        and, for sessions/CDRs, the year/month partition columns. DuckDB streams it: the
-        batch is never materialized, in Python or in DuckDB."""
+        and, for sessions/CDRs, the year/month partition columns."""
         partition = (
             ", lpad(CAST(year(start_date_time) AS VARCHAR), 4, '0') AS year"
             ", lpad(CAST(month(start_date_time) AS VARCHAR), 2, '0') AS month"
             if module in lake.PARTITIONED_BY_START
             else ""
         )
-        batch = (
-            "SELECT CAST(json AS VARCHAR) AS _raw FROM read_json_objects("
-            f"'{_sql_path(ndjson)}', format = 'newline_delimited', "
-            f"maximum_object_size = {MAX_OBJECT_BYTES})"
-        )
+        batch = f"SELECT CAST(_raw AS VARCHAR) AS _raw FROM {source}"
         normalize = self._sql[module].replace("FROM batch", f"FROM ({batch}) AS batch")
         return f"""SELECT * EXCLUDE (_error, _raw),
                    CAST($source AS VARCHAR) AS _source,
@@ -340,16 +353,15 @@ class LakeWriter:
         batch is split in halves, staged as more files of the same batch: memory stays
         bounded and the sync does not fail.
         """
-        ndjson = stage / f"batch{tag}.ndjson"
-        lines.write_to(ndjson)
         con = self.normalizer.con
-        typed = self.normalizer.typed_sql(self.module, ndjson)
+        typed = self.normalizer.typed_sql(self.module, "batch_json")
         before = set(stage.rglob("*.parquet"))
         try:
             # Type the batch once (JSON parsed once), then work on the typed table:
             # filtering on _error over the JSON transform itself costs far more memory.
             with _typing_lock:
                 try:
+                    con.register("batch_json", lines.to_arrow())
                     con.execute(f"CREATE OR REPLACE TEMP TABLE typed AS {typed}", params)
                     rows = self._copy_valid(con, stage, f"{batch_id}{tag}")
                     bad = con.execute(
@@ -362,6 +374,7 @@ class LakeWriter:
                             ).to_arrow_table()
                         )
                 finally:
+                    con.unregister("batch_json")
                     con.execute("DROP TABLE IF EXISTS typed")
         except duckdb.OutOfMemoryException:
             if len(lines) < 2:
@@ -373,8 +386,6 @@ class LakeWriter:
                 self._stage_lines(half, stage, batch_id, params, quarantine, keys, f"{tag}{i}")
                 for i, half in enumerate(lines.halves())
             )
-        finally:
-            ndjson.unlink(missing_ok=True)
         quarantine.extend(Rejected(reason=reason, payload=raw) for reason, raw in bad)
         return rows
 
