@@ -14,16 +14,20 @@ interrupted compaction forward past its commit point, or back before it.
 
 from __future__ import annotations
 
+import logging
 import shutil
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+import duckdb
 import orjson
 
 from ocpiwh.store import Location, Store, open_store
 from ocpiwh.sync import writer
+
+log = logging.getLogger("ocpiwh.sync")
 
 COMPACTION_MEMORY = "256MB"
 """Merging reads whole column chunks (the ``_raw`` JSON is the bulk); it runs after a sync's
@@ -110,14 +114,32 @@ def compact(
             continue
         result.partitions += 1
         for group in _groups(files):
-            if len(group) < 2:
-                continue
-            rows = _merge(store, part, [rel for rel, _ in group])
-            result.files_before += len(group)
-            result.files_after += 1
-            result.rows += rows
-            result.details.append({"partition": part.folder, "files": len(group), "rows": rows})
+            _merge_group(store, part, [rel for rel, _ in group], result)
     return result
+
+
+def _merge_group(store: Store, part: Partition, group: list[str], result: CompactionResult) -> None:
+    """Merge ``group``; should DuckDB's capped memory not suffice (unusually wide rows), merge
+    its halves instead, and leave a pair that still does not fit as it is: compaction is an
+    optimization, never a reason for a sync to fail."""
+    if len(group) < 2:
+        return
+    try:
+        rows = _merge(store, part, group)
+    except duckdb.OutOfMemoryException:
+        if len(group) < 4:
+            log.warning(
+                "compaction of %d files in %s skipped: over its memory cap", len(group), part.folder
+            )
+            return
+        mid = len(group) // 2
+        _merge_group(store, part, group[:mid], result)
+        _merge_group(store, part, group[mid:], result)
+        return
+    result.files_before += len(group)
+    result.files_after += 1
+    result.rows += rows
+    result.details.append({"partition": part.folder, "files": len(group), "rows": rows})
 
 
 def _groups(files: list[tuple[str, int]]) -> list[list[tuple[str, int]]]:
@@ -157,6 +179,9 @@ def _merge(store: Store, part: Partition, files: list[str]) -> int:
         rows = con.execute(f"SELECT count(*) FROM read_parquet({_sql_str(str(tmp))})").fetchall()[
             0
         ][0]
+    except BaseException:
+        shutil.rmtree(stage, ignore_errors=True)  # nothing was journaled yet
+        raise
     finally:
         con.close()
     journal: dict[str, Any] = {

@@ -24,6 +24,7 @@ from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any, Protocol
 
+import duckdb
 import httpx
 import orjson
 import pyarrow as pa
@@ -287,7 +288,12 @@ def _sync_locked(
         synced = {m.module for r in results for m in r.modules if m.written or m.quarantined}
         if synced:
             _trim_malloc()  # compaction's DuckDB comes on top of what the sync left allocated
-            done = compact.compact(root, modules=synced, min_files=compact.AUTO_THRESHOLD + 1)
+            try:
+                done = compact.compact(root, modules=synced, min_files=compact.AUTO_THRESHOLD + 1)
+            except (OcpiwhError, duckdb.Error, OSError) as exc:
+                # the windows are committed: a failed optimization must not fail the sync
+                log.warning("automatic compaction failed (%s); run `ocpiwh compact` later", exc)
+                return results
             if done.partitions:
                 log.info(
                     "compacted %d partition(s): %d files into %d",

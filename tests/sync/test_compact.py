@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import signal
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -90,3 +91,30 @@ def test_second_writer_is_refused_with_one_line(root: Path) -> None:
     root.mkdir(parents=True)
     with warehouse_lock(root), pytest.raises(OcpiwhError, match="busy"), warehouse_lock(root):
         pass
+
+
+def test_compaction_over_its_memory_cap_merges_halves_and_never_fails(
+    root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A group DuckDB cannot merge within its cap is merged as halves; a pair that still does
+    not fit is left as it is. Every row stays, and nothing is left in staging."""
+    import duckdb
+
+    from ocpiwh.sync import compact as compaction
+
+    real_merge = compaction._merge
+
+    def capped(store: Any, part: Any, files: list[str]) -> int:
+        if len(files) > 3:
+            raise duckdb.OutOfMemoryException("Out of Memory Error: simulated")
+        return real_merge(store, part, files)
+
+    monkeypatch.setattr(compaction, "_merge", capped)
+    with serve_in_thread(sim_config()) as sim:
+        _lake_with_many_files(root, sim)
+        before = _snapshot(root)
+        result = compaction.compact(root)
+        assert result.files_before > result.files_after >= 1
+        assert all(d["files"] <= 3 for d in result.details)
+        assert _snapshot(root) == before
+        assert not list((root / "staging").rglob("*.parquet"))
