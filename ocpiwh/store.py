@@ -171,6 +171,11 @@ class LocalStore(Store):
     def exists(self, rel: str) -> bool:
         return self.path(rel).exists()
 
+    def has_files(self, prefix: str) -> bool:
+        # stops at the first file: every connection asks this of every module
+        base = self.path(prefix)
+        return base.is_dir() and any(base.rglob("*.parquet"))
+
     def list(self, prefix: str) -> list[tuple[str, int]]:
         base = self.path(prefix)
         if not base.is_dir():

@@ -34,7 +34,7 @@ from ocpiwh import lake, resources
 from ocpiwh.errors import OcpiwhError, UsageError
 from ocpiwh.paths import MODULES, Warehouse, fsync_dir
 from ocpiwh.store import Location, Store, open_store
-from ocpiwh.sync.state import parquet_source
+from ocpiwh.sync.state import committed_files, parquet_source
 
 FORMATS: tuple[str, ...] = ("table", "csv", "json", "parquet")
 TABLE_MAX_ROWS = 50
@@ -102,7 +102,7 @@ def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def raw_view_sql(store: Store, module: str) -> str:
+def raw_view_sql(store: Store, module: str, committed: list[str] | None = None) -> str:
     """SELECT of the internal view ``_raw_<module>``: typed, empty when there are no files yet.
 
     A local lake is read by relative globs (the DuckDB file stays valid as files come and
@@ -119,7 +119,7 @@ def raw_view_sql(store: Store, module: str) -> str:
     )
     prefix = "quarantine/" if module == "quarantine" else f"raw/{module}/"
     if store.manifest:
-        files = parquet_source(store, prefix)
+        files = parquet_source(store, prefix, committed=committed)
     elif store.has_files(prefix):
         files = (
             "'quarantine/*/**/*.parquet'"
@@ -229,8 +229,10 @@ def view_description(name: str) -> str:
 def create_views(con: duckdb.DuckDBPyConnection, root: Location | Store) -> None:
     """(Re)create every view on ``con``; relative paths resolve against ``root`` at query time."""
     store = open_store(root)
+    committed = committed_files(store, "") if store.manifest else None  # manifests read once
     for module in (*MODULES, lake.REMOVED, "quarantine"):
-        con.execute(f"CREATE OR REPLACE VIEW _raw_{module} AS {raw_view_sql(store, module)}")
+        sql = raw_view_sql(store, module, committed)
+        con.execute(f"CREATE OR REPLACE VIEW _raw_{module} AS {sql}")
     for name in view_order():
         body = view_sql(name).strip().rstrip(";")
         con.execute(f"CREATE OR REPLACE VIEW {_quote(name)} AS\n{body}")

@@ -50,6 +50,7 @@ from ocpiwh.sync.state import (
     BatchRecord,
     ModuleState,
     StateStore,
+    committed_files,
     folders_source,
     parquet_source,
     recover,
@@ -756,8 +757,9 @@ class _WindowWriter:
         store = self.sync.root
         # this window's files are not committed yet: an object store's manifest lacks them
         window_files = [f for r in self.records for f in r.files]
-        known = parquet_source(store, f"raw/{self.module}/", window_files)
-        removed = parquet_source(store, f"raw/{lake.REMOVED}/")
+        committed = committed_files(store, "") if store.manifest else None  # read once
+        known = parquet_source(store, f"raw/{self.module}/", window_files, committed)
+        removed = parquet_source(store, f"raw/{lake.REMOVED}/", committed=committed)
         has_removed = removed is not None
         if known is None:
             return

@@ -178,14 +178,24 @@ def committed_files(store: Store, prefix: str) -> list[str]:
     )
 
 
-def parquet_source(store: Store, prefix: str, extra: Iterable[str] = ()) -> str | None:
+def parquet_source(
+    store: Store,
+    prefix: str,
+    extra: Iterable[str] = (),
+    committed: Iterable[str] | None = None,
+) -> str | None:
     """The argument of ``read_parquet`` for the files under ``prefix`` (None when there are
-    none): a glob on a local store; the committed files plus ``extra`` on an object store."""
+    none): a glob on a local store; the committed files plus ``extra`` on an object store.
+
+    ``committed`` (every committed file, from :func:`committed_files`) spares a caller that
+    asks for several prefixes reading the manifests each time."""
     if not store.manifest:
         if not store.has_files(prefix):
             return None
         return _sql_str(store.uri(prefix.rstrip("/") + "/**/*.parquet"))
-    files = sorted({*committed_files(store, prefix), *(f for f in extra if f.startswith(prefix))})
+    if committed is None:
+        committed = committed_files(store, prefix)
+    files = sorted({*(f for f in (*committed, *extra) if f.startswith(prefix))})
     if not files:
         return None
     return "[" + ", ".join(_sql_str(store.uri(f)) for f in files) + "]"
@@ -201,11 +211,7 @@ def folders_source(store: Store, folders: Iterable[str]) -> str | None:
         globs = [store.uri(f"{folder}/*.parquet") for folder in wanted]
         return "[" + ", ".join(_sql_str(g) for g in globs) + "]"
     inside = set(wanted)
-    files = [
-        f
-        for f in committed_files(store, "raw/") + committed_files(store, "quarantine/")
-        if f.rsplit("/", 1)[0] in inside
-    ]
+    files = [f for f in committed_files(store, "") if f.rsplit("/", 1)[0] in inside]
     return "[" + ", ".join(_sql_str(store.uri(f)) for f in files) + "]" if files else None
 
 
