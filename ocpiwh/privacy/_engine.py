@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import hashlib
 import math
@@ -16,7 +17,8 @@ import orjson
 from ocpiwh.errors import UsageError
 from ocpiwh.paths import MODULES
 
-from ._key import KEY_SIZE, _pseudonym
+from ._fast import FastPageFilter, Unsupported
+from ._key import KEY_SIZE, _has_object, pseudonymizer
 from ._profile import PrivacyProfile, resolve
 from ._schema import VERSIONS, FieldRule, Node, Obj, Treatment, schema
 
@@ -119,14 +121,6 @@ def check_module_version(module: str, version: str) -> tuple[str, str]:
 
 
 # --- value helpers ------------------------------------------------------------------------
-def _has_object(v: Any) -> bool:
-    if v.__class__ is dict:
-        return True
-    if v.__class__ is list:
-        return any(_has_object(x) for x in v)
-    return False
-
-
 def _copy_list(v: list[Any]) -> list[Any]:
     return [_copy_list(x) if x.__class__ is list else x for x in v]
 
@@ -176,23 +170,13 @@ class _Compiler:
         return h
 
     def _make_pseudo(self, kind: str) -> Handler:
-        key, stats = self.key, self.stats
-
-        @lru_cache(maxsize=1 << 16)
-        def cached(v: str) -> str:
-            return _pseudonym(key, kind, v)
+        convert, stats = pseudonymizer(self.key, kind), self.stats
 
         def h(v: Any) -> Any:
             if v is None:
                 return None
             stats.pseudonymized += 1
-            if v.__class__ is not str:
-                v = (
-                    orjson.dumps(v, option=orjson.OPT_SORT_KEYS).decode()
-                    if _has_object(v)
-                    else str(v)
-                )
-            return cached(v)
+            return convert(v)
 
         return h
 
@@ -371,7 +355,7 @@ def _make_obj_fn(table: dict[str, Handler], prefix: str, stats: FilterStats) -> 
 class ObjectFilter:
     """A compiled privacy filter for one module and version. Call it on each object."""
 
-    __slots__ = ("_root", "fingerprint", "module", "stats", "version")
+    __slots__ = ("_page", "_root", "fingerprint", "module", "stats", "version")
 
     def __init__(self, module: str, version: str, profile: PrivacyProfile, key: bytes) -> None:
         self.module = module
@@ -381,6 +365,11 @@ class ObjectFilter:
         root = schema(module, version)
         trie = _build_trie(root, profile, module)
         self._root = _Compiler(key, self.stats).obj_fn(root, "", False, trie, False)
+        self._page: FastPageFilter | None = None
+        if trie is None:  # privacy passes keep unknown subtrees: the generic filter only
+            name = f"{module}_{version.replace('.', '_')}"
+            with contextlib.suppress(Unsupported):
+                self._page = FastPageFilter(root, name, key, self.stats, self._root)
 
     def __call__(self, obj: Any) -> dict[str, Any] | None:
         """The filtered copy of ``obj`` (the input is never modified); None if not an object."""
@@ -391,6 +380,27 @@ class ObjectFilter:
             obj = dict(obj)
         self.stats.objects += 1
         return self._root(obj)
+
+    def filter_page(self, data: Any) -> tuple[list[bytes], list[Any]]:
+        """Filter a page: ``data`` is the JSON text of an array (bytes or a buffer).
+
+        Returns the filtered JSON text of every object, in order, and the items that are not
+        objects (for the quarantine). Where the policy allows (see :mod:`._fast`), objects
+        are parsed, filtered and serialized by msgspec in one C pass; the others take the
+        generic filter. The result is the same either way, up to key order.
+        """
+        if self._page is not None:
+            return self._page(data)
+        dumps = orjson.dumps
+        docs: list[bytes] = []
+        others: list[Any] = []
+        for value in orjson.loads(memoryview(data)):
+            out = self(value)
+            if out is None:
+                others.append(value)
+            else:
+                docs.append(dumps(out))
+        return docs, others
 
     def __repr__(self) -> str:
         return f"ObjectFilter({self.module!r}, {self.version!r}, {self.fingerprint!r})"

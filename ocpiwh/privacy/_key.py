@@ -6,8 +6,12 @@ import hmac
 import os
 import secrets
 import stat
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
+
+import orjson
 
 from ocpiwh.errors import UsageError
 
@@ -91,3 +95,28 @@ def pseudonymize(key: bytes, value: str, kind: str) -> str:
     if not isinstance(value, str):
         value = str(value)
     return _pseudonym(bytes(key), kind, value)
+
+
+def _has_object(v: Any) -> bool:
+    if v.__class__ is dict:
+        return True
+    if v.__class__ is list:
+        return any(_has_object(x) for x in v)
+    return False
+
+
+def pseudonymizer(key: bytes, kind: str) -> Callable[[Any], str]:
+    """The pseudonym of any non-null value of ``kind`` (strings as they are, other scalars
+    by ``str``, objects and lists holding objects by their sorted-key JSON), with a cache
+    of recent values. Shared by the generic and the page filters, so both agree."""
+
+    @lru_cache(maxsize=1 << 16)
+    def cached(v: str) -> str:
+        return _pseudonym(key, kind, v)
+
+    def convert(v: Any) -> str:
+        if v.__class__ is not str:
+            v = orjson.dumps(v, option=orjson.OPT_SORT_KEYS).decode() if _has_object(v) else str(v)
+        return cached(v)
+
+    return convert

@@ -51,6 +51,8 @@ class Obj:
     # the object opens a private context for its subtree when this returns True:
     private_if: Callable[[dict[str, Any]], bool] | None = None
     private_if_doc: str = ""
+    # the fields ``private_if`` reads; it must be true iff it is true of one of them alone
+    private_if_keys: tuple[str, ...] = ()
     # array items dropped by default: those whose ``skip_item_key`` value, stripped and
     # upper-cased, is in ``skip_item_values`` (``skip_item_if`` is the same test as a predicate)
     skip_item_if: Callable[[Any], bool] | None = None
@@ -363,7 +365,12 @@ def location(version: str) -> Obj:
     if version == "2.3.0":
         f["help_phone"] = _priv_drop()
     f["last_updated"] = _keep(R_META)
-    return Obj(f, private_if=location_is_private, private_if_doc=LOCATION_PRIVATE_DOC)
+    return Obj(
+        f,
+        private_if=location_is_private,
+        private_if_doc=LOCATION_PRIVATE_DOC,
+        private_if_keys=("publish", "parking_type", "type"),
+    )
 
 
 def _price(version: str, reason: str = R_COST) -> Node:
@@ -586,7 +593,12 @@ def cdr(version: str) -> Obj:
             "home_charging_compensation": _keep(a),
         }
     f["last_updated"] = _keep(R_META)
-    return Obj(f, private_if=cdr_is_private, private_if_doc=CDR_PRIVATE_DOC)
+    return Obj(
+        f,
+        private_if=cdr_is_private,
+        private_if_doc=CDR_PRIVATE_DOC,
+        private_if_keys=("home_charging_compensation",),
+    )
 
 
 def token(version: str) -> Obj:

@@ -1,0 +1,152 @@
+"""The page filter (msgspec, one C pass) agrees with the generic filter on every object.
+
+Same objects, same JSON values (key order aside), same counters, same non-objects, whichever
+path each object took: the fast decode, the generic fallback, or a private context.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from ocpiwh.privacy import MODULES, VERSIONS, FieldRule, Obj, PrivacyProfile, compile_filter
+from ocpiwh.privacy._schema import schema
+
+from ._gen import Gen
+
+KEY = bytes(range(32))
+CASES = [(m, v) for m in MODULES for v in VERSIONS]
+SOC = {"type": "STATE_OF_CHARGE", "volume": 55}
+
+
+def generic(module: str, version: str, items: list[Any]) -> tuple[list[Any], list[Any], dict]:
+    f = compile_filter(module, version, PrivacyProfile(), KEY)
+    docs, others = [], []
+    for item in items:
+        out = f(item)
+        if out is None:
+            others.append(item)
+        else:
+            docs.append(out)
+    return docs, others, f.stats.as_dict()
+
+
+def paged(
+    module: str, version: str, items: list[Any], profile: PrivacyProfile | None = None
+) -> tuple[list[Any], list[Any], dict]:
+    f = compile_filter(module, version, profile or PrivacyProfile(), KEY)
+    docs, others = f.filter_page(orjson.dumps(items))
+    return [orjson.loads(d) for d in docs], others, f.stats.as_dict()
+
+
+def mangle(draw: Any, node: Obj, obj: dict[str, Any]) -> None:
+    """Put a wrong shape somewhere: what platforms send and the generic filter tolerates."""
+    names = [n for n in node.fields if n in obj]
+    if not names:
+        return
+    name = draw(st.sampled_from(names))
+    child = node.fields[name]
+    if isinstance(child, FieldRule):
+        obj[name] = draw(st.sampled_from([{"a": 1}, [1, [2]], [{"x": 1}], "  on_driveway ", 7]))
+    elif child.many:
+        obj[name] = draw(st.sampled_from([{"lone": "object"}, "text", [1, None, {}], None]))
+    else:
+        obj[name] = draw(st.sampled_from([[{"a": 1}], "text", 3, None]))
+
+
+@pytest.mark.parametrize(("module", "version"), CASES)
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_page_filter_equals_generic_filter(module: str, version: str, data: Any) -> None:
+    root = schema(module, version)
+    items: list[Any] = []
+    for _ in range(data.draw(st.integers(1, 6))):
+        kind = data.draw(st.sampled_from(["clean", "clean", "extras", "mangled", "not-object"]))
+        if kind == "not-object":
+            items.append(data.draw(st.sampled_from([1, "text", None, [1, 2], True])))
+            continue
+        obj = Gen(data.draw, extras=kind == "extras").obj(root)
+        if kind == "mangled":
+            mangle(data.draw, root, obj)
+        items.append(obj)
+    assert paged(module, version, items) == generic(module, version, items)
+
+
+@pytest.mark.parametrize("version", ["2.2.1", "2.3.0"])
+def test_clean_pages_take_the_fast_path_and_private_objects_the_generic_one(version: str) -> None:
+    """A home-charger CDR among clean ones: only it goes through the generic filter, and the
+    page's counters are those of the generic filter over the whole page."""
+    clean = {
+        "country_code": "FR",
+        "party_id": "ABC",
+        "id": "C1",
+        "cdr_token": {"uid": "RFID-1", "type": "RFID", "contract_id": "FR-ABC-C1"},
+        "meter_id": None,
+        "cdr_location": {
+            "id": "L1",
+            "postal_code": "75011",
+            "coordinates": {"latitude": "48.8566", "longitude": "2.3522"},
+        },
+        "charging_periods": [
+            {"start_date_time": "x", "dimensions": [{"type": "ENERGY", "volume": 3}]}
+        ],
+        "last_updated": "2026-01-01T00:00:00Z",
+    }
+    home = {**clean, "id": "C2", "home_charging_compensation": True, "meter_id": "M1"}
+    soc = {
+        **clean,
+        "id": "C3",
+        "charging_periods": [{"dimensions": [SOC, {"type": "TIME", "volume": 1}]}],
+    }
+    items = [clean, home, soc, clean]
+    docs, others, stats = paged("cdrs", version, items)
+    assert (docs, others, stats) == generic("cdrs", version, items)
+    assert docs[1]["cdr_location"]["postal_code"] == "75"  # the private context applied
+    assert docs[0]["cdr_location"]["postal_code"] == "75011"
+    assert docs[2]["charging_periods"][0]["dimensions"] == [{"type": "TIME", "volume": 1}]
+    assert stats["pseudonymized"] == 8  # uid and contract_id of 4 CDRs
+    assert stats["dropped"] == 5  # 4 meter_id (null ones count) + 1 SoC dimension
+
+
+def test_every_module_and_version_has_a_fast_path_or_a_reason() -> None:
+    """2.1.1 sessions and CDRs embed a whole location (a nested private context): generic."""
+    generic_only = {("sessions", "2.1.1"), ("cdrs", "2.1.1")}
+    for module, version in CASES:
+        f = compile_filter(module, version, PrivacyProfile(), KEY)
+        assert (f._page is None) == ((module, version) in generic_only), (module, version)
+
+
+def test_privacy_passes_use_the_generic_filter() -> None:
+    profile = PrivacyProfile(passes=("sessions:cdr_token.uid",))
+    f = compile_filter("sessions", "2.2.1", profile, KEY)
+    assert f._page is None
+    docs, _ = f.filter_page(orjson.dumps([{"id": "S1", "cdr_token": {"uid": "RFID-1"}}]))
+    assert orjson.loads(docs[0])["cdr_token"]["uid"] == "RFID-1"
+
+
+@pytest.mark.parametrize(("module", "version"), CASES)
+def test_private_if_keys_name_what_the_test_reads(module: str, version: str) -> None:
+    """The fast path tests each declared key alone: the predicate must be true of an object
+    exactly when it is true of one of those keys alone, and false of absent or null ones."""
+    nodes = [schema(module, version)]
+    while nodes:
+        node = nodes.pop()
+        nodes += [c for c in node.fields.values() if isinstance(c, Obj)]
+        if node.private_if is None:
+            continue
+        assert node.private_if_keys
+        values = [True, False, None, "false", "TRUE", "ON_DRIVEWAY", " on_driveway ", "ON_STREET"]
+        for k in node.private_if_keys:
+            assert not node.private_if({k: None})
+            assert not node.private_if({})
+        for a in values:
+            for b in values:
+                obj = dict(zip(node.private_if_keys, [a, b, a], strict=False))
+                alone = any(node.private_if({k: v}) for k, v in obj.items())
+                assert node.private_if(obj) == alone
+                obj["other"] = "ON_DRIVEWAY"
+                assert node.private_if(obj) == alone
