@@ -20,6 +20,7 @@ from types import TracebackType
 from typing import Any, Literal
 
 import httpx
+import msgspec
 import orjson
 
 from ocpiwh.errors import AuthError, OcpiError, TransportError, UsageError
@@ -39,11 +40,25 @@ ParamValue = str | int | float | bool | datetime | None
 Params = Mapping[str, ParamValue]
 
 
+class _Envelope(msgspec.Struct):
+    """The OCPI response envelope, with ``data`` left unparsed: a list page is parsed once,
+    by the privacy stage (:meth:`ocpiwh.privacy.ObjectFilter.filter_page`)."""
+
+    status_code: Any = msgspec.UNSET
+    status_message: Any = None
+    timestamp: Any = None
+    data: msgspec.Raw = msgspec.Raw()  # empty when absent
+
+
+_ENVELOPE = msgspec.json.Decoder(_Envelope)
+
+
 @dataclass(frozen=True)
 class Response:
     """A successful OCPI response (status_code 1000–1999)."""
 
-    data: Any
+    raw_data: msgspec.Raw | None
+    """The JSON text of the envelope's ``data`` (None when absent or null)."""
     status_code: int
     status_message: str | None
     timestamp: datetime | None
@@ -51,6 +66,11 @@ class Response:
     raw_size: int
     url: str
     http_status: int = 200
+
+    @property
+    def data(self) -> Any:
+        """The envelope's ``data``, parsed."""
+        return orjson.loads(memoryview(self.raw_data)) if self.raw_data is not None else None
 
 
 class ClientStats:
@@ -475,21 +495,20 @@ class OcpiClient:
         url = resp.request.url
         path = self._safe_path(url)
         raw = resp.content
-        envelope: Any
+        envelope: _Envelope | None
         try:
             with self.parse_lock:
-                envelope = orjson.loads(raw) if raw else None
-        except orjson.JSONDecodeError:
+                envelope = _ENVELOPE.decode(raw) if raw else None
+        except (msgspec.DecodeError, msgspec.ValidationError):
             envelope = None
-        is_envelope = isinstance(envelope, dict) and "status_code" in envelope
         ocpi_code: int | None = None
         ocpi_msg: str | None = None
-        if is_envelope:
+        if envelope is not None and envelope.status_code is not msgspec.UNSET:
             try:
-                ocpi_code = int(envelope["status_code"])
+                ocpi_code = int(envelope.status_code)
             except (TypeError, ValueError):
-                is_envelope = False
-            msg = envelope.get("status_message")
+                ocpi_code = None
+            msg = envelope.status_message
             ocpi_msg = self._redact(str(msg)).replace("\n", " ").strip() if msg else None
         ocpi_text = ""
         if ocpi_code is not None:
@@ -516,7 +535,7 @@ class OcpiClient:
                 http_status=status,
                 ocpi_status=ocpi_code,
             )
-        if not is_envelope or ocpi_code is None:
+        if envelope is None or ocpi_code is None:
             raise OcpiError(
                 f"{self._safe_url(url)} is not an OCPI endpoint (no OCPI envelope in the response)",
                 hint="give the platform's OCPI versions URL, e.g. https://host/ocpi/versions",
@@ -531,11 +550,14 @@ class OcpiClient:
                 ocpi_status=ocpi_code,
             )
         self.throttle.on_success()
+        data = envelope.data
         return Response(
-            data=envelope.get("data"),
+            raw_data=data
+            if len(data) and not (len(data) == 4 and bytes(data) == b"null")
+            else None,
             status_code=ocpi_code,
             status_message=ocpi_msg,
-            timestamp=parse_ocpi_datetime(envelope.get("timestamp")),
+            timestamp=parse_ocpi_datetime(envelope.timestamp),
             headers=resp.headers,
             raw_size=len(raw),
             url=str(url),

@@ -9,6 +9,8 @@ from datetime import datetime
 from typing import Any
 
 import httpx
+import msgspec
+import orjson
 
 from ocpiwh.errors import OcpiError
 
@@ -32,7 +34,11 @@ __all__ = [
 
 @dataclass
 class Page:
-    objects: list[Any]
+    """One page of a list GET. ``data`` is the JSON text of its objects' array, unparsed:
+    the sync parses it once, in the privacy stage; ``objects`` parses it for anyone else."""
+
+    data: msgspec.Raw | bytes
+    count: int
     total: int | None
     limit: int | None
     next_url: str | None
@@ -40,6 +46,12 @@ class Page:
     offset: int
     url: str
     raw_size: int
+
+    @property
+    def objects(self) -> list[Any]:
+        """The page's objects, parsed (a new list on every call)."""
+        value: list[Any] = orjson.loads(memoryview(self.data))
+        return value
 
 
 def _split_links(value: str) -> list[tuple[str, dict[str, str]]]:
@@ -154,21 +166,23 @@ def _query(params: Params | None) -> dict[str, str]:
     return out
 
 
+_ITEMS = msgspec.json.Decoder(list[msgspec.Raw])
+
+
 def _to_page(client: OcpiClient, resp: Response, offset: int) -> Page:
-    data = resp.data
-    if data is None:
-        objects: list[Any] = []
-    elif isinstance(data, list):
-        objects = data
-    else:
+    data: msgspec.Raw | bytes = b"[]" if resp.raw_data is None else resp.raw_data
+    try:
+        count = len(_ITEMS.decode(data))  # a scan that checks the shape, not a parse
+    except msgspec.ValidationError:
         raise OcpiError(
-            f"{client._safe_path(resp.url)} returned {type(data).__name__} data where a "
+            f"{client._safe_path(resp.url)} returned {type(resp.data).__name__} data where a "
             "list was expected",
             hint="check that the URL is a module's list endpoint",
-        )
+        ) from None
     links = parse_link_header(resp.headers.get("Link"), base=resp.url)
     return Page(
-        objects=objects,
+        data=data,
+        count=count,
         total=_int_header(resp, "X-Total-Count"),
         limit=_int_header(resp, "X-Limit"),
         next_url=links.get("next"),
@@ -251,7 +265,7 @@ def crawl(
 
         yield page
 
-        if not page.objects:
+        if not page.count:
             return
         if page.next_url is not None:
             nxt = httpx.URL(page.next_url)
@@ -263,10 +277,10 @@ def crawl(
                     hint="report this to the platform operator; try again later",
                 )
             current = nxt
-            offset = next_offset if next_offset is not None else offset + len(page.objects)
+            offset = next_offset if next_offset is not None else offset + page.count
             continue
-        if total is not None and offset + len(page.objects) < total:
-            offset += len(page.objects)
+        if total is not None and offset + page.count < total:
+            offset += page.count
             current = current.copy_set_param("offset", offset)
             continue
         return

@@ -26,7 +26,6 @@ from typing import Any, Protocol
 
 import duckdb
 import httpx
-import orjson
 import pyarrow as pa
 
 from ocpiwh import lake
@@ -74,7 +73,7 @@ class SyncOptions:
     concurrency: int = 4
     page_limit: int | None = None
     batch_rows: int = 50_000
-    batch_bytes: int = 4 * 1024 * 1024
+    batch_bytes: int = 8 * 1024 * 1024
     """A batch is written when it holds this many objects or this much JSON, whichever comes
     first: memory stays bounded by the batch, not by the window or the dataset."""
     privacy_passes: tuple[str, ...] = ()
@@ -483,12 +482,12 @@ class SourceSync:
             return
         self.progress.module_started(self.src.name, module, first.total)
         yield self._count(prepare(first), module, result)
-        total, limit = first.total, first.limit or len(first.objects)
+        total, limit = first.total, first.limit or first.count
         parallel = (
             self.options.concurrency > 1
             and total is not None
             and limit > 0
-            and len(first.objects) < total
+            and first.count < total
             and first.next_url is not None
             and "offset=" in first.next_url
         )
@@ -497,7 +496,7 @@ class SourceSync:
                 yield self._count(prepare(page), module, result)
             return
         assert total is not None
-        offsets = list(range(len(first.objects), total, limit))
+        offsets = list(range(first.count, total, limit))
         shifted = False
         for prepared in self._fetch_parallel(url, params, module, offsets, limit, prepare):
             if prepared.total is not None and prepared.total != total:
@@ -655,10 +654,8 @@ class _WindowWriter:
     def prepare(self, page: Page) -> Prepared:
         """Privacy-filter and serialize one page (thread-safe: a filter per thread).
 
-        Runs in the fetch workers: the parsed objects die here, only compact JSON moves on.
-        The page's objects are consumed: each entry of ``page.objects`` is released (set to
-        None) once serialized, so a worker never holds a parsed page and its copy at once
-        (the list keeps its length, which the pagination still reads).
+        Runs in the fetch workers: the page's JSON is parsed here, once, by the privacy
+        stage, and only the filtered JSON texts move on.
         """
         f = getattr(self._local, "filter", None)
         if f is None:
@@ -667,31 +664,20 @@ class _WindowWriter:
             with self._filters_lock:
                 self._filters.append(f)
         with self.sync.cpu_lock:
-            lines, rejected = self._filter_and_dump(f, page.objects)
+            docs, others = f.filter_page(page.data)
+        rejected = [
+            lakewriter.Rejected(
+                "not a JSON object",
+                sanitize_for_quarantine(
+                    self.module, self.version, value, self.sync.profile, self.sync.key
+                ),
+            )
+            for value in others
+        ]
         url = str(httpx.URL(page.url).copy_with(query=None))
-        return Prepared(len(page.objects), page.total, page.raw_size, url, lines, rejected)
-
-    def _filter_and_dump(
-        self, f: ObjectFilter, objects: list[Any]
-    ) -> tuple[lakewriter.JsonLines, list[lakewriter.Rejected]]:
-        dumps = orjson.dumps
-        docs: list[bytes] = []
-        rejected: list[lakewriter.Rejected] = []
-        for i, obj in enumerate(objects):
-            objects[i] = None
-            out = f(obj) if isinstance(obj, dict) else None
-            if out is None:
-                rejected.append(
-                    lakewriter.Rejected(
-                        "not a JSON object",
-                        sanitize_for_quarantine(
-                            self.module, self.version, obj, self.sync.profile, self.sync.key
-                        ),
-                    )
-                )
-            else:
-                docs.append(dumps(out))
-        return lakewriter.JsonLines.of(docs), rejected
+        return Prepared(
+            page.count, page.total, page.raw_size, url, lakewriter.JsonLines.of(docs), rejected
+        )
 
     def add(self, page: Prepared) -> None:
         """Append a prepared page to the current batch; write the batch when it is full."""
