@@ -173,7 +173,7 @@ def _encode_hook(v: Any) -> Any:
     raise NotImplementedError(f"cannot serialize {type(v).__name__}")
 
 
-_MEMO_SIZE = 1 << 16
+_MEMO_SIZE = 4096  # recent pseudonyms per filter; _pseudonym's cache holds more
 
 
 class FastPageFilter:

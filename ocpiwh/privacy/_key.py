@@ -107,16 +107,13 @@ def _has_object(v: Any) -> bool:
 
 def pseudonymizer(key: bytes, kind: str) -> Callable[[Any], str]:
     """The pseudonym of any non-null value of ``kind`` (strings as they are, other scalars
-    by ``str``, objects and lists holding objects by their sorted-key JSON), with a cache
-    of recent values. Shared by the generic and the page filters, so both agree."""
-
-    @lru_cache(maxsize=1 << 16)
-    def cached(v: str) -> str:
-        return _pseudonym(key, kind, v)
+    by ``str``, objects and lists holding objects by their sorted-key JSON). Shared by the
+    generic and the page filters, so both agree; recent values hit ``_pseudonym``'s one
+    process-wide cache (a cache per filter and thread cost ~100 MB at 1M sessions)."""
 
     def convert(v: Any) -> str:
         if v.__class__ is not str:
             v = orjson.dumps(v, option=orjson.OPT_SORT_KEYS).decode() if _has_object(v) else str(v)
-        return cached(v)
+        return _pseudonym(key, kind, v)
 
     return convert
