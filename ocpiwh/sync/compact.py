@@ -29,7 +29,7 @@ from ocpiwh.sync import writer
 
 log = logging.getLogger("ocpiwh.sync")
 
-COMPACTION_MEMORY = "256MB"
+COMPACTION_MEMORY = "128MB"
 """Merging reads whole column chunks (the ``_raw`` JSON is the bulk); it runs after a sync's
 fetching is over, so it may use more than a batch does."""
 
@@ -174,7 +174,7 @@ def _merge(store: Store, part: Partition, files: list[str]) -> int:
         con.execute(
             f"COPY (SELECT * FROM read_parquet([{listing}], union_by_name = true, "
             f"hive_partitioning = false)) TO {_sql_str(str(tmp))} "
-            "(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 500000, ROW_GROUP_SIZE_BYTES '48MB')"
+            "(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 500000, ROW_GROUP_SIZE_BYTES '24MB')"
         )
         rows = con.execute(f"SELECT count(*) FROM read_parquet({_sql_str(str(tmp))})").fetchall()[
             0

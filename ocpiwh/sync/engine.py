@@ -287,6 +287,7 @@ def _sync_locked(
     if options.compact:
         synced = {m.module for r in results for m in r.modules if m.written or m.quarantined}
         if synced:
+            lakewriter.release_engine()
             _trim_malloc()  # compaction's DuckDB comes on top of what the sync left allocated
             try:
                 done = compact.compact(root, modules=synced, min_files=compact.AUTO_THRESHOLD + 1)

@@ -167,32 +167,43 @@ _engine_lock = threading.Lock()
 _typing_lock = threading.Lock()
 """One batch in DuckDB at a time: concurrent batches would multiply its working memory."""
 _engine: duckdb.DuckDBPyConnection | None = None
+_engine_users = 0
 
 
 def _shared_engine() -> duckdb.DuckDBPyConnection:
-    """One in-memory DuckDB instance for all normalizing threads of the process.
+    """One in-memory DuckDB instance for all normalizing threads of the process (call with
+    ``_engine_lock`` held).
 
     Each instance has its own buffer pool and allocator; one shared instance (a cursor per
     thread) keeps the sync's native memory bounded by one cap, not one per module.
     """
     global _engine
+    if _engine is None:
+        _engine = duckdb.connect(
+            config={
+                "memory_limit": ENGINE_MEMORY,
+                "threads": 1,
+                # row order within a batch is irrelevant (views order by last_updated
+                # and batch); keeping it would make partitioned COPY buffer the batch
+                "preserve_insertion_order": False,
+                # an in-memory database cannot spill without it: batches over the cap
+                # go to disk instead of failing
+                "temp_directory": str(Path(tempfile.gettempdir()) / f"ocpiwh-{os.getpid()}"),
+            }
+        )
+        _engine.execute("SET TimeZone='UTC'")
+        _engine.execute(lake.normalize_macros())
+    return _engine
+
+
+def release_engine() -> None:
+    """Close the shared typing instance if no :class:`Normalizer` uses it (the end of a
+    sync), so that its buffer pool is returned before compaction opens its own DuckDB."""
+    global _engine
     with _engine_lock:
-        if _engine is None:
-            _engine = duckdb.connect(
-                config={
-                    "memory_limit": ENGINE_MEMORY,
-                    "threads": 1,
-                    # row order within a batch is irrelevant (views order by last_updated
-                    # and batch); keeping it would make partitioned COPY buffer the batch
-                    "preserve_insertion_order": False,
-                    # an in-memory database cannot spill without it: batches over the cap
-                    # go to disk instead of failing
-                    "temp_directory": str(Path(tempfile.gettempdir()) / f"ocpiwh-{os.getpid()}"),
-                }
-            )
-            _engine.execute("SET TimeZone='UTC'")
-            _engine.execute(lake.normalize_macros())
-        return _engine
+        if _engine is not None and _engine_users == 0:
+            _engine.close()
+            _engine = None
 
 
 def housekeeping_connection(memory: str = ENGINE_MEMORY) -> duckdb.DuckDBPyConnection:
@@ -219,9 +230,11 @@ class Normalizer:
     """
 
     def __init__(self) -> None:
-        engine = _shared_engine()
+        global _engine_users
         with _engine_lock:  # a connection object is not thread-safe, even to make cursors
-            self.con = engine.cursor()
+            self.con = _shared_engine().cursor()
+            _engine_users += 1
+        self._closed = False
         self.con.execute("SET TimeZone='UTC'")
         self._sql = {m: lake.normalize_sql(m) for m in MODULES}
 
@@ -248,7 +261,12 @@ class Normalizer:
             FROM ({normalize})"""
 
     def close(self) -> None:
-        self.con.close()
+        global _engine_users
+        with _engine_lock:
+            if not self._closed:
+                self._closed = True
+                self.con.close()
+                _engine_users -= 1
 
 
 def _sql_path(path: Path) -> str:

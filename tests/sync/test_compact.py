@@ -118,3 +118,27 @@ def test_compaction_over_its_memory_cap_merges_halves_and_never_fails(
         assert all(d["files"] <= 3 for d in result.details)
         assert _snapshot(root) == before
         assert not list((root / "staging").rglob("*.parquet"))
+
+
+def test_the_typing_engine_is_released_only_when_no_batch_uses_it() -> None:
+    """Compaction opens its own DuckDB after a sync: the typing instance's buffer pool is
+    returned first, but never from under a writer that still holds a cursor on it."""
+    from ocpiwh.sync import writer
+
+    first = writer.Normalizer()
+    second = writer.Normalizer()
+    engine = writer._engine
+    assert engine is not None
+    writer.release_engine()
+    assert writer._engine is engine  # two writers still type batches
+    first.close()
+    first.close()  # closing twice is harmless and counts once
+    writer.release_engine()
+    assert writer._engine is engine
+    assert second.con.execute("SELECT 42").fetchall() == [(42,)]
+    second.close()
+    writer.release_engine()
+    assert writer._engine is None
+    third = writer.Normalizer()  # the next sync opens a fresh one
+    assert third.con.execute("SELECT ocpi_str(' x ')").fetchall()[0][0] is not None
+    third.close()
