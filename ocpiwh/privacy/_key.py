@@ -74,7 +74,7 @@ def normalize_id(value: object) -> str:
     return text.strip().upper()
 
 
-@lru_cache(maxsize=1 << 16)
+@lru_cache(maxsize=1 << 14)
 def _pseudonym(key: bytes, kind: str, value: str) -> str:
     norm = normalize_id(value)
     if norm in _NOT_AN_ID:

@@ -188,7 +188,7 @@ SWITCH_INTERVAL = 0.0002
 
 COUNT_MEMORY = "32MB"
 """DuckDB cap of the new/updated count after a module's window. It groups every key of the
-module (1M sessions: ~80 MB at the typing engine's 128 MB cap, while the other module may
+module (1M sessions: ~80 MB under a 128 MB cap, while the other module may
 still be syncing); at 32 MB it spills a little: 0.27 s instead of 0.17 s for 1M keys."""
 
 MALLOC_ARENAS = 2

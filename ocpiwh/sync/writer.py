@@ -38,7 +38,7 @@ from ocpiwh.store import Location, Store, open_store
 log = logging.getLogger("ocpiwh.sync")
 
 ROW_GROUP_SIZE = 256_000
-ENGINE_MEMORY = os.environ.get("OCPIWH_DUCKDB_MEMORY", "128MB")
+ENGINE_MEMORY = os.environ.get("OCPIWH_DUCKDB_MEMORY", "96MB")
 """Cap of the DuckDB instance that types batches (it spills beyond): keeps a sync's memory
 bounded by the batch, whatever the dataset."""
 PARQUET_OPTIONS: dict[str, Any] = {"compression": "zstd", "compression_level": 3}
