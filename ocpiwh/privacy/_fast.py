@@ -27,6 +27,7 @@ counts an object twice.
 from __future__ import annotations
 
 import keyword
+import operator
 import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated, Any, Union
@@ -68,14 +69,14 @@ DROPPED = _Dropped()
 
 class _Guarded:
     """A scalar a private-context test reads (one subclass per field, naming it in
-    ``key``), checked by the decode hook; ``private`` when it opens a private context."""
+    ``key``), checked by the decode hook; of the field's private subclass when it opens a
+    private context."""
 
-    __slots__ = ("private", "value")
+    __slots__ = ("value",)
     key = ""
 
-    def __init__(self, value: Any, private: bool) -> None:
+    def __init__(self, value: Any) -> None:
         self.value = value
-        self.private = private
 
 
 _GUARD_TYPES: dict[str, type[_Guarded]] = {}
@@ -85,7 +86,12 @@ def _guarded_type(key: str) -> type[_Guarded]:
     t = _GUARD_TYPES.get(key)
     if t is None:
         t = _GUARD_TYPES[key] = type(f"Guarded_{key}", (_Guarded,), {"__slots__": (), "key": key})
+        _PRIVATE_TYPES[t] = type(f"Private_{key}", (t,), {"__slots__": ()})
     return t
+
+
+_PRIVATE_TYPES: dict[type[_Guarded], type[_Guarded]] = {}
+"""Per guarded type, the subclass of the values that open a private context."""
 
 
 _PSEUDONYM_TYPES: dict[str, type[_Pseudonym]] = {}
@@ -192,7 +198,9 @@ class FastPageFilter:
         generic: Callable[[dict[str, Any]], dict[str, Any]],
     ) -> None:
         struct = _struct(root, name, root=True)
-        self._guarded = tuple(_field_name(k) for k in root.private_if_keys if k in root.fields)
+        guarded = [_field_name(k) for k in root.private_if_keys if k in root.fields]
+        self._getters = [operator.attrgetter(k) for k in guarded]
+        self._privates = frozenset(_PRIVATE_TYPES[_guarded_type(k)] for k in root.private_if_keys)
         self._stats = stats
         self._generic = generic
         self._pseudonyms = 0
@@ -211,9 +219,10 @@ class FastPageFilter:
                 if v.__class__ in (dict, list):
                     raise ValueError("not a scalar")  # the generic filter decides
                 assert private_if is not None
-                private = private_if({guards[t]: v})
-                self._private += private
-                return t(v, private)
+                if private_if({guards[t]: v}):
+                    self._private += 1
+                    return _PRIVATE_TYPES[t](v)
+                return t(v)
             convert = converters.get(t)
             if convert is None:
                 raise NotImplementedError(t)
@@ -242,8 +251,14 @@ class FastPageFilter:
         stats.pseudonymized += self._pseudonyms
         stats.dropped += self._dropped
 
-    def _is_private(self, o: Any) -> bool:
-        return any(isinstance(v := getattr(o, k), _Guarded) and v.private for k in self._guarded)
+    def _private_indexes(self, objs: list[Any]) -> list[int]:
+        """Where the objects holding a private guarded value are (C-level getters, one
+        comparison per object: a private object is rare, every CDR page may have one)."""
+        found: set[int] = set()
+        privates = self._privates
+        for get in self._getters:
+            found.update(i for i, v in enumerate(map(get, objs)) if v.__class__ in privates)
+        return sorted(found)
 
     def __call__(self, data: Any) -> tuple[list[bytes], list[Any]]:
         """``(docs, others)``: the filtered JSON text of every object in order, and the
@@ -263,17 +278,13 @@ class FastPageFilter:
         alone tells what the page decode counted for them, to take it back."""
         pseudonyms, dropped = self._pseudonyms, self._dropped
         items = _RAW_LIST.decode(data)
-        encode, generic = self._encode, self._generic
-        docs: list[bytes] = []
-        for i, o in enumerate(objs):
-            if self._is_private(o):
-                self._reset()
-                self._one.decode(items[i])
-                pseudonyms -= self._pseudonyms
-                dropped -= self._dropped
-                docs.append(orjson.dumps(generic(orjson.loads(memoryview(items[i])))))
-            else:
-                docs.append(encode(o))
+        docs = list(map(self._encode, objs))
+        for i in self._private_indexes(objs):
+            self._reset()
+            self._one.decode(items[i])
+            pseudonyms -= self._pseudonyms
+            dropped -= self._dropped
+            docs[i] = orjson.dumps(self._generic(orjson.loads(memoryview(items[i]))))
         self._pseudonyms, self._dropped = pseudonyms, dropped
         self._commit(len(objs))
         return docs
