@@ -179,19 +179,7 @@ def _shared_engine() -> duckdb.DuckDBPyConnection:
     """
     global _engine
     if _engine is None:
-        _engine = duckdb.connect(
-            config={
-                "memory_limit": ENGINE_MEMORY,
-                "threads": 1,
-                # row order within a batch is irrelevant (views order by last_updated
-                # and batch); keeping it would make partitioned COPY buffer the batch
-                "preserve_insertion_order": False,
-                # an in-memory database cannot spill without it: batches over the cap
-                # go to disk instead of failing
-                "temp_directory": str(Path(tempfile.gettempdir()) / f"ocpiwh-{os.getpid()}"),
-            }
-        )
-        _engine.execute("SET TimeZone='UTC'")
+        _engine = housekeeping_connection(ENGINE_MEMORY)
         _engine.execute(lake.normalize_macros())
     return _engine
 
@@ -207,13 +195,18 @@ def release_engine() -> None:
 
 
 def housekeeping_connection(memory: str = ENGINE_MEMORY) -> duckdb.DuckDBPyConnection:
-    """A capped, single-threaded DuckDB for lake housekeeping during a sync (new/updated
-    counts, removal detection, compaction): its memory must stay within the sync's bound."""
+    """A capped, single-threaded DuckDB in memory, for typing batches and for lake
+    housekeeping during a sync (new/updated counts, removal detection, compaction): its
+    memory must stay within the sync's bound."""
     con = duckdb.connect(
         config={
             "memory_limit": memory,
             "threads": 1,
+            # row order within a batch is irrelevant (views order by last_updated and
+            # batch); keeping it would make partitioned COPY buffer the batch
             "preserve_insertion_order": False,
+            # an in-memory database cannot spill without it: work over the cap goes to
+            # disk instead of failing
             "temp_directory": str(Path(tempfile.gettempdir()) / f"ocpiwh-{os.getpid()}"),
         }
     )
