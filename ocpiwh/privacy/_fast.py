@@ -113,6 +113,29 @@ def _guard(values: frozenset[str]) -> Any:
     return Union[Annotated[str, msgspec.Meta(pattern=pattern)], int, float, bool, None]  # noqa: UP007
 
 
+_SKIP_TYPES: dict[frozenset[str], type[_Guarded]] = {}
+_SKIPPED: dict[type[_Guarded], type[_Guarded]] = {}
+"""Per skip guard type, the subclass of the values whose array item the policy removes."""
+_SKIPPED_VALUES: set[type[_Guarded]] = set()
+
+
+def _skip_type(values: frozenset[str]) -> type[_Guarded]:
+    """The hook-checked variant of :func:`_guard`: any scalar decodes; an item to remove is
+    marked (``_SKIPPED``) and removed after the decode, by :func:`_prune`."""
+    t = _SKIP_TYPES.get(values)
+    if t is None:
+        n = len(_SKIP_TYPES)
+        t = _SKIP_TYPES[values] = type(f"SkipGuard{n}", (_Guarded,), {"__slots__": ()})
+        _SKIPPED[t] = type(f"Skipped{n}", (t,), {"__slots__": ()})
+        _SKIPPED_VALUES.add(_SKIPPED[t])
+    return t
+
+
+PruneTree = dict[str, tuple["PruneTree", str]]
+"""Where arrays with removable items are: attr → (the tree below, the items' skip attr or
+"" when the array itself has no removable items)."""
+
+
 def _optional(t: Any) -> Any:
     return t | None
 
@@ -125,14 +148,29 @@ def _field_name(name: str) -> str:
     return name if name.isidentifier() and not keyword.iskeyword(name) else f"f_{name}"
 
 
-def _struct(node: Obj, name: str, *, root: bool) -> type:
-    """The msgspec type of ``node`` under the public-context policy (no privacy passes)."""
+def _struct(node: Obj, name: str, *, root: bool, tolerant: bool) -> tuple[type, PruneTree]:
+    """The msgspec type of ``node`` under the public-context policy (no privacy passes),
+    and where its removable array items are.
+
+    Not ``tolerant``, a removable item fails the decode (a regex guard: no Python per
+    value). ``tolerant``, the hook marks it and :func:`_prune` removes it: for pages where
+    such items are common (``STATE_OF_CHARGE`` dimensions).
+    """
     skip_key = node.skip_item_key if node.skip_item_if is not None else ""
+    if (
+        skip_key
+        and tolerant
+        and not all(
+            isinstance(c, FieldRule) and c.treatment is Treatment.KEEP for c in node.fields.values()
+        )
+    ):  # the hook would count what the generic filter never visits in a removed item
+        raise Unsupported(f"{name}: removable items with treated fields")
     guarded = node.private_if_keys if root else ()
     if node.private_if is not None and not (root and guarded):
         raise Unsupported(f"{name}: a nested or undeclared private context")
     fields: list[tuple[str, Any, Any]] = []
     rename: dict[str, str] = {}
+    prune: PruneTree = {}
     for key, child in node.fields.items():
         attr = _field_name(key)
         if attr != key:
@@ -145,7 +183,11 @@ def _struct(node: Obj, name: str, *, root: bool) -> type:
                 if key in guarded:
                     typ = _optional(_guarded_type(key))
                 elif key == skip_key:
-                    typ = _guard(node.skip_item_values)
+                    typ = (
+                        _optional(_skip_type(node.skip_item_values))
+                        if tolerant
+                        else _guard(node.skip_item_values)
+                    )
                 else:
                     typ = _KEEP
             elif t is Treatment.DROP:
@@ -157,10 +199,14 @@ def _struct(node: Obj, name: str, *, root: bool) -> type:
         elif child.treatment is Treatment.DROP:
             typ, default = _Dropped, DROPPED
         else:
-            item = _optional(_struct(child, f"{name}_{key}", root=False))
+            sub, below = _struct(child, f"{name}_{key}", root=False, tolerant=tolerant)
+            item = _optional(sub)
             typ = _optional(_list_of(item)) if child.many else item
+            child_skip = child.skip_item_key if child.skip_item_if is not None else ""
+            if below or (child_skip and tolerant):
+                prune[attr] = (below, _field_name(child_skip) if tolerant and child_skip else "")
         fields.append((attr, typ, default))
-    return msgspec.defstruct(
+    struct = msgspec.defstruct(
         name,
         fields,
         forbid_unknown_fields=True,
@@ -169,6 +215,31 @@ def _struct(node: Obj, name: str, *, root: bool) -> type:
         gc=False,
         module=__name__,
     )
+    return struct, prune
+
+
+def _prune(tree: PruneTree, o: Any) -> int:
+    """Remove the marked items of the arrays under ``o``; how many were removed."""
+    n = 0
+    for attr, (below, skip_attr) in tree.items():
+        v = getattr(o, attr)
+        if v is None or v is UNSET:
+            continue
+        if v.__class__ is not list:
+            n += _prune(below, v)
+            continue
+        if skip_attr:
+            get = operator.attrgetter(skip_attr)
+            kept = [x for x in v if x is None or get(x).__class__ not in _SKIPPED_VALUES]
+            if len(kept) != len(v):
+                n += len(v) - len(kept)
+                setattr(o, attr, kept)
+                v = kept
+        if below:
+            for x in v:
+                if x is not None:
+                    n += _prune(below, x)
+    return n
 
 
 def _encode_hook(v: Any) -> Any:
@@ -197,27 +268,36 @@ class FastPageFilter:
         stats: FilterStats,
         generic: Callable[[dict[str, Any]], dict[str, Any]],
     ) -> None:
-        struct = _struct(root, name, root=True)
+        strict, _ = _struct(root, name, root=True, tolerant=False)
+        tolerant: type | None
+        try:
+            tolerant, self._prune_tree = _struct(root, f"{name}_t", root=True, tolerant=True)
+        except Unsupported:
+            tolerant, self._prune_tree = None, {}
         guarded = [_field_name(k) for k in root.private_if_keys if k in root.fields]
         self._getters = [operator.attrgetter(k) for k in guarded]
         self._privates = frozenset(_PRIVATE_TYPES[_guarded_type(k)] for k in root.private_if_keys)
         self._stats = stats
         self._generic = generic
-        self._pseudonyms = 0
-        self._dropped = 0
-        self._private = 0
+        self._pseudonyms = self._dropped = self._private = self._skips = 0
         private_if = root.private_if
         converters = {t: pseudonymizer(key, kind) for kind, t in _PSEUDONYM_TYPES.items()}
         memo: dict[tuple[type, str], _Pseudonym] = {}
         guards = {_guarded_type(k): k for k in root.private_if_keys}
+        skips = {t: values for values, t in _SKIP_TYPES.items()}
 
         def hook(t: type, v: Any) -> Any:
             if t is _Dropped:
                 self._dropped += 1
                 return DROPPED
-            if t in guards:
+            if t in guards or t in skips:
                 if v.__class__ in (dict, list):
                     raise ValueError("not a scalar")  # the generic filter decides
+                if t in skips:  # the generic filter's test: stripped, upper-cased
+                    if v.__class__ is str and v.strip().upper() in skips[t]:
+                        self._skips += 1
+                        return _SKIPPED[t](v)
+                    return t(v)
                 assert private_if is not None
                 if private_if({guards[t]: v}):
                     self._private += 1
@@ -236,20 +316,20 @@ class FastPageFilter:
                 p = memo[(t, v)] = t(convert(v))
             return p
 
-        self._page: msgspec.json.Decoder[Any] = msgspec.json.Decoder(
-            _list_of(struct), dec_hook=hook
+        def page(struct: type | None) -> msgspec.json.Decoder[Any] | None:
+            if struct is None:
+                return None
+            return msgspec.json.Decoder(_list_of(struct), dec_hook=hook)
+
+        # strict first (no Python per removable-item value); tolerant when a page has some
+        self._pages = [d for d in (page(strict), page(tolerant)) if d is not None]
+        self._one: msgspec.json.Decoder[Any] = msgspec.json.Decoder(
+            tolerant or strict, dec_hook=hook
         )
-        self._one: msgspec.json.Decoder[Any] = msgspec.json.Decoder(struct, dec_hook=hook)
         self._encode = msgspec.json.Encoder(enc_hook=_encode_hook).encode
 
     def _reset(self) -> None:
-        self._pseudonyms = self._dropped = self._private = 0
-
-    def _commit(self, objects: int) -> None:
-        stats = self._stats
-        stats.objects += objects
-        stats.pseudonymized += self._pseudonyms
-        stats.dropped += self._dropped
+        self._pseudonyms = self._dropped = self._private = self._skips = 0
 
     def _private_indexes(self, objs: list[Any]) -> list[int]:
         """Where the objects holding a private guarded value are (C-level getters, one
@@ -263,57 +343,68 @@ class FastPageFilter:
     def __call__(self, data: Any) -> tuple[list[bytes], list[Any]]:
         """``(docs, others)``: the filtered JSON text of every object in order, and the
         items that are not objects (for the quarantine)."""
-        self._reset()
-        try:
-            objs = self._page.decode(data)
-        except (msgspec.ValidationError, msgspec.DecodeError):
-            return self._one_by_one(data)
-        if self._private:
-            return self._with_private(data, objs), []
-        self._commit(len(objs))
-        return list(map(self._encode, objs)), []
+        for decoder in self._pages:
+            self._reset()
+            try:
+                objs = decoder.decode(data)
+            except (msgspec.ValidationError, msgspec.DecodeError):
+                continue
+            return self._finish(data, objs), []
+        return self._one_by_one(data)
 
-    def _with_private(self, data: Any, objs: list[Any]) -> list[bytes]:
-        """Objects that open a private context take the generic filter; decoding them again
-        alone tells what the page decode counted for them, to take it back."""
-        pseudonyms, dropped = self._pseudonyms, self._dropped
-        items = _RAW_LIST.decode(data)
-        docs = list(map(self._encode, objs))
-        for i in self._private_indexes(objs):
+    def _finish(self, data: Any, objs: list[Any]) -> list[bytes]:
+        """Serialize a decoded page. Objects that open a private context take the generic
+        filter; decoding them again alone tells what the page decode counted for them, to
+        take it back. Removable items marked by the hook are removed (and counted)."""
+        pseudonyms, dropped, skips = self._pseudonyms, self._dropped, self._skips
+        private = self._private_indexes(objs) if self._private else []
+        items = _RAW_LIST.decode(data) if private else []
+        for i in private:
             self._reset()
             self._one.decode(items[i])
             pseudonyms -= self._pseudonyms
             dropped -= self._dropped
+        if skips:
+            skip = set(private)
+            for i, o in enumerate(objs):
+                if i not in skip:
+                    dropped += _prune(self._prune_tree, o)
+        docs = list(map(self._encode, objs))
+        for i in private:
             docs[i] = orjson.dumps(self._generic(orjson.loads(memoryview(items[i]))))
-        self._pseudonyms, self._dropped = pseudonyms, dropped
-        self._commit(len(objs))
+        stats = self._stats
+        stats.objects += len(objs)
+        stats.pseudonymized += pseudonyms
+        stats.dropped += dropped
         return docs
 
     def _one_by_one(self, data: Any) -> tuple[list[bytes], list[Any]]:
         docs: list[bytes] = []
         others: list[Any] = []
+        stats = self._stats
         for item in _RAW_LIST.decode(data):
             self._reset()
             try:
                 o = self._one.decode(item)
             except (msgspec.ValidationError, msgspec.DecodeError):
                 o = None
-            if o is not None and self._private:
-                o = None
-            if o is not None:
-                self._commit(1)
+            if o is not None and not self._private:
+                dropped = self._dropped + (_prune(self._prune_tree, o) if self._skips else 0)
+                stats.objects += 1
+                stats.pseudonymized += self._pseudonyms
+                stats.dropped += dropped
                 docs.append(self._encode(o))
                 continue
             try:
                 value = orjson.loads(memoryview(item))
             except orjson.JSONDecodeError:  # JSON msgspec reads and orjson not (huge ints)
-                self._stats.not_objects += 1
+                stats.not_objects += 1
                 others.append(bytes(item))
                 continue
             if value.__class__ is dict:
-                self._stats.objects += 1
+                stats.objects += 1
                 docs.append(orjson.dumps(self._generic(value)))
             else:
-                self._stats.not_objects += 1
+                stats.not_objects += 1
                 others.append(value)
         return docs, others

@@ -150,3 +150,36 @@ def test_private_if_keys_name_what_the_test_reads(module: str, version: str) -> 
                 assert node.private_if(obj) == alone
                 obj["other"] = "ON_DRIVEWAY"
                 assert node.private_if(obj) == alone
+
+
+@pytest.mark.parametrize("version", ["2.2.1", "2.3.0"])
+def test_state_of_charge_pages_stay_on_the_fast_path(version: str, monkeypatch: Any) -> None:
+    """Platforms that report SoC do it in every session: those pages must not fall back
+    object by object; the marked dimensions are removed and counted as the generic filter
+    does (spellings it normalizes included)."""
+    sessions = [
+        {
+            "id": f"S{i}",
+            "cdr_token": {"uid": f"RFID-{i % 3}", "contract_id": f"FR-ABC-C{i}"},
+            "charging_periods": [
+                {"dimensions": [{"type": "ENERGY", "volume": i}, SOC]},
+                {"dimensions": [{"type": " state_of_charge ", "volume": 80}, None]},
+                {"dimensions": None},
+            ],
+            "last_updated": "2026-01-01T00:00:00Z",
+        }
+        for i in range(5)
+    ]
+    f = compile_filter("sessions", version, PrivacyProfile(), KEY)
+    assert f._page is not None
+
+    def fail(*_: Any) -> Any:
+        raise AssertionError("fell back to one object at a time")
+
+    monkeypatch.setattr(f._page, "_one_by_one", fail)
+    docs, others = f.filter_page(orjson.dumps(sessions))
+    assert ([orjson.loads(d) for d in docs], others, f.stats.as_dict()) == generic(
+        "sessions", version, sessions
+    )
+    assert f.stats.dropped == 10
+    assert orjson.loads(docs[0])["charging_periods"][1]["dimensions"] == [None]
