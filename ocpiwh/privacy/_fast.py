@@ -68,8 +68,8 @@ DROPPED = _Dropped()
 
 
 class _Guarded:
-    """A scalar a private-context test reads (one subclass per field, naming it in
-    ``key``), checked by the decode hook; of the field's private subclass when it opens a
+    """A scalar a private-context test reads (one subclass per test and field, naming
+    them), checked by the decode hook; of the field's private subclass when it opens a
     private context."""
 
     __slots__ = ("value",)
@@ -78,14 +78,19 @@ class _Guarded:
     def __init__(self, value: Any) -> None:
         self.value = value
 
+    @staticmethod
+    def test(obj: dict[str, Any]) -> bool:
+        return False
 
-_GUARD_TYPES: dict[str, type[_Guarded]] = {}
+
+_GUARD_TYPES: dict[tuple[Callable[[dict[str, Any]], bool], str], type[_Guarded]] = {}
 
 
-def _guarded_type(key: str) -> type[_Guarded]:
-    t = _GUARD_TYPES.get(key)
+def _guarded_type(test: Callable[[dict[str, Any]], bool], key: str) -> type[_Guarded]:
+    t = _GUARD_TYPES.get((test, key))
     if t is None:
-        t = _GUARD_TYPES[key] = type(f"Guarded_{key}", (_Guarded,), {"__slots__": (), "key": key})
+        attrs = {"__slots__": (), "key": key, "test": staticmethod(test)}
+        t = _GUARD_TYPES[(test, key)] = type(f"Guarded_{key}", (_Guarded,), attrs)
         _PRIVATE_TYPES[t] = type(f"Private_{key}", (t,), {"__slots__": ()})
     return t
 
@@ -148,9 +153,19 @@ def _field_name(name: str) -> str:
     return name if name.isidentifier() and not keyword.iskeyword(name) else f"f_{name}"
 
 
-def _struct(node: Obj, name: str, *, root: bool, tolerant: bool) -> tuple[type, PruneTree]:
+def _struct(
+    node: Obj,
+    name: str,
+    *,
+    tolerant: bool,
+    guarded: list[tuple[tuple[str, ...], type[_Guarded]]],
+    path: tuple[str, ...] = (),
+    in_list: bool = False,
+) -> tuple[type, PruneTree]:
     """The msgspec type of ``node`` under the public-context policy (no privacy passes),
-    and where its removable array items are.
+    and where its removable array items are. ``guarded`` collects the path and type of
+    every field a private-context test reads: the object at ``path`` must be reachable
+    without crossing an array, so a getter finds the marked value after the decode.
 
     Not ``tolerant``, a removable item fails the decode (a regex guard: no Python per
     value). ``tolerant``, the hook marks it and :func:`_prune` removes it: for pages where
@@ -165,9 +180,12 @@ def _struct(node: Obj, name: str, *, root: bool, tolerant: bool) -> tuple[type, 
         )
     ):  # the hook would count what the generic filter never visits in a removed item
         raise Unsupported(f"{name}: removable items with treated fields")
-    guarded = node.private_if_keys if root else ()
-    if node.private_if is not None and not (root and guarded):
-        raise Unsupported(f"{name}: a nested or undeclared private context")
+    test = node.private_if
+    keys: tuple[str, ...] = ()
+    if test is not None:
+        if not node.private_if_keys or in_list:
+            raise Unsupported(f"{name}: a private context in an array, or undeclared")
+        keys = node.private_if_keys
     fields: list[tuple[str, Any, Any]] = []
     rename: dict[str, str] = {}
     prune: PruneTree = {}
@@ -180,8 +198,10 @@ def _struct(node: Obj, name: str, *, root: bool, tolerant: bool) -> tuple[type, 
         if isinstance(child, FieldRule):
             t = child.treatment
             if t is Treatment.KEEP:
-                if key in guarded:
-                    typ = _optional(_guarded_type(key))
+                if test is not None and key in keys:
+                    gt = _guarded_type(test, key)
+                    guarded.append(((*path, attr), gt))
+                    typ = _optional(gt)
                 elif key == skip_key:
                     typ = (
                         _optional(_skip_type(node.skip_item_values))
@@ -199,7 +219,14 @@ def _struct(node: Obj, name: str, *, root: bool, tolerant: bool) -> tuple[type, 
         elif child.treatment is Treatment.DROP:
             typ, default = _Dropped, DROPPED
         else:
-            sub, below = _struct(child, f"{name}_{key}", root=False, tolerant=tolerant)
+            sub, below = _struct(
+                child,
+                f"{name}_{key}",
+                tolerant=tolerant,
+                guarded=guarded,
+                path=(*path, attr),
+                in_list=in_list or child.many,
+            )
             item = _optional(sub)
             typ = _optional(_list_of(item)) if child.many else item
             child_skip = child.skip_item_key if child.skip_item_if is not None else ""
@@ -216,6 +243,21 @@ def _struct(node: Obj, name: str, *, root: bool, tolerant: bool) -> tuple[type, 
         module=__name__,
     )
     return struct, prune
+
+
+def _path_getter(path: tuple[str, ...]) -> Callable[[Any], Any]:
+    """``o.a.b…`` along ``path``; None where a link is null or absent."""
+    if len(path) == 1:
+        return operator.attrgetter(path[0])
+
+    def get(o: Any) -> Any:
+        for attr in path:
+            o = getattr(o, attr, None)  # None and UNSET have no fields
+            if o is None:
+                return None
+        return o
+
+    return get
 
 
 def _prune(tree: PruneTree, o: Any) -> int:
@@ -268,22 +310,21 @@ class FastPageFilter:
         stats: FilterStats,
         generic: Callable[[dict[str, Any]], dict[str, Any]],
     ) -> None:
-        strict, _ = _struct(root, name, root=True, tolerant=False)
+        guarded: list[tuple[tuple[str, ...], type[_Guarded]]] = []
+        strict, _ = _struct(root, name, tolerant=False, guarded=guarded)
         tolerant: type | None
         try:
-            tolerant, self._prune_tree = _struct(root, f"{name}_t", root=True, tolerant=True)
+            tolerant, self._prune_tree = _struct(root, f"{name}_t", tolerant=True, guarded=[])
         except Unsupported:
             tolerant, self._prune_tree = None, {}
-        guarded = [_field_name(k) for k in root.private_if_keys if k in root.fields]
-        self._getters = [operator.attrgetter(k) for k in guarded]
-        self._privates = frozenset(_PRIVATE_TYPES[_guarded_type(k)] for k in root.private_if_keys)
+        self._getters = [_path_getter(p) for p, _ in guarded]
+        self._privates = frozenset(_PRIVATE_TYPES[t] for _, t in guarded)
+        guards = frozenset(t for _, t in guarded)
         self._stats = stats
         self._generic = generic
         self._pseudonyms = self._dropped = self._private = self._skips = 0
-        private_if = root.private_if
         converters = {t: pseudonymizer(key, kind) for kind, t in _PSEUDONYM_TYPES.items()}
         memo: dict[tuple[type, str], _Pseudonym] = {}
-        guards = {_guarded_type(k): k for k in root.private_if_keys}
         skips = {t: values for values, t in _SKIP_TYPES.items()}
 
         def hook(t: type, v: Any) -> Any:
@@ -298,8 +339,7 @@ class FastPageFilter:
                         self._skips += 1
                         return _SKIPPED[t](v)
                     return t(v)
-                assert private_if is not None
-                if private_if({guards[t]: v}):
+                if t.test({t.key: v}):
                     self._private += 1
                     return _PRIVATE_TYPES[t](v)
                 return t(v)

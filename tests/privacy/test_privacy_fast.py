@@ -112,12 +112,31 @@ def test_clean_pages_take_the_fast_path_and_private_objects_the_generic_one(vers
     assert stats["dropped"] == 5  # 4 meter_id (null ones count) + 1 SoC dimension
 
 
-def test_every_module_and_version_has_a_fast_path_or_a_reason() -> None:
-    """2.1.1 sessions and CDRs embed a whole location (a nested private context): generic."""
-    generic_only = {("sessions", "2.1.1"), ("cdrs", "2.1.1")}
+def test_every_module_and_version_has_a_fast_path() -> None:
+    """Including 2.1.1 sessions and CDRs, whose embedded location has its own private
+    context (guarded through the single-object path to it)."""
     for module, version in CASES:
         f = compile_filter(module, version, PrivacyProfile(), KEY)
-        assert (f._page is None) == ((module, version) in generic_only), (module, version)
+        assert f._page is not None, (module, version)
+
+
+def test_a_private_embedded_location_takes_the_generic_filter() -> None:
+    """2.1.1: a session at a home charger (its location ON_DRIVEWAY) gets the coarsened
+    coordinates the generic filter gives it; its neighbours stay on the fast path."""
+    loc = {
+        "id": "L1",
+        "type": "ON_STREET",
+        "postal_code": "75011",
+        "coordinates": {"latitude": "48.856613", "longitude": "2.352222"},
+    }
+    public = {"id": "S1", "auth_id": "DE-ABC-C1", "location": loc, "kwh": 3}
+    home = {**public, "id": "S2", "location": {**loc, "type": "ON_DRIVEWAY"}}
+    items = [public, home, public]
+    docs, others, stats = paged("sessions", "2.1.1", items)
+    assert (docs, others, stats) == generic("sessions", "2.1.1", items)
+    assert docs[1]["location"]["coordinates"] == {"latitude": "48.86", "longitude": "2.35"}
+    assert docs[0]["location"]["coordinates"] == loc["coordinates"]
+    assert stats["pseudonymized"] == 3
 
 
 def test_privacy_passes_use_the_generic_filter() -> None:
