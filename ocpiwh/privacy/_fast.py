@@ -29,6 +29,7 @@ from __future__ import annotations
 import keyword
 import operator
 import re
+import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated, Any, Union
 
@@ -87,26 +88,31 @@ _GUARD_TYPES: dict[tuple[Callable[[dict[str, Any]], bool], str], type[_Guarded]]
 
 
 def _guarded_type(test: Callable[[dict[str, Any]], bool], key: str) -> type[_Guarded]:
-    t = _GUARD_TYPES.get((test, key))
-    if t is None:
-        attrs = {"__slots__": (), "key": key, "test": staticmethod(test)}
-        t = _GUARD_TYPES[(test, key)] = type(f"Guarded_{key}", (_Guarded,), attrs)
-        _PRIVATE_TYPES[t] = type(f"Private_{key}", (t,), {"__slots__": ()})
-    return t
+    with _TYPES_LOCK:
+        t = _GUARD_TYPES.get((test, key))
+        if t is None:
+            attrs = {"__slots__": (), "key": key, "test": staticmethod(test)}
+            t = _GUARD_TYPES[(test, key)] = type(f"Guarded_{key}", (_Guarded,), attrs)
+            _PRIVATE_TYPES[t] = type(f"Private_{key}", (t,), {"__slots__": ()})
+        return t
 
 
 _PRIVATE_TYPES: dict[type[_Guarded], type[_Guarded]] = {}
 """Per guarded type, the subclass of the values that open a private context."""
 
 
+_TYPES_LOCK = threading.Lock()
+"""The marker types are registries shared by every thread's filter: a type made twice
+(two fetch threads compiling at once) would be one the other's hook does not know."""
 _PSEUDONYM_TYPES: dict[str, type[_Pseudonym]] = {}
 
 
 def _pseudonym_type(kind: str) -> type[_Pseudonym]:
-    t = _PSEUDONYM_TYPES.get(kind)
-    if t is None:
-        t = _PSEUDONYM_TYPES[kind] = type(f"Pseudonym_{kind}", (_Pseudonym,), {})
-    return t
+    with _TYPES_LOCK:
+        t = _PSEUDONYM_TYPES.get(kind)
+        if t is None:
+            t = _PSEUDONYM_TYPES[kind] = type(f"Pseudonym_{kind}", (_Pseudonym,), {})
+        return t
 
 
 def _guard(values: frozenset[str]) -> Any:
@@ -127,13 +133,14 @@ _SKIPPED_VALUES: set[type[_Guarded]] = set()
 def _skip_type(values: frozenset[str]) -> type[_Guarded]:
     """The hook-checked variant of :func:`_guard`: any scalar decodes; an item to remove is
     marked (``_SKIPPED``) and removed after the decode, by :func:`_prune`."""
-    t = _SKIP_TYPES.get(values)
-    if t is None:
-        n = len(_SKIP_TYPES)
-        t = _SKIP_TYPES[values] = type(f"SkipGuard{n}", (_Guarded,), {"__slots__": ()})
-        _SKIPPED[t] = type(f"Skipped{n}", (t,), {"__slots__": ()})
-        _SKIPPED_VALUES.add(_SKIPPED[t])
-    return t
+    with _TYPES_LOCK:
+        t = _SKIP_TYPES.get(values)
+        if t is None:
+            n = len(_SKIP_TYPES)
+            t = _SKIP_TYPES[values] = type(f"SkipGuard{n}", (_Guarded,), {"__slots__": ()})
+            _SKIPPED[t] = type(f"Skipped{n}", (t,), {"__slots__": ()})
+            _SKIPPED_VALUES.add(_SKIPPED[t])
+        return t
 
 
 PruneTree = dict[str, tuple["PruneTree", str]]
@@ -323,9 +330,12 @@ class FastPageFilter:
         self._stats = stats
         self._generic = generic
         self._pseudonyms = self._dropped = self._private = self._skips = 0
-        converters = {t: pseudonymizer(key, kind) for kind, t in _PSEUDONYM_TYPES.items()}
+        with _TYPES_LOCK:
+            kinds = list(_PSEUDONYM_TYPES.items())
+            skip_types = list(_SKIP_TYPES.items())
+        converters = {t: pseudonymizer(key, kind) for kind, t in kinds}
         memo: dict[tuple[type, str], _Pseudonym] = {}
-        skips = {t: values for values, t in _SKIP_TYPES.items()}
+        skips = {t: values for values, t in skip_types}
 
         def hook(t: type, v: Any) -> Any:
             if t is _Dropped:

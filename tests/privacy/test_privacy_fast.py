@@ -202,3 +202,34 @@ def test_state_of_charge_pages_stay_on_the_fast_path(version: str, monkeypatch: 
     )
     assert f.stats.dropped == 10
     assert orjson.loads(docs[0])["charging_periods"][1]["dimensions"] == [None]
+
+
+RACE = """
+import sys, threading, orjson
+sys.setswitchinterval(1e-6)  # switch threads as often as possible
+from ocpiwh.privacy import PrivacyProfile, compile_filter
+key = bytes(range(32))
+page = orjson.dumps([{"id": "S1", "cdr_token": {"uid": "U1", "contract_id": "C1"}}])
+barrier, errors = threading.Barrier(8), []
+def work(module):
+    barrier.wait()
+    try:
+        f = compile_filter(module, "2.2.1", PrivacyProfile(), key)
+        f.filter_page(page)
+    except Exception as exc:
+        errors.append(repr(exc))
+threads = [threading.Thread(target=work, args=(m,)) for m in ["sessions", "cdrs"] * 4]
+for t in threads: t.start()
+for t in threads: t.join()
+assert not errors, errors
+"""
+
+
+def test_filters_compiled_at_once_by_many_threads_agree_on_their_types() -> None:
+    """Found by a crash-safety rerun: two fetch threads compiling the first filters of a
+    process made two types for one pseudonym kind, and one hook knew neither."""
+    import subprocess
+    import sys
+
+    for _ in range(3):  # a fresh process each time: the type registries start empty
+        subprocess.run([sys.executable, "-c", RACE], check=True, timeout=60)
