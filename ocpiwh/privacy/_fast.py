@@ -9,14 +9,18 @@ The fast path only takes objects it can prove the generic filter would treat the
 anything else goes to the generic filter, so the output is the same whichever path an
 object took (the key order may differ, which JSON does not see):
 
-* an unknown field (``forbid_unknown_fields``), a value of an unexpected shape (an object
-  where a scalar is due, a lone object where an array is due, nested lists...), or an array
-  item the policy removes (the guard pattern rejects any value it is not sure to keep)
-  fails the decode;
-* an object that opens a private context (``Obj.private_if``, tested by the decode hook
-  on each of ``Obj.private_if_keys``) is filtered again by the generic filter;
+* an unknown field (``forbid_unknown_fields``) or a value of an unexpected shape (an object
+  where a scalar is due, a lone object where an array is due, nested lists...) fails the
+  decode;
+* an object that opens a private context (``Obj.private_if``, tested by the decode hook on
+  each of ``Obj.private_if_keys``, at the root or along a path of single objects) is
+  filtered again by the generic filter;
+* an array item the policy removes (``STATE_OF_CHARGE`` dimensions) fails the first, strict
+  decode (a regex guard, no Python per value); such a page is decoded again with a hook
+  that marks those items, and :func:`_prune` removes and counts them;
 * a profile with privacy passes for the module, or a policy the types cannot express
-  (coarsening outside a private context, a nested private context), has no fast path.
+  (coarsening outside a private context, a private context inside an array), has no fast
+  path.
 
 Dropped fields are decoded to a sentinel equal to their default, so the encoder leaves them
 out (``omit_defaults``) without a Python pass over the objects. The counters
@@ -296,7 +300,7 @@ def _encode_hook(v: Any) -> Any:
         return str(v)
     if isinstance(v, _Guarded):
         return v.value
-    raise NotImplementedError(f"cannot serialize {type(v).__name__}")
+    raise TypeError(f"cannot serialize {type(v).__name__}")
 
 
 _MEMO_SIZE = 4096  # recent pseudonyms per filter; _pseudonym's cache holds more
@@ -355,7 +359,7 @@ class FastPageFilter:
                 return t(v)
             convert = converters.get(t)
             if convert is None:
-                raise NotImplementedError(t)
+                raise TypeError(f"no decode rule for {t.__name__}")  # a failed decode
             self._pseudonyms += 1
             if v.__class__ is not str:
                 return t(convert(v))
