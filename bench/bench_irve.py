@@ -26,7 +26,7 @@ from bench import gen_lake
 from ocpiwh import models, warehouse
 from ocpiwh.export import export
 from ocpiwh.irve import IrveConfig
-from ocpiwh.sync.writer import write_batch
+from ocpiwh.lake import write_batch
 
 IRVE_TOML = """warehouse_id = "bench"
 

@@ -91,7 +91,7 @@ def _cli(warehouse: str, config: Path, env: dict[str, str], *args: str) -> Run:
 
 def _fetched(warehouse: str, env: dict[str, str]) -> int:
     os.environ.update(env)
-    from ocpiwh.store import open_store
+    from ocpiwh.lake import open_store
 
     runs = (open_store(warehouse).read("state/default/runs.jsonl") or b"").splitlines()
     return sum(m["fetched"] for m in orjson.loads(runs[-1])["modules"]) if runs else 0

@@ -19,7 +19,7 @@ from pathlib import Path
 import duckdb
 
 from ocpiwh import warehouse
-from ocpiwh.sync.writer import write_batch
+from ocpiwh.lake import write_batch
 
 MONTHS = [(y, m) for y in (2023, 2024) for m in range(1, 13)]
 LOCATIONS = 2000

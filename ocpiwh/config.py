@@ -18,10 +18,10 @@ import tomli_w
 
 from ocpiwh import paths
 from ocpiwh.errors import UsageError
+from ocpiwh.lake import Location, Store, open_store
 from ocpiwh.ocpi.discovery import Connection
 from ocpiwh.ocpi.discovery import parse_party as ocpi_parse_party
 from ocpiwh.paths import atomic_write_bytes
-from ocpiwh.store import Location, Store, open_store
 
 CONFIG_FILE = "ocpiwh.toml"
 SOURCE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 from ocpiwh.config import SOURCE_NAME, Config, Source
 from ocpiwh.errors import UsageError
+from ocpiwh.lake import Location
 from ocpiwh.ocpi import SUPPORTED_VERSIONS, OcpiClient, RetryPolicy, discover
-from ocpiwh.store import Location
 
 
 @dataclass

@@ -11,7 +11,7 @@ warehouse's id (written in ``ocpiwh.toml``), so moving the warehouse keeps its s
     <warehouse>/staging/                         batches being written (never read by views)
     <warehouse>/warehouse.duckdb                 views only (local folders)
 
-The warehouse may also be ``s3://bucket/prefix`` (see :mod:`ocpiwh.store`): the same layout
+The warehouse may also be ``s3://bucket/prefix`` (see :mod:`ocpiwh.lake.store`): the same layout
 as object keys, staging in a local temporary folder, no DuckDB file.
 
     $OCPIWH_CONFIG_DIR (default ~/.config/ocpiwh)/warehouses/<id>/credentials.toml  (0600)
@@ -41,7 +41,7 @@ def config_dir() -> Path:
 @dataclass(frozen=True)
 class Warehouse:
     """Paths of a warehouse *folder* that only make sense on a local disk (the DuckDB file,
-    engines given folders). Everything else goes through :mod:`ocpiwh.store`, which also
+    engines given folders). Everything else goes through :mod:`ocpiwh.lake.store`, which also
     serves object stores."""
 
     root: Path

@@ -11,9 +11,8 @@ from typing import Any
 import duckdb
 
 from ocpiwh.config import Config, format_party
+from ocpiwh.lake import Location, StateStore, Store, parquet_source
 from ocpiwh.paths import MODULES
-from ocpiwh.store import Location, Store
-from ocpiwh.sync.state import StateStore, parquet_source
 
 
 def _aggregate(store: Store, prefix: str, select: str) -> tuple[int, ...] | None:

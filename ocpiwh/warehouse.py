@@ -32,9 +32,8 @@ from sqlglot import exp
 
 from ocpiwh import lake, resources
 from ocpiwh.errors import OcpiwhError, UsageError
+from ocpiwh.lake import Location, Store, committed_files, open_store, parquet_source
 from ocpiwh.paths import MODULES, Warehouse, fsync_dir
-from ocpiwh.store import Location, Store, open_store
-from ocpiwh.sync.state import committed_files, parquet_source
 
 FORMATS: tuple[str, ...] = ("table", "csv", "json", "parquet")
 TABLE_MAX_ROWS = 50

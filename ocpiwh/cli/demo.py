@@ -32,7 +32,7 @@ def demo(
     Example: `ocpiwh --warehouse /tmp/demo demo`
     """
     from ocpiwh.demo import run_demo, summary_rows  # heavy (simulator, exports): load on use
-    from ocpiwh.store import is_remote
+    from ocpiwh.lake import is_remote
     from ocpiwh.warehouse import write_result
 
     if is_remote(state(ctx).warehouse):

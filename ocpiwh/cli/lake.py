@@ -10,8 +10,8 @@ import typer
 from ocpiwh.cli import app
 from ocpiwh.cli.common import err, out, state
 from ocpiwh.errors import UsageError
+from ocpiwh.lake import open_store
 from ocpiwh.scaleout import ddl
-from ocpiwh.store import open_store
 
 lake_app = typer.Typer(
     name="lake",

@@ -10,8 +10,8 @@ from rich.table import Table
 from ocpiwh.cli import app
 from ocpiwh.cli.common import out, state
 from ocpiwh.config import Config
+from ocpiwh.lake import open_store
 from ocpiwh.privacy import PrivacyProfile, policy_rows
-from ocpiwh.store import open_store
 
 privacy_app = typer.Typer(
     help="Inspect what the privacy stage keeps, drops or pseudonymizes.", no_args_is_help=True

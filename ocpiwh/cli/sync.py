@@ -404,10 +404,8 @@ def compact_cmd(
     Syncs already compact partitions that pass a threshold; run this after a large backfill
     or before sharing a warehouse. Example: `ocpiwh compact -m sessions`
     """
+    from ocpiwh.lake import compaction, open_store, warehouse_lock
     from ocpiwh.paths import MODULES
-    from ocpiwh.store import open_store
-    from ocpiwh.sync import compact as compaction
-    from ocpiwh.sync.lock import warehouse_lock
 
     st = state(ctx)
     for m in module or []:

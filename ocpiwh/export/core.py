@@ -35,6 +35,7 @@ from sqlglot import exp
 
 from ocpiwh import __version__, warehouse
 from ocpiwh import models as models_lib
+from ocpiwh.config import Config
 from ocpiwh.errors import OcpiwhError, UsageError
 from ocpiwh.export.pseudonymous import pseudonymous_columns, view_modules
 from ocpiwh.irve.config import IrveConfig
@@ -48,8 +49,8 @@ from ocpiwh.irve.validate import (
     render_text,
     write_report_csv,
 )
+from ocpiwh.lake import Location, StateStore, Store, crashpoint, open_store
 from ocpiwh.paths import MODULES, atomic_write_bytes, fsync_dir
-from ocpiwh.store import Location, Store, open_store
 
 EXPORT_FORMATS: tuple[str, ...] = ("csv", "parquet", "jsonl")
 _SUFFIX_FORMATS = {
@@ -172,9 +173,6 @@ def _pseudonymous_fallback(model: models_lib.Model, bad: Mapping[str, frozenset[
 
 
 def _provenance(root: Store, con: duckdb.DuckDBPyConnection, views: set[str]) -> dict[str, Any]:
-    from ocpiwh.config import Config
-    from ocpiwh.sync.state import StateStore
-
     modules: set[str] = set()
     for view in views:
         modules |= {m for m in view_modules(view) if m in MODULES}
@@ -304,12 +302,6 @@ def _clean_leftovers(out: Path) -> None:
             stale.unlink(missing_ok=True)
 
 
-def _crashpoint(name: str) -> None:
-    from ocpiwh.sync.writer import crashpoint
-
-    crashpoint(name)
-
-
 def export(
     root: Location | Store,
     name: str,
@@ -406,7 +398,7 @@ def export(
             with tmp_report.open("w", newline="", encoding="utf-8") as fh:
                 write_report_csv(report.errors, fh)
         provenance = _provenance(root, con, source.views)
-        _crashpoint("export-written")
+        crashpoint("export-written")
         manifest = {
             "ocpiwh_version": __version__,
             "created_at": _iso(datetime.now(UTC)),

@@ -37,7 +37,7 @@ import orjson
 
 from ocpiwh.errors import UsageError
 from ocpiwh.irve.schema import load_schema
-from ocpiwh.store import Location, Store, open_store
+from ocpiwh.lake import Location, Store, open_store
 
 CONFIG_FIELDS: tuple[str, ...] = (
     "nom_amenageur", "siren_amenageur", "contact_amenageur", "nom_operateur",

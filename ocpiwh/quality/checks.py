@@ -23,7 +23,7 @@ import pyarrow as pa
 
 from ocpiwh import models, resources, warehouse
 from ocpiwh.errors import UsageError
-from ocpiwh.store import Location, Store, open_store
+from ocpiwh.lake import Location, Store, open_store
 
 FAMILIES: tuple[str, ...] = ("static", "session", "status", "pdc", "status-session")
 BASES: tuple[str, ...] = ("qc_statique", "qc_sessions", "qc_statuses")

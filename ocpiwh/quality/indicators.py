@@ -18,7 +18,7 @@ import pyarrow as pa
 
 from ocpiwh import models, warehouse
 from ocpiwh.errors import UsageError
-from ocpiwh.store import Location, Store
+from ocpiwh.lake import Location, Store
 
 CODES: tuple[str, ...] = (
     "i1", "i4", "i7", "t1", "e4", "u5", "u6", "u9", "u10", "u11", "u12", "u13", "u14",

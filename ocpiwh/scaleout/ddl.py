@@ -16,8 +16,8 @@ from sqlglot import exp
 
 from ocpiwh import lake, warehouse
 from ocpiwh.errors import UsageError
+from ocpiwh.lake import Location, Store, open_store
 from ocpiwh.paths import MODULES
-from ocpiwh.store import Location, Store, open_store
 
 DIALECTS: tuple[str, ...] = ("spark", "trino")
 

@@ -31,6 +31,19 @@ import pyarrow as pa
 from ocpiwh import lake
 from ocpiwh.config import Config, Source
 from ocpiwh.errors import OcpiwhError, UsageError
+from ocpiwh.lake import (
+    BatchRecord,
+    Location,
+    ModuleState,
+    StateStore,
+    Store,
+    committed_files,
+    compaction,
+    folders_source,
+    parquet_source,
+    recover,
+    warehouse_lock,
+)
 from ocpiwh.ocpi import OcpiClient, Page, RetryPolicy, crawl, fetch_offsets, format_ocpi_datetime
 from ocpiwh.paths import MODULES
 from ocpiwh.privacy import (
@@ -40,19 +53,6 @@ from ocpiwh.privacy import (
     compile_filter,
     load_or_create_key,
     sanitize_for_quarantine,
-)
-from ocpiwh.store import Location, Store
-from ocpiwh.sync import compact
-from ocpiwh.sync import writer as lakewriter
-from ocpiwh.sync.lock import warehouse_lock
-from ocpiwh.sync.state import (
-    BatchRecord,
-    ModuleState,
-    StateStore,
-    committed_files,
-    folders_source,
-    parquet_source,
-    recover,
 )
 
 log = logging.getLogger("ocpiwh.sync")
@@ -78,7 +78,7 @@ class SyncOptions:
     first: memory stays bounded by the batch, not by the window or the dataset."""
     privacy_passes: tuple[str, ...] = ()
     compact: bool = True
-    """Merge small files of partitions that grew past ``compact.AUTO_THRESHOLD`` files."""
+    """Merge small files of partitions that grew past ``compaction.AUTO_THRESHOLD`` files."""
     retry: RetryPolicy | None = None
     timeout: float = 60.0
 
@@ -287,10 +287,12 @@ def _sync_locked(
     if options.compact:
         synced = {m.module for r in results for m in r.modules if m.written or m.quarantined}
         if synced:
-            lakewriter.release_engine()
+            lake.release_engine()
             _trim_malloc()  # compaction's DuckDB comes on top of what the sync left allocated
             try:
-                done = compact.compact(root, modules=synced, min_files=compact.AUTO_THRESHOLD + 1)
+                done = compaction.compact(
+                    root, modules=synced, min_files=compaction.AUTO_THRESHOLD + 1
+                )
             except (OcpiwhError, duckdb.Error, OSError) as exc:
                 # the windows are committed: a failed optimization must not fail the sync
                 log.warning("automatic compaction failed (%s); run `ocpiwh compact` later", exc)
@@ -585,7 +587,7 @@ class SourceSync:
         source = folders_source(self.root, touched)
         if source is None:
             return
-        con = lakewriter.housekeeping_connection(COUNT_MEMORY)
+        con = lake.housekeeping_connection(COUNT_MEMORY)
         try:
             self.root.register(con)
             row = con.execute(
@@ -617,8 +619,8 @@ class Prepared:
     total: int | None
     raw_size: int
     url: str
-    lines: lakewriter.JsonLines
-    rejected: list[lakewriter.Rejected]
+    lines: lake.JsonLines
+    rejected: list[lake.Rejected]
 
 
 class _WindowWriter:
@@ -632,15 +634,15 @@ class _WindowWriter:
         self._local = threading.local()
         self._filters: list[ObjectFilter] = []
         self._filters_lock = threading.Lock()
-        self.writer = lakewriter.LakeWriter(
+        self.writer = lake.LakeWriter(
             sync.root,
             source=sync.src.name,
             module=module,
             platform_party=sync.platform_party,
             privacy=sync.profile.fingerprint,
         )
-        self.lines = lakewriter.JsonLines()
-        self.rejected: list[lakewriter.Rejected] = []
+        self.lines = lake.JsonLines()
+        self.rejected: list[lake.Rejected] = []
         self.records: list[BatchRecord] = []
         self.keys: list[pa.Table] = []
         self.fetched_at = datetime.now(UTC)
@@ -650,7 +652,7 @@ class _WindowWriter:
         # batch. At most one batch is being written while the next one fills: memory stays
         # bounded by two batches.
         self._io = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"write-{module}")
-        self._pending: Future[lakewriter.BatchResult] | None = None
+        self._pending: Future[lake.BatchResult] | None = None
 
     def prepare(self, page: Page) -> Prepared:
         """Privacy-filter and serialize one page (thread-safe: a filter per thread).
@@ -667,7 +669,7 @@ class _WindowWriter:
         with self.sync.cpu_lock:
             docs, others = f.filter_page(page.data)
         rejected = [
-            lakewriter.Rejected(
+            lake.Rejected(
                 "not a JSON object",
                 sanitize_for_quarantine(
                     self.module, self.version, value, self.sync.profile, self.sync.key
@@ -677,12 +679,12 @@ class _WindowWriter:
         ]
         url = str(httpx.URL(page.url).copy_with(query=None))
         return Prepared(
-            page.count, page.total, page.raw_size, url, lakewriter.JsonLines.of(docs), rejected
+            page.count, page.total, page.raw_size, url, lake.JsonLines.of(docs), rejected
         )
 
     def add(self, page: Prepared) -> None:
         """Append a prepared page to the current batch; write the batch when it is full."""
-        lakewriter.crashpoint("page")
+        lake.crashpoint("page")
         self.lines.extend(page.lines)
         self.rejected.extend(page.rejected)
         if self.url is None:
@@ -717,7 +719,7 @@ class _WindowWriter:
                 url=self.url,
                 window_end=lakewriter_iso(self.result.window_to),
             )
-            self.lines, self.rejected = lakewriter.JsonLines(), []
+            self.lines, self.rejected = lake.JsonLines(), []
             self.fetched_at = datetime.now(UTC)
         if wait:
             self._collect()
@@ -750,7 +752,7 @@ class _WindowWriter:
         has_removed = removed is not None
         if known is None:
             return
-        con = lakewriter.housekeeping_connection()
+        con = lake.housekeeping_connection()
         try:
             store.register(con)
             con.register("listed", listed)
@@ -787,7 +789,7 @@ class _WindowWriter:
             self.result.removed = gone.num_rows
             self.records.append(self._record(res, "removed"))
 
-    def _record(self, res: lakewriter.BatchResult, kind: str) -> BatchRecord:
+    def _record(self, res: lake.BatchResult, kind: str) -> BatchRecord:
         return BatchRecord(
             batch_id=res.batch_id,
             module=self.module,
@@ -806,10 +808,7 @@ class _WindowWriter:
         """The window failed: remove what it published; it is fetched again next time."""
         with suppress(Exception):  # its own failure is moot: the window failed anyway
             self._collect()  # a batch still being written is published, then removed
-        store = self.writer.store
-        for journal in lakewriter.pending_journals(store):
-            if journal.get("batch_id") in {r.batch_id for r in self.records}:
-                lakewriter.rollback(store, journal)
+        lake.discard_batches(self.writer.store, [r.batch_id for r in self.records])
         self.records = []
 
     def close(self) -> None:

@@ -21,7 +21,7 @@ from ocpiwh import irve, warehouse
 from ocpiwh.cli import main
 from ocpiwh.errors import OcpiwhError, UsageError
 from ocpiwh.export import export, pseudonymous_feeds
-from ocpiwh.sync.writer import write_batch
+from ocpiwh.lake import write_batch
 
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 LU = "2026-03-09T10:00:00Z"

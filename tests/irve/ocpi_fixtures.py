@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from ocpiwh import warehouse
-from ocpiwh.sync.writer import write_batch
+from ocpiwh.lake import write_batch
 
 LU = "2026-01-10T10:00:00Z"
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from ocpiwh.sync.writer import write_batch
+from ocpiwh.lake import write_batch
 
 GOLDEN = Path(__file__).parent / "golden"
 

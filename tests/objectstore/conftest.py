@@ -66,7 +66,7 @@ def s3root(bucket: str) -> str:
 
 def lake_objects(s3root: str) -> set[str]:
     """Every Parquet object under raw/ and quarantine/, committed or not."""
-    from ocpiwh.store import open_store
+    from ocpiwh.lake import open_store
 
     store = open_store(s3root)
     return {rel for top in ("raw/", "quarantine/") for rel, _ in store.list(top)}
@@ -74,7 +74,6 @@ def lake_objects(s3root: str) -> set[str]:
 
 def committed(s3root: str) -> set[str]:
     """The files the manifests publish (what readers read)."""
-    from ocpiwh.store import open_store
-    from ocpiwh.sync.state import manifests
+    from ocpiwh.lake import manifests, open_store
 
     return {f for st in manifests(open_store(s3root)).values() for f in st.files or []}

@@ -10,7 +10,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from ocpiwh.errors import OcpiwhError, UsageError
-from ocpiwh.store import LocalStore, ObjectStore, Store, open_store
+from ocpiwh.lake import LocalStore, ObjectStore, Store, open_store
 
 pytestmark = pytest.mark.objectstore
 

@@ -25,10 +25,8 @@ from sync.conftest import (
 
 from ocpiwh import warehouse
 from ocpiwh.export import export
+from ocpiwh.lake import committed_files, compaction, manifests, open_store, recover
 from ocpiwh.simulator import Dirt, Faults, serve_in_thread
-from ocpiwh.store import open_store
-from ocpiwh.sync import compact
-from ocpiwh.sync.state import committed_files, manifests, recover
 
 from .conftest import committed, lake_objects
 
@@ -181,7 +179,7 @@ def test_compaction_on_object_store_keeps_rows_and_is_crash_safe(s3root: str) ->
                 warehouse.query(s3root, "SELECT count(*) FROM sessions_history").to_pylist()
                 == before
             )
-        result = compact.compact(s3root)
+        result = compaction.compact(s3root)
         assert result.files_after < result.files_before
         assert len(lake_objects(s3root)) < files_before
         assert lake_objects(s3root) == committed(s3root)

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ocpiwh.sync.writer import write_batch
+from ocpiwh.lake import write_batch
 
 DAY = "2026-03-09"
 WINDOW = {"from_": "2026-03-09", "to": "2026-03-10"}

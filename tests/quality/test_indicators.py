@@ -14,7 +14,7 @@ import ocpiwh.cli.check  # noqa: F401  (registers `indicators` until cli/command
 from ocpiwh import quality
 from ocpiwh.cli import main
 from ocpiwh.errors import UsageError
-from ocpiwh.sync.writer import write_batch
+from ocpiwh.lake import write_batch
 
 GOLDEN = Path(__file__).parents[1] / "models" / "golden" / "ind_u10" / "unit_day"
 

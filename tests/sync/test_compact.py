@@ -10,9 +10,8 @@ import pytest
 
 from ocpiwh import warehouse
 from ocpiwh.errors import OcpiwhError
+from ocpiwh.lake import compact, warehouse_lock
 from ocpiwh.simulator import serve_in_thread
-from ocpiwh.sync.compact import compact
-from ocpiwh.sync.lock import warehouse_lock
 
 from .conftest import TOKEN, assert_matches_truth, cli, do_login, run_sync, sim_config
 
@@ -100,7 +99,7 @@ def test_compaction_over_its_memory_cap_merges_halves_and_never_fails(
     not fit is left as it is. Every row stays, and nothing is left in staging."""
     import duckdb
 
-    from ocpiwh.sync import compact as compaction
+    from ocpiwh.lake import compaction
 
     real_merge = compaction._merge
 
@@ -123,7 +122,7 @@ def test_compaction_over_its_memory_cap_merges_halves_and_never_fails(
 def test_the_typing_engine_is_released_only_when_no_batch_uses_it() -> None:
     """Compaction opens its own DuckDB after a sync: the typing instance's buffer pool is
     returned first, but never from under a writer that still holds a cursor on it."""
-    from ocpiwh.sync import writer
+    from ocpiwh.lake import engine as writer
 
     first = writer.Normalizer()
     second = writer.Normalizer()

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
+from ocpiwh.lake import StateStore
 from ocpiwh.simulator import Dirt, Faults, serve_in_thread
-from ocpiwh.sync.state import StateStore
 
 from .conftest import (
     assert_matches_truth,
@@ -111,7 +111,7 @@ def test_full_relisting_marks_removed_keys(root: Path, simulator: Any) -> None:
     store = StateStore(root, "default")
     assert store.load("locations").window_end is not None
     # a location that the platform no longer lists: write a fake extra key into the lake
-    from ocpiwh.sync.writer import write_batch
+    from ocpiwh.lake import write_batch
 
     write_batch(
         root,

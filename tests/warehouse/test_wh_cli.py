@@ -16,7 +16,7 @@ from ocpi_objects import location, session
 from ocpiwh import warehouse
 from ocpiwh.cli import main
 from ocpiwh.cli import query as query_cli
-from ocpiwh.sync.writer import write_batch
+from ocpiwh.lake import write_batch
 
 DUCKDB_CLI = Path(sys.executable).parent / "duckdb"
 

@@ -13,7 +13,7 @@ import pytest
 from ocpi_objects import VERSIONS, cdr, location, session, tariff, token
 
 from ocpiwh import warehouse
-from ocpiwh.sync.writer import LakeWriter, write_batch
+from ocpiwh.lake import LakeWriter, write_batch
 
 PUBLIC_VIEWS = {
     "locations",

@@ -106,7 +106,7 @@ class Store(ABC):
 
     @abstractmethod
     def lock_file(self) -> Path:
-        """The local file a writer ``flock``s (see :mod:`ocpiwh.sync.lock`)."""
+        """The local file a writer ``flock``s (see :mod:`ocpiwh.lake.lock`)."""
 
     def register(self, con: Any) -> None:  # noqa: B027 (a local store needs nothing)
         """Let the DuckDB connection ``con`` read this store's URIs."""
@@ -258,7 +258,7 @@ class ObjectStore(Store):
     def read(self, rel: str) -> bytes | None:
         # pyarrow asks for the size, then GETs that byte range: an object replaced in between
         # reads truncated. Mutable objects (state, logs) are JSON, which their readers
-        # re-read when they fail to parse (see ocpiwh.sync.state).
+        # re-read when they fail to parse (see ocpiwh.lake.manifest).
         try:
             with self.fs.open_input_stream(self.key(rel)) as fh:
                 data: bytes = fh.read()

@@ -6,9 +6,10 @@
     state/journal/<batch>.json       batches published but not yet committed (see writer)
 
 The module file is replaced atomically and written only after a window's data is durable,
-so it never claims data the lake does not hold. :func:`recover` runs before every sync.
+so it never claims data the lake does not hold. :func:`ocpiwh.lake.recovery.recover` runs
+before every sync.
 
-On an object store (no rename, see :mod:`ocpiwh.store`) the module file is also the
+On an object store (no rename, see :mod:`ocpiwh.lake.store`) the module file is also the
 *manifest*: its ``files`` list names every committed file of the module (raw, quarantine,
 tombstones), and readers read exactly those. Writing it is the commit.
 """
@@ -23,9 +24,9 @@ from typing import Any
 
 import orjson
 
+from ocpiwh.lake.journal import crashpoint, drop_journals
+from ocpiwh.lake.store import Location, Store, open_store
 from ocpiwh.paths import MODULES
-from ocpiwh.store import Location, Store, open_store
-from ocpiwh.sync import writer
 
 
 def _iso(dt: datetime | None) -> str | None:
@@ -107,9 +108,9 @@ class StateStore:
         if self.store.manifest:
             state.files = [*(state.files or []), *(f for r in records for f in r.files)]
         self.store.write(self._module_file(module), state.to_json())
-        writer.crashpoint("committed")
+        crashpoint("committed")
         self._append("batches.jsonl", [asdict(r) for r in records])
-        writer.drop_journals(self.store, state.batches)
+        drop_journals(self.store, state.batches)
 
     def keep_batches(self, module: str, records: list[BatchRecord]) -> None:
         """Keep batches of an interrupted window without advancing it (Ctrl-C in --watch).
@@ -227,37 +228,3 @@ def _read_jsonl(data: bytes | None) -> list[dict[str, Any]]:
         except orjson.JSONDecodeError:
             continue  # a line torn by a crash mid-append: the log is informational
     return out
-
-
-@dataclass
-class Recovery:
-    rolled_back: int = 0
-    files_removed: int = 0
-    committed: int = 0
-
-
-def recover(root: Location | Store) -> Recovery:
-    """Bring the lake back to its last committed state after a crash.
-
-    A journal whose batch is listed in its module state was committed (the crash came
-    between the state write and the journal removal): keep it. Any other journal is a batch
-    of a window that never completed: remove its files; the window is fetched again.
-    """
-    from ocpiwh.sync import compact  # compaction journals are finished first
-
-    store = open_store(root)
-    report = Recovery()
-    compact.finish(store)
-    for journal in writer.pending_journals(store):
-        source, module = journal.get("source"), journal.get("module")
-        committed = False
-        if source and module:
-            committed = journal["batch_id"] in StateStore(store, source).load(module).batches
-        if committed:
-            writer.drop_journals(store, [journal["batch_id"]])
-            report.committed += 1
-        else:
-            report.files_removed += writer.rollback(store, journal)
-            report.rolled_back += 1
-    writer.clean_staging(store)
-    return report

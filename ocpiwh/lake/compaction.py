@@ -5,7 +5,7 @@ small files and every query pays for opening them. Compaction merges them with D
 (streaming, memory-capped) into local staging, writes a journal naming the new file and the
 old ones, publishes the new file, then deletes the old ones and drops the journal.
 
-The commit point differs by store (:mod:`ocpiwh.store`): on a local disk it is the rename
+The commit point differs by store (:mod:`ocpiwh.lake.store`): on a local disk it is the rename
 of the new file into the partition (a reader may see old and new rows together for an
 instant, which the views' dedupe absorbs, but never a half file); on an object store it is
 the manifest rewrite that swaps the old files for the new one. :func:`finish` rolls an
@@ -24,8 +24,10 @@ from typing import Any
 import duckdb
 import orjson
 
-from ocpiwh.store import Location, Store, open_store
-from ocpiwh.sync import writer
+from ocpiwh.lake.engine import housekeeping_connection
+from ocpiwh.lake.journal import crashpoint, journal_rel, new_batch_id, pending_journals
+from ocpiwh.lake.manifest import StateStore, manifests
+from ocpiwh.lake.store import Location, Store, open_store
 
 log = logging.getLogger("ocpiwh.sync")
 
@@ -67,8 +69,6 @@ class Partition:
 
 def partitions(root: Location | Store, modules: Iterable[str] | None = None) -> list[Partition]:
     """Leaf folders holding raw or quarantine Parquet files (of the given modules)."""
-    from ocpiwh.sync.state import manifests
-
     store = open_store(root)
     wanted = set(modules) if modules else None
     sizes = dict(store.list("raw/") + store.list("quarantine/"))
@@ -161,13 +161,13 @@ def _sql_str(text: str) -> str:
 
 
 def _merge(store: Store, part: Partition, files: list[str]) -> int:
-    job = writer.new_batch_id()
+    job = new_batch_id()
     stage = store.staging() / f"compact-{job}"
     stage.mkdir(parents=True, exist_ok=True)
     # The newest batch id stays in the name, so file names keep sorting by age.
     new_name = f"part-{job}-compacted.parquet"
     tmp = stage / new_name
-    con = writer.housekeeping_connection(COMPACTION_MEMORY)
+    con = housekeeping_connection(COMPACTION_MEMORY)
     try:
         store.register(con)
         listing = ", ".join(_sql_str(store.uri(f)) for f in files)
@@ -191,16 +191,14 @@ def _merge(store: Store, part: Partition, files: list[str]) -> int:
         "old": files,
         "owner": list(part.owner) if part.owner else None,
     }
-    path = writer.journal_rel(f"compact-{job}")
+    path = journal_rel(f"compact-{job}")
     store.write(path, orjson.dumps(journal))
-    writer.crashpoint("compact-journaled")
+    crashpoint("compact-journaled")
     store.publish(tmp, journal["new"])
     if part.owner:  # the commit point of an object store: the manifest swap
-        from ocpiwh.sync.state import StateStore
-
         source, module = part.owner
         StateStore(store, source).replace_files(module, files, journal["new"])
-    writer.crashpoint("compacted")
+    crashpoint("compacted")
     journal["_path"] = path
     _finish_one(store, journal)
     shutil.rmtree(stage, ignore_errors=True)
@@ -211,8 +209,6 @@ def _committed(store: Store, journal: dict[str, Any]) -> bool:
     """Did the compaction reach its commit point (see the module docstring)?"""
     owner = journal.get("owner")
     if owner:
-        from ocpiwh.sync.state import StateStore
-
         return journal["new"] in (StateStore(store, owner[0]).load(owner[1]).files or [])
     return store.exists(journal["new"])
 
@@ -230,7 +226,7 @@ def finish(root: Location | Store) -> int:
     """Complete or undo compactions a crash interrupted; returns how many there were."""
     store = open_store(root)
     n = 0
-    for journal in writer.pending_journals(store):
+    for journal in pending_journals(store):
         if journal.get("kind") == "compact":
             _finish_one(store, journal)
             n += 1

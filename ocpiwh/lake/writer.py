@@ -3,7 +3,7 @@
 A batch is normalized in DuckDB (one vectorized query, ``sql/normalize/<module>.sql``), written
 to a local staging folder (outside every glob the views read), recorded in a journal, then
 published into ``raw/`` (renamed on a local disk, uploaded to an object store; see
-:mod:`ocpiwh.store`). The caller commits the sync state last (on an object store, that state
+:mod:`ocpiwh.lake.store`). The caller commits the sync state last (on an object store, that state
 object is the manifest readers read); :func:`recover` removes the files of any batch whose
 window was never committed, so a killed sync rerun leaves the lake exactly as one clean sync
 would.
@@ -14,12 +14,7 @@ from __future__ import annotations
 import array
 import itertools
 import logging
-import os
-import secrets
 import shutil
-import signal
-import tempfile
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -31,52 +26,16 @@ import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ocpiwh import lake
-from ocpiwh.paths import MODULES
-from ocpiwh.store import Location, Store, open_store
+from ocpiwh.lake import layout
+from ocpiwh.lake.engine import Normalizer, typing_lock
+from ocpiwh.lake.journal import crashpoint, drop_journals, journal_rel, new_batch_id
+from ocpiwh.lake.manifest import BatchRecord, StateStore
+from ocpiwh.lake.store import Location, Store, open_store
 
 log = logging.getLogger("ocpiwh.sync")
 
 ROW_GROUP_SIZE = 256_000
-ENGINE_MEMORY = os.environ.get("OCPIWH_DUCKDB_MEMORY", "96MB")
-"""Cap of the DuckDB instance that types batches (it spills beyond): keeps a sync's memory
-bounded by the batch, whatever the dataset."""
 PARQUET_OPTIONS: dict[str, Any] = {"compression": "zstd", "compression_level": 3}
-
-_batch_lock = threading.Lock()
-_batch_counter = itertools.count()
-
-
-_crash_counts: dict[str, int] = {}
-
-
-def crashpoint(name: str) -> None:
-    """Fault injection for crash-safety tests (as SQLite does): ``OCPIWH_CRASH_AT=name[:n]``
-    kills this process with SIGKILL the n-th time (default 1st) ``name`` is reached.
-
-    Points: ``page`` (a page fetched, not yet written), ``staged`` (files in staging/),
-    ``uploaded`` (some of a batch's files published, not all), ``published`` (files in raw/,
-    state not committed), ``committed`` (state written, journals not yet dropped).
-    """
-    spec = os.environ.get("OCPIWH_CRASH_AT")
-    if not spec:
-        return
-    point, _, nth = spec.partition(":")
-    if point != name:
-        return
-    with _batch_lock:
-        _crash_counts[name] = _crash_counts.get(name, 0) + 1
-        hit = _crash_counts[name] == int(nth or 1)
-    if hit:
-        os.kill(os.getpid(), signal.SIGKILL)
-
-
-def new_batch_id() -> str:
-    """Sortable, unique batch id: UTC time to the microsecond, a counter, and random bits."""
-    with _batch_lock:
-        n = next(_batch_counter) % 10_000
-    now = datetime.now(UTC)
-    return f"{now:%Y%m%dT%H%M%S%f}-{n:04d}-{secrets.token_hex(3)}"
 
 
 class JsonLines:
@@ -163,111 +122,12 @@ class BatchResult:
     """(country_code, party_id, id) of the rows written, for full-listing removal detection."""
 
 
-_engine_lock = threading.Lock()
-_typing_lock = threading.Lock()
-"""One batch in DuckDB at a time: concurrent batches would multiply its working memory."""
-_engine: duckdb.DuckDBPyConnection | None = None
-_engine_users = 0
-
-
-def _shared_engine() -> duckdb.DuckDBPyConnection:
-    """One in-memory DuckDB instance for all normalizing threads of the process (call with
-    ``_engine_lock`` held).
-
-    Each instance has its own buffer pool and allocator; one shared instance (a cursor per
-    thread) keeps the sync's native memory bounded by one cap, not one per module.
-    """
-    global _engine
-    if _engine is None:
-        _engine = housekeeping_connection(ENGINE_MEMORY)
-        _engine.execute(lake.normalize_macros())
-    return _engine
-
-
-def release_engine() -> None:
-    """Close the shared typing instance if no :class:`Normalizer` uses it (the end of a
-    sync), so that its buffer pool is returned before compaction opens its own DuckDB."""
-    global _engine
-    with _engine_lock:
-        if _engine is not None and _engine_users == 0:
-            _engine.close()
-            _engine = None
-
-
-def housekeeping_connection(memory: str = ENGINE_MEMORY) -> duckdb.DuckDBPyConnection:
-    """A capped, single-threaded DuckDB in memory, for typing batches and for lake
-    housekeeping during a sync (new/updated counts, removal detection, compaction): its
-    memory must stay within the sync's bound."""
-    con = duckdb.connect(
-        config={
-            "memory_limit": memory,
-            "threads": 1,
-            # row order within a batch is irrelevant (views order by last_updated and
-            # batch); keeping it would make partitioned COPY buffer the batch
-            "preserve_insertion_order": False,
-            # an in-memory database cannot spill without it: work over the cap goes to
-            # disk instead of failing
-            "temp_directory": str(Path(tempfile.gettempdir()) / f"ocpiwh-{os.getpid()}"),
-        }
-    )
-    con.execute("SET TimeZone='UTC'")
-    return con
-
-
-class Normalizer:
-    """Types batches in DuckDB; one per thread (a cursor on the shared instance).
-
-    The batch never becomes Python objects: DuckDB scans it as a one-column Arrow table over
-    the page buffers (no copy), types it into a temp table (its buffer manager bounds the
-    memory), and COPYs it to Parquet.
-    """
-
-    def __init__(self) -> None:
-        global _engine_users
-        with _engine_lock:  # a connection object is not thread-safe, even to make cursors
-            self.con = _shared_engine().cursor()
-            _engine_users += 1
-        self._closed = False
-        self.con.execute("SET TimeZone='UTC'")
-        self._sql = {m: lake.normalize_sql(m) for m in MODULES}
-
-    def typed_sql(self, module: str, source: str) -> str:
-        """The batch in the table or view ``source`` (one column ``_raw``: the objects' JSON
-        text) as typed rows with lineage columns (bound parameters
-        ``$source $batch_id $fetched_at $version $privacy $platform_cc $platform_party``)
-        and, for sessions/CDRs, the year/month partition columns."""
-        partition = (
-            ", lpad(CAST(year(start_date_time) AS VARCHAR), 4, '0') AS year"
-            ", lpad(CAST(month(start_date_time) AS VARCHAR), 2, '0') AS month"
-            if module in lake.PARTITIONED_BY_START
-            else ""
-        )
-        batch = f"SELECT CAST(_raw AS VARCHAR) AS _raw FROM {source}"
-        normalize = self._sql[module].replace("FROM batch", f"FROM ({batch}) AS batch")
-        return f"""SELECT * EXCLUDE (_error, _raw),
-                   CAST($source AS VARCHAR) AS _source,
-                   CAST($batch_id AS VARCHAR) AS _batch_id,
-                   CAST($fetched_at AS TIMESTAMPTZ) AS _fetched_at,
-                   CAST($version AS VARCHAR) AS _ocpi_version,
-                   CAST($privacy AS VARCHAR) AS _privacy,
-                   _raw, _error {partition}
-            FROM ({normalize})"""
-
-    def close(self) -> None:
-        global _engine_users
-        with _engine_lock:
-            if not self._closed:
-                self._closed = True
-                self.con.close()
-                _engine_users -= 1
-
-
 def _sql_path(path: Path) -> str:
     return str(path).replace("'", "''")
 
 
 class LakeWriter:
-    """Writes batches of one (source, module) into the lake. Not thread-safe: one per worker."""
+    """Writes batches of one (source, module) into the layout. Not thread-safe: one per worker."""
 
     def __init__(
         self,
@@ -370,7 +230,7 @@ class LakeWriter:
         try:
             # Type the batch once (JSON parsed once), then work on the typed table:
             # filtering on _error over the JSON transform itself costs far more memory.
-            with _typing_lock:
+            with typing_lock:
                 try:
                     con.register("batch_json", lines.to_arrow())
                     con.execute(f"CREATE OR REPLACE TEMP TABLE typed AS {typed}", params)
@@ -378,7 +238,7 @@ class LakeWriter:
                     bad = con.execute(
                         "SELECT _error, _raw FROM typed WHERE _error IS NOT NULL"
                     ).fetchall()
-                    if rows and self.module in lake.FULL_LISTING:
+                    if rows and self.module in layout.FULL_LISTING:
                         keys.append(
                             con.sql(
                                 "SELECT country_code, party_id, id FROM typed WHERE _error IS NULL"
@@ -401,14 +261,14 @@ class LakeWriter:
         return rows
 
     def _copy_valid(self, con: duckdb.DuckDBPyConnection, stage: Path, batch_id: str) -> int:
-        """COPY the valid rows of ``typed`` into staging, partitioned like the lake."""
+        """COPY the valid rows of ``typed`` into staging, partitioned like the layout."""
         target = stage / "raw" / self.module / f"source={self.source}"
         target.mkdir(parents=True, exist_ok=True)
         options = (
             f"FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 3, "
             f"ROW_GROUP_SIZE {ROW_GROUP_SIZE}"
         )
-        if self.module not in lake.PARTITIONED_BY_START:
+        if self.module not in layout.PARTITIONED_BY_START:
             dest = target / f"part-{batch_id}.parquet"
             query = "SELECT * EXCLUDE (_error) FROM typed WHERE _error IS NULL"
             return int(
@@ -449,7 +309,7 @@ class LakeWriter:
                 "_removed_at": pa.array([datetime.now(UTC)] * n, pa.timestamp("us", tz="UTC")),
             }
         )
-        rel = Path("raw") / lake.REMOVED / f"source={self.source}" / f"part-{batch_id}.parquet"
+        rel = Path("raw") / layout.REMOVED / f"source={self.source}" / f"part-{batch_id}.parquet"
         stage = self.store.staging() / batch_id
         self._write_table(stage / rel, table)
         files, size = self._publish(batch_id, stage, [rel], window_end)
@@ -524,47 +384,6 @@ class LakeWriter:
         return files, size
 
 
-def journal_rel(batch_id: str) -> str:
-    return f"{JOURNALS}{batch_id}.json"
-
-
-JOURNALS = "state/journal/"
-
-
-def pending_journals(store: Store) -> list[dict[str, Any]]:
-    """Journals of batches published but not yet committed (or of an unfinished compaction)."""
-    out = []
-    for rel, _ in store.list(JOURNALS):
-        if not rel.endswith(".json"):
-            continue
-        raw = store.read(rel)
-        try:
-            data = orjson.loads(raw or b"")
-        except orjson.JSONDecodeError:  # torn by a crash before it named any file
-            data = {"batch_id": rel[len(JOURNALS) : -5], "files": [], "kind": "corrupt"}
-        data["_path"] = rel
-        out.append(data)
-    return out
-
-
-def drop_journals(store: Store, batch_ids: Sequence[str]) -> None:
-    """Forget the journals of committed batches (their files are now part of the lake)."""
-    for batch_id in batch_ids:
-        store.delete(journal_rel(batch_id))
-
-
-def rollback(store: Store, journal: dict[str, Any]) -> int:
-    """Remove the files of an uncommitted batch; returns how many were removed."""
-    removed = sum(store.delete(rel) for rel in journal.get("files", []))
-    store.delete(journal["_path"])
-    return removed
-
-
-def clean_staging(store: Store) -> None:
-    """Staging holds only batches of a process that died; nothing there is referenced."""
-    shutil.rmtree(store.staging(), ignore_errors=True)
-
-
 def write_batch(
     root: Location | Store,
     *,
@@ -593,8 +412,6 @@ def write_batch(
     finally:
         writer.close()
     if writer.store.manifest:  # readers of an object store see committed files only
-        from ocpiwh.sync.state import BatchRecord, StateStore
-
         record = BatchRecord(
             result.batch_id,
             module,

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from ocpiwh.errors import OcpiwhError
-from ocpiwh.store import Location, Store, open_store
+from ocpiwh.lake.store import Location, Store, open_store
 
 
 @contextmanager
