@@ -7,11 +7,13 @@
 
 Views are defined in ``sql/views/<name>.sql`` (one SELECT per file, leading comment = its
 description); each module's latest-version and ``_history`` views are rendered from the two
-templates ``sql/views/_latest.sql.in`` and ``_history.sql.in`` (see :data:`MODULE_VIEWS`). They read the lake through internal ``_raw_<module>`` views generated here: each is
-a typed empty relation (the columns of ``sql/normalize/<module>.sql`` + lineage) unioned by name
-with ``read_parquet('raw/<module>/**/*.parquet', union_by_name=true, hive_partitioning=true)``
-when the module has files. Paths are relative to the warehouse folder: the in-memory connection
-sets ``file_search_path`` to it, and the shell runs from it, so the folder can be moved.
+templates ``sql/views/_latest.sql.in`` and ``_history.sql.in`` (see :data:`MODULE_VIEWS`).
+They read the lake through internal ``_raw_<module>`` views generated here: each is a typed
+empty relation (the columns of ``sql/normalize/<module>.sql`` + lineage) unioned by name with
+``read_parquet([...], union_by_name=true, hive_partitioning=true)`` over exactly the files the
+manifests list when the connection is made (one committed snapshot; the view ``_manifest``
+records it). Local paths are relative to the warehouse folder: the in-memory connection sets
+``file_search_path`` to it, and the shell runs from it, so the folder can be moved.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import os
 import re
 import sys
 from collections.abc import Mapping
+from datetime import datetime
 from functools import cache
 from pathlib import Path
 from typing import IO, Any
@@ -32,7 +35,7 @@ from sqlglot import exp
 
 from ocpiwh import lake, resources
 from ocpiwh.errors import OcpiwhError, UsageError
-from ocpiwh.lake import Location, Store, committed_files, open_store, parquet_source
+from ocpiwh.lake import Location, ModuleState, Store, committed_files, manifests, open_store
 from ocpiwh.paths import MODULES, Warehouse, fsync_dir
 
 FORMATS: tuple[str, ...] = ("table", "csv", "json", "parquet")
@@ -101,11 +104,20 @@ def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def raw_view_sql(store: Store, module: str, committed: list[str] | None = None) -> str:
+def _reader_path(store: Store, rel: str) -> str:
+    """How a view names a lake file: relative on a local disk (resolved against the
+    warehouse folder, so the folder and its warehouse.duckdb can move), a URI elsewhere."""
+    return rel if store.local_root is not None else store.uri(rel)
+
+
+def raw_view_sql(
+    store: Store, module: str, states: dict[tuple[str, str], ModuleState] | None = None
+) -> str:
     """SELECT of the internal view ``_raw_<module>``: typed, empty when there are no files yet.
 
-    A local lake is read by relative globs (the DuckDB file stays valid as files come and
-    go); an object store by the committed files its manifests list (see :mod:`ocpiwh.store`).
+    It reads exactly the files the manifests list (``states``, read once by the caller for
+    every view: one consistent snapshot), never a glob: a batch published but not committed
+    is invisible (see :mod:`ocpiwh.lake.manifest`).
     """
     hive: list[tuple[str, str]] = [("source", "VARCHAR")]
     if module in lake.PARTITIONED_BY_START:
@@ -117,24 +129,52 @@ def raw_view_sql(store: Store, module: str, committed: list[str] | None = None) 
         + " WHERE false"
     )
     prefix = "quarantine/" if module == "quarantine" else f"raw/{module}/"
-    if store.manifest:
-        files = parquet_source(store, prefix, committed=committed)
-    elif store.has_files(prefix):
-        files = (
-            "'quarantine/*/**/*.parquet'"
-            if module == "quarantine"
-            else f"'{lake.module_glob(module)}'"
-        )
-    else:
-        files = None
+    files = committed_files(store, prefix, states)
     body = empty
-    if files is not None:
+    if files:
+        listing = ", ".join(_sql_literal(_reader_path(store, f)) for f in files)
         body += (
-            f" UNION ALL BY NAME SELECT * FROM read_parquet({files}, union_by_name = true, "
+            f" UNION ALL BY NAME SELECT * FROM read_parquet([{listing}], union_by_name = true, "
             "hive_partitioning = true)"
         )
     exclude = ", ".join(_quote(name) for name, _ in hive)
     return f"SELECT * EXCLUDE ({exclude}) FROM ({body})"
+
+
+def _sql_literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _manifest_sql(states: dict[tuple[str, str], ModuleState]) -> str:
+    """The view ``_manifest``: per (source, module) the committed state the views read,
+    so that what a reader reports (``synced_until``) matches the rows it read."""
+    rows = [
+        "("
+        + ", ".join(
+            [
+                _sql_literal(source),
+                _sql_literal(module),
+                f"CAST({_ts(st.window_end)} AS TIMESTAMPTZ)",
+                f"CAST({_ts(st.last_full)} AS TIMESTAMPTZ)",
+                f"CAST({_ts(st.updated_at)} AS TIMESTAMPTZ)",
+                str(len(st.files or [])),
+            ]
+        )
+        + ")"
+        for (source, module), st in sorted(states.items())
+    ]
+    columns = "source, module, window_end, last_full, updated_at, files"
+    if not rows:
+        return (
+            "SELECT NULL::VARCHAR AS source, NULL::VARCHAR AS module, "
+            "NULL::TIMESTAMPTZ AS window_end, NULL::TIMESTAMPTZ AS last_full, "
+            "NULL::TIMESTAMPTZ AS updated_at, NULL::BIGINT AS files WHERE false"
+        )
+    return f"SELECT * FROM (VALUES {', '.join(rows)}) AS m({columns})"
+
+
+def _ts(value: datetime | None) -> str:
+    return "NULL" if value is None else _sql_literal(value.isoformat())
 
 
 def _raw_view_names() -> list[str]:
@@ -228,9 +268,10 @@ def view_description(name: str) -> str:
 def create_views(con: duckdb.DuckDBPyConnection, root: Location | Store) -> None:
     """(Re)create every view on ``con``; relative paths resolve against ``root`` at query time."""
     store = open_store(root)
-    committed = committed_files(store, "") if store.manifest else None  # manifests read once
+    states = manifests(store)  # read once: every view reads the same commit
+    con.execute(f"CREATE OR REPLACE VIEW _manifest AS {_manifest_sql(states)}")
     for module in (*MODULES, lake.REMOVED, "quarantine"):
-        sql = raw_view_sql(store, module, committed)
+        sql = raw_view_sql(store, module, states)
         con.execute(f"CREATE OR REPLACE VIEW _raw_{module} AS {sql}")
     for name in view_order():
         body = view_sql(name).strip().rstrip(";")

@@ -194,6 +194,12 @@ def _provenance(root: Store, con: duckdb.DuckDBPyConnection, views: set[str]) ->
                 lake_sources.add(str(source))
             if fetched is not None and (last_fetch is None or fetched > last_fetch):
                 last_fetch = fetched
+    committed = {
+        (str(source), str(module)): (window_end, updated_at)
+        for source, module, window_end, updated_at in con.execute(
+            "SELECT source, module, window_end, updated_at FROM _manifest"
+        ).fetchall()
+    }
     sources: list[dict[str, Any]] = []
     last_sync: datetime | None = None
     config = Config.load(root) if root.is_warehouse() else None
@@ -210,10 +216,11 @@ def _provenance(root: Store, con: duckdb.DuckDBPyConnection, views: set[str]) ->
         store = StateStore(root, source)
         windows: dict[str, str | None] = {}
         for module in sorted(modules):
-            state = store.load(module)
-            windows[module] = _iso(state.window_end)
-            if state.updated_at and (last_sync is None or state.updated_at > last_sync):
-                last_sync = state.updated_at
+            # the commit the connection's views read, not the state of this instant
+            window_end, updated_at = committed.get((source, module), (None, None))
+            windows[module] = _iso(window_end)
+            if updated_at and (last_sync is None or updated_at > last_sync):
+                last_sync = updated_at
         entry["synced_until"] = windows
         for record in store.batches():
             if record.get("module") in modules and record.get("privacy"):

@@ -14,7 +14,7 @@ this package imports them. Inside, data flows one way:
     lock        one writer per warehouse
 """
 
-from ocpiwh.lake.compaction import AUTO_THRESHOLD, CompactionResult, compact
+from ocpiwh.lake.compaction import AUTO_THRESHOLD, CompactionResult, collect_garbage, compact
 from ocpiwh.lake.engine import housekeeping_connection, release_engine
 from ocpiwh.lake.journal import crashpoint, discard_batches
 from ocpiwh.lake.layout import (
@@ -61,6 +61,7 @@ __all__ = [
     "Rejected",
     "StateStore",
     "Store",
+    "collect_garbage",
     "committed_files",
     "compact",
     "crashpoint",

@@ -5,11 +5,12 @@ small files and every query pays for opening them. Compaction merges them with D
 (streaming, memory-capped) into local staging, writes a journal naming the new file and the
 old ones, publishes the new file, then deletes the old ones and drops the journal.
 
-The commit point differs by store (:mod:`ocpiwh.lake.store`): on a local disk it is the rename
-of the new file into the partition (a reader may see old and new rows together for an
-instant, which the views' dedupe absorbs, but never a half file); on an object store it is
-the manifest rewrite that swaps the old files for the new one. :func:`finish` rolls an
-interrupted compaction forward past its commit point, or back before it.
+The commit point is the manifest rewrite that swaps the old files for the new one (readers
+read the files the manifests list, see :mod:`ocpiwh.lake.manifest`). :func:`finish` rolls an
+interrupted compaction forward past its commit point, or back before it. The old files are
+not deleted at once: a reader that listed them a moment before the swap may still be reading
+them. They are recorded as garbage and deleted by a later sync or compaction once they have
+been out of every manifest for :data:`GARBAGE_GRACE`.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import shutil
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import duckdb
@@ -26,7 +28,7 @@ import orjson
 
 from ocpiwh.lake.engine import housekeeping_connection
 from ocpiwh.lake.journal import crashpoint, journal_rel, new_batch_id, pending_journals
-from ocpiwh.lake.manifest import StateStore, manifests
+from ocpiwh.lake.manifest import StateStore, manifests, migrate_legacy
 from ocpiwh.lake.store import Location, Store, open_store
 
 log = logging.getLogger("ocpiwh.sync")
@@ -57,14 +59,20 @@ class CompactionResult:
     details: list[dict[str, Any]] = field(default_factory=list)
 
 
+GARBAGE_GRACE = timedelta(minutes=15)
+"""How long files replaced by a compaction stay on disk for readers that listed them before."""
+
+GARBAGE = "state/garbage/"
+
+
 @dataclass(frozen=True)
 class Partition:
     """A folder of Parquet files merged together; ``owner`` is the (source, module) whose
-    manifest lists them (object stores), None on a local disk."""
+    manifest lists them."""
 
     folder: str
     files: tuple[tuple[str, int], ...]
-    owner: tuple[str, str] | None = None
+    owner: tuple[str, str]
 
 
 def partitions(root: Location | Store, modules: Iterable[str] | None = None) -> list[Partition]:
@@ -72,25 +80,19 @@ def partitions(root: Location | Store, modules: Iterable[str] | None = None) -> 
     store = open_store(root)
     wanted = set(modules) if modules else None
     sizes = dict(store.list("raw/") + store.list("quarantine/"))
-    groups: dict[tuple[str, tuple[str, str] | None], list[tuple[str, int]]] = defaultdict(list)
-    owned: list[tuple[tuple[str, str] | None, str]]
-    if store.manifest:
-        owned = [(owner, f) for owner, st in manifests(store).items() for f in st.files or []]
-    else:
-        owned = [(None, f) for f in sizes]
+    groups: dict[tuple[str, tuple[str, str]], list[tuple[str, int]]] = defaultdict(list)
+    owned = [(owner, f) for owner, st in manifests(store).items() for f in st.files or []]
     for owner, rel in owned:
         parts = rel.split("/")
         if not rel.endswith(".parquet") or len(parts) < 3 or rel not in sizes:
             continue
-        module = owner[1] if owner else parts[1]
+        module = owner[1]
         if wanted is not None and module not in wanted and parts[1] not in wanted:
             continue
         groups[(rel.rsplit("/", 1)[0], owner)].append((rel, sizes[rel]))
     return [
         Partition(folder, tuple(sorted(files)), owner)
-        for (folder, owner), files in sorted(
-            groups.items(), key=lambda kv: (kv[0][0], kv[0][1] or ("", ""))
-        )
+        for (folder, owner), files in sorted(groups.items(), key=lambda kv: (kv[0][0], kv[0][1]))
     ]
 
 
@@ -107,6 +109,7 @@ def compact(
     """
     store = open_store(root)
     finish(store)
+    migrate_legacy(store)
     result = CompactionResult()
     for part in partitions(store, modules):
         files = [(rel, size) for rel, size in part.files if size < small_file_bytes]
@@ -189,15 +192,14 @@ def _merge(store: Store, part: Partition, files: list[str]) -> int:
         "batch_id": f"compact-{job}",
         "new": f"{part.folder}/{new_name}",
         "old": files,
-        "owner": list(part.owner) if part.owner else None,
+        "owner": list(part.owner),
     }
     path = journal_rel(f"compact-{job}")
     store.write(path, orjson.dumps(journal))
     crashpoint("compact-journaled")
     store.publish(tmp, journal["new"])
-    if part.owner:  # the commit point of an object store: the manifest swap
-        source, module = part.owner
-        StateStore(store, source).replace_files(module, files, journal["new"])
+    source, module = part.owner  # the commit point: the manifest swap
+    StateStore(store, source).replace_files(module, files, journal["new"])
     crashpoint("compacted")
     journal["_path"] = path
     _finish_one(store, journal)
@@ -208,18 +210,37 @@ def _merge(store: Store, part: Partition, files: list[str]) -> int:
 def _committed(store: Store, journal: dict[str, Any]) -> bool:
     """Did the compaction reach its commit point (see the module docstring)?"""
     owner = journal.get("owner")
-    if owner:
-        return journal["new"] in (StateStore(store, owner[0]).load(owner[1]).files or [])
-    return store.exists(journal["new"])
+    if not owner:  # written before manifests: the rename was the commit
+        return store.exists(journal["new"])
+    return journal["new"] in (StateStore(store, owner[0]).load(owner[1]).files or [])
 
 
 def _finish_one(store: Store, journal: dict[str, Any]) -> None:
-    if _committed(store, journal):  # roll forward: the old files go
-        for rel in journal["old"]:
-            store.delete(rel)
+    if _committed(store, journal):  # roll forward: the old files go, once no reader needs them
+        record = {"files": journal["old"], "at": datetime.now(UTC).isoformat()}
+        store.write(f"{GARBAGE}{journal['batch_id']}.json", orjson.dumps(record))
     else:  # roll back: the old files are intact
         store.delete(journal["new"])
     store.delete(journal["_path"])
+
+
+def collect_garbage(root: Location | Store, grace: timedelta = GARBAGE_GRACE) -> int:
+    """Delete files replaced by compactions more than ``grace`` ago; returns how many."""
+    store = open_store(root)
+    now = datetime.now(UTC)
+    removed = 0
+    for rel, _ in store.list(GARBAGE):
+        try:
+            record = orjson.loads(store.read(rel) or b"")
+            at = datetime.fromisoformat(record["at"])
+        except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
+            store.delete(rel)  # torn by a crash: its files were never deleted, nor need be
+            continue
+        if now - at < grace:
+            continue
+        removed += sum(store.delete(f) for f in record.get("files", []))
+        store.delete(rel)
+    return removed
 
 
 def finish(root: Location | Store) -> int:

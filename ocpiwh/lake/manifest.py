@@ -1,17 +1,21 @@
-"""Sync state: per source and module, the last completed window; the batch and run logs.
+"""The manifest: per source and module, the committed window and the committed files.
 
-    state/<source>/<module>.json     {"window_end", "last_full", "batches", "updated_at"}
+    state/<source>/<module>.json     {"window_end", "last_full", "batches", "files", "backfill", …}
     state/<source>/batches.jsonl     one line per committed batch (rows, privacy policy, window)
     state/<source>/runs.jsonl        one line per sync run (result, counts, error)
-    state/journal/<batch>.json       batches published but not yet committed (see writer)
+    state/journal/<batch>.json       batches published but not yet committed (see journal)
 
 The module file is replaced atomically and written only after a window's data is durable,
-so it never claims data the lake does not hold. :func:`ocpiwh.lake.recovery.recover` runs
-before every sync.
+so it never claims data the lake does not hold. Its ``files`` list names every committed file
+of the module (raw, quarantine, tombstones), and every reader — views, ``sql``, models,
+exports, status — reads exactly those, on a local disk as on an object store: a file in
+``raw/`` that no manifest lists is invisible (a batch of a window still being fetched, or
+one a crash left behind), so a query during a sync sees the last commit, whole. Writing the
+module file is the commit. :func:`ocpiwh.lake.recovery.recover` runs before every sync.
 
-On an object store (no rename, see :mod:`ocpiwh.lake.store`) the module file is also the
-*manifest*: its ``files`` list names every committed file of the module (raw, quarantine,
-tombstones), and readers read exactly those. Writing it is the commit.
+A local warehouse written before manifests existed has module files without ``files``; its
+readers fall back to listing the module's folders until the next sync's recovery writes the
+list (:func:`ocpiwh.lake.recovery.migrate`).
 """
 
 from __future__ import annotations
@@ -23,8 +27,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
+import pyarrow.parquet as pq
 
 from ocpiwh.lake.journal import crashpoint, drop_journals
+from ocpiwh.lake.layout import REMOVED
 from ocpiwh.lake.store import Location, Store, open_store
 from ocpiwh.paths import MODULES
 
@@ -46,7 +52,13 @@ class ModuleState:
     """Batches of the last committed window (their journals may still exist after a crash)."""
     updated_at: datetime | None = None
     files: list[str] | None = None
-    """The manifest (object stores only): every committed file of the module."""
+    """Every committed file of the module (None: a legacy local module, read by listing)."""
+    backfill: dict[str, Any] | None = None
+    """While a window larger than one sub-window is being fetched, sub-window by sub-window:
+    ``{"until": <the window's end>, "objects": <fetched so far>, "estimate": <total>}``;
+    None once the module is caught up."""
+    interrupted: bool = False
+    """The last sync of the module was stopped (Ctrl-C) before its window completed."""
 
     def to_json(self) -> bytes:
         data: dict[str, Any] = {
@@ -54,9 +66,12 @@ class ModuleState:
             "last_full": _iso(self.last_full),
             "batches": self.batches,
             "updated_at": _iso(self.updated_at),
+            "files": self.files if self.files is not None else [],
         }
-        if self.files is not None:
-            data["files"] = self.files
+        if self.backfill is not None:
+            data["backfill"] = self.backfill
+        if self.interrupted:
+            data["interrupted"] = True
         return orjson.dumps(data, option=orjson.OPT_INDENT_2)
 
     @classmethod
@@ -68,6 +83,8 @@ class ModuleState:
             batches=list(d.get("batches") or []),
             updated_at=_parse(d.get("updated_at")),
             files=list(d["files"]) if d.get("files") is not None else None,
+            backfill=d.get("backfill"),
+            interrupted=bool(d.get("interrupted")),
         )
 
 
@@ -105,23 +122,23 @@ class StateStore:
         """Make a window's batches part of the lake: state first, then logs and journals."""
         state.batches = [r.batch_id for r in records]
         state.updated_at = datetime.now(UTC)
-        if self.store.manifest:
-            state.files = [*(state.files or []), *(f for r in records for f in r.files)]
+        state.files = [*(state.files or []), *(f for r in records for f in r.files)]
         self.store.write(self._module_file(module), state.to_json())
         crashpoint("committed")
         self._append("batches.jsonl", [asdict(r) for r in records])
         drop_journals(self.store, state.batches)
 
     def keep_batches(self, module: str, records: list[BatchRecord]) -> None:
-        """Keep batches of an interrupted window without advancing it (Ctrl-C in --watch).
+        """Keep batches of an interrupted window without advancing it (Ctrl-C).
 
         The window is fetched again next time; the views dedupe what overlaps.
         """
-        if records:
-            self.commit(module, self.load(module), records)
+        state = self.load(module)
+        state.interrupted = True
+        self.commit(module, state, records)
 
     def replace_files(self, module: str, old: Iterable[str], new: str) -> None:
-        """Compaction on an object store: ``new`` holds the rows of ``old`` (one PUT)."""
+        """Compaction's commit: ``new`` holds the rows of ``old`` (one atomic replace)."""
         state = self.load(module)
         gone = set(old)
         state.files = [f for f in state.files or [] if f not in gone] + [new]
@@ -169,34 +186,48 @@ def _load_state(store: Store, rel: str, attempts: int = 5) -> ModuleState | None
     return None
 
 
-def committed_files(store: Store, prefix: str) -> list[str]:
+def committed_files(
+    store: Store, prefix: str, states: dict[tuple[str, str], ModuleState] | None = None
+) -> list[str]:
     """Committed files under ``prefix`` (e.g. ``raw/sessions/``), from the manifests.
 
-    Only for object stores; on a local store the folder itself is the truth.
-    """
-    return sorted(
-        f for state in manifests(store).values() for f in state.files or [] if f.startswith(prefix)
-    )
+    ``states`` (from :func:`manifests`) spares a caller that asks for several prefixes
+    reading the manifests again, and lets it read one consistent set of them."""
+    if states is None:
+        states = manifests(store)
+    files: set[str] = set()
+    legacy: set[tuple[str, str]] = set()
+    for (source, module), state in states.items():
+        if state.files is None:
+            legacy.add((source, module))
+        else:
+            files.update(f for f in state.files if f.startswith(prefix))
+    for source, module in sorted(legacy):  # written before manifests: read by listing
+        for folder in (
+            f"raw/{module}/source={source}/",
+            f"quarantine/{module}/source={source}/",
+            f"raw/{REMOVED}/source={source}/",
+        ):
+            if folder.startswith(prefix) or prefix.startswith(folder):
+                files.update(
+                    rel
+                    for rel, _ in store.list(folder)
+                    if rel.endswith(".parquet") and rel.startswith(prefix)
+                )
+    return sorted(files)
 
 
 def parquet_source(
     store: Store,
     prefix: str,
     extra: Iterable[str] = (),
-    committed: Iterable[str] | None = None,
+    states: dict[tuple[str, str], ModuleState] | None = None,
 ) -> str | None:
-    """The argument of ``read_parquet`` for the files under ``prefix`` (None when there are
-    none): a glob on a local store; the committed files plus ``extra`` on an object store.
-
-    ``committed`` (every committed file, from :func:`committed_files`) spares a caller that
-    asks for several prefixes reading the manifests each time."""
-    if not store.manifest:
-        if not store.has_files(prefix):
-            return None
-        return _sql_str(store.uri(prefix.rstrip("/") + "/**/*.parquet"))
-    if committed is None:
-        committed = committed_files(store, prefix)
-    files = sorted({*(f for f in (*committed, *extra) if f.startswith(prefix))})
+    """The argument of ``read_parquet`` for the committed files under ``prefix`` plus
+    ``extra`` (files of a window not committed yet); None when there are none."""
+    files = sorted(
+        {*committed_files(store, prefix, states), *(f for f in extra if f.startswith(prefix))}
+    )
     if not files:
         return None
     return "[" + ", ".join(_sql_str(store.uri(f)) for f in files) + "]"
@@ -205,15 +236,47 @@ def parquet_source(
 def folders_source(store: Store, folders: Iterable[str]) -> str | None:
     """The argument of ``read_parquet`` for the committed files directly in ``folders``
     (partitions, e.g. ``raw/sessions/source=x/year=2026/month=03``)."""
-    wanted = sorted(set(folders))
-    if not wanted:
+    inside = set(folders)
+    if not inside:
         return None
-    if not store.manifest:
-        globs = [store.uri(f"{folder}/*.parquet") for folder in wanted]
-        return "[" + ", ".join(_sql_str(g) for g in globs) + "]"
-    inside = set(wanted)
-    files = [f for f in committed_files(store, "") if f.rsplit("/", 1)[0] in inside]
+    files = [f for f in committed_files(store, "raw/") if f.rsplit("/", 1)[0] in inside]
     return "[" + ", ".join(_sql_str(store.uri(f)) for f in files) + "]" if files else None
+
+
+def migrate_legacy(store: Store) -> int:
+    """Write the ``files`` list of every module written before manifests (a local warehouse
+    of an earlier ocpiwh), from its folders; returns how many modules it migrated.
+
+    Runs under the warehouse lock, after recovery has removed uncommitted batches, so every
+    file left in the module's folders is committed. Tombstone files are shared by a source's
+    modules: each is given to the module named in its rows.
+    """
+    states = manifests(store)
+    legacy = {key: st for key, st in states.items() if st.files is None}
+    if not legacy:
+        return 0
+    removed_by_module: dict[tuple[str, str], list[str]] = {}
+    for source in {source for source, _ in legacy}:
+        for rel, _ in store.list(f"raw/{REMOVED}/source={source}/"):
+            local = store.local_root
+            if not rel.endswith(".parquet") or local is None:
+                continue
+            modules = pq.read_table(local / rel, columns=["module"]).column("module")
+            for module in set(modules.to_pylist()):
+                removed_by_module.setdefault((source, str(module)), []).append(rel)
+    for (source, module), state in sorted(legacy.items()):
+        files = [
+            rel
+            for folder in (
+                f"raw/{module}/source={source}/",
+                f"quarantine/{module}/source={source}/",
+            )
+            for rel, _ in store.list(folder)
+            if rel.endswith(".parquet")
+        ]
+        state.files = sorted([*files, *removed_by_module.get((source, module), [])])
+        store.write(f"state/{source}/{module}.json", state.to_json())
+    return len(legacy)
 
 
 def _sql_str(text: str) -> str:

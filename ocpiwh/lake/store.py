@@ -2,16 +2,14 @@
 
 Everything that reads or writes the lake's files (config, state, journals, Parquet) goes
 through a :class:`Store`, addressed by paths relative to the warehouse root
-(``"raw/sessions/source=x/part-1.parquet"``). The two stores differ in one way that shapes
-the commit protocol:
+(``"raw/sessions/source=x/part-1.parquet"``). Both commit the same way: data files are put
+at their final paths first (renamed from ``staging/`` on a local disk, uploaded on an object
+store, where there is no rename), then published by atomically replacing the module's state
+object, whose ``files`` list (the *manifest*, :mod:`ocpiwh.lake.manifest`) is what readers
+read: a reader sees the old list or the new one, never half a batch.
 
-* :class:`LocalStore` has an atomic rename: a batch is written to ``staging/`` and renamed
-  into ``raw/``; the views read the folder with globs.
-* :class:`ObjectStore` has no rename and no consistent listing of a half-uploaded batch. Data
-  objects are uploaded to their final keys first, then published by rewriting the module's
-  state object, whose ``files`` list (the *manifest*) is what readers read. A single PUT
-  is atomic, so a reader sees the old list or the new one, never half a batch
-  (``manifest`` is True).
+* :class:`LocalStore`: a folder on a POSIX file system (atomic rename, fsync).
+* :class:`ObjectStore`: ``s3://bucket/prefix`` (one PUT replaces an object atomically).
 
 The object store is reached through pyarrow's S3 filesystem (no DuckDB extension is
 downloaded at run time); DuckDB reads it through the same filesystem wrapped for fsspec and
@@ -61,8 +59,6 @@ class Store(ABC):
 
     url: str
     """What users see and pass back as ``--warehouse``."""
-    manifest: bool = False
-    """True when readers must list committed files from the manifest, not by globbing."""
 
     @property
     def local_root(self) -> Path | None:
@@ -224,8 +220,6 @@ def _one_line(exc: BaseException) -> str:
 
 class ObjectStore(Store):
     """A warehouse under ``s3://bucket/prefix`` (AWS S3 or any S3-compatible store)."""
-
-    manifest = True
 
     def __init__(self, url: str) -> None:
         rest = url.partition("://")[2]

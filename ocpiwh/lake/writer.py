@@ -1,12 +1,11 @@
 """Lake writer: privacy-filtered objects → typed, partitioned Parquet, crash-safe.
 
 A batch is normalized in DuckDB (one vectorized query, ``sql/normalize/<module>.sql``), written
-to a local staging folder (outside every glob the views read), recorded in a journal, then
-published into ``raw/`` (renamed on a local disk, uploaded to an object store; see
-:mod:`ocpiwh.lake.store`). The caller commits the sync state last (on an object store, that state
-object is the manifest readers read); :func:`recover` removes the files of any batch whose
-window was never committed, so a killed sync rerun leaves the lake exactly as one clean sync
-would.
+to a local staging folder, recorded in a journal, then published into ``raw/`` (renamed on a
+local disk, uploaded to an object store; see :mod:`ocpiwh.lake.store`), where no reader sees it
+yet. The caller commits the module's manifest last (:mod:`ocpiwh.lake.manifest`): from then
+on readers read the batch. Recovery removes the files of any batch whose window was never
+committed, so a killed sync rerun leaves the lake exactly as one clean sync would.
 """
 
 from __future__ import annotations
@@ -359,9 +358,8 @@ class LakeWriter:
         """Move staged files into the lake: journal first, then publish each file.
 
         The journal names every file before any is published, so recovery can remove them
-        all. On a local disk a published file is visible to globs at once (the views dedupe a
-        window fetched twice); on an object store it stays invisible until the state commit
-        lists it in the manifest.
+        all. A published file stays invisible to readers until the commit lists it in the
+        module's manifest.
         """
         size = sum((stage / rel).stat().st_size for rel in staged)
         crashpoint("staged")
@@ -411,19 +409,19 @@ def write_batch(
         )
     finally:
         writer.close()
-    if writer.store.manifest:  # readers of an object store see committed files only
-        record = BatchRecord(
-            result.batch_id,
-            module,
-            version,
-            result.rows,
-            result.quarantined,
-            result.bytes,
-            "none",
-            None,
-            None,
-            files=result.files,
-        )
-        StateStore(writer.store, source).keep_batches(module, [record])
+    record = BatchRecord(
+        result.batch_id,
+        module,
+        version,
+        result.rows,
+        result.quarantined,
+        result.bytes,
+        "none",
+        None,
+        None,
+        files=result.files,
+    )
+    state = StateStore(writer.store, source)
+    state.commit(module, state.load(module), [record])  # readers see committed files only
     drop_journals(writer.store, [result.batch_id])
     return result

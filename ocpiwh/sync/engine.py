@@ -37,9 +37,9 @@ from ocpiwh.lake import (
     ModuleState,
     StateStore,
     Store,
-    committed_files,
     compaction,
     folders_source,
+    manifests,
     parquet_source,
     recover,
     warehouse_lock,
@@ -744,11 +744,11 @@ class _WindowWriter:
             else pa.table({c: pa.array([], pa.string()) for c in lake.KEY_COLUMNS})
         )
         store = self.sync.root
-        # this window's files are not committed yet: an object store's manifest lacks them
+        # this window's files are not committed yet: the manifest lacks them
         window_files = [f for r in self.records for f in r.files]
-        committed = committed_files(store, "") if store.manifest else None  # read once
-        known = parquet_source(store, f"raw/{self.module}/", window_files, committed)
-        removed = parquet_source(store, f"raw/{lake.REMOVED}/", committed=committed)
+        states = manifests(store)  # read once
+        known = parquet_source(store, f"raw/{self.module}/", window_files, states)
+        removed = parquet_source(store, f"raw/{lake.REMOVED}/", states=states)
         has_removed = removed is not None
         if known is None:
             return

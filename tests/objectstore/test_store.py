@@ -27,7 +27,6 @@ def test_open_store_picks_the_kind(tmp_path: Path, s3root: str) -> None:
     remote = open_store(s3root + "/")
     assert isinstance(remote, ObjectStore)
     assert remote.url == s3root  # trailing slash normalized
-    assert remote.manifest and not open_store(tmp_path).manifest
 
 
 def test_read_write_append_list_delete(store: Store, tmp_path: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +11,7 @@ import pytest
 
 from ocpiwh import warehouse
 from ocpiwh.errors import OcpiwhError
-from ocpiwh.lake import compact, warehouse_lock
+from ocpiwh.lake import collect_garbage, committed_files, compact, open_store, warehouse_lock
 from ocpiwh.simulator import serve_in_thread
 
 from .conftest import TOKEN, assert_matches_truth, cli, do_login, run_sync, sim_config
@@ -61,7 +62,13 @@ def test_compact_keeps_every_row_and_view(root: Path) -> None:
         before, files_before = _snapshot(root), _files(root)
         result = compact(root)
         assert result.partitions > 0 and result.files_after < result.files_before
-        assert len(_files(root)) < len(files_before)
+        # the manifests swap at once; the replaced files stay for readers that listed them
+        listed = committed_files(open_store(root), "raw/")
+        assert len(listed) < len(files_before) and len(_files(root)) > len(listed)
+        assert _snapshot(root) == before
+        assert collect_garbage(root, grace=timedelta(minutes=5)) == 0  # too recent
+        assert collect_garbage(root, grace=timedelta(0)) > 0
+        assert sorted(str(f.relative_to(root)) for f in _files(root)) == listed
         leaves = {f.parent for f in _files(root)}
         assert all(len(list(leaf.glob("*.parquet"))) == 1 for leaf in leaves)
         # _batch_id is kept per row: the views return exactly the same rows

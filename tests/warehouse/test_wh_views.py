@@ -13,7 +13,7 @@ import pytest
 from ocpi_objects import VERSIONS, cdr, location, session, tariff, token
 
 from ocpiwh import warehouse
-from ocpiwh.lake import LakeWriter, write_batch
+from ocpiwh.lake import LakeWriter, StateStore, write_batch
 
 PUBLIC_VIEWS = {
     "locations",
@@ -199,7 +199,10 @@ def test_tie_on_last_updated_goes_to_the_latest_batch(tmp_path: Path) -> None:
 def _tombstone(root: Path, module: str, ids: list[str]) -> None:
     writer = LakeWriter(root, source="sim", module=module, platform_party=("FR", "SIM"))
     keys = pa.table({"country_code": ["FR"] * len(ids), "party_id": ["SIM"] * len(ids), "id": ids})
-    writer.write_removed(keys)
+    result = writer.write_removed(keys)
+    # committed like a sync's full listing does: readers see only what a manifest lists
+    (rel,) = result.files
+    StateStore(root, "sim").replace_files(module, [], rel)
 
 
 def test_tombstones_hide_keys_until_they_reappear(tmp_path: Path) -> None:
@@ -275,6 +278,8 @@ def test_a_column_missing_from_older_files_is_null_not_an_error(tmp_path: Path) 
         old.set_column(old.column_names.index("id"), "id", pa.array(["U0"])),
         path.with_name("part-0-old.parquet"),
     )
+    rel = path.with_name("part-0-old.parquet").relative_to(tmp_path).as_posix()
+    StateStore(tmp_path, "sim").replace_files("tokens", [], rel)
     got = rows(tmp_path, "SELECT id, language FROM tokens ORDER BY id")
     assert got == [{"id": "U0", "language": None}, {"id": "U1", "language": None}]
 
