@@ -7,6 +7,8 @@ exits with its code, without a traceback. Messages never contain credentials.
 
 from __future__ import annotations
 
+import errno
+
 
 class OcpiwhError(Exception):
     """A failure with a one-line, actionable message. Exit code 1 (failure during work)."""
@@ -50,3 +52,25 @@ class AuthError(OcpiError):
 
 class TransportError(OcpiError):
     """The platform could not be reached, or retries ran out."""
+
+
+_OS_REASONS = {
+    errno.EROFS: ("the warehouse is on a read-only file system", "sync into a writable folder"),
+    errno.ENOSPC: ("the disk is full", "free some space, then run the command again"),
+    errno.EDQUOT: ("the disk quota is exceeded", "free some space, then run the command again"),
+    errno.EACCES: ("permission denied", "check the folder's owner and permissions"),
+    errno.EPERM: ("operation not permitted", "check the folder's owner and permissions"),
+}
+
+
+def os_error(exc: OSError, where: object | None = None) -> OcpiwhError:
+    """A file-system failure (read-only folder, full disk, no permission) as one line.
+
+    Nothing is half-written when it happens: the lake's commit protocol leaves the last
+    committed state, and the next run starts from it."""
+    reason, hint = _OS_REASONS.get(
+        exc.errno or 0, (exc.strerror or type(exc).__name__, "check the warehouse folder")
+    )
+    path = f" ({exc.filename})" if exc.filename else ""
+    prefix = f"cannot write to the warehouse {where}: " if where is not None else ""
+    return OcpiwhError(f"{prefix}{reason}{path}", hint=hint)

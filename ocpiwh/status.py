@@ -78,6 +78,8 @@ def warehouse_status(root: Location | Store) -> dict[str, Any]:
                     "endpoint": endpoint,
                     "window_end": st.window_end.isoformat() if st.window_end else None,
                     "last_full": st.last_full.isoformat() if st.last_full else None,
+                    "backfill": st.backfill,
+                    "interrupted": st.interrupted,
                     "rows": rows,
                     "keys": keys,
                     "quarantined": _quarantined(root, module, name),

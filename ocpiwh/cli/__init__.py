@@ -15,7 +15,7 @@ from rich.markup import escape
 
 from ocpiwh import __version__
 from ocpiwh.cli.common import DEFAULT_WAREHOUSE, AppState, err, setup_logging
-from ocpiwh.errors import OcpiwhError
+from ocpiwh.errors import OcpiwhError, os_error
 
 app = typer.Typer(
     name="ocpiwh",
@@ -83,6 +83,12 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         err.print("interrupted")
         sys.exit(130)
+    except OSError as exc:  # read-only folder, full disk, permission denied: not a bug
+        if os.environ.get("OCPIWH_DEBUG"):
+            raise
+        error = os_error(exc)
+        err.print(f"[bold red]error:[/] {escape(str(error))}", markup=True, highlight=False)
+        sys.exit(error.exit_code)
     except Exception as exc:
         if os.environ.get("OCPIWH_DEBUG"):
             raise

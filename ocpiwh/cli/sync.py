@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import signal
@@ -72,6 +73,13 @@ def login(
         str | None,
         typer.Option("--version", help=f"Force an OCPI version ({', '.join(SUPPORTED_VERSIONS)})."),
     ] = None,
+    reset_source: Annotated[
+        bool,
+        typer.Option(
+            help="When the new login keys objects differently (OCPI 2.1.1 <-> 2.2+), drop the "
+            "source's data so the next sync fetches it again under the new keys."
+        ),
+    ] = False,
 ) -> None:
     """Connect to an OCPI platform, negotiate the version and record its Sender endpoints.
 
@@ -98,6 +106,7 @@ def login(
         platform_party=parse_party(platform_party) if platform_party else None,
         version=version,
         store_token=not from_env,
+        reset_source=reset_source,
     )
     src = result.source
     if st.quiet:
@@ -243,15 +252,30 @@ def sync_cmd(
         ),
     ] = False,
     since: Annotated[
-        str | None, typer.Option(help="First sync: only changes since this ISO 8601 time.")
+        str | None,
+        typer.Option(
+            help="First sync of sessions and CDRs: only changes since this ISO 8601 time "
+            "(locations, tariffs and tokens are always listed whole the first time)."
+        ),
     ] = None,
     watch: Annotated[
         bool, typer.Option(help="Keep syncing every --interval until Ctrl-C.")
     ] = False,
     interval: Annotated[str, typer.Option(help="Pause between syncs with --watch.")] = "1h",
     lag: Annotated[
-        str, typer.Option(help="Leave changes younger than this (platform clock) to the next sync.")
+        str,
+        typer.Option(
+            help="Leave changes younger than this (platform clock) to the next sync; 0s to 1d."
+        ),
     ] = "60s",
+    window_objects: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="A window holding more objects is fetched in sub-windows of about this "
+            "many, each committed before the next (what an interruption can lose).",
+        ),
+    ] = 100_000,
     concurrency: Annotated[int, typer.Option(min=1, max=64, help="Parallel requests.")] = 4,
     page_limit: Annotated[
         int | None, typer.Option(min=1, help="Page size to ask for (the server may cap it).")
@@ -289,8 +313,10 @@ def sync_cmd(
         lag=parse_duration(lag, "--lag"),
         concurrency=concurrency,
         page_limit=page_limit,
+        window_objects=window_objects,
         privacy_passes=tuple(privacy_pass or ()),
     )
+    options.validate()
     pause = parse_duration(interval, "--interval")
     stop = threading.Event()
 
@@ -308,8 +334,7 @@ def sync_cmd(
                 results = sync(
                     st.warehouse, source=source, options=options, progress=progress, stop=stop
                 )
-            _refresh_views(st.warehouse)
-            if not st.quiet:
+            if not st.quiet and any(r.modules for r in results):
                 err.print(_summary(results))
             ok = all(r.ok for r in results)
             for r in results:
@@ -324,6 +349,11 @@ def sync_cmd(
             options.since = None
     finally:
         signal.signal(signal.SIGINT, previous)
+    if stop.is_set():
+        interrupted = [m.module for r in results for m in r.modules if m.interrupted]
+        if interrupted or not watch:
+            err.print("interrupted: what was committed is kept; `ocpiwh sync` resumes from there")
+            raise typer.Exit(130)
     if not ok:
         failed = [m.error for r in results for m in r.modules if m.error]
         if failed and not any(r.error for r in results):
@@ -341,13 +371,22 @@ def _refresh_views(root: Any) -> None:
 
 
 @app.command()
-def status(ctx: typer.Context) -> None:
+def status(
+    ctx: typer.Context,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the status as one JSON object (monitoring).")
+    ] = False,
+) -> None:
     """Show sources, versions, endpoints, per-module windows and row counts, and the last run.
 
-    No secret is ever printed. Example: `ocpiwh status`
+    A backfill fetched in sub-windows shows how far it got; an interrupted sync says so.
+    No secret is ever printed. Example: `ocpiwh status`, `ocpiwh status --json | jq .sources`
     """
     st = state(ctx)
     info = warehouse_status(st.warehouse)
+    if as_json:
+        sys.stdout.write(json.dumps(info, default=str, indent=2) + "\n")
+        return
     out.print(f"warehouse [bold]{info['warehouse']}[/] (id {info['warehouse_id']})", markup=True)
     out.print(f"privacy: {info['privacy']}; pseudonym key: {info['pseudonym_key']}")
     for src in info["sources"]:
@@ -367,7 +406,7 @@ def status(ctx: typer.Context) -> None:
         for m in src["modules"]:
             table.add_row(
                 m["module"],
-                m["window_end"] or "never",
+                _window_text(m),
                 f"{m['rows']:,}",
                 f"{m['keys']:,}",
                 f"{m['quarantined']:,}",
@@ -376,13 +415,32 @@ def status(ctx: typer.Context) -> None:
         out.print(table)
         run = src["last_run"]
         if run:
-            verdict = "ok" if run["ok"] else f"FAILED: {run.get('error') or _first_error(run)}"
+            verdict = (
+                "interrupted (run `ocpiwh sync` to resume)"
+                if run.get("interrupted") and run["ok"]
+                else "ok"
+                if run["ok"]
+                else f"FAILED: {run.get('error') or _first_error(run)}"
+            )
             out.print(
                 f"last run: {run['finished_at']} — {verdict} ({run['elapsed']}s, "
                 f"{run['retries']} retries)"
             )
         else:
             out.print("last run: never")
+
+
+def _window_text(m: dict[str, Any]) -> str:
+    """ "never", the committed window's end, and a backfill's progress when one is under way."""
+    text = m["window_end"] or "never"
+    backfill = m.get("backfill")
+    if backfill:
+        estimate = backfill.get("estimate")
+        of = f" of ~{estimate:,}" if estimate else ""
+        text += f" (backfill to {backfill.get('until')}: {backfill.get('objects', 0):,}{of})"
+    if m.get("interrupted"):
+        text += " (interrupted)"
+    return text
 
 
 def _first_error(run: dict[str, Any]) -> str:

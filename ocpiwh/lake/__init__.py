@@ -33,9 +33,11 @@ from ocpiwh.lake.manifest import (
     ModuleState,
     StateStore,
     committed_files,
+    drop_source,
     folders_source,
     manifests,
     parquet_source,
+    source_has_data,
 )
 from ocpiwh.lake.recovery import Recovery, recover
 from ocpiwh.lake.store import LocalStore, Location, ObjectStore, Store, is_remote, open_store
@@ -66,6 +68,7 @@ __all__ = [
     "compact",
     "crashpoint",
     "discard_batches",
+    "drop_source",
     "folders_source",
     "housekeeping_connection",
     "is_remote",
@@ -77,6 +80,7 @@ __all__ = [
     "parquet_source",
     "recover",
     "release_engine",
+    "source_has_data",
     "warehouse_lock",
     "write_batch",
 ]

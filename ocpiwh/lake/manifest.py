@@ -243,6 +243,30 @@ def folders_source(store: Store, folders: Iterable[str]) -> str | None:
     return "[" + ", ".join(_sql_str(store.uri(f)) for f in files) + "]" if files else None
 
 
+def source_has_data(store: Store, source: str) -> bool:
+    """Has any module of ``source`` committed a window or a file?"""
+    return any(
+        st.window_end is not None or st.files
+        for (src, _), st in manifests(store).items()
+        if src == source
+    )
+
+
+def drop_source(store: Store, source: str) -> int:
+    """Remove every file and the state of ``source`` (``login --reset-source``); returns the
+    number of files removed. The caller holds the warehouse lock. The state goes first, so
+    an interruption leaves files no manifest lists (invisible; a rerun removes them)."""
+    for rel, _ in store.list(f"state/{source}/"):
+        store.delete(rel)
+    removed = 0
+    for top in ("raw/", "quarantine/"):
+        for rel, _ in store.list(top):
+            parts = rel.split("/")
+            if len(parts) > 2 and parts[2] == f"source={source}":
+                removed += store.delete(rel)
+    return removed
+
+
 def migrate_legacy(store: Store) -> int:
     """Write the ``files`` list of every module written before manifests (a local warehouse
     of an earlier ocpiwh), from its folders; returns how many modules it migrated.

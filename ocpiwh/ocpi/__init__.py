@@ -30,7 +30,7 @@ from __future__ import annotations
 from .datetimes import format_ocpi_datetime, parse_ocpi_datetime
 from .discovery import Connection, Endpoint, discover, parse_party
 from .http import AuthMode, ClientStats, OcpiClient, Response
-from .paging import Page, crawl, fetch_offsets, parse_link_header
+from .paging import CrawlStats, Page, crawl, crawl_window, fetch_offsets, parse_link_header
 from .retry import AdaptiveLimiter, RetryPolicy, parse_retry_after
 from .versions import SUPPORTED_VERSIONS, normalize_version
 
@@ -40,12 +40,14 @@ __all__ = [
     "AuthMode",
     "ClientStats",
     "Connection",
+    "CrawlStats",
     "Endpoint",
     "OcpiClient",
     "Page",
     "Response",
     "RetryPolicy",
     "crawl",
+    "crawl_window",
     "discover",
     "fetch_offsets",
     "format_ocpi_datetime",

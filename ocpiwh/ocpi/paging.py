@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import msgspec
@@ -23,8 +25,10 @@ log = logging.getLogger("ocpiwh.ocpi")
 MAX_STEP_BACKS = 100
 
 __all__ = [
+    "CrawlStats",
     "Page",
     "crawl",
+    "crawl_window",
     "fetch_offsets",
     "format_ocpi_datetime",
     "parse_link_header",
@@ -309,3 +313,99 @@ def fetch_offsets(
         resp = client.get(str(target), module=module)
         pages.append(_to_page(client, resp, off))
     return pages
+
+
+@dataclass
+class CrawlStats:
+    """What a window's crawl cost: requests made, pages kept, refetches."""
+
+    requests: int = 0
+    pages: int = 0
+    objects: int = 0
+    gaps: int = 0
+    max_shrink: int = 0
+    final_total: int | None = None
+
+
+T = TypeVar("T")
+
+
+def crawl_window(
+    client: OcpiClient,
+    url: str,
+    params: Params | None,
+    *,
+    module: str,
+    page_limit: int | None,
+    concurrency: int,
+    executor: Executor,
+    prepare: Callable[[Page], T],
+    stop: threading.Event | None = None,
+    on_first: Callable[[Page], None] | None = None,
+    stats: CrawlStats | None = None,
+) -> Iterator[T]:
+    """Every page of a frozen window, ``prepare``d in the worker that fetched it."""
+    stats = stats if stats is not None else CrawlStats()
+    pages = crawl(client, url, params, module=module, page_limit=page_limit)
+    first = next(pages, None)
+    if first is None:
+        return
+    stats.requests += 1
+    if on_first is not None:
+        on_first(first)
+    yield prepare(first)
+    total, limit = first.total, first.limit or first.count
+    parallel = (
+        concurrency > 1
+        and total is not None
+        and limit > 0
+        and first.count < total
+        and first.next_url is not None
+        and "offset=" in first.next_url
+    )
+    if not parallel:
+        for page in pages:
+            stats.requests += 1
+            yield prepare(page)
+            if stop is not None and stop.is_set():
+                return
+        return
+    assert total is not None
+    offsets = list(range(first.count, total, limit))
+    shifted = False
+
+    def fetch_one(off: int) -> tuple[int | None, T]:
+        (page,) = fetch_offsets(client, url, params, module=module, offsets=[off], limit=limit)
+        return page.total, prepare(page)
+
+    in_flight: list[Future[tuple[int | None, T]]] = []
+    it = iter(offsets)
+
+    def submit() -> bool:
+        off = next(it, None)
+        if off is None:
+            return False
+        in_flight.append(executor.submit(fetch_one, off))
+        return True
+
+    for _ in range(concurrency + 1):
+        if not submit():
+            break
+    try:
+        while in_flight:
+            page_total, item = in_flight.pop(0).result()
+            stats.requests += 1
+            if page_total is not None and page_total != total:
+                shifted = True
+            if stop is None or not stop.is_set():
+                submit()
+            yield item
+            if stop is not None and stop.is_set():
+                return
+    finally:
+        for fut in in_flight:
+            fut.cancel()
+    if shifted:
+        for page in crawl(client, url, params, module=module, page_limit=limit):
+            stats.requests += 1
+            yield prepare(page)
