@@ -3,6 +3,7 @@ at most the sub-window in flight plus what was never fetched, and ends equal to 
 
 from __future__ import annotations
 
+import itertools
 import json
 import signal
 from pathlib import Path
@@ -92,6 +93,6 @@ def test_a_first_sync_is_cut_into_sub_windows(root: Path) -> None:
         windows = sorted({(b["window_from"], b["window_to"]) for b in batches})
         # every sub-window holds objects, but the last may be empty
         assert int(run["sub_windows"]) - 1 <= len(windows) <= int(run["sub_windows"])
-        for (_, end), (start, _) in zip(windows, windows[1:], strict=False):
+        for (_, end), (start, _) in itertools.pairwise(windows):
             assert end == start  # contiguous: nothing between two sub-windows
         assert_matches_truth(root, sim, "2.3.0", modules=("sessions",))
