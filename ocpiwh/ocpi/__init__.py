@@ -3,8 +3,8 @@
 The sync engine uses exactly these names::
 
     from ocpiwh.ocpi import (OcpiClient, AuthMode, RetryPolicy, Connection, Endpoint, discover,
-                             Page, crawl, fetch_offsets, ClientStats, SUPPORTED_VERSIONS,
-                             format_ocpi_datetime, parse_ocpi_datetime)
+                             Page, crawl, crawl_window, CrawlStats, fetch_offsets, ClientStats,
+                             SUPPORTED_VERSIONS, format_ocpi_datetime, parse_ocpi_datetime)
 
 Behaviour worth knowing when calling this package:
 
@@ -20,9 +20,13 @@ Behaviour worth knowing when calling this package:
 * Connect failures (refused, DNS) fail at once with ``TransportError("cannot reach …")``
   for a host never reached; once a host has answered, they are retried like dropped
   connections. ``RetryPolicy(sleep=...)`` makes waits injectable for tests.
-* ``crawl`` discards a page on which ``X-Total-Count`` shrank and redoes it with the
-  offset lowered by the shrink; pages reached through an opaque ``Link`` without an
-  ``offset`` parameter cannot be stepped back (a warning is logged).
+* ``crawl_window`` keeps every page it receives and pages against a frontier: when
+  ``X-Total-Count`` shrinks (objects left a frozen window), the frontier moves back by the
+  shrink and the next request goes below it; it never restarts from offset 0, and fails only
+  when the frontier stops advancing (``ocpiwh.ocpi.frontier``). ``prepare`` runs in the
+  worker that fetched the page. Pages reached through an opaque ``Link`` without an
+  ``offset`` parameter cannot be stepped back (a warning is logged). ``crawl`` is the
+  sequential form; ``fetch_offsets`` stays for callers that plan offsets themselves.
 """
 
 from __future__ import annotations

@@ -1,14 +1,19 @@
-"""Paginated GET of OCPI list endpoints (spec §3.3)."""
+"""Paginated GET of OCPI list endpoints (spec §3.3), exact on a set that shrinks meanwhile.
+
+See :func:`crawl_window` and :mod:`ocpiwh.ocpi.frontier` (why a frozen window can only
+shrink, and how the frontier keeps every object that stays in it).
+"""
 
 from __future__ import annotations
 
 import logging
 import threading
+from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, Generic, ParamSpec, TypeVar
 
 import httpx
 import msgspec
@@ -17,12 +22,14 @@ import orjson
 from ocpiwh.errors import OcpiError
 
 from .datetimes import format_ocpi_datetime, parse_ocpi_datetime
+from .frontier import Frontier
 from .http import OcpiClient, Params, Response
 
 log = logging.getLogger("ocpiwh.ocpi")
 
-#: How many times one crawl may step back after X-Total-Count shrank.
-MAX_STEP_BACKS = 100
+T = TypeVar("T")
+R = TypeVar("R")
+P = ParamSpec("P")
 
 __all__ = [
     "CrawlStats",
@@ -50,6 +57,11 @@ class Page:
     offset: int
     url: str
     raw_size: int
+    fingerprints: frozenset[int] = field(default=frozenset(), repr=False)
+    """A hash of each object's JSON text: the crawler recognises an object seen on another
+    page by it (an object in a frozen window never changes; an update makes it leave)."""
+    first: int | None = field(default=None, repr=False)
+    """The fingerprint of the first object (None on an empty page)."""
 
     @property
     def objects(self) -> list[Any]:
@@ -176,7 +188,7 @@ _ITEMS = msgspec.json.Decoder(list[msgspec.Raw])
 def _to_page(client: OcpiClient, resp: Response, offset: int) -> Page:
     data: msgspec.Raw | bytes = b"[]" if resp.raw_data is None else resp.raw_data
     try:
-        count = len(_ITEMS.decode(data))  # a scan that checks the shape, not a parse
+        items = _ITEMS.decode(data)  # a scan that checks the shape, not a parse
     except msgspec.ValidationError:
         raise OcpiError(
             f"{client._safe_path(resp.url)} returned {type(resp.data).__name__} data where a "
@@ -186,7 +198,7 @@ def _to_page(client: OcpiClient, resp: Response, offset: int) -> Page:
     links = parse_link_header(resp.headers.get("Link"), base=resp.url)
     return Page(
         data=data,
-        count=count,
+        count=len(items),
         total=_int_header(resp, "X-Total-Count"),
         limit=_int_header(resp, "X-Limit"),
         next_url=links.get("next"),
@@ -194,7 +206,326 @@ def _to_page(client: OcpiClient, resp: Response, offset: int) -> Page:
         offset=offset,
         url=resp.url,
         raw_size=resp.raw_size,
+        fingerprints=frozenset(hash(bytes(item)) for item in items),
+        first=hash(bytes(items[0])) if items else None,
     )
+
+
+@dataclass
+class CrawlStats:
+    """Counters of one crawl (one sync window of one module)."""
+
+    requests: int = 0
+    """List requests sent (retries inside :meth:`OcpiClient.get` not counted)."""
+    pages: int = 0
+    """Responses delivered to the caller (every response is kept, refetches included)."""
+    objects: int = 0
+    """Objects delivered, duplicates from overlapping pages included."""
+    gaps: int = 0
+    """Requests sent back below an offset already asked for, to close a gap."""
+    max_shrink: int = 0
+    """The largest drop of ``X-Total-Count`` revealed by one response."""
+    final_total: int | None = None
+    """The newest ``X-Total-Count`` (None when the server sends none)."""
+
+    def _add(self, meta: _Meta) -> None:
+        self.pages += 1
+        self.objects += meta.count
+        if meta.total is not None:
+            self.final_total = meta.total
+
+
+@dataclass(frozen=True)
+class _Meta:
+    """What the crawler keeps of a page once it is prepared: never its data."""
+
+    offset: int
+    count: int
+    total: int | None
+    next_url: str | None
+    first: int | None
+    fingerprints: frozenset[int]
+
+    @classmethod
+    def of(cls, page: Page) -> _Meta:
+        return cls(
+            page.offset, page.count, page.total, page.next_url, page.first, page.fingerprints
+        )
+
+
+@dataclass
+class _Request(Generic[T]):
+    offset: int
+    sent_at: int
+    future: Future[tuple[_Meta, T]]
+
+
+class _InlineExecutor(Executor):
+    """Runs each task at once in the caller's thread (sequential crawls need no pool)."""
+
+    def submit(self, fn: Callable[P, R], /, *args: P.args, **kwargs: P.kwargs) -> Future[R]:
+        future: Future[R] = Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as exc:  # handed to the caller through the future
+            future.set_exception(exc)
+        return future
+
+
+def _fetch(
+    client: OcpiClient, url: str, offset: int, module: str, prepare: Callable[[Page], T]
+) -> tuple[_Meta, T]:
+    """GET one page and prepare it, in the calling (worker) thread; only metadata survives."""
+    page = _to_page(client, client.get(url, module=module), offset)
+    return _Meta.of(page), prepare(page)
+
+
+def _stall_limit(concurrency: int) -> int:
+    return 10 + 2 * concurrency
+
+
+def crawl_window(
+    client: OcpiClient,
+    url: str,
+    params: Params | None,
+    *,
+    module: str,
+    page_limit: int | None,
+    concurrency: int,
+    executor: Executor,
+    prepare: Callable[[Page], T],
+    stop: threading.Event | None = None,
+    on_first: Callable[[Page], None] | None = None,
+    stats: CrawlStats | None = None,
+) -> Iterator[T]:
+    """Yield ``prepare(page)`` for pages that together hold every object of a list GET that
+    stays in its result set while it is paged; objects that leave it meanwhile (updated in a
+    frozen window) may or may not be among them.
+
+    Fetches the first page (``on_first`` sees it before ``prepare``). With ``X-Total-Count``
+    and offset paging (a ``Link`` with an ``offset`` parameter, or no ``Link``), pages are
+    then fetched by offset, ``concurrency`` requests in flight on ``executor``, and judged in
+    the order they were sent against a :class:`~ocpiwh.ocpi.frontier.Frontier`: overlapping
+    by the shrink observed, refetching below the frontier after a gap, never restarting.
+    Otherwise ``Link: rel="next"`` is followed sequentially. ``prepare`` runs in the thread
+    that fetched the page, and the page's data is not kept once it returns. Every response is
+    delivered, so objects may come twice. When ``stop`` is set, no request is sent any more
+    and the generator returns after the page in hand.
+
+    Raises :class:`OcpiError` when the paging loops, or when the frontier did not advance for
+    ``10 + 2 × concurrency`` responses in a row (the set shrinks by a page per response).
+    """
+    if concurrency < 1:
+        raise ValueError("concurrency must be at least 1")
+    stats = stats if stats is not None else CrawlStats()
+    stopped = stop.is_set if stop is not None else lambda: False
+    query = _query(params)
+    if page_limit is not None:
+        query["limit"] = str(page_limit)
+    first_url = httpx.URL(url).copy_merge_params(query)
+    start = _offset_of(first_url) or 0
+    if stopped():
+        return
+    stats.requests += 1
+    page = _to_page(client, client.get(str(first_url), module=module), start)
+    if on_first is not None:
+        on_first(page)
+    meta = _Meta.of(page)
+    result = prepare(page)
+    del page
+    stats._add(meta)
+    yield result
+    del result
+    if stopped() or meta.count == 0:
+        return
+    next_offset = _offset_of(httpx.URL(meta.next_url)) if meta.next_url else None
+    if meta.total is None or (meta.next_url is not None and next_offset is None):
+        yield from _follow_links(client, first_url, meta, module, prepare, stopped, stats)
+        return
+    template = httpx.URL(meta.next_url) if meta.next_url else first_url
+    frontier = Frontier(start=start, total=meta.total, limit=meta.count)
+    frontier.observe(start, meta.count, meta.total, sent_at=0, fingerprints=meta.fingerprints)
+    yield from _crawl_frontier(
+        client, template, frontier, module, concurrency, executor, prepare, stopped, stats, meta
+    )
+
+
+def _crawl_frontier(
+    client: OcpiClient,
+    template: httpx.URL,
+    frontier: Frontier,
+    module: str,
+    concurrency: int,
+    executor: Executor,
+    prepare: Callable[[Page], T],
+    stopped: Callable[[], bool],
+    stats: CrawlStats,
+    first: _Meta,
+) -> Iterator[T]:
+    """Offset paging against the frontier (see :func:`crawl_window`)."""
+    path = client._safe_path(str(template))
+    in_flight: deque[_Request[T]] = deque()
+    forward = frontier.position  # next offset of the forward sweep
+    highest = first.offset  # highest offset asked for so far
+    link = first.next_url  # the newest Link: used verbatim when it points where we go
+    gapped = False  # a response could not be joined to the frontier
+
+    def url_for(offset: int) -> str:
+        if link is not None and _offset_of(httpx.URL(link)) == offset:
+            return link
+        target = template.copy_set_param("offset", str(offset))
+        if "limit" in template.params:
+            target = target.copy_set_param("limit", str(frontier.limit))
+        return str(target)
+
+    def send() -> bool:
+        nonlocal forward, highest, gapped
+        if stopped() or frontier.done:
+            return False
+        # as low as a page may start and still be judged at or below the frontier: lowered
+        # by the shrink expected before its answer comes back
+        safe = max(0, frontier.position - frontier.backoff(len(in_flight)))
+        if not in_flight or (gapped and not any(r.offset <= frontier.position for r in in_flight)):
+            # nothing in flight, or a gap that no request in flight can close: re-plan the
+            # sweep from the frontier (the pages in flight are judged when they come, kept)
+            offset = safe
+            gapped = False
+            bridge = offset < highest
+            if bridge:
+                stats.gaps += 1
+                # bridge the gap and let the pages above it join once it closes, unless they
+                # keep failing to (more waiting than in flight): then re-plan from here
+                bridge = frontier.waiting <= concurrency
+        elif forward < frontier.total:
+            offset = max(forward, safe)  # never below what the frontier already holds
+            bridge = False
+        else:
+            return False
+        if not bridge:
+            forward = offset + max(1, frontier.limit - frontier.overlap)
+        highest = max(highest, offset)
+        future = executor.submit(_fetch, client, url_for(offset), offset, module, prepare)
+        in_flight.append(_Request(offset, frontier.judged, future))
+        stats.requests += 1
+        return True
+
+    def width() -> int:
+        # slow start: one more request in flight per response judged, so the first pages
+        # show the shrink rate before many are planned without overlap
+        return min(concurrency, frontier.judged)
+
+    try:
+        while len(in_flight) < width() and send():
+            pass
+        while in_flight:
+            request = in_flight.popleft()
+            meta, result = request.future.result()
+            stats._add(meta)
+            previous = frontier.total
+            verdict = frontier.observe(
+                meta.offset,
+                meta.count,
+                meta.total,
+                sent_at=request.sent_at,
+                first=meta.first,
+                fingerprints=meta.fingerprints,
+            )
+            gapped = gapped or verdict.gap
+            stats.max_shrink = frontier.max_shrink
+            stats.final_total = frontier.total
+            if meta.next_url is not None:
+                link = meta.next_url
+            if verdict.shrink:
+                log.debug(
+                    "%s: X-Total-Count %d -> %d at offset %d; frontier %d",
+                    path,
+                    previous,
+                    frontier.total,
+                    meta.offset,
+                    frontier.position,
+                )
+            if frontier.stalled >= _stall_limit(concurrency):
+                raise OcpiError(
+                    f"the result set of {path} shrinks faster than it can be paged: the "
+                    f"frontier stayed at {frontier.position} of {frontier.total} objects for "
+                    f"{frontier.stalled} responses in a row",
+                    hint="ask for larger pages (--page-limit), or sync a smaller window "
+                    "(--since) when the platform is less busy",
+                )
+            while len(in_flight) < width() and send():
+                pass
+            yield result
+            del result
+            if stopped():
+                return
+    finally:
+        for request in in_flight:
+            if request.future.cancel():
+                stats.requests -= 1
+    if stats.max_shrink:
+        log.info(
+            "%s: %d objects left the result set while paging (the next window has them); "
+            "%d requests, %d to close gaps",
+            path,
+            first.total - frontier.total if first.total is not None else 0,
+            stats.requests,
+            stats.gaps,
+        )
+
+
+def _follow_links(
+    client: OcpiClient,
+    current: httpx.URL,
+    meta: _Meta,
+    module: str,
+    prepare: Callable[[Page], T],
+    stopped: Callable[[], bool],
+    stats: CrawlStats,
+) -> Iterator[T]:
+    """Follow ``Link: rel="next"`` sequentially: for servers without ``X-Total-Count``, or
+    whose links carry no offset (cursors), where a shrinking set cannot be stepped back."""
+    path = client._safe_path(str(current))
+    seen = {str(current)}
+    offset = meta.offset
+    total = meta.total
+    warned = False
+    while meta.count and meta.next_url is not None:
+        nxt = httpx.URL(meta.next_url)
+        next_offset = _offset_of(nxt)
+        if next_offset is not None and next_offset <= offset:
+            raise OcpiError(
+                f"the platform's paging for {path} makes no progress "
+                f"(next page offset {next_offset} after offset {offset})",
+                hint="report this to the platform operator; try again later",
+            )
+        key = str(nxt)
+        if key in seen:
+            raise OcpiError(
+                f"the platform's paging for {path} loops (asked for the same page twice)",
+                hint="report this to the platform operator; try again later",
+            )
+        seen.add(key)
+        offset = next_offset if next_offset is not None else offset + meta.count
+        if stopped():
+            return
+        stats.requests += 1
+        meta, result = _fetch(client, key, offset, module, prepare)
+        stats._add(meta)
+        if meta.total is not None and total is not None and meta.total < total:
+            stats.max_shrink = max(stats.max_shrink, total - meta.total)
+            if not warned:
+                log.warning(
+                    "%s: X-Total-Count shrank from %d to %d but the page links carry no "
+                    "offset to step back to; objects may be missed until the next sync",
+                    path,
+                    total,
+                    meta.total,
+                )
+                warned = True
+        if meta.total is not None:
+            total = meta.total
+        yield result
+        del result
 
 
 def crawl(
@@ -205,89 +536,24 @@ def crawl(
     module: str,
     page_limit: int | None = None,
 ) -> Iterator[Page]:
-    """Yield every page of a list GET, from ``params`` (filters, optional offset/limit).
+    """Yield every page of a list GET sequentially (see :func:`crawl_window`)."""
+    return crawl_window(
+        client,
+        url,
+        params,
+        module=module,
+        page_limit=page_limit,
+        concurrency=1,
+        executor=_INLINE,
+        prepare=_identity,
+    )
 
-    Follows ``Link: <…>; rel="next"`` verbatim; without one, continues at
-    ``offset + len(objects)`` while ``X-Total-Count`` says more remain. Stops at an empty
-    page. When ``X-Total-Count`` shrinks between pages, redoes the request with the offset
-    lowered by the shrink (at least 1), so no object is skipped (duplicates may occur).
-    Raises :class:`OcpiError` when the server loops.
-    """
-    query = _query(params)
-    if page_limit is not None:
-        query["limit"] = str(page_limit)
-    current = httpx.URL(url).copy_merge_params(query)
-    offset = _offset_of(current) or 0
-    seen: set[str] = set()
-    prev_total: int | None = None
-    step_backs = 0
-    path = client._safe_path(url)
-    while True:
-        key = str(current)
-        if key in seen:
-            raise OcpiError(
-                f"the platform's paging for {path} loops (asked for the same page twice)",
-                hint="report this to the platform operator; try again later",
-            )
-        seen.add(key)
-        resp = client.get(key, module=module)
-        page = _to_page(client, resp, offset)
-        total = page.total
 
-        if prev_total is not None and total is not None and total < prev_total and offset > 0:
-            step_backs += 1
-            if step_backs > MAX_STEP_BACKS:
-                raise OcpiError(
-                    f"the result set of {path} kept shrinking while paging "
-                    f"({step_backs - 1} step-backs)",
-                    hint="try again later, or sync a smaller window",
-                )
-            if _offset_of(current) is not None:
-                back = max(1, prev_total - total)
-                new_offset = max(0, offset - back)
-                log.info(
-                    "%s: X-Total-Count shrank from %d to %d; redoing at offset %d",
-                    path,
-                    prev_total,
-                    total,
-                    new_offset,
-                )
-                current = current.copy_set_param("offset", new_offset)
-                offset = new_offset
-                prev_total = total
-                seen = set()  # a step-back legitimately revisits pages
-                continue
-            log.warning(
-                "%s: X-Total-Count shrank from %d to %d but the page URL has no offset to "
-                "lower; objects may be missed until the next sync",
-                path,
-                prev_total,
-                total,
-            )
-        if total is not None:
-            prev_total = total
+def _identity(page: Page) -> Page:
+    return page
 
-        yield page
 
-        if not page.count:
-            return
-        if page.next_url is not None:
-            nxt = httpx.URL(page.next_url)
-            next_offset = _offset_of(nxt)
-            if next_offset is not None and next_offset <= offset:
-                raise OcpiError(
-                    f"the platform's paging for {path} makes no progress "
-                    f"(next page offset {next_offset} after offset {offset})",
-                    hint="report this to the platform operator; try again later",
-                )
-            current = nxt
-            offset = next_offset if next_offset is not None else offset + page.count
-            continue
-        if total is not None and offset + page.count < total:
-            offset += page.count
-            current = current.copy_set_param("offset", offset)
-            continue
-        return
+_INLINE = _InlineExecutor()
 
 
 def fetch_offsets(
@@ -313,99 +579,3 @@ def fetch_offsets(
         resp = client.get(str(target), module=module)
         pages.append(_to_page(client, resp, off))
     return pages
-
-
-@dataclass
-class CrawlStats:
-    """What a window's crawl cost: requests made, pages kept, refetches."""
-
-    requests: int = 0
-    pages: int = 0
-    objects: int = 0
-    gaps: int = 0
-    max_shrink: int = 0
-    final_total: int | None = None
-
-
-T = TypeVar("T")
-
-
-def crawl_window(
-    client: OcpiClient,
-    url: str,
-    params: Params | None,
-    *,
-    module: str,
-    page_limit: int | None,
-    concurrency: int,
-    executor: Executor,
-    prepare: Callable[[Page], T],
-    stop: threading.Event | None = None,
-    on_first: Callable[[Page], None] | None = None,
-    stats: CrawlStats | None = None,
-) -> Iterator[T]:
-    """Every page of a frozen window, ``prepare``d in the worker that fetched it."""
-    stats = stats if stats is not None else CrawlStats()
-    pages = crawl(client, url, params, module=module, page_limit=page_limit)
-    first = next(pages, None)
-    if first is None:
-        return
-    stats.requests += 1
-    if on_first is not None:
-        on_first(first)
-    yield prepare(first)
-    total, limit = first.total, first.limit or first.count
-    parallel = (
-        concurrency > 1
-        and total is not None
-        and limit > 0
-        and first.count < total
-        and first.next_url is not None
-        and "offset=" in first.next_url
-    )
-    if not parallel:
-        for page in pages:
-            stats.requests += 1
-            yield prepare(page)
-            if stop is not None and stop.is_set():
-                return
-        return
-    assert total is not None
-    offsets = list(range(first.count, total, limit))
-    shifted = False
-
-    def fetch_one(off: int) -> tuple[int | None, T]:
-        (page,) = fetch_offsets(client, url, params, module=module, offsets=[off], limit=limit)
-        return page.total, prepare(page)
-
-    in_flight: list[Future[tuple[int | None, T]]] = []
-    it = iter(offsets)
-
-    def submit() -> bool:
-        off = next(it, None)
-        if off is None:
-            return False
-        in_flight.append(executor.submit(fetch_one, off))
-        return True
-
-    for _ in range(concurrency + 1):
-        if not submit():
-            break
-    try:
-        while in_flight:
-            page_total, item = in_flight.pop(0).result()
-            stats.requests += 1
-            if page_total is not None and page_total != total:
-                shifted = True
-            if stop is None or not stop.is_set():
-                submit()
-            yield item
-            if stop is not None and stop.is_set():
-                return
-    finally:
-        for fut in in_flight:
-            fut.cancel()
-    if shifted:
-        for page in crawl(client, url, params, module=module, page_limit=limit):
-            stats.requests += 1
-            yield prepare(page)
