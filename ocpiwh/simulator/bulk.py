@@ -1,22 +1,24 @@
 """Vectorized build of the initial session history (pyarrow compute), for large worlds.
 
-Computes exactly what ``World.core`` + ``World._add_session`` compute for indexes
+Computes exactly what ``session_model.core`` + ``lifecycle.add_session`` compute for indexes
 ``0 .. sessions-1``: the same splitmix64 hashes (uint64 arithmetic wraps), the same IEEE
 float operations in the same order, ``int()`` as truncation and ``round(x, 3)`` as the
 nearest thousandth (Python's ``round`` where the value is within 1e-6 of a tie). Dirty and
-malformed sessions are patched from ``World.core``. The tests compare both builds.
+malformed sessions are patched from ``session_model.core``. The tests compare both builds.
 """
 
 from __future__ import annotations
 
 from array import array
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
-if TYPE_CHECKING:
-    from .world import World, _Picker
+from .dirt import CDR_DIRT, SESSION_DIRT, Picker
+from .keys import SHIFT
+from .session_model import cdr_time, core
+from .state import WorldState
 
 _U64 = pa.uint64()
 
@@ -32,7 +34,7 @@ def _mix(x: Any) -> Any:
     return pc.bit_wise_xor(x, pc.shift_right(x, _u(31)))
 
 
-def _pick(p: _Picker, idx: Any, a: int, n: int) -> Any:
+def _pick(p: Picker, idx: Any, a: int, n: int) -> Any:
     """``_Picker.pick`` for every index (uint8 kind, 0 = none)."""
     if not p.thresholds:
         return pa.nulls(n, pa.uint8()).fill_null(0)
@@ -78,19 +80,17 @@ def _round3(x: Any) -> array[float]:
     return out
 
 
-def init_sessions(w: World, chunk: int = 1 << 16) -> None:
+def init_sessions(w: WorldState, chunk: int = 1 << 16) -> None:
     """Fill ``w``'s session arrays and indexes for the initial history (in chunks, so the
     temporary columns stay a few MiB)."""
-    from .world import _CDR_DIRT, _SESSION_DIRT
-
     n = w.cfg.sessions
     conns = w.conns
     conn_kw = pa.array([c.kw for c in conns], pa.float64())
     conn_dc = pa.array([c.power_type == "DC" for c in conns])
     conn_home = pa.array([w.evses[c.evse].home for c in conns])
     conn_evse = pa.array([c.evse for c in conns], pa.int64())
-    s_dup = next(k + 1 for k, name in enumerate(_SESSION_DIRT) if name == "duplicate_listing")
-    c_dup = next(k + 1 for k, name in enumerate(_CDR_DIRT) if name == "duplicate_listing")
+    s_dup = next(k + 1 for k, name in enumerate(SESSION_DIRT) if name == "duplicate_listing")
+    c_dup = next(k + 1 for k, name in enumerate(CDR_DIRT) if name == "duplicate_listing")
     keys: list[Any] = []
     ckeys: list[Any] = []
     ev_last = w.ev_last
@@ -109,7 +109,7 @@ def init_sessions(w: World, chunk: int = 1 << 16) -> None:
 
 
 def _chunk(
-    w: World,
+    w: WorldState,
     a: int,
     b: int,
     conn_kw: Any,
@@ -123,12 +123,10 @@ def _chunk(
 ) -> list[tuple[int, int]]:
     """Sessions ``a .. b-1``: append to the arrays, keys and sets; return the latest
     event time per EVSE."""
-    from .world import SHIFT
-
     n = b - a
     now = w.now
     idx = pa.array(range(a, b), _U64)
-    h = _mix(pc.bit_wise_xor(idx, _u(w._s_salt)))
+    h = _mix(pc.bit_wise_xor(idx, _u(w.s_salt)))
     h2 = _mix(h)
     slot = w.slot
     start = pc.add(
@@ -154,7 +152,7 @@ def _chunk(
     charge_s = pc.cast(pc.trunc(pc.multiply(charge_h, 3600.0)), pa.int64())
     idle_s = pc.cast(pc.trunc(pc.multiply(idle_h, 3600.0)), pa.int64())
     done = pc.add(pc.add(pc.add(start, charge_s), idle_s), 60)
-    cmix = _mix(pc.bit_wise_xor(idx, _u(w._d_salt)))
+    cmix = _mix(pc.bit_wise_xor(idx, _u(w.d_salt)))
     ct = pc.add(pc.add(done, 30), pc.cast(pc.modulo(cmix, _u(900)), pa.int64()))
 
     sdp, smp = w.pick["sessions"]
@@ -178,10 +176,10 @@ def _chunk(
     dirty = pc.indices_nonzero(sflags).to_pylist()
     for j in dirty:
         i = a + j
-        c = w.core(i)
+        c = core(w, i)
         w.s_start[i], w.s_done[i], w.s_kwh[i] = c.start, c.done, c.kwh
         w.s_conn[i], w.s_charge[i], w.s_tok[i] = c.conn, c.charge_s, c.token
-        w.s_cdr[i] = w.cdr_time(i, c.done)
+        w.s_cdr[i] = cdr_time(w, i, c.done)
     if dirty:
         start = _from_array(w.s_start[a:b], pa.int64())
         done = _from_array(w.s_done[a:b], pa.int64())

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
+VERSIONS: tuple[str, ...] = ("2.1.1", "2.2.1", "2.3.0")
+
 #: Every kind of "dirty but parseable" data the simulator can serve.
 DIRT_KINDS: tuple[str, ...] = (
     "zero_energy",  # sessions/CDRs with 0 kWh

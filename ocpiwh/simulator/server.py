@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import bisect
 import contextlib
 import hmac
 import json
@@ -23,8 +24,11 @@ import orjson
 from ocpiwh.paths import MODULES
 
 from . import names
-from .config import SimConfig
-from .world import MASK, SHIFT, VERSIONS, World, iso, mix
+from .config import VERSIONS, SimConfig
+from .formats import iso
+from .hashing import mix
+from .keys import MASK, SHIFT
+from .world import World
 
 _DROP = object()
 
@@ -445,8 +449,8 @@ class Simulator:
             return self._error(400, 2001, "Missing required parameter: date_from")
         w = self.world
         keys, _ = w.index(module)
-        lo = 0 if date_from is None else _bisect_left(keys, date_from << SHIFT)
-        hi = len(keys) if date_to is None else _bisect_left(keys, date_to << SHIFT)
+        lo = 0 if date_from is None else bisect.bisect_left(keys, date_from << SHIFT)
+        hi = len(keys) if date_to is None else bisect.bisect_left(keys, date_to << SHIFT)
         hi = max(hi, lo)
         total = hi - lo
         start = lo + offset
@@ -468,12 +472,6 @@ class Simulator:
         if self.prefetch_pages and start + limit < hi:
             self._prefetch(module, version, start, limit, hi)
         return resp
-
-
-def _bisect_left(keys: Any, x: int) -> int:
-    import bisect
-
-    return bisect.bisect_left(keys, x)
 
 
 class _Server(ThreadingHTTPServer):
