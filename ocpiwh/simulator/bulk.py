@@ -9,6 +9,7 @@ malformed sessions are patched from ``session_model.core``. The tests compare bo
 
 from __future__ import annotations
 
+import bisect
 from array import array
 from typing import Any
 
@@ -16,7 +17,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .dirt import CDR_DIRT, SESSION_DIRT, Picker
-from .keys import SHIFT
+from .keys import CREDIT_BIT, SHIFT
+from .lifecycle import add_upcoming, track_running
 from .session_model import cdr_time, core
 from .state import WorldState
 
@@ -106,6 +108,13 @@ def init_sessions(w: WorldState, chunk: int = 1 << 16) -> None:
     w.c_keys = _to_array("q", pc.take(all_c, pc.array_sort_indices(all_c)))
     del keys, ckeys, all_keys, all_c
     pa.default_memory_pool().release_unused()  # the allocator keeps freed pages otherwise
+    upcoming: list[int] = []
+    upcoming_cdrs: list[int] = []
+    add_upcoming(w, upcoming, upcoming_cdrs)
+    for k in sorted(upcoming):
+        bisect.insort(w.s_keys, k)
+    assert not upcoming_cdrs
+    track_running(w)
 
 
 def _chunk(
@@ -134,7 +143,7 @@ def _chunk(
         pc.cast(pc.modulo(h2, _u(slot)), pa.int64()),
     )
     g = pc.cast(pc.modulo(h, _u(len(w.conns))), pa.int64())
-    tok = pc.cast(pc.modulo(pc.shift_right(h, _u(20)), _u(len(w.tokens))), pa.int32())
+    tok = pc.cast(pc.modulo(pc.shift_right(h, _u(20)), _u(w.n_tokens0)), pa.int32())
     u1 = pc.divide(pc.cast(pc.bit_wise_and(pc.shift_right(h2, _u(16)), _u(0xFFFF)), pa.float64()),
                    65536.0)  # fmt: skip
     u2 = pc.divide(pc.cast(pc.bit_wise_and(pc.shift_right(h2, _u(32)), _u(0xFFFF)), pa.float64()),
@@ -188,15 +197,37 @@ def _chunk(
     evse = pc.take(conn_evse, g)
 
     completed = pc.less_equal(done, now)
-    lu = pc.if_else(completed, done, start)
+    lu = pc.if_else(completed, done, start)  # EVSE events
+    meter = start
+    if w.meter_s:  # running sessions: their last meter reading
+        p = w.meter_s
+        meter = pc.add(start, pc.multiply(pc.divide(pc.subtract(now, start), p), p))
+    key_lu = pc.if_else(completed, done, meter)
     ridx = pa.array(range(a, b), pa.int64())
-    k = pc.bit_wise_or(pc.shift_left(lu, SHIFT), ridx)
+    k = pc.bit_wise_or(pc.shift_left(key_lu, SHIFT), ridx)
     keys.append(k)
     keys.append(pc.filter(k, pc.equal(sflags, s_dup)))
     cdr_ok = pc.and_(completed, pc.less_equal(ct, now))
     ck = pc.bit_wise_or(pc.shift_left(ct, SHIFT), ridx)
     ckeys.append(pc.filter(ck, cdr_ok))
     ckeys.append(pc.filter(ck, pc.and_(cdr_ok, pc.equal(cflags, c_dup))))
+    if w.credit_threshold:  # session_model.credit_delay, column-wise
+        hc = _mix(pc.bit_wise_xor(idx, _u(w.credit_salt)))
+        clean = pc.and_(pc.equal(sflags, 0), pc.equal(cflags, 0))
+        picked = pc.less(pc.bit_wise_and(hc, _u(0xFFFFFF)), _u(w.credit_threshold))
+        sel = pc.indices_nonzero(pc.and_(pc.and_(cdr_ok, clean), picked))
+        delay = pc.add(
+            pc.cast(pc.modulo(pc.shift_right(hc, _u(24)), _u(3 * 86400)), pa.int64()), 3600
+        )
+        at = pc.add(ct, delay)
+        credit_keys = []
+        for j, t in zip(sel.to_pylist(), pc.take(at, sel).to_pylist(), strict=True):
+            w.credit_at[a + j] = t
+            if t <= now:
+                credit_keys.append((t << SHIFT) | (a + j) | CREDIT_BIT)
+            else:
+                w.credit_pending.add(a + j)
+        ckeys.append(pa.array(credit_keys, pa.int64()))
 
     pending = pc.and_(completed, pc.greater(ct, now))
     w.cdr_pending.update(x + a for x in pc.indices_nonzero(pending).to_pylist())

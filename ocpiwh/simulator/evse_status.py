@@ -1,4 +1,5 @@
-"""EVSE status: a per-EVSE schedule from the seed, ``CHARGING`` while a session runs on it.
+"""EVSE status: a per-EVSE schedule from the seed (or a live change), ``CHARGING`` while a
+session runs on it, ``RESERVED`` while a session waits on it in RESERVATION.
 
 Each change bumps the EVSE's and its location's ``last_updated`` (OCPI 2.2.1 §8.2.1.1).
 """
@@ -37,8 +38,13 @@ def evse_state(st: WorldState, ev: Evse) -> tuple[str, int]:
     while j > k - 12 and scheduled(st, ev, j - 1) == status:
         j -= 1
     changed = j * ev.period - ev.phase
+    ov = st.evse_override.get(ev.gid)
+    if ov is not None and ov[1] >= changed:  # a live change, until the schedule moves on
+        status, changed = ov
     if st.active_by_evse.get(ev.gid, 0) > 0:
         status = "CHARGING"
+    elif st.reserved_by_evse.get(ev.gid, 0) > 0:
+        status = "RESERVED"
     lu = max(changed, st.ev_last.get(ev.gid, 0), st.locations[ev.loc].created)
     return status, min(lu, t)
 

@@ -4,8 +4,8 @@ The dict renderers in :mod:`.render_sessions` are the reference. A well-formed, 
 CDR is rendered here from precompiled per-connector ``%`` templates (every static fragment
 — party, location, EVSE, connector, tariff — is JSON-encoded once), a handful of number
 formats and one join. The output is byte-identical to ``orjson.dumps`` of the reference
-dict (the tests check it object by object); dirty, malformed, bumped-while-active or
-otherwise unusual objects fall back to the reference renderer.
+dict (the tests check it object by object); dirty, malformed, waiting, metered, re-timed,
+credit or otherwise unusual objects fall back to the reference renderer.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import orjson
 
 from .formats import MIN_CACHE, SEC_Z, iso
 from .hashing import mix
+from .keys import CREDIT_BIT
 from .render_locations import cdr_location, embedded_location_211
 from .render_sessions import render_cdr, render_session
 from .state import WorldState
@@ -223,8 +224,10 @@ class Renderer:
         am_table = _AM_211 if vi == 0 else _AM
         out: list[str] = []
         append = out.append
+        altered = w.altered
+        meter_s = w.meter_s
         for i in idxs:
-            if s_flags[i]:
+            if s_flags[i] or (altered and i in altered):
                 append(orjson.dumps(render_session(w, i, version)).decode())
                 continue
             g = s_conn[i]
@@ -249,12 +252,15 @@ class Renderer:
                 if vi and (d >> 4) & 1
                 else ""
             )
-            if done > now:  # ACTIVE
+            if done > now:  # ACTIVE: the template while nothing is metered yet
+                if (
+                    start > now
+                    or (meter_s and now - start >= meter_s)
+                    or (bumps and bumps.get(i, 0) > start)
+                ):  # waiting, or kWh, periods and cost to show
+                    append(orjson.dumps(render_session(w, i, version)).decode())
+                    continue
                 lu = start
-                if bumps:
-                    b = bumps.get(i)
-                    if b is not None and b >= lu:
-                        lu = b
                 s0 = iso(start)
                 if vi:
                     append(tp.active % (i, s0, tok, am, aref, meter, iso(lu)))
@@ -368,8 +374,9 @@ class Renderer:
         am_table = _AM_211 if vi == 0 else _AM
         out: list[str] = []
         append = out.append
+        altered = w.altered
         for i in idxs:
-            if s_flags[i] or c_flags[i]:
+            if i & CREDIT_BIT or s_flags[i] or c_flags[i] or (altered and i in altered):
                 append(orjson.dumps(render_cdr(w, i, version)).decode())
                 continue
             g = s_conn[i]

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from .dirt import SESSION_DIRT, n_listed
 from .evse_status import location_states
 from .keys import MASK, SHIFT, remove_keys
-from .session_model import s_lu
+from .session_model import lu_at
 from .state import WorldState
 
 
@@ -61,13 +61,13 @@ def iter_listed(st: WorldState, module: str) -> Iterator[int]:
 
 
 def bump(st: WorldState, module: str, idx: int) -> None:
-    """An object changes now (update-while-paging fault): last_updated = now."""
+    """An object changes now: last_updated = now (a running session reports its meter)."""
     now = st.now
     if module == "sessions":
         if idx >= st.n_sessions:
             return
-        old = s_lu(st, idx)
-        if old >= now:
+        old = lu_at(st, idx, now)
+        if old is None or old >= now:
             return
         n = n_listed(st.s_flags[idx], SESSION_DIRT)
         st.s_keys = remove_keys(st.s_keys, [(old << SHIFT) | idx] * n)

@@ -1,5 +1,8 @@
 """Listing index keys: ``last_updated << SHIFT | rank`` in sorted ``array('q')``.
 
+For sessions and CDRs the rank is the session index (a CDR's rank has :data:`CREDIT_BIT`
+set for its credit CDR); for the small modules it is the position in id order.
+
 A date window is two bisects on these keys and a page a slice, so listing costs O(page)
 whatever the size of the world.
 """
@@ -9,8 +12,10 @@ from __future__ import annotations
 import bisect
 from array import array
 
-SHIFT = 26  # rank bits in index keys
+SHIFT = 27  # rank bits in index keys
 MASK = (1 << SHIFT) - 1
+#: in CDR ranks: the credit CDR of session ``rank & ~CREDIT_BIT`` (sessions are < 2**26)
+CREDIT_BIT = 1 << 26
 
 
 def remove_keys(arr: array[int], keys: list[int]) -> array[int]:

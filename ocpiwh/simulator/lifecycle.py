@@ -1,15 +1,97 @@
-"""Sessions over time: the initial history, then completions, CDRs and new sessions as the
-platform clock moves (:func:`advance_to`)."""
+"""Sessions over time: the initial history, then phase changes (PENDING/RESERVATION →
+ACTIVE → COMPLETED), meter readings, CDRs, credit CDRs and new sessions as the platform clock
+moves (:func:`advance_to`), and the re-timing of a session by a live update (:func:`retime`).
+
+Invariant: ``s_keys`` holds ``lu_at(i, now)`` of every visible session (twice when listed
+twice), ``c_keys`` every published CDR and credit CDR; every running session has one current
+entry in the ``events`` heap, at its next change.
+"""
 
 from __future__ import annotations
 
+import bisect
+import heapq
 from array import array
 
 from .dirt import CDR_DIRT, SESSION_DIRT, n_listed
 from .hashing import M64
-from .keys import SHIFT, remove_keys
-from .session_model import Core, cdr_time, core, s_lu
-from .state import WorldState
+from .keys import CREDIT_BIT, SHIFT, remove_keys
+from .session_model import (
+    ACTIVE,
+    DONE,
+    HIDDEN,
+    PRE_MAX,
+    RESERVATION,
+    WAITING,
+    appear_time,
+    cdr_time,
+    core,
+    credit_delay,
+    lu_at,
+    meter_time,
+    next_change,
+    phase_at,
+    pre_phase,
+)
+from .state import Core, WorldState
+
+
+def schedule_next(st: WorldState, i: int, t: int) -> None:
+    """Put session ``i``'s next change after ``t`` on the events heap."""
+    nt = next_change(st, i, t)
+    if nt is None:
+        st.next_event.pop(i, None)
+    elif st.next_event.get(i) != nt:
+        st.next_event[i] = nt
+        heapq.heappush(st.events, (nt, i))
+
+
+def _leave(st: WorldState, i: int, phase: int) -> None:
+    ev = st.conns[st.s_conn[i]].evse
+    if phase == HIDDEN:
+        st.scheduled.discard(i)
+    elif phase == WAITING:
+        st.waiting.discard(i)
+        if pre_phase(st, i)[0] == RESERVATION:
+            st.reserved_by_evse[ev] -= 1
+    elif phase == ACTIVE:
+        st.active.discard(i)
+        st.active_by_evse[ev] -= 1
+
+
+def _enter(st: WorldState, i: int, phase: int) -> None:
+    ev = st.conns[st.s_conn[i]].evse
+    if phase == HIDDEN:
+        st.scheduled.add(i)
+    elif phase == WAITING:
+        st.waiting.add(i)
+        if pre_phase(st, i)[0] == RESERVATION:
+            st.reserved_by_evse[ev] = st.reserved_by_evse.get(ev, 0) + 1
+            st.ev_last[ev] = max(st.ev_last.get(ev, 0), appear_time(st, i))
+    elif phase == ACTIVE:
+        st.active.add(i)
+        st.active_by_evse[ev] = st.active_by_evse.get(ev, 0) + 1
+        st.ev_last[ev] = max(st.ev_last.get(ev, 0), st.s_start[i])
+    else:
+        st.ev_last[ev] = max(st.ev_last.get(ev, 0), st.s_done[i])
+        st.cdr_pending.add(i)
+
+
+def publish_cdr(st: WorldState, i: int, now: int, ckeys: list[int]) -> None:
+    """CDR ``i`` is out (its time is due): list it, decide its credit CDR."""
+    ct = st.s_cdr[i]
+    ckeys.extend([(ct << SHIFT) | i] * n_listed(st.c_flags[i], CDR_DIRT))
+    d = credit_delay(st, i)
+    if d is not None:
+        issue_credit(st, i, ct + d, now, ckeys)
+
+
+def issue_credit(st: WorldState, i: int, at: int, now: int, ckeys: list[int]) -> None:
+    st.credit_at[i] = at
+    if at <= now:
+        ckeys.append((at << SHIFT) | i | CREDIT_BIT)
+    else:
+        st.credit_pending.add(i)
 
 
 def add_session(
@@ -18,8 +100,7 @@ def add_session(
     """Append session ``i`` to the columns; its listing keys go to ``keys`` / ``ckeys``."""
     st.s_start.append(c.start)
     st.s_done.append(c.done)
-    ct = cdr_time(st, i, c.done)
-    st.s_cdr.append(ct)
+    st.s_cdr.append(cdr_time(st, i, c.done))
     st.s_kwh.append(c.kwh)
     st.s_conn.append(c.conn)
     st.s_charge.append(c.charge_s)
@@ -29,20 +110,33 @@ def add_session(
     cm = mp.pick(i)
     cd = 0 if cm else dp.pick(i)
     st.c_flags.append(cd | (cm << 4))
-    ev = st.conns[c.conn].evse
-    if c.done <= now:
-        lu = c.done
-        st.ev_last[ev] = max(st.ev_last.get(ev, 0), c.done)
-        if ct <= now:
-            ckeys.extend([(ct << SHIFT) | i] * n_listed(cd, CDR_DIRT))
-        else:
-            st.cdr_pending.add(i)
-    else:
-        lu = c.start
-        st.ev_last[ev] = max(st.ev_last.get(ev, 0), c.start)
-        st.active.add(i)
-        st.active_by_evse[ev] = st.active_by_evse.get(ev, 0) + 1
-    keys.extend([(lu << SHIFT) | i] * n_listed(c.kind, SESSION_DIRT))
+    phase = phase_at(st, i, now)
+    _enter(st, i, phase)
+    if phase == DONE and st.s_cdr[i] <= now:
+        st.cdr_pending.discard(i)
+        publish_cdr(st, i, now, ckeys)
+    lu = lu_at(st, i, now)
+    if lu is not None:
+        keys.extend([(lu << SHIFT) | i] * n_listed(c.kind, SESSION_DIRT))
+    schedule_next(st, i, now)
+
+
+def add_upcoming(st: WorldState, keys: list[int], ckeys: list[int]) -> None:
+    """After the history: the sessions starting within ``PRE_MAX`` (hidden or waiting)."""
+    i = st.n_sessions
+    while True:
+        c = core(st, i)
+        if c.start - PRE_MAX > st.now:
+            break
+        add_session(st, c, i, st.now, keys, ckeys)
+        i += 1
+
+
+def track_running(st: WorldState) -> None:
+    """Put every running session of the initial history on the events heap."""
+    for i in sorted(st.active | st.waiting | st.scheduled):
+        if i not in st.next_event:
+            schedule_next(st, i, st.now)
 
 
 def init_sessions(st: WorldState) -> None:
@@ -55,7 +149,7 @@ def init_sessions(st: WorldState) -> None:
     now = st.now
     m64 = M64
     s_salt, d_salt, base, slot = st.s_salt, st.d_salt, st.base, st.slot
-    n_conn, n_tok = len(st.conns), len(st.tokens)
+    n_conn, n_tok = len(st.conns), st.n_tokens0
     cinfo = [(c.kw, c.power_type == "DC", st.evses[c.evse].home, c.evse) for c in st.conns]
     sdp, smp = st.pick["sessions"]
     cdp, cmp_ = st.pick["cdrs"]
@@ -68,6 +162,7 @@ def init_sessions(st: WorldState) -> None:
         st.ev_last, st.active, st.active_by_evse, st.cdr_pending
     )  # fmt: skip
     keys_append, ckeys_append = keys.append, ckeys.append
+    credit_threshold = st.credit_threshold
     i = 0
     while True:
         if s_dirty and (smp.pick(i) or sdp.pick(i)):
@@ -130,6 +225,10 @@ def init_sessions(st: WorldState) -> None:
                 ckeys_append((ct << SHIFT) | i)
                 if cd and CDR_DIRT[cd - 1] == "duplicate_listing":
                     ckeys_append((ct << SHIFT) | i)
+                if credit_threshold:
+                    d = credit_delay(st, i)
+                    if d is not None:
+                        issue_credit(st, i, ct + d, now, ckeys)
             else:
                 pending.add(i)
             keys_append((done << SHIFT) | i)
@@ -138,53 +237,88 @@ def init_sessions(st: WorldState) -> None:
                 ev_last[ev] = start
             active.add(i)
             active_by_evse[ev] = active_by_evse.get(ev, 0) + 1
-            keys_append((start << SHIFT) | i)
+            keys_append((meter_time(st, start, now) << SHIFT) | i)
         i += 1
+    add_upcoming(st, keys, ckeys)
     keys.sort()
     ckeys.sort()
     st.s_keys = array("q", keys)
     st.c_keys = array("q", ckeys)
+    track_running(st)
+
+
+def _move(st: WorldState, i: int, t0: int, t1: int, removed: list[int], added: list[int]) -> None:
+    """Session ``i`` from ``t0`` to ``t1``: listing key, phase bookkeeping, next event."""
+    n = n_listed(st.s_flags[i], SESSION_DIRT)
+    lu0, lu1 = lu_at(st, i, t0), lu_at(st, i, t1)
+    if lu0 != lu1:
+        if lu0 is not None:
+            removed.extend([(lu0 << SHIFT) | i] * n)
+        if lu1 is not None:
+            added.extend([(lu1 << SHIFT) | i] * n)
+    p0, p1 = phase_at(st, i, t0), phase_at(st, i, t1)
+    if p0 != p1:
+        _leave(st, i, p0)
+        _enter(st, i, p1)
+    schedule_next(st, i, t1)
 
 
 def advance_to(st: WorldState, t1: int) -> None:
-    """Move the clock to ``t1``: running sessions complete, CDRs appear, new sessions start."""
+    """Move the clock to ``t1``: sessions change phase and report their meter, CDRs and
+    credit CDRs appear, new sessions are added (hidden until they appear)."""
     if t1 <= st.now:
         return
+    t0 = st.now
     removed: list[int] = []
     added: list[int] = []
     cadded: list[int] = []
-    # completions of running sessions
-    for i in sorted(st.active):
-        done = st.s_done[i]
-        if done > t1:
-            continue
-        old = s_lu(st, i)
-        n = n_listed(st.s_flags[i], SESSION_DIRT)
-        removed.extend([(old << SHIFT) | i] * n)
-        b = st.bumps["sessions"].get(i, 0)
-        added.extend([(max(done, b) << SHIFT) | i] * n)
-        st.active.discard(i)
-        ev = st.conns[st.s_conn[i]].evse
-        st.active_by_evse[ev] -= 1
-        st.ev_last[ev] = max(st.ev_last.get(ev, 0), done)
-        st.cdr_pending.add(i)
-    # CDRs becoming available
+    events, next_event = st.events, st.next_event
+    while events and events[0][0] <= t1:
+        t, i = heapq.heappop(events)
+        if next_event.get(i) != t:
+            continue  # superseded
+        del next_event[i]
+        _move(st, i, t0, t1, removed, added)
     for i in sorted(st.cdr_pending):
-        ct = st.s_cdr[i]
-        if ct <= t1:
+        if st.s_cdr[i] <= t1:
             st.cdr_pending.discard(i)
-            cadded.extend([(ct << SHIFT) | i] * n_listed(st.c_flags[i], CDR_DIRT))
-    # new sessions
+            publish_cdr(st, i, t1, cadded)
+    for i in sorted(st.credit_pending):
+        if st.credit_at[i] <= t1:
+            st.credit_pending.discard(i)
+            cadded.append((st.credit_at[i] << SHIFT) | i | CREDIT_BIT)
     i = st.n_sessions
     while True:
         c = core(st, i)
-        if c.start > t1:
+        if c.start - PRE_MAX > t1:
             break
         add_session(st, c, i, t1, added, cadded)
         i += 1
     st.s_keys = remove_keys(st.s_keys, removed)
+    # every new key is later than t0, every existing one at most t0: appending keeps order
     st.s_keys.extend(sorted(added))
-    # keys appended must stay sorted (bumped keys may sit at the old `now`)
     st.c_keys.extend(sorted(cadded))
     st.now = t1
+    st.mut += 1
+
+
+def retime(st: WorldState, i: int, c: Core) -> None:
+    """A live update changes session ``i``'s timing now (start early, stop early)."""
+    now = st.now
+    n = n_listed(st.s_flags[i], SESSION_DIRT)
+    lu0 = lu_at(st, i, now)
+    _leave(st, i, phase_at(st, i, now))
+    st.altered[i] = c
+    st.s_start[i], st.s_done[i], st.s_kwh[i], st.s_charge[i] = c.start, c.done, c.kwh, c.charge_s
+    st.s_cdr[i] = cdr_time(st, i, c.done)
+    st.cdr_pending.discard(i)
+    _enter(st, i, phase_at(st, i, now))
+    lu1 = lu_at(st, i, now)
+    if lu0 != lu1:
+        if lu0 is not None:
+            st.s_keys = remove_keys(st.s_keys, [(lu0 << SHIFT) | i] * n)
+        if lu1 is not None:
+            for _ in range(n):
+                bisect.insort(st.s_keys, (lu1 << SHIFT) | i)
+    schedule_next(st, i, now)
     st.mut += 1

@@ -22,7 +22,7 @@ def render_token(st: WorldState, ki: int, version: str) -> Obj:
     t = st.tokens[ki]
     kind, mal = st.token_kind[ki]
     lu = max(t.created, st.bumps["tokens"].get(ki, 0))
-    o = token_obj(t, version, kind, lu, t.valid)
+    o = token_obj(t, version, kind, lu, st.token_valid.get(ki, t.valid))
     if mal:
         return malform(o, mal, None)
     return o

@@ -129,9 +129,7 @@ def location_base(st: WorldState, loc: Location, version: str) -> dict[str, Any]
             {"weekday": d, "period_begin": "07:00", "period_end": "21:00" if d < 6 else "19:00"}
             for d in range(1, 7)
         ]
-        o["opening_times"] = (
-            {"regular_hours": hours} if v211 else {"twentyfourseven": False, "regular_hours": hours}
-        )
+        o["opening_times"] = {"twentyfourseven": False, "regular_hours": hours}
     o["charging_when_closed"] = loc.twentyfourseven or loc.kind != "PARKING_GARAGE"
     if version == "2.3.0":
         o["help_phone"] = loc.help_phone

@@ -9,10 +9,21 @@ from .config import MALFORMED_KINDS
 from .dirt import CDR_DIRT, SESSION_DIRT, Obj, malform
 from .formats import iso
 from .hashing import mix
+from .keys import CREDIT_BIT
 from .locations import Conn
 from .render_locations import cdr_location, embedded_location_211
-from .session_model import Core, core, s_lu
-from .state import WorldState
+from .session_model import (
+    ACTIVE,
+    DONE,
+    RESERVATION,
+    WAITING,
+    core,
+    energy_at,
+    phase_at,
+    pre_phase,
+    s_lu,
+)
+from .state import Core, WorldState
 from .tariffs import tariff_obj
 
 
@@ -71,12 +82,23 @@ def detail(st: WorldState, i: int) -> tuple[str, str | None, str | None]:
     return am, aref, meter
 
 
+def active_periods(
+    st: WorldState, version: str, c: Core, conn: Conn, lu: int
+) -> list[dict[str, Any]]:
+    """Charging periods of a running session as of its meter reading at ``lu``."""
+    kwh, charged, idle = energy_at(c, lu)
+    if lu <= c.start:
+        return []
+    return periods(st, version, c._replace(kwh=kwh, charge_s=charged, idle_s=idle), conn)
+
+
 def render_session(st: WorldState, i: int, version: str) -> Obj:
     c = core(st, i)
     conn = st.conns[c.conn]
     loc = st.locations[conn.loc]
     lu = s_lu(st, i)
-    completed = c.done <= st.now
+    phase = phase_at(st, i, st.now)
+    completed = phase == DONE
     kind = SESSION_DIRT[c.kind - 1] if c.kind else None
     z = kind != "timestamps_without_z"
     am, aref, meter = detail(st, i - 1 if kind == "duplicate_content" else i)
@@ -86,10 +108,14 @@ def render_session(st: WorldState, i: int, version: str) -> Obj:
         o["country_code"] = loc.cc
         o["party_id"] = loc.pid
     o["id"] = f"S{i:09d}"
-    o["start_datetime" if v211 else "start_date_time"] = iso(c.start, z)
+    pre, pre_s = pre_phase(st, i)
+    # while PENDING/RESERVATION: the time the session was created (2.2.1 §9.3.1)
+    start = c.start - pre_s if phase == WAITING else c.start
+    o["start_datetime" if v211 else "start_date_time"] = iso(start, z)
     if completed:
         o["end_datetime" if v211 else "end_date_time"] = iso(c.end, z)
-    kwh = c.kwh if completed else 0.0
+    now_kwh, charged, idle = energy_at(c, lu) if phase == ACTIVE else (0.0, 0, 0)
+    kwh = c.kwh if completed else now_kwh
     o["kwh"] = str(kwh) if kind == "numbers_as_strings" else kwh
     if v211:
         o["auth_id"] = st.tokens[c.token].contract_id
@@ -121,9 +147,21 @@ def render_session(st: WorldState, i: int, version: str) -> Obj:
         else:
             o["total_cost"] = price(version, excl, kind == "numbers_as_strings")
         o["status"] = "COMPLETED"
+    elif phase == ACTIVE:
+        running = lu > c.start
+        o["charging_periods"] = (
+            None if kind == "null_lists" else active_periods(st, version, c, conn, lu)
+        )
+        if running:
+            excl = cost(st, conn, now_kwh, charged, idle)[0]
+            if v211:
+                o["total_cost"] = str(excl) if kind == "numbers_as_strings" else excl
+            else:
+                o["total_cost"] = price(version, excl, kind == "numbers_as_strings")
+        o["status"] = "ACTIVE"
     else:
         o["charging_periods"] = None if kind == "null_lists" else []
-        o["status"] = "ACTIVE"
+        o["status"] = "RESERVATION" if pre == RESERVATION and not v211 else "PENDING"
     if kind == "unknown_fields" and version == "2.3.0":
         o["x_sim_vehicle"] = {"make": "Renault", "model": "Megane E-Tech", "battery_kwh": 60}
     o["last_updated"] = iso(lu, z)
@@ -153,7 +191,11 @@ def signed_data(d: int, meter: str | None, c: Core) -> dict[str, Any]:
     }
 
 
-def render_cdr(st: WorldState, i: int, version: str) -> Obj:
+def render_cdr(st: WorldState, rank: int, version: str) -> Obj:
+    """CDR of session ``rank``, or its credit CDR when ``rank`` has :data:`CREDIT_BIT`."""
+    i = rank & ~CREDIT_BIT
+    if rank & CREDIT_BIT:
+        return _credit(render_cdr(st, i, version), version, st.credit_at[i])
     c = core(st, i)
     conn = st.conns[c.conn]
     loc = st.locations[conn.loc]
@@ -225,4 +267,37 @@ def render_cdr(st: WorldState, i: int, version: str) -> Obj:
     o["last_updated"] = iso(st.s_cdr[i], z)
     if mal:
         return malform(o, MALFORMED_KINDS[mal - 1], "total_energy")
+    return o
+
+
+def _negate(p: dict[str, Any]) -> dict[str, Any]:
+    if "excl_vat" in p:
+        return {"excl_vat": -p["excl_vat"], "incl_vat": -p["incl_vat"]}
+    taxes = [dict(t, amount=-t["amount"]) for t in p["taxes"]]
+    return {"before_taxes": -p["before_taxes"], "taxes": taxes}
+
+
+def _credit(orig: dict[str, Any], version: str, at: int) -> dict[str, Any]:
+    """The credit CDR that cancels ``orig``: new id, negated amounts, ``credit_reference_id``
+    (2.2+; 2.1.1 has no such field: negative ``total_cost`` and a remark)."""
+    oid = orig["id"]
+    o: dict[str, Any] = {}
+    for k, v in orig.items():
+        if k == "id":
+            o["id"] = f"{oid}-CREDIT"
+        elif k in ("signed_data", "invoice_reference_id"):
+            continue  # signed readings and invoice belong to the original
+        elif k == "total_cost" and version == "2.1.1":
+            o[k] = -v
+        elif k.startswith("total_") and k.endswith("_cost"):
+            o[k] = _negate(v)
+        elif k in ("credit", "last_updated"):
+            continue
+        else:
+            o[k] = v
+    o["remark"] = f"Credit of {oid}"
+    if version != "2.1.1":
+        o["credit"] = True
+        o["credit_reference_id"] = oid
+    o["last_updated"] = iso(at)
     return o

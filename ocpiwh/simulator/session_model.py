@@ -2,39 +2,33 @@
 
 kWh = needed energy; duration = energy / (power × efficiency) + idle time; the CDR follows
 30 s–15 min after completion. Only :mod:`.bulk` repeats these formulas (column-wise).
+
+Phases: a session appears ``pre`` seconds before its start as PENDING (~25 %, 15–120 s,
+the driver authorizing) or RESERVATION (~10 % of those on reservable public EVSEs, 5–30 min),
+then is ACTIVE (its meter reported every ``meter_interval_s``: kWh, periods and cost grow),
+then COMPLETED; credit CDRs follow some CDRs 1 h–3 days later.
 """
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 from .dirt import SESSION_DIRT
 from .hashing import mix
-from .state import WorldState
-
-
-class Core(NamedTuple):
-    start: int  # start_date_time, and the moment the session appears
-    done: int  # the moment it becomes COMPLETED (last_updated of the final version)
-    end: int  # end_date_time as displayed (differs from done for end_before_start)
-    kwh: float
-    conn: int
-    token: int
-    charge_s: int
-    idle_s: int
-    kind: int  # dirt kind index + 1, 0 = none
-    mal: int  # malformed kind index + 1, 0 = none
+from .state import Core, WorldState
 
 
 def core(st: WorldState, i: int, allow_dup: bool = True) -> Core:
-    """Session ``i`` as scheduled by the seed."""
+    """Session ``i`` as scheduled by the seed, or as a live update re-timed it."""
+    if st.altered:
+        a = st.altered.get(i)
+        if a is not None:
+            return a
     h = mix(st.s_salt ^ i)
     h2 = mix(h)
     start = st.base + i * st.slot + 1 + (h2 % st.slot)
     g = h % len(st.conns)
     conn = st.conns[g]
     kw = conn.kw
-    tok = (h >> 20) % len(st.tokens)
+    tok = (h >> 20) % st.n_tokens0
     u1 = ((h2 >> 16) & 0xFFFF) / 65536.0
     u2 = ((h2 >> 32) & 0xFFFF) / 65536.0
     fl = st.s_flags[i] if i < len(st.s_flags) else -1
@@ -78,9 +72,91 @@ def cdr_time(st: WorldState, i: int, done: int) -> int:
     return done + 30 + (mix(st.d_salt ^ i) % 900)
 
 
-def s_lu(st: WorldState, i: int) -> int:
-    """``last_updated`` of session ``i`` now."""
+HIDDEN, WAITING, ACTIVE, DONE = 0, 1, 2, 3  # session phases
+NONE, PENDING, RESERVATION = 0, 1, 2  # what a WAITING session is
+PRE_MAX = 1800  # longest pre-start phase (s): sessions are added this early, hidden
+
+
+def pre_phase(st: WorldState, i: int) -> tuple[int, int]:
+    """(PENDING | RESERVATION | NONE, seconds) before session ``i`` starts."""
+    h = mix(st.pre_salt ^ i)
+    u = h & 0xFFFF
+    if u < 6554 and st.conn_reservable[st.s_conn[i]]:
+        return RESERVATION, 300 + (h >> 16) % 1501
+    if u < 16384:
+        return PENDING, 15 + (h >> 16) % 106
+    return NONE, 0
+
+
+def appear_time(st: WorldState, i: int) -> int:
+    return st.s_start[i] - pre_phase(st, i)[1]
+
+
+def phase_at(st: WorldState, i: int, t: int) -> int:
+    if st.s_done[i] <= t:
+        return DONE
+    start = st.s_start[i]
+    if start <= t:
+        return ACTIVE
+    return WAITING if start - pre_phase(st, i)[1] <= t else HIDDEN
+
+
+def meter_time(st: WorldState, start: int, t: int) -> int:
+    """The last meter reading of a session started at ``start``, at ``t``."""
+    p = st.meter_s
+    return start + (t - start) // p * p if p else start
+
+
+def lu_at(st: WorldState, i: int, t: int) -> int | None:
+    """``last_updated`` of session ``i`` at ``t`` (None: not visible yet)."""
     done = st.s_done[i]
-    lu = done if done <= st.now else st.s_start[i]
+    if done <= t:
+        lu = done
+    else:
+        start = st.s_start[i]
+        if start <= t:
+            lu = meter_time(st, start, t)
+        else:
+            lu = start - pre_phase(st, i)[1]
+            if lu > t:
+                return None
     b = st.bumps["sessions"].get(i)
     return lu if b is None or b < lu else b
+
+
+def s_lu(st: WorldState, i: int) -> int:
+    """``last_updated`` of a visible session ``i`` now."""
+    lu = lu_at(st, i, st.now)
+    assert lu is not None
+    return lu
+
+
+def next_change(st: WorldState, i: int, t: int) -> int | None:
+    """When session ``i`` next changes by itself after ``t`` (None: never, it is COMPLETED)."""
+    done = st.s_done[i]
+    if done <= t:
+        return None
+    start = st.s_start[i]
+    if start > t:
+        appear = start - pre_phase(st, i)[1]
+        return appear if appear > t else start
+    p = st.meter_s
+    return min(done, start + ((t - start) // p + 1) * p) if p else done
+
+
+def energy_at(c: Core, lu: int) -> tuple[float, int, int]:
+    """(kWh, charging s, idle s) of a running session as of its reading at ``lu``."""
+    elapsed = max(0, lu - c.start)
+    charged = min(elapsed, c.charge_s)
+    kwh = round(c.kwh * charged / c.charge_s, 3) if c.charge_s else 0.0
+    return kwh, charged, elapsed - charged
+
+
+def credit_delay(st: WorldState, i: int) -> int | None:
+    """Seconds from CDR ``i`` to its credit CDR, or None (clean CDRs only, ``credit_rate``)."""
+    if st.s_flags[i] or st.c_flags[i]:
+        return None
+    h = mix(st.credit_salt ^ i)
+    if (h & 0xFFFFFF) >= st.credit_threshold:
+        return None
+    return 3600 + (h >> 24) % (3 * 86400)

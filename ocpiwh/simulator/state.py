@@ -10,7 +10,7 @@ modules that take a :class:`WorldState`: :mod:`.session_model`, :mod:`.lifecycle
 from __future__ import annotations
 
 from array import array
-from typing import Any
+from typing import Any, NamedTuple
 
 from ocpiwh.paths import MODULES
 
@@ -20,6 +20,21 @@ from .hashing import salt
 from .locations import build_locations
 from .tariffs import build_tariffs
 from .tokens import cdr_token, make_token
+
+
+class Core(NamedTuple):
+    """One session's timing and energy (see :func:`.session_model.core`)."""
+
+    start: int  # start_date_time: the moment it becomes ACTIVE
+    done: int  # the moment it becomes COMPLETED (last_updated of the final version)
+    end: int  # end_date_time as displayed (differs from done for end_before_start)
+    kwh: float
+    conn: int
+    token: int
+    charge_s: int
+    idle_s: int
+    kind: int  # dirt kind index + 1, 0 = none
+    mal: int  # malformed kind index + 1, 0 = none
 
 
 class WorldState:
@@ -36,12 +51,18 @@ class WorldState:
         self.s_salt = salt(seed, "sessions")
         self.d_salt = salt(seed, "session-detail")
         self.st_salt = salt(seed, "status")
+        self.pre_salt = salt(seed, "pre-start")
+        self.credit_salt = salt(seed, "credit")
+        self.live_salt = salt(seed, "live")
+        self.credit_threshold = int(cfg.credit_rate * (1 << 24))
+        self.meter_s = cfg.meter_interval_s
         n0 = cfg.sessions
         self.slot = max(1, min(300, cfg.history_days * 86400 // max(n0, 1)))
         self.base = t0 - n0 * self.slot
 
         n_tokens = cfg.tokens if cfg.tokens is not None else max(20, min(20000, n0 // 40))
         self.tokens = [make_token(seed, t0, i) for i in range(max(1, n_tokens))]
+        self.n_tokens0 = len(self.tokens)  # sessions draw their token among these
         self.token_cdr: list[dict[str, Any]] = [cdr_token(t) for t in self.tokens]
         self.tariffs = build_tariffs(seed, t0)
         self.locations, self.evses, self.conns = build_locations(
@@ -49,6 +70,10 @@ class WorldState:
         )
         self.conn_party = [
             f"{self.locations[c.loc].cc}*{self.locations[c.loc].pid}" for c in self.conns
+        ]
+        self.conn_reservable = [
+            "RESERVABLE" in self.evses[c.evse].capabilities and not self.evses[c.evse].home
+            for c in self.conns
         ]
 
         def pickers(module: str, n: int, first: int = 0) -> tuple[Picker, Picker]:
@@ -83,10 +108,26 @@ class WorldState:
         self.s_tok = array("i")  # token index
         self.s_flags = bytearray()  # low nibble: dirt kind, high nibble: malformed kind
         self.c_flags = bytearray()  # CDR dirt / malformed
+        # session phases (see session_model.phase_at); COMPLETED ones are in none of these
+        self.scheduled: set[int] = set()  # in the columns, not yet visible
+        self.waiting: set[int] = set()  # PENDING or RESERVATION
         self.active: set[int] = set()
         self.active_by_evse: dict[int, int] = {}
+        self.reserved_by_evse: dict[int, int] = {}
         self.ev_last: dict[int, int] = {}  # evse gid -> last session event time
         self.cdr_pending: set[int] = set()
+        # next phase change or meter reading of each running session: heap of (time, index),
+        # an entry is current only while next_event[index] == time
+        self.events: list[tuple[int, int]] = []
+        self.next_event: dict[int, int] = {}
+        # credit CDRs: session index -> when its credit CDR is issued
+        self.credit_at: dict[int, int] = {}
+        self.credit_pending: set[int] = set()
+        # live changes: sessions re-timed or stopped early, EVSE statuses, token validity
+        self.altered: dict[int, Core] = {}
+        self.evse_override: dict[int, tuple[str, int]] = {}
+        self.token_valid: dict[int, bool] = {}
+        self.live_seq = 0  # live updates applied so far
         self.s_keys = array("q")
         self.c_keys = array("q")
         # caches keyed by (now, mut)

@@ -10,6 +10,18 @@ from . import names
 from .config import MALFORMED_KINDS
 from .dirt import CDR_DIRT, CONTENT_DIRT, SESSION_DIRT
 from .formats import iso
+from .session_model import (
+    ACTIVE,
+    DONE,
+    HIDDEN,
+    RESERVATION,
+    WAITING,
+    core,
+    energy_at,
+    phase_at,
+    pre_phase,
+    s_lu,
+)
 from .state import WorldState
 
 
@@ -30,14 +42,22 @@ def summary(st: WorldState) -> dict[str, Any]:
     malformed: dict[str, dict[str, list[str]]] = {m: {} for m in MODULES}
     kwh_s: dict[str, float] = {}
     kwh_c: dict[str, float] = {}
-    status: dict[str, int] = {"ACTIVE": 0, "COMPLETED": 0}
-    n_cdrs = 0
+    status: dict[str, int] = {"PENDING": 0, "RESERVATION": 0, "ACTIVE": 0, "COMPLETED": 0}
+    n_sessions = n_cdrs = 0
+    credits: list[str] = []
     for i in range(st.n_sessions):
+        phase = phase_at(st, i, now)
+        if phase == HIDDEN:
+            continue
+        n_sessions += 1
         sid = f"S{i:09d}"
         fl = st.s_flags[i]
         d, m = fl & 0xF, fl >> 4
-        completed = st.s_done[i] <= now
-        status["COMPLETED" if completed else "ACTIVE"] += 1
+        completed = phase == DONE
+        if phase == WAITING:
+            status["RESERVATION" if pre_phase(st, i)[0] == RESERVATION else "PENDING"] += 1
+        else:
+            status["COMPLETED" if completed else "ACTIVE"] += 1
         party = st.conn_party[st.s_conn[i]]
         content_kind = SESSION_DIRT[d - 1] if d else None
         if m:
@@ -47,6 +67,9 @@ def summary(st: WorldState) -> dict[str, Any]:
                 dirty["sessions"].setdefault(content_kind, []).append(sid)
             if completed:
                 kwh_s[party] = kwh_s.get(party, 0.0) + st.s_kwh[i]
+            elif phase == ACTIVE:  # as served: the last meter reading
+                kwh = energy_at(core(st, i), s_lu(st, i))[0]
+                kwh_s[party] = kwh_s.get(party, 0.0) + kwh
             else:
                 kwh_s.setdefault(party, 0.0)
         if completed and st.s_cdr[i] <= now:
@@ -62,6 +85,11 @@ def summary(st: WorldState) -> dict[str, Any]:
             if content_kind in CONTENT_DIRT:
                 dirty["cdrs"].setdefault(content_kind, []).append(cid)
             kwh_c[party] = kwh_c.get(party, 0.0) + st.s_kwh[i]
+            at = st.credit_at.get(i)
+            if at is not None and at <= now:  # served too, with the same total_energy
+                n_cdrs += 1
+                credits.append(f"{cid}-CREDIT")
+                kwh_c[party] += st.s_kwh[i]
     for module, kinds, objs in (
         ("locations", st.loc_kind, [x.id for x in st.locations]),
         ("tariffs", st.tariff_kind, [x.id for x in st.tariffs]),
@@ -76,7 +104,7 @@ def summary(st: WorldState) -> dict[str, Any]:
         "locations": len(st.locations),
         "evses": len(st.evses),
         "connectors": len(st.conns),
-        "sessions": st.n_sessions,
+        "sessions": n_sessions,
         "cdrs": n_cdrs,
         "tariffs": len(st.tariffs),
         "tokens": len(st.tokens) if st.cfg.expose_tokens else 0,
@@ -99,4 +127,5 @@ def summary(st: WorldState) -> dict[str, Any]:
         },
         "dirty": dirty,
         "malformed": malformed,
+        "credit_cdrs": credits,
     }

@@ -17,8 +17,9 @@ from . import indexes, lifecycle, render_catalog, render_locations, render_sessi
 from .config import SimConfig
 from .dirt import Obj
 from .fast import Renderer
-from .session_model import Core, cdr_time, core
-from .state import WorldState
+from .keys import CREDIT_BIT
+from .session_model import cdr_time, core
+from .state import Core, WorldState
 
 #: From this many initial sessions the history is built column-wise with pyarrow
 #: (1M: ~1 s instead of ~3 s); smaller worlds skip the import and its ~45 MiB.
@@ -67,7 +68,7 @@ class World(WorldState):
         if module == "sessions":
             return f"S{idx:09d}"
         if module == "cdrs":
-            return f"CDR{idx:09d}"
+            return f"CDR{idx & ~CREDIT_BIT:09d}" + ("-CREDIT" if idx & CREDIT_BIT else "")
         if module == "locations":
             return self.locations[idx].id
         if module == "tariffs":
@@ -106,7 +107,7 @@ class World(WorldState):
         """Every well-formed object, latest version, in listing order (each once)."""
         if module in ("sessions", "cdrs"):  # parse the served bytes: equal to paging
             flags = self.s_flags if module == "sessions" else self.c_flags
-            idxs = [i for i in self.iter_listed(module) if not flags[i] >> 4]
+            idxs = [i for i in self.iter_listed(module) if not flags[i & ~CREDIT_BIT] >> 4]
             for a in range(0, len(idxs), 4096):
                 yield from orjson.loads(self.render_page(module, version, idxs[a : a + 4096]))
             return
