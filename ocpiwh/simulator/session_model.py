@@ -18,7 +18,7 @@ from .state import Core, WorldState
 
 def core(st: WorldState, i: int, allow_dup: bool = True) -> Core:
     """Session ``i`` as scheduled by the seed, or as a live update re-timed it."""
-    if st.altered:
+    if allow_dup and st.altered:  # (a duplicate copies its neighbour as scheduled)
         a = st.altered.get(i)
         if a is not None:
             return a
@@ -77,11 +77,12 @@ NONE, PENDING, RESERVATION = 0, 1, 2  # what a WAITING session is
 PRE_MAX = 1800  # longest pre-start phase (s): sessions are added this early, hidden
 
 
-def pre_phase(st: WorldState, i: int) -> tuple[int, int]:
-    """(PENDING | RESERVATION | NONE, seconds) before session ``i`` starts."""
+def pre_phase(st: WorldState, i: int, conn: int | None = None) -> tuple[int, int]:
+    """(PENDING | RESERVATION | NONE, seconds) before session ``i`` starts (``conn``: its
+    connector, when ``i`` is not in the columns yet)."""
     h = mix(st.pre_salt ^ i)
     u = h & 0xFFFF
-    if u < 6554 and st.conn_reservable[st.s_conn[i]]:
+    if u < 6554 and st.conn_reservable[st.s_conn[i] if conn is None else conn]:
         return RESERVATION, 300 + (h >> 16) % 1501
     if u < 16384:
         return PENDING, 15 + (h >> 16) % 106
