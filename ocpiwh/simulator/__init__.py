@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from ocpiwh.paths import MODULES
 
-from .config import DIRT_KINDS, MALFORMED_KINDS, Dirt, Faults, SimConfig, parse_duration
+from .config import DIRT_KINDS, MALFORMED_KINDS, VERSIONS, Dirt, Faults, SimConfig, parse_duration
 from .server import Simulator, serve_in_thread
-from .world import VERSIONS
 
 __all__ = [
     "DIRT_KINDS",

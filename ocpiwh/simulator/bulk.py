@@ -1,22 +1,26 @@
 """Vectorized build of the initial session history (pyarrow compute), for large worlds.
 
-Computes exactly what ``World.core`` + ``World._add_session`` compute for indexes
+Computes exactly what ``session_model.core`` + ``lifecycle.add_session`` compute for indexes
 ``0 .. sessions-1``: the same splitmix64 hashes (uint64 arithmetic wraps), the same IEEE
 float operations in the same order, ``int()`` as truncation and ``round(x, 3)`` as the
 nearest thousandth (Python's ``round`` where the value is within 1e-6 of a tie). Dirty and
-malformed sessions are patched from ``World.core``. The tests compare both builds.
+malformed sessions are patched from ``session_model.core``. The tests compare both builds.
 """
 
 from __future__ import annotations
 
+import bisect
 from array import array
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
-if TYPE_CHECKING:
-    from .world import World, _Picker
+from .dirt import CDR_DIRT, SESSION_DIRT, Picker
+from .keys import CREDIT_BIT, SHIFT
+from .lifecycle import add_upcoming, track_running
+from .session_model import cdr_time, core
+from .state import WorldState
 
 _U64 = pa.uint64()
 
@@ -32,7 +36,7 @@ def _mix(x: Any) -> Any:
     return pc.bit_wise_xor(x, pc.shift_right(x, _u(31)))
 
 
-def _pick(p: _Picker, idx: Any, a: int, n: int) -> Any:
+def _pick(p: Picker, idx: Any, a: int, n: int) -> Any:
     """``_Picker.pick`` for every index (uint8 kind, 0 = none)."""
     if not p.thresholds:
         return pa.nulls(n, pa.uint8()).fill_null(0)
@@ -78,19 +82,17 @@ def _round3(x: Any) -> array[float]:
     return out
 
 
-def init_sessions(w: World, chunk: int = 1 << 16) -> None:
+def init_sessions(w: WorldState, chunk: int = 1 << 16) -> None:
     """Fill ``w``'s session arrays and indexes for the initial history (in chunks, so the
     temporary columns stay a few MiB)."""
-    from .world import _CDR_DIRT, _SESSION_DIRT
-
     n = w.cfg.sessions
     conns = w.conns
     conn_kw = pa.array([c.kw for c in conns], pa.float64())
     conn_dc = pa.array([c.power_type == "DC" for c in conns])
     conn_home = pa.array([w.evses[c.evse].home for c in conns])
     conn_evse = pa.array([c.evse for c in conns], pa.int64())
-    s_dup = next(k + 1 for k, name in enumerate(_SESSION_DIRT) if name == "duplicate_listing")
-    c_dup = next(k + 1 for k, name in enumerate(_CDR_DIRT) if name == "duplicate_listing")
+    s_dup = next(k + 1 for k, name in enumerate(SESSION_DIRT) if name == "duplicate_listing")
+    c_dup = next(k + 1 for k, name in enumerate(CDR_DIRT) if name == "duplicate_listing")
     keys: list[Any] = []
     ckeys: list[Any] = []
     ev_last = w.ev_last
@@ -106,10 +108,17 @@ def init_sessions(w: World, chunk: int = 1 << 16) -> None:
     w.c_keys = _to_array("q", pc.take(all_c, pc.array_sort_indices(all_c)))
     del keys, ckeys, all_keys, all_c
     pa.default_memory_pool().release_unused()  # the allocator keeps freed pages otherwise
+    upcoming: list[int] = []
+    upcoming_cdrs: list[int] = []
+    add_upcoming(w, upcoming, upcoming_cdrs)
+    for k in sorted(upcoming):
+        bisect.insort(w.s_keys, k)
+    assert not upcoming_cdrs
+    track_running(w)
 
 
 def _chunk(
-    w: World,
+    w: WorldState,
     a: int,
     b: int,
     conn_kw: Any,
@@ -123,12 +132,10 @@ def _chunk(
 ) -> list[tuple[int, int]]:
     """Sessions ``a .. b-1``: append to the arrays, keys and sets; return the latest
     event time per EVSE."""
-    from .world import SHIFT
-
     n = b - a
     now = w.now
     idx = pa.array(range(a, b), _U64)
-    h = _mix(pc.bit_wise_xor(idx, _u(w._s_salt)))
+    h = _mix(pc.bit_wise_xor(idx, _u(w.s_salt)))
     h2 = _mix(h)
     slot = w.slot
     start = pc.add(
@@ -136,7 +143,7 @@ def _chunk(
         pc.cast(pc.modulo(h2, _u(slot)), pa.int64()),
     )
     g = pc.cast(pc.modulo(h, _u(len(w.conns))), pa.int64())
-    tok = pc.cast(pc.modulo(pc.shift_right(h, _u(20)), _u(len(w.tokens))), pa.int32())
+    tok = pc.cast(pc.modulo(pc.shift_right(h, _u(20)), _u(w.n_tokens0)), pa.int32())
     u1 = pc.divide(pc.cast(pc.bit_wise_and(pc.shift_right(h2, _u(16)), _u(0xFFFF)), pa.float64()),
                    65536.0)  # fmt: skip
     u2 = pc.divide(pc.cast(pc.bit_wise_and(pc.shift_right(h2, _u(32)), _u(0xFFFF)), pa.float64()),
@@ -154,7 +161,7 @@ def _chunk(
     charge_s = pc.cast(pc.trunc(pc.multiply(charge_h, 3600.0)), pa.int64())
     idle_s = pc.cast(pc.trunc(pc.multiply(idle_h, 3600.0)), pa.int64())
     done = pc.add(pc.add(pc.add(start, charge_s), idle_s), 60)
-    cmix = _mix(pc.bit_wise_xor(idx, _u(w._d_salt)))
+    cmix = _mix(pc.bit_wise_xor(idx, _u(w.d_salt)))
     ct = pc.add(pc.add(done, 30), pc.cast(pc.modulo(cmix, _u(900)), pa.int64()))
 
     sdp, smp = w.pick["sessions"]
@@ -178,10 +185,10 @@ def _chunk(
     dirty = pc.indices_nonzero(sflags).to_pylist()
     for j in dirty:
         i = a + j
-        c = w.core(i)
+        c = core(w, i)
         w.s_start[i], w.s_done[i], w.s_kwh[i] = c.start, c.done, c.kwh
         w.s_conn[i], w.s_charge[i], w.s_tok[i] = c.conn, c.charge_s, c.token
-        w.s_cdr[i] = w.cdr_time(i, c.done)
+        w.s_cdr[i] = cdr_time(w, i, c.done)
     if dirty:
         start = _from_array(w.s_start[a:b], pa.int64())
         done = _from_array(w.s_done[a:b], pa.int64())
@@ -190,15 +197,37 @@ def _chunk(
     evse = pc.take(conn_evse, g)
 
     completed = pc.less_equal(done, now)
-    lu = pc.if_else(completed, done, start)
+    lu = pc.if_else(completed, done, start)  # EVSE events
+    meter = start
+    if w.meter_s:  # running sessions: their last meter reading
+        p = w.meter_s
+        meter = pc.add(start, pc.multiply(pc.divide(pc.subtract(now, start), p), p))
+    key_lu = pc.if_else(completed, done, meter)
     ridx = pa.array(range(a, b), pa.int64())
-    k = pc.bit_wise_or(pc.shift_left(lu, SHIFT), ridx)
+    k = pc.bit_wise_or(pc.shift_left(key_lu, SHIFT), ridx)
     keys.append(k)
     keys.append(pc.filter(k, pc.equal(sflags, s_dup)))
     cdr_ok = pc.and_(completed, pc.less_equal(ct, now))
     ck = pc.bit_wise_or(pc.shift_left(ct, SHIFT), ridx)
     ckeys.append(pc.filter(ck, cdr_ok))
     ckeys.append(pc.filter(ck, pc.and_(cdr_ok, pc.equal(cflags, c_dup))))
+    if w.credit_threshold:  # session_model.credit_delay, column-wise
+        hc = _mix(pc.bit_wise_xor(idx, _u(w.credit_salt)))
+        clean = pc.and_(pc.equal(sflags, 0), pc.equal(cflags, 0))
+        picked = pc.less(pc.bit_wise_and(hc, _u(0xFFFFFF)), _u(w.credit_threshold))
+        sel = pc.indices_nonzero(pc.and_(pc.and_(cdr_ok, clean), picked))
+        delay = pc.add(
+            pc.cast(pc.modulo(pc.shift_right(hc, _u(24)), _u(3 * 86400)), pa.int64()), 3600
+        )
+        at = pc.add(ct, delay)
+        credit_keys = []
+        for j, t in zip(sel.to_pylist(), pc.take(at, sel).to_pylist(), strict=True):
+            w.credit_at[a + j] = t
+            if t <= now:
+                credit_keys.append((t << SHIFT) | (a + j) | CREDIT_BIT)
+            else:
+                w.credit_pending.add(a + j)
+        ckeys.append(pa.array(credit_keys, pa.int64()))
 
     pending = pc.and_(completed, pc.greater(ct, now))
     w.cdr_pending.update(x + a for x in pc.indices_nonzero(pending).to_pylist())

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
+VERSIONS: tuple[str, ...] = ("2.1.1", "2.2.1", "2.3.0")
+
 #: Every kind of "dirty but parseable" data the simulator can serve.
 DIRT_KINDS: tuple[str, ...] = (
     "zero_energy",  # sessions/CDRs with 0 kWh
@@ -133,6 +135,15 @@ class SimConfig:
     tick: bool = False  # follow real time (live demos); default: clock moves only on advance()
     tokens: int | None = None  # number of tokens; default scales with sessions
     history_days: int = 30  # maximum history covered by the initial sessions
+    #: live platform: on average this many object updates after each list page served
+    #: (0.1 = one every 10 pages; 3 = three per page); each moves the clock by live_step_s
+    live: float = 0.0
+    live_step_s: int = 1
+    #: ACTIVE sessions report their meter (kWh, cost, last_updated) every this many seconds
+    #: of platform time (0: only when a live update touches them)
+    meter_interval_s: int = 900
+    #: share of CDRs later corrected by a credit CDR (2.2+ ``credit: true``)
+    credit_rate: float = 0.005
 
     def __post_init__(self) -> None:
         if self.locations < 1:
@@ -151,6 +162,14 @@ class SimConfig:
             v = getattr(self.faults, f.name)
             if f.name.startswith("rate_") and not 0.0 <= v <= 1.0:
                 raise ValueError(f"fault {f.name}={v} is outside 0..1")
+        if not 0.0 <= self.live <= 1000.0 or self.live != self.live:
+            raise ValueError(
+                f"live must be a number of updates per page in 0..1000, got {self.live}"
+            )
+        if self.live_step_s < 0 or self.meter_interval_s < 0:
+            raise ValueError("live_step_s and meter_interval_s must be >= 0")
+        if not 0.0 <= self.credit_rate <= 1.0:
+            raise ValueError(f"credit_rate={self.credit_rate} is outside 0..1")
         self.dirt.rates()  # validates
 
     @property

@@ -1,24 +1,26 @@
 """Byte renderers for the hot listings: sessions and CDRs straight to JSON text.
 
-The dict renderers in :mod:`.world` are the reference. A well-formed, non-dirty session or
+The dict renderers in :mod:`.render_sessions` are the reference. A well-formed, non-dirty session or
 CDR is rendered here from precompiled per-connector ``%`` templates (every static fragment
 — party, location, EVSE, connector, tariff — is JSON-encoded once), a handful of number
 formats and one join. The output is byte-identical to ``orjson.dumps`` of the reference
-dict (the tests check it object by object); dirty, malformed, bumped-while-active or
-otherwise unusual objects fall back to the reference renderer.
+dict (the tests check it object by object); dirty, malformed, waiting, metered, re-timed,
+credit or otherwise unusual objects fall back to the reference renderer.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 import orjson
 
-from .world import _MIN_CACHE, _SEC_Z, iso, mix
-
-if TYPE_CHECKING:
-    from .world import World
+from .formats import MIN_CACHE, SEC_Z, iso
+from .hashing import mix
+from .keys import CREDIT_BIT
+from .render_locations import cdr_location, embedded_location_211
+from .render_sessions import render_cdr, render_session
+from .state import WorldState
+from .tariffs import tariff_obj
 
 _AM_211 = ("WHITELIST", "AUTH_REQUEST", "AUTH_REQUEST", "AUTH_REQUEST")
 _AM = ("WHITELIST", "AUTH_REQUEST", "AUTH_REQUEST", "COMMAND")
@@ -46,7 +48,7 @@ class _SessionTemplates:
 
     __slots__ = ("active", "done", "done_idle", "energy", "flat", "free", "parking")
 
-    def __init__(self, w: World, version: str, g: int) -> None:
+    def __init__(self, w: WorldState, version: str, g: int) -> None:
         conn = w.conns[g]
         loc = w.locations[conn.loc]
         t = w.tariffs[conn.tariff]
@@ -62,7 +64,7 @@ class _SessionTemplates:
             end = ',"end_datetime":"%s"'
             # auth_id (a JSON string), auth_method
             tok = ',"auth_id":%s,"auth_method":"%s"'
-            where = ',"location":' + _j(w._embedded_location_211(conn)) + "%s"  # meter
+            where = ',"location":' + _j(embedded_location_211(w, conn)) + "%s"  # meter
             tid = ""
         else:
             head = (
@@ -116,7 +118,7 @@ class _SessionTemplates:
 
 
 def _price(version: str, excl: float) -> str:
-    """``World._price`` as JSON text (2.2.1 / 2.3.0)."""
+    """``render_sessions.price`` as JSON text (2.2.1 / 2.3.0)."""
     incl = round(excl * 1.2, 2)
     if version == "2.2.1":
         return f'{{"excl_vat":{excl!r},"incl_vat":{incl!r}}}'
@@ -134,7 +136,7 @@ class _CdrTemplates:
         "parking", "tariffs",
     )  # fmt: skip
 
-    def __init__(self, w: World, version: str, g: int) -> None:
+    def __init__(self, w: WorldState, version: str, g: int) -> None:
         conn = w.conns[g]
         loc = w.locations[conn.loc]
         t = w.tariffs[conn.tariff]
@@ -151,7 +153,7 @@ class _CdrTemplates:
             self.head = '{"id":"CDR%09d","start_date_time":"%s","stop_date_time":"%s"' + (
                 ',"auth_id":%s,"auth_method":"%s"'
             )
-            self.loc = ',"location":' + orjson.dumps(w._embedded_location_211(conn)).decode()
+            self.loc = ',"location":' + orjson.dumps(embedded_location_211(w, conn)).decode()
             tid = ""
         else:
             # id, start, end, session id, cdr_token, auth_method, authorization_reference
@@ -163,9 +165,9 @@ class _CdrTemplates:
                 + ',"id":"CDR%09d","start_date_time":"%s","end_date_time":"%s",'
                 '"session_id":"S%09d","cdr_token":%s,"auth_method":"%s"%s'
             )
-            self.loc = ',"cdr_location":' + orjson.dumps(w._cdr_location(conn)).decode()
+            self.loc = ',"cdr_location":' + orjson.dumps(cdr_location(w, conn)).decode()
             tid = ',"tariff_id":' + _j(t.id)
-        self.tariffs = ',"tariffs":[' + orjson.dumps(w._tariff_obj(t, version)).decode() + "]"
+        self.tariffs = ',"tariffs":[' + orjson.dumps(tariff_obj(t, version)).decode() + "]"
         self.p1 = (
             ',"charging_periods":[{"start_date_time":"%s","dimensions":[{"type":"ENERGY",'
             '"volume":%s},{"type":"TIME","volume":%s}]' + tid + "}"
@@ -180,9 +182,9 @@ class _CdrTemplates:
 
 
 class Renderer:
-    """Fast byte rendering of session pages (all versions) for one :class:`World`."""
+    """Fast byte rendering of session pages (all versions) for one world."""
 
-    def __init__(self, w: World) -> None:
+    def __init__(self, w: WorldState) -> None:
         self.w = w
         self._tpl: dict[str, list[_SessionTemplates | None]] = {}
         self._ctpl: dict[str, list[_CdrTemplates | None]] = {}
@@ -216,15 +218,17 @@ class Renderer:
             kwh_s.clear()
         if len(hours_s) > _CACHE_MAX:
             hours_s.clear()
-        d_salt = w._d_salt
-        minutes, secs_z = _MIN_CACHE, _SEC_Z
+        d_salt = w.d_salt
+        minutes, secs_z = MIN_CACHE, SEC_Z
         vi = VERSION_INDEX[version]  # 0: 2.1.1, 1: 2.2.1, 2: 2.3.0
         am_table = _AM_211 if vi == 0 else _AM
         out: list[str] = []
         append = out.append
+        altered = w.altered
+        meter_s = w.meter_s
         for i in idxs:
-            if s_flags[i]:
-                append(orjson.dumps(w.render_session(i, version)).decode())
+            if s_flags[i] or (altered and i in altered):
+                append(orjson.dumps(render_session(w, i, version)).decode())
                 continue
             g = s_conn[i]
             tp = tpls[g]
@@ -236,7 +240,7 @@ class Renderer:
                 tok = toks[k] = self._token(k, vi)
             start = s_start[i]
             done = s_done[i]
-            # one splitmix64 (World._detail): auth method, authorization reference, meter
+            # one splitmix64 (render_sessions.detail): auth method, authorization reference, meter
             x = (d_salt ^ (i * 7 + 3)) + 0x9E3779B97F4A7C15 & 0xFFFFFFFFFFFFFFFF
             x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9 & 0xFFFFFFFFFFFFFFFF
             x = (x ^ (x >> 27)) * 0x94D049BB133111EB & 0xFFFFFFFFFFFFFFFF
@@ -248,12 +252,15 @@ class Renderer:
                 if vi and (d >> 4) & 1
                 else ""
             )
-            if done > now:  # ACTIVE
+            if done > now:  # ACTIVE: the template while nothing is metered yet
+                if (
+                    start > now
+                    or (meter_s and now - start >= meter_s)
+                    or (bumps and bumps.get(i, 0) > start)
+                ):  # waiting, or kWh, periods and cost to show
+                    append(orjson.dumps(render_session(w, i, version)).decode())
+                    continue
                 lu = start
-                if bumps:
-                    b = bumps.get(i)
-                    if b is not None and b >= lu:
-                        lu = b
                 s0 = iso(start)
                 if vi:
                     append(tp.active % (i, s0, tok, am, aref, meter, iso(lu)))
@@ -274,7 +281,7 @@ class Renderer:
             if th is None:
                 th = hours_s[charge] = repr(round(charge / 3600, 4))
             idle = done - start - 60 - charge
-            # World._cost, with round(v, 2) as k / 100 (k = nearest integer to v * 100)
+            # render_sessions.cost, with round(v, 2) as k / 100 (k = nearest integer to v * 100)
             # unless v * 100 is within 1e-9 of a tie, where only round() is exact
             v = kwh * tp.energy
             y = v * 100.0 + 0.5
@@ -362,14 +369,15 @@ class Renderer:
             kwh_s.clear()
         if len(hours_s) > _CACHE_MAX:
             hours_s.clear()
-        d_salt = w._d_salt
+        d_salt = w.d_salt
         vi = VERSION_INDEX[version]
         am_table = _AM_211 if vi == 0 else _AM
         out: list[str] = []
         append = out.append
+        altered = w.altered
         for i in idxs:
-            if s_flags[i] or c_flags[i]:
-                append(orjson.dumps(w.render_cdr(i, version)).decode())
+            if i & CREDIT_BIT or s_flags[i] or c_flags[i] or (altered and i in altered):
+                append(orjson.dumps(render_cdr(w, i, version)).decode())
                 continue
             g = s_conn[i]
             tp = tpls[g]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import bisect
 import contextlib
 import hmac
 import json
@@ -22,9 +23,12 @@ import orjson
 
 from ocpiwh.paths import MODULES
 
-from . import names
-from .config import SimConfig
-from .world import MASK, SHIFT, VERSIONS, World, iso, mix
+from . import live, names
+from .config import VERSIONS, SimConfig
+from .formats import iso
+from .hashing import mix
+from .keys import MASK, SHIFT
+from .world import World
 
 _DROP = object()
 
@@ -70,11 +74,20 @@ class Simulator:
         self.faults = self.cfg.effective_faults
         self._fault_salt = mix(self.cfg.seed * 1_000_003 + 17)
         self._counter = 0
+        self.live_rate = self.cfg.live  # see set_live()
         self._stats: dict[str, Any] = {
             "requests": 0,
             "by_status": {},
             "faults": {"429": 0, "503": 0, "drop": 0, "latency": 0, "update_while_paging": 0},
             "objects_served": 0,
+            "list_requests": {m: 0 for m in MODULES},
+            "pages": {m: 0 for m in MODULES},
+            "live": {
+                "rate": self.live_rate,
+                "updates": 0,
+                "by_kind": {k: 0 for k in live.KINDS},
+                "clock_moved_s": 0,
+            },
         }
         self._b64 = base64.b64encode(self.cfg.token.encode()).decode()
         # rendered pages, LRU bounded by total bytes; keys include (now, mutation counter)
@@ -122,6 +135,14 @@ class Simulator:
         with self.lock:
             self.world.advance_to(self.world.now + int(total))
             return datetime.fromtimestamp(self.world.now, UTC)
+
+    def set_live(self, rate: float) -> None:
+        """Change the live update rate (0: the platform holds still from now on)."""
+        if not 0.0 <= rate <= 1000.0:
+            raise ValueError(f"live rate must be in 0..1000 updates per page, got {rate}")
+        with self.lock:
+            self.live_rate = rate
+            self._stats["live"]["rate"] = rate
 
     def truth(self, module: str, version: str = "2.2.1") -> list[dict[str, Any]]:
         self._check(module, version)
@@ -171,6 +192,17 @@ class Simulator:
         else:
             self._page_cache.move_to_end(ckey)
         return idxs, body
+
+    def _live(self, module: str, page: list[int], n: int) -> None:
+        """Live mode: the platform changes after the page ``n`` was served (see :mod:`.live`)."""
+        w = self.world
+        stats = self._stats["live"]
+        t0 = w.now
+        for _ in range(live.count(w, self.live_rate, n)):
+            kind = live.apply(w, module, page, self.cfg.live_step_s)
+            stats["updates"] += 1
+            stats["by_kind"][kind] += 1
+        stats["clock_moved_s"] += w.now - t0
 
     def _prefetch(self, module: str, version: str, start: int, limit: int, hi: int) -> None:
         """Note the page(s) after this one; queued once the response is written."""
@@ -345,8 +377,14 @@ class Simulator:
                 return self._error(400, 2001, "the clock only moves forward")
             self.world.advance_to(self.world.now + seconds)
             return 200, [], self._envelope({"now": iso(self.world.now)})
+        if path == "/admin/live" and method == "POST":
+            try:
+                self.set_live(float(q.get("rate", "")))
+            except ValueError as e:
+                return self._error(400, 2001, f"rate: {e}")
+            return 200, [], self._envelope({"live": self.live_rate})
         if method != "GET":
-            return self._error(405, 2000, "use GET (POST only for /admin/advance)")
+            return self._error(405, 2000, "use GET (POST only for /admin/advance and /admin/live)")
         if path == "/admin/clock":
             return 200, [], self._envelope({"now": iso(self.world.now)})
         if path == "/admin/summary":
@@ -428,6 +466,7 @@ class Simulator:
         n: int,
     ) -> Response:
         q = dict(query)
+        self._stats["list_requests"][module] += 1
         try:
             offset = int(q.get("offset", "0"))
             limit = int(q.get("limit", str(self.cfg.max_limit)))
@@ -445,13 +484,14 @@ class Simulator:
             return self._error(400, 2001, "Missing required parameter: date_from")
         w = self.world
         keys, _ = w.index(module)
-        lo = 0 if date_from is None else _bisect_left(keys, date_from << SHIFT)
-        hi = len(keys) if date_to is None else _bisect_left(keys, date_to << SHIFT)
+        lo = 0 if date_from is None else bisect.bisect_left(keys, date_from << SHIFT)
+        hi = len(keys) if date_to is None else bisect.bisect_left(keys, date_to << SHIFT)
         hi = max(hi, lo)
         total = hi - lo
         start = lo + offset
         idxs, body = self._page(module, version, start, min(start + limit, hi))
         self._stats["objects_served"] += len(idxs)
+        self._stats["pages"][module] += 1
         hdrs = [("X-Total-Count", str(total)), ("X-Limit", str(self.cfg.max_limit))]
         if offset + limit < total:
             params = [(k, v) for k, v in query if k not in ("offset", "limit")]
@@ -465,15 +505,11 @@ class Simulator:
                 victim = idxs[mix(self._fault_salt ^ n) % len(idxs)]
                 w.bump(module, victim)
                 self._stats["faults"]["update_while_paging"] += 1
+        if self.live_rate:
+            self._live(module, idxs, n)
         if self.prefetch_pages and start + limit < hi:
             self._prefetch(module, version, start, limit, hi)
         return resp
-
-
-def _bisect_left(keys: Any, x: int) -> int:
-    import bisect
-
-    return bisect.bisect_left(keys, x)
 
 
 class _Server(ThreadingHTTPServer):

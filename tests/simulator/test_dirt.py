@@ -141,8 +141,9 @@ def test_malformed_objects_listed_not_in_truth() -> None:
         assert not bad & {s["id"] for s in truth}
         assert summ["wellformed_counts"]["sessions"] == len(truth)
         assert summ["malformed"]["locations"] or summ["malformed"]["cdrs"]
-        # kWh summary counts well-formed sessions only
-        total = sum(s["kwh"] for s in truth if s["status"] == "COMPLETED")
+        # kWh summary counts well-formed sessions only, as served (ACTIVE: the last reading)
+        assert any(s["status"] == "ACTIVE" and s["kwh"] > 0 for s in truth)
+        total = sum(s["kwh"] for s in truth)
         assert abs(sum(summ["kwh"]["sessions"].values()) - total) < 0.01
         raw = orjson.dumps(listed)
         assert raw  # still a JSON document

@@ -8,6 +8,7 @@ import pytest
 
 from ocpiwh.simulator import Dirt, Faults, SimConfig, Simulator, serve_in_thread
 from ocpiwh.simulator.bulk import init_sessions
+from ocpiwh.simulator.keys import MASK
 from ocpiwh.simulator.world import World
 
 from .conftest import START, Ocpi, auth_header
@@ -27,8 +28,9 @@ def test_session_and_cdr_bytes_equal_reference_renderer(clean: bool) -> None:
     sim = Simulator(cfg)
     w = sim.world
     for step in range(3):
-        rng = list(range(w.n_sessions))
-        cdrs = sorted({k & 0x3FFFFFF for k in w.c_keys})
+        rng = sorted(set(w.iter_listed("sessions")))  # visible ones
+        assert len(rng) == w.n_sessions - len(w.scheduled)
+        cdrs = sorted({k & MASK for k in w.c_keys})
         assert cdrs
         for v in VERSIONS:
             ref = _reference(sim, "sessions", v, rng)
@@ -90,7 +92,7 @@ def test_fast_initial_history_matches_core(clean: bool) -> None:
     cfg = SimConfig(seed=12, locations=25, sessions=5000, start=START, clean=clean,
                     faults=Faults(rate_malformed=0.02))  # fmt: skip
     w = Simulator(cfg).world
-    assert w.n_sessions == 5000
+    assert w.n_sessions - len(w.scheduled | w.waiting) == 5000  # started ones
     for i in range(w.n_sessions):
         c = w.core(i)
         assert (w.s_start[i], w.s_done[i], w.s_kwh[i], w.s_conn[i]) == (
@@ -120,14 +122,17 @@ def test_round2_is_round() -> None:
 
 _COLUMNS = ("s_start", "s_done", "s_cdr", "s_kwh", "s_conn", "s_charge", "s_tok", "s_flags",
             "c_flags")  # fmt: skip
-_STATE = (*_COLUMNS, "s_keys", "c_keys", "active", "active_by_evse", "ev_last", "cdr_pending")
+_STATE = (*_COLUMNS, "s_keys", "c_keys", "active", "active_by_evse", "ev_last", "cdr_pending",
+          "scheduled", "waiting", "reserved_by_evse", "next_event", "credit_at", "credit_pending")  # fmt: skip
 
 
 def _emptied(w: World) -> World:
     for name in _COLUMNS:
         del getattr(w, name)[:]
-    for st in (w.active, w.active_by_evse, w.ev_last, w.cdr_pending):
+    for st in (w.active, w.active_by_evse, w.ev_last, w.cdr_pending, w.scheduled, w.waiting,
+               w.reserved_by_evse, w.next_event, w.credit_at, w.credit_pending):  # fmt: skip
         st.clear()
+    del w.events[:]
     return w
 
 
@@ -153,3 +158,5 @@ def test_vectorized_start_equals_reference_loop(cfg: SimConfig) -> None:
     for name in _STATE:
         assert getattr(a, name) == getattr(b, name), name
         assert getattr(a, name) == getattr(c, name), name
+    assert sorted(a.events) == sorted(b.events) == sorted(c.events)
+    assert (a.credit_at and a.scheduled | a.waiting) or cfg.sessions < 3000
