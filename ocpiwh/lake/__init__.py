@@ -16,7 +16,7 @@ this package imports them. Inside, data flows one way:
 
 from ocpiwh.lake.compaction import AUTO_THRESHOLD, CompactionResult, collect_garbage, compact
 from ocpiwh.lake.engine import housekeeping_connection, release_engine
-from ocpiwh.lake.journal import crashpoint, discard_batches
+from ocpiwh.lake.journal import crashpoint, discard_batches, pending_journals
 from ocpiwh.lake.layout import (
     FULL_LISTING,
     KEY_COLUMNS,
@@ -78,6 +78,7 @@ __all__ = [
     "normalize_sql",
     "open_store",
     "parquet_source",
+    "pending_journals",
     "recover",
     "release_engine",
     "source_has_data",
