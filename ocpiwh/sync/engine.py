@@ -234,6 +234,22 @@ def _compact_after(root: lake.Store, results: list[SourceResult]) -> None:
         )
 
 
+def platform_now(client: OcpiClient, url: str) -> datetime:
+    """The platform's *now*: the envelope timestamp of a cheap request, else its HTTP
+    ``Date``, else (with a warning) the local clock."""
+    resp = client.get(url)
+    if resp.timestamp is not None:
+        return resp.timestamp.astimezone(UTC)
+    date = resp.headers.get("date")
+    if date:
+        try:
+            return parsedate_to_datetime(date).astimezone(UTC)
+        except (TypeError, ValueError):
+            pass
+    log.warning("the platform sent no timestamp; using the local clock for the sync window")
+    return datetime.now(UTC)
+
+
 def make_client(config: Config, src: Source, options: SyncOptions) -> OcpiClient:
     return OcpiClient(
         token=config.token(src.name),
@@ -323,18 +339,7 @@ class SourceSync:
         return offered
 
     def platform_clock(self) -> datetime:
-        """The platform's *now*: the envelope timestamp (or HTTP Date) of a cheap request."""
-        resp = self.client.get(self.src.connection.details_url)
-        if resp.timestamp is not None:
-            return resp.timestamp.astimezone(UTC)
-        date = resp.headers.get("date")
-        if date:
-            try:
-                return parsedate_to_datetime(date).astimezone(UTC)
-            except (TypeError, ValueError):
-                pass
-        log.warning("the platform sent no timestamp; using the local clock for the sync window")
-        return datetime.now(UTC)
+        return platform_now(self.client, self.src.connection.details_url)
 
     # -- one module --------------------------------------------------------------------------
 
