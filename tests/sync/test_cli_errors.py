@@ -5,7 +5,7 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
-import time
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -112,13 +112,24 @@ def test_watch_stops_cleanly_on_ctrl_c(root: Path) -> None:
             stderr=subprocess.PIPE,
             text=True,
         )
-        deadline = time.monotonic() + 60
-        runs = root / "state" / "default" / "runs.jsonl"
-        while not runs.exists() and time.monotonic() < deadline:
-            time.sleep(0.2)
-        time.sleep(0.5)  # now waiting for the next interval
+        # wait for the real condition: the first sync is done and the pause has begun
+        waiting = threading.Event()
+        lines: list[str] = []
+
+        def read() -> None:
+            assert proc.stderr is not None
+            for line in proc.stderr:
+                lines.append(line)
+                if "next sync in" in line:
+                    waiting.set()
+
+        reader = threading.Thread(target=read, daemon=True)
+        reader.start()
+        assert waiting.wait(120), "".join(lines)
         proc.send_signal(signal.SIGINT)
-        _, err = proc.communicate(timeout=60)
+        proc.wait(timeout=60)
+        reader.join(timeout=10)
+        err = "".join(lines)
         assert proc.returncode == 0, err
         assert "Traceback" not in err
         assert_matches_truth(root, sim, "2.3.0")
