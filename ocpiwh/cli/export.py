@@ -11,8 +11,8 @@ from rich.table import Table
 
 from ocpiwh import irve
 from ocpiwh.cli import app
-from ocpiwh.cli.common import err, out, parse_params, state
-from ocpiwh.export import EXPORT_FORMATS, ExportResult, export
+from ocpiwh.cli.common import err, out, parse_params, progress, state
+from ocpiwh.export import ExportResult, export
 from ocpiwh.irve.validate import ValidationReport
 
 MAX_RULE_LINES = 15
@@ -42,7 +42,8 @@ def export_command(
         typer.Option(
             "--format",
             "-f",
-            help="csv, parquet or jsonl (default: from the suffix of --out, else csv).",
+            help="csv, parquet or jsonl (also: json). Default: from the suffix of --out "
+            "(.csv .parquet .jsonl .ndjson .json); any other suffix needs --format.",
         ),
     ] = None,
     param: Annotated[
@@ -86,26 +87,29 @@ def export_command(
     sha256). IRVE/QualiCharge models are validated against the official Table Schema:
     invalid rows are left out and listed in `OUT.report.csv`.
 
+    With `-q` (before the command) nothing but errors is printed; on a terminal, the
+    current step and the elapsed time show on stderr while it runs.
+
     Example: `ocpiwh export irve_statique --out irve.csv` or
     `ocpiwh export qualicharge_sessions --out sessions.jsonl --param from=2026-03-01`
     """
-    if fmt is not None and fmt.lower() not in EXPORT_FORMATS:
-        from ocpiwh.errors import UsageError
-
-        raise UsageError(f"--format must be one of {', '.join(EXPORT_FORMATS)}, got {fmt!r}")
-    result = export(
-        state(ctx).warehouse,
-        name,
-        out_path,
-        fmt,
-        params=parse_params(param),
-        partition_by=partition_by,
-        allow_pseudonymous=allow_pseudonymous,
-        keep_invalid=keep_invalid,
-        profile=profile,
-        max_session_age_days=max_age_days,
-    )
-    print_summary(result, keep_invalid)
+    quiet = state(ctx).quiet
+    with progress(f"export {name}", enabled=not quiet) as step:
+        result = export(
+            state(ctx).warehouse,
+            name,
+            out_path,
+            fmt,
+            params=parse_params(param),
+            partition_by=partition_by,
+            allow_pseudonymous=allow_pseudonymous,
+            keep_invalid=keep_invalid,
+            profile=profile,
+            max_session_age_days=max_age_days,
+            on_step=step,
+        )
+    if not quiet:
+        print_summary(result, keep_invalid)
 
 
 def print_summary(result: ExportResult, keep_invalid: bool) -> None:

@@ -83,7 +83,7 @@ def run_command(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="Model name (see `models list`).")],
     param: ParamOption = None,
-    fmt: FormatOption = "table",
+    fmt: FormatOption = None,
     out_file: OutOption = None,
     audit: Annotated[
         bool, typer.Option("--audit", help="Run the model's audits too; exit 1 if one fails.")
