@@ -25,7 +25,6 @@ irve_app = typer.Typer(
         "Example: `ocpiwh irve validate irve.csv --schema statique`"
     ),
     no_args_is_help=True,
-    rich_markup_mode="markdown",
 )
 app.add_typer(irve_app)
 
@@ -76,7 +75,7 @@ def export_command(
         float | None,
         typer.Option(
             "--max-age-days",
-            help="qualicharge_sessions: oldest session start accepted (default [irve] session_max_age_days, else 15).",
+            help="qualicharge_sessions: oldest session start accepted (default \\[irve] session_max_age_days, else 15).",
         ),
     ] = None,
 ) -> None:

@@ -23,7 +23,6 @@ models_app = typer.Typer(
         "Example: `ocpiwh models run energy_by_operator --param grain=day --format csv`"
     ),
     no_args_is_help=True,
-    rich_markup_mode="markdown",
 )
 app.add_typer(models_app)
 
@@ -33,17 +32,38 @@ ParamOption = Annotated[
 ]
 
 
+INTERNAL_PARAMS = frozenset({"irve_config"})
+"""Filled from the `[irve]` section of ocpiwh.toml by `export`, not typed by people."""
+
+
+def _summary(description: str) -> str:
+    """The first sentence: `models list` is an index, `models show NAME` has the rest."""
+    head, dot, _ = description.partition(". ")
+    return head + ("." if dot else "")
+
+
 @models_app.command("list")
 def list_command() -> None:
-    """List the models with their grain and parameters.
+    """List the models, one line each: parameters and what the model computes.
+
+    `ocpiwh models show NAME` gives the full description, grain, parameter types and SQL.
 
     Example: `ocpiwh models list`
     """
-    grid = Table("model", "grain", "parameters", "description", show_lines=False)
-    for model in lib.load_models().values():
-        grid.add_row(
-            model.name, escape(model.grain), escape(model.signature()), escape(model.description)
+    rows = [
+        (
+            model.name,
+            ", ".join(p for p in model.all_params if p not in INTERNAL_PARAMS) or "-",
+            _summary(model.description),
         )
+        for model in lib.load_models().values()
+    ]
+    grid = Table(box=None, pad_edge=False, header_style="bold")
+    for i, header in enumerate(("model", "parameters")):  # never cut: they are what you type
+        grid.add_column(header, no_wrap=True, min_width=max(len(r[i]) for r in rows))
+    grid.add_column("what it computes", no_wrap=True, overflow="ellipsis")
+    for name, params, summary in rows:
+        grid.add_row(name, escape(params), escape(summary))
     out.print(grid)
 
 

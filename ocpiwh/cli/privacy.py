@@ -14,7 +14,11 @@ from ocpiwh.privacy import PrivacyProfile, policy_rows
 from ocpiwh.store import open_store
 
 privacy_app = typer.Typer(
-    help="Inspect what the privacy stage keeps, drops or pseudonymizes.", no_args_is_help=True
+    help=(
+        "Inspect what the privacy stage keeps, drops or pseudonymizes.\n\n"
+        "Example: `ocpiwh privacy show sessions`"
+    ),
+    no_args_is_help=True,
 )
 app.add_typer(privacy_app, name="privacy")
 
@@ -35,7 +39,7 @@ def show(
 ) -> None:
     """Print the effective policy of every field: keep, drop, pseudonymize or coarsen.
 
-    Includes the warehouse's `[privacy] pass` list from ocpiwh.toml (when a warehouse
+    Includes the warehouse's `\\[privacy] pass` list from ocpiwh.toml (when a warehouse
     exists) and any --privacy-pass given here.
 
     Example: `ocpiwh privacy show sessions --version 2.2.1`

@@ -111,12 +111,8 @@ def test_installed_wheel_runs_the_demo_and_answers_queries(
     (purelib / "_borrowed_deps.pth").write_text("\n".join(dict.fromkeys(deps)) + "\n")
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "OCPIWH_WAREHOUSE")}
     env["OCPIWH_CONFIG_DIR"] = str(tmp_path / "config")
-    _run(
-        [sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet", "--no-deps"]
-        + ["--no-index", str(wheel)],
-        tmp_path,
-        env,
-    )
+    pip = [sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet"]
+    _run([*pip, "--no-deps", "--no-index", str(wheel)], tmp_path, env)
     where = _run(
         [str(python), "-c", "import ocpiwh.resources as r; print(r.__file__); print(r.sql_dir())"],
         tmp_path,

@@ -132,13 +132,6 @@ def test_shell_without_the_binary_says_how_to_install(
     assert "pip install duckdb-cli" in capsys.readouterr().err
 
 
-def test_docs_sql_md_matches_the_live_views() -> None:
-    docs = (Path(__file__).parents[2] / "docs" / "sql.md").read_text()
-    assert warehouse.render_view_docs() in docs, (
-        "run: python -m ocpiwh.warehouse > docs (see docs/sql.md)"
-    )
-
-
 def test_every_view_column_is_documented(tmp_path: Path) -> None:
     con = warehouse.connect(tmp_path)
     assert warehouse.undocumented_columns(con) == []
