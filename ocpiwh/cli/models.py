@@ -133,6 +133,20 @@ def run_command(
             raise OcpiwhError(f"{len(failed)} audit(s) of {name} failed: {', '.join(failed)}")
 
 
+SESSION_UTC: dict[str, str] = {
+    "spark": "SET TIME ZONE 'UTC';",
+    "databricks": "SET TIME ZONE 'UTC';",
+    "trino": "SET TIME ZONE 'UTC';",
+    "postgres": "SET TIME ZONE 'UTC';",
+    "redshift": "SET TIME ZONE 'UTC';",
+    "snowflake": "ALTER SESSION SET TIMEZONE = 'UTC';",
+    "duckdb": "SET TimeZone = 'UTC';",
+}
+"""The statement making an engine's session UTC, where the dialect has one. The models cut
+days, weeks and months in UTC; date_trunc & co. cut them in the *session* time zone (a Spark
+session in Europe/Paris starts weeks at 22:00Z or 23:00Z), so the compiled SQL sets it."""
+
+
 @models_app.command("compile")
 def compile_command(
     name: Annotated[str, typer.Argument(help="Model name (see `models list`).")],
@@ -140,11 +154,22 @@ def compile_command(
         str, typer.Option("--dialect", "-d", help=f"Target: {', '.join(lib.DIALECTS)}.")
     ],
     out_file: Annotated[Path | None, typer.Option("--out", "-o", help="Write SQL to FILE.")] = None,
+    session: Annotated[
+        bool,
+        typer.Option(
+            "--session/--no-session",
+            help="Start with the statement setting the session time zone to UTC (spark, "
+            "databricks, trino, postgres, redshift, snowflake, duckdb); --no-session: the "
+            "query alone, for APIs taking one statement (then set the time zone yourself).",
+        ),
+    ] = True,
 ) -> None:
     """Transpile a model (its model dependencies inlined) to another engine's SQL with sqlglot.
 
     Syntax only: the views must exist there under the same names, and the SQL must be tested
-    there. Warnings about constructs sqlglot could not translate go to stderr.
+    there. Warnings about constructs sqlglot could not translate go to stderr. The models
+    count days, weeks and months in UTC, which the engine does only in a UTC session: the
+    output starts with the statement setting it (see --no-session).
 
     Example: `ocpiwh models compile energy_by_operator --dialect spark`
     """
@@ -152,6 +177,14 @@ def compile_command(
     sql, warnings = lib.compile(model, dialect)
     for warning in warnings:
         err.print(f"warning: {escape(warning)}")
+    setup = SESSION_UTC.get(dialect.lower())
+    if session and setup:
+        sql = f"{setup}\n{sql}"
+    elif session:
+        err.print(
+            f"note: set the {dialect} session time zone to UTC before running this SQL "
+            "(the models' days, weeks and months are UTC)"
+        )
     if out_file is not None:
         out_file.write_text(sql + "\n")
     else:

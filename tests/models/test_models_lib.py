@@ -219,8 +219,10 @@ def test_cli_list_show_compile(lake: Path, capsys: pytest.CaptureFixture[str]) -
     run_cli(lake, "models", "show", "energy_by_operator", "--lineage")
     assert "sessions.kwh" in capsys.readouterr().out
     run_cli(lake, "models", "compile", "energy_by_operator", "--dialect", "postgres")
-    captured = capsys.readouterr()
-    sqlglot.parse_one(captured.out, read="postgres")
+    setup, query = sqlglot.parse(capsys.readouterr().out, read="postgres")
+    assert setup is not None and query is not None and "UTC" in setup.sql()
+    run_cli(lake, "models", "compile", "energy_by_operator", "-d", "postgres", "--no-session")
+    sqlglot.parse_one(capsys.readouterr().out, read="postgres")
 
 
 def test_cli_json_output(lake: Path, capsys: pytest.CaptureFixture[str]) -> None:
