@@ -12,7 +12,7 @@ from rich.table import Table
 from ocpiwh import models as lib
 from ocpiwh import warehouse
 from ocpiwh.cli import app
-from ocpiwh.cli.common import err, out, parse_params, state
+from ocpiwh.cli.common import err, out, parse_params, progress, state
 from ocpiwh.cli.query import FormatOption, OutOption, check_format
 from ocpiwh.errors import OcpiwhError
 
@@ -117,12 +117,16 @@ def run_command(
     model = lib.get_model(name)
     values = parse_params(param)
     model.bind(values)  # usage errors before touching the lake
-    con = warehouse.connect(state(ctx).warehouse)
-    try:
-        table = model.run(con, values)
-        failures = model.run_audits(con, values, result=table) if audit else {}
-    finally:
-        con.close()
+    with progress(f"models run {name}", enabled=not state(ctx).quiet) as step:
+        con = warehouse.connect(state(ctx).warehouse)
+        try:
+            step("running")
+            table = model.run(con, values)
+            if audit:
+                step("auditing")
+            failures = model.run_audits(con, values, result=table) if audit else {}
+        finally:
+            con.close()
     warehouse.write_result(table, fmt, out_file)
     if audit:
         failed = {k: v.num_rows for k, v in failures.items() if v.num_rows}

@@ -13,7 +13,7 @@ import typer
 
 from ocpiwh import output, warehouse
 from ocpiwh.cli import app
-from ocpiwh.cli.common import state
+from ocpiwh.cli.common import progress, state
 from ocpiwh.errors import OcpiwhError, UsageError
 
 FormatOption = Annotated[str | None, typer.Option("--format", "-f", help=output.FORMAT_HELP)]
@@ -51,7 +51,9 @@ def sql_command(
     `ocpiwh sql "SELECT * FROM sessions" --out sessions.parquet`
     """
     fmt = check_format(fmt, out)
-    table = warehouse.query(state(ctx).warehouse, sql)
+    with progress("sql", enabled=not state(ctx).quiet) as step:
+        step("running")
+        table = warehouse.query(state(ctx).warehouse, sql)
     warehouse.write_result(table, fmt, out)
 
 

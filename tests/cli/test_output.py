@@ -179,3 +179,22 @@ def test_export_quiet_prints_nothing(
     printed = capsys.readouterr()
     assert printed.out == "" and printed.err == ""
     assert (tmp_path / "e.csv").exists()
+
+
+def test_long_commands_show_their_steps_on_a_terminal_only(
+    lake: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from rich.console import Console
+
+    from ocpiwh.cli import common
+
+    screen = io.StringIO()
+    monkeypatch.setattr(common, "err", Console(file=screen, force_terminal=True, width=120))
+    assert run(lake, *COMMANDS["export"](tmp_path / "e.csv")) == 0
+    assert "export energy_by_operator: writing the manifest" in screen.getvalue()
+    screen.truncate(0)
+    assert run(lake, "-q", *COMMANDS["export"](tmp_path / "e.csv")) == 0
+    assert screen.getvalue() == ""  # -q: nothing
+    monkeypatch.setattr(common, "err", Console(file=screen, force_terminal=False))
+    assert run(lake, *COMMANDS["models run"](tmp_path / "m.csv")) == 0
+    assert screen.getvalue() == ""  # not a terminal (logs, pipes): no spinner
