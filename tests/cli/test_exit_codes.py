@@ -41,12 +41,36 @@ CASES = [
     ("bad --param", ["-w", "{wh}", "models", "run", "energy_by_operator", "-p", "grain=year"], 2),
     ("no warehouse", ["-w", "{missing}", "sql", "SELECT 1"], 2),
     ("two statements", ["-w", "{wh}", "sql", "SELECT 1; SELECT 2"], 2),
+    (
+        "export ok",
+        [
+            "-w",
+            "{wh}",
+            "-q",
+            "export",
+            "sessions_enriched",
+            "--allow-pseudonymous",
+            "-o",
+            "{tmp}/s.csv",
+        ],
+        0,
+    ),
+    ("export of nothing", ["-w", "{wh}", "export", "nope", "--out", "{tmp}/x.csv"], 2),
+    ("export of pseudonyms", ["-w", "{wh}", "export", "sessions", "--out", "{tmp}/x.csv"], 2),
+    (
+        "export into no folder",
+        ["-w", "{wh}", "export", "sessions_enriched", "-o", "{tmp}/no/x.csv"],
+        2,
+    ),
+    ("unknown dialect", ["models", "compile", "energy_by_operator", "-d", "cobol"], 2),
+    ("lake ddl, unknown dialect", ["-w", "{wh}", "lake", "ddl", "-d", "cobol"], 2),
+    ("privacy show, unknown module", ["-w", "{wh}", "privacy", "show", "nope"], 2),
 ]
 
 
 @pytest.mark.parametrize(("what", "args", "expected"), CASES, ids=[c[0] for c in CASES])
 def test_exit_codes(lake: Path, tmp_path: Path, what: str, args: list[str], expected: int) -> None:
-    argv = [a.format(wh=lake, missing=tmp_path / "missing") for a in args]
+    argv = [a.format(wh=lake, missing=tmp_path / "missing", tmp=tmp_path) for a in args]
     assert code(*argv) == expected, what
 
 
