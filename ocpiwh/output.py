@@ -12,7 +12,7 @@ Rules, the same everywhere:
   when a file's column has some); columns without a time zone are UTC too (every
   connection runs in UTC);
 * numbers are exact in files (CSV, JSON and Parquet keep every digit), rounded and
-  right-aligned in tables.
+  right-aligned in tables; intervals are ISO 8601 durations (``PT1H30M``).
 """
 
 from __future__ import annotations
@@ -127,6 +127,31 @@ def _number(value: float | decimal.Decimal) -> str:
     return "0" if text in ("", "-0") else text
 
 
+def iso_duration(value: Any) -> str:
+    """An interval (DuckDB INTERVAL: months, days, nanoseconds) as ISO 8601: ``P1DT1H30M``."""
+    if isinstance(value, timedelta):
+        months, days, nanos = 0, value.days, (value.seconds * 10**6 + value.microseconds) * 1000
+    else:
+        months, days, nanos = int(value.months), int(value.days), int(value.nanoseconds)
+    date_part = (f"{months}M" if months else "") + (f"{days}D" if days else "")
+    hours, rest = divmod(abs(nanos), 3600 * 10**9)
+    minutes, rest = divmod(rest, 60 * 10**9)
+    seconds = f"{rest / 10**9:.9f}".rstrip("0").rstrip(".")
+    sign = "-" if nanos < 0 else ""
+    time_part = (
+        (f"{sign}{hours}H" if hours else "")
+        + (f"{sign}{minutes}M" if minutes else "")
+        + (f"{sign}{seconds}S" if rest else "")
+    )
+    if not date_part and not time_part:
+        return "PT0S"
+    return "P" + date_part + ("T" + time_part if time_part else "")
+
+
+def _is_interval(value: Any) -> bool:
+    return isinstance(value, timedelta) or type(value).__name__ == "MonthDayNano"
+
+
 def cell(value: Any) -> str:
     """A value as a table shows it (files keep the exact value)."""
     if value is None:
@@ -139,6 +164,8 @@ def cell(value: Any) -> str:
         return iso_utc(value, fraction=False)
     if isinstance(value, date | time):
         return value.isoformat()
+    if _is_interval(value):
+        return iso_duration(value)
     if isinstance(value, dict | list):
         return orjson.dumps(value, default=_json_default).decode()
     return str(value)
@@ -147,8 +174,8 @@ def cell(value: Any) -> str:
 def _json_default(value: Any) -> Any:
     if isinstance(value, decimal.Decimal):
         return orjson.Fragment(str(value))  # exact digits, as a JSON number
-    if isinstance(value, timedelta):
-        return value.total_seconds()
+    if _is_interval(value):
+        return iso_duration(value)
     return str(value)
 
 
@@ -227,7 +254,9 @@ def _write_csv(table: pa.Table, sink: IO[bytes]) -> None:
         t = field.type
         if pa.types.is_timestamp(t):
             col = _timestamps_as_text(col, t)
-        elif pa.types.is_nested(t) or pa.types.is_interval(t) or pa.types.is_duration(t):
+        elif pa.types.is_interval(t) or pa.types.is_duration(t):
+            col = pa.array([None if v is None else iso_duration(v) for v in col.to_pylist()])
+        elif pa.types.is_nested(t):
             col = pa.array(_json_texts(col.to_pylist()), pa.string())  # CSV has no nested types
         cols.append(col)
     pcsv.write_csv(pa.table(cols, names=table.column_names), sink)

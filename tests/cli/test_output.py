@@ -198,3 +198,15 @@ def test_long_commands_show_their_steps_on_a_terminal_only(
     monkeypatch.setattr(common, "err", Console(file=screen, force_terminal=False))
     assert run(lake, *COMMANDS["models run"](tmp_path / "m.csv")) == 0
     assert screen.getvalue() == ""  # not a terminal (logs, pipes): no spinner
+
+
+def test_intervals_are_iso_8601_durations_everywhere(
+    lake: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    q = "SELECT INTERVAL 90 MINUTE AS i, INTERVAL '1 month 2 days 3.5 seconds' AS j"
+    run(lake, "sql", q, "--format", "csv")
+    assert capsys.readouterr().out.splitlines()[1] == '"PT1H30M","P1M2DT3.5S"'
+    run(lake, "sql", q, "--format", "jsonl")
+    assert json.loads(capsys.readouterr().out) == {"i": "PT1H30M", "j": "P1M2DT3.5S"}
+    run(lake, "sql", q)
+    assert "PT1H30M" in capsys.readouterr().out
