@@ -10,7 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from ocpiwh import models as lib
-from ocpiwh import warehouse
+from ocpiwh import output, warehouse
 from ocpiwh.cli import app
 from ocpiwh.cli.common import err, out, parse_params, progress, state
 from ocpiwh.cli.query import FormatOption, OutOption, check_format
@@ -84,8 +84,7 @@ def show_command(
     out.print(f"reads: {', '.join(sorted(model.reads))}")
     params = Table("parameter", "type", "default", "meaning")
     for p in model.all_params.values():
-        default = p.default.isoformat() if hasattr(p.default, "isoformat") else p.default
-        params.add_row(p.name, escape(p.type_label), escape(str(default)), escape(p.doc))
+        params.add_row(p.name, escape(p.type_label), escape(output.cell(p.default)), escape(p.doc))
     out.print(params)
     if model.audits:
         out.print("audits: " + ", ".join(model.audits))
