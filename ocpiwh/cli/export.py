@@ -12,6 +12,7 @@ from rich.table import Table
 from ocpiwh import irve
 from ocpiwh.cli import app
 from ocpiwh.cli.common import err, out, parse_params, progress, state
+from ocpiwh.errors import OcpiwhError
 from ocpiwh.export import ExportResult, export
 from ocpiwh.irve.validate import ValidationReport
 
@@ -123,21 +124,23 @@ def print_summary(result: ExportResult, keep_invalid: bool) -> None:
             f"validated against {report.schema} ({report.profile}): {report.valid:,} valid, "
             f"{report.invalid:,} invalid ({fate})"
         )
-        _rules_table(report)
+        _rules_table(report, more=f"in {result.report_path}")
         out.print(f"report: {result.report_path}")
     out.print(f"manifest: {result.manifest_path}")
 
 
-def _rules_table(report: ValidationReport) -> None:
+def _rules_table(report: ValidationReport, *, more: str) -> None:
+    """Rows failing each rule (the first MAX_RULE_LINES); ``more`` says where the rest are."""
     rules = report.by_rule()
     if not rules:
         return
     grid = Table("rule", "field", "rows", show_lines=False)
+    grid.columns[2].justify = "right"
     for rule, field, n in rules[:MAX_RULE_LINES]:
         grid.add_row(escape(rule), escape(field), f"{n:,}")
     out.print(grid)
     if len(rules) > MAX_RULE_LINES:
-        out.print(f"… {len(rules) - MAX_RULE_LINES} more rules in the report")
+        out.print(f"… {len(rules) - MAX_RULE_LINES} more rules {more}")
 
 
 @irve_app.command("validate")
@@ -164,11 +167,18 @@ def validate_command(
     report = irve.validate(
         path, schema, profile=profile, max_session_age_days=max_age_days if max_age_days else 15.0
     )
+    if report.rows == 0:
+        raise OcpiwhError(
+            f"{path} has no data rows: nothing was validated",
+            hint="an IRVE file needs one row per point de recharge after the header",
+        )
     out.print(
-        f"{path}: {report.rows:,} rows, {report.valid:,} valid, {report.invalid:,} invalid "
-        f"({report.schema}, {report.profile})"
+        f"{path}: {report.rows:,} row{'s' if report.rows != 1 else ''}, {report.valid:,} valid, "
+        f"{report.invalid:,} invalid ({report.schema}, {report.profile})"
     )
-    _rules_table(report)
+    _rules_table(
+        report, more=f"in {report_out}" if report_out else "(--report FILE lists every failure)"
+    )
     if report_out is not None:
         report.write_csv(report_out)
         err.print(f"report: {report_out}")

@@ -88,3 +88,15 @@ def test_ctrl_c_in_a_command_exits_130_with_one_line(
 def test_the_table_is_documented() -> None:
     for text in ("0 ok", "1 failure", "2 usage error", "130 interrupted"):
         assert text in docgen.HEADER
+
+
+def test_irve_validate_refuses_a_file_without_rows(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    valid = Path(__file__).parents[1] / "irve" / "data" / "exemple-valide-statique.csv"
+    header_only = tmp_path / "irve.csv"
+    header_only.write_text(valid.read_text().splitlines()[0] + "\n")
+    assert code("irve", "validate", str(valid), "--profile", "irve") == 0
+    assert code("irve", "validate", str(header_only), "--profile", "irve") == 1
+    err = capsys.readouterr().err.strip()
+    assert "has no data rows" in err and len(err.splitlines()) == 1
