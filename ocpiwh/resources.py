@@ -1,4 +1,8 @@
-"""Locate the SQL shipped with ocpiwh (``sql/`` at the project root, or inside the package)."""
+"""Locate the SQL shipped with ocpiwh: the one place that knows where ``sql/`` lives.
+
+``sql/`` is edited at the repository root; wheels and sdists carry it as ``ocpiwh/sql``
+(pyproject.toml maps the folder into the package).
+"""
 
 from __future__ import annotations
 
@@ -8,9 +12,13 @@ from pathlib import Path
 
 @cache
 def sql_dir() -> Path:
-    """``sql/`` beside the package in a checkout; ``ocpiwh/sql`` in an installed wheel."""
+    """``ocpiwh/sql`` in an installed package, else ``sql/`` beside the package in a checkout.
+
+    The package's own copy is tried first: an installed ocpiwh must never pick up some other
+    ``sql/`` folder that happens to sit next to site-packages.
+    """
     here = Path(__file__).resolve().parent
-    for candidate in (here.parent / "sql", here / "sql"):
+    for candidate in (here / "sql", here.parent / "sql"):
         if (candidate / "normalize").is_dir():
             return candidate
     raise FileNotFoundError("ocpiwh's sql/ folder is missing from this installation")

@@ -18,29 +18,26 @@ records it). Local paths are relative to the warehouse folder: the in-memory con
 
 from __future__ import annotations
 
-import io
 import os
 import re
-import sys
 from collections.abc import Mapping
 from datetime import datetime
 from functools import cache
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import duckdb
 import pyarrow as pa
 import sqlglot
 from sqlglot import exp
 
-from ocpiwh import lake, resources
+from ocpiwh import lake, output, resources
 from ocpiwh.errors import OcpiwhError, UsageError
 from ocpiwh.lake import Location, ModuleState, Store, committed_files, manifests, open_store
 from ocpiwh.paths import MODULES, Warehouse, fsync_dir
 
-FORMATS: tuple[str, ...] = ("table", "csv", "json", "parquet")
-TABLE_MAX_ROWS = 50
-"""Rows the ``table`` format prints; a footer tells how many were left out."""
+FORMATS: tuple[str, ...] = output.FORMATS
+TABLE_MAX_ROWS = output.TABLE_MAX_ROWS
 
 SHELL_STORAGE_VERSION = "v1.4.0"
 """warehouse.duckdb is written in this storage format so the duckdb-cli 1.x shell opens it."""
@@ -378,20 +375,30 @@ def run_sql(
     return table
 
 
+def _one_statement(con: duckdb.DuckDBPyConnection, sql: str) -> None:
+    """Refuse several statements: DuckDB would run them all and show only the last result."""
+    try:
+        count = len(con.extract_statements(sql))
+    except duckdb.Error as exc:
+        raise OcpiwhError(f"SQL error: {_one_line(exc)}") from None
+    if count > 1:
+        raise UsageError(
+            f"one SQL statement at a time, got {count}",
+            hint="run them one by one, or combine them with WITH … or UNION ALL",
+        )
+
+
 def query(root: Location | Store, sql: str, params: Mapping[str, Any] | None = None) -> pa.Table:
     """Run ``sql`` (``$name`` parameters bound from ``params``) over the warehouse's views."""
     con = connect(root)
     try:
+        _one_statement(con, sql)
         return run_sql(con, sql, params)
     finally:
         con.close()
 
 
 # -- output ----------------------------------------------------------------------------------
-
-
-def _json_default(value: Any) -> Any:
-    return str(value)
 
 
 def write_result(
@@ -401,102 +408,12 @@ def write_result(
     *,
     max_rows: int = TABLE_MAX_ROWS,
 ) -> None:
-    """Write ``table`` as table|csv|json|parquet to ``out`` (stdout when None).
+    """Write ``table`` as table|csv|jsonl|parquet to ``out`` (stdout when None).
 
-    ``json`` is JSON lines (one object per row, RFC 3339 times); ``parquet`` needs ``out``;
-    ``table`` is a readable grid of the first ``max_rows`` rows with a row-count footer.
+    The rules (formats, ISO 8601 UTC times, exact numbers in files) are :mod:`ocpiwh.output`'s;
+    pick ``fmt`` with :func:`ocpiwh.output.resolve_format`.
     """
-    if fmt not in FORMATS:
-        raise UsageError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
-    if fmt == "parquet":
-        if out is None:
-            raise UsageError("--format parquet needs --out FILE")
-        import pyarrow.parquet as pq
-
-        out.parent.mkdir(parents=True, exist_ok=True)
-        pq.write_table(table, out, compression="zstd")
-        return
-    if fmt == "table":
-        _write_table(table, out, max_rows)
-        return
-    sink: IO[bytes]
-    sink = open(out, "wb") if out is not None else sys.stdout.buffer  # noqa: SIM115
-    try:
-        if fmt == "csv":
-            _write_csv(table, sink)
-        else:
-            import orjson
-
-            opts = orjson.OPT_NAIVE_UTC | orjson.OPT_APPEND_NEWLINE | orjson.OPT_SERIALIZE_NUMPY
-            for batch in table.to_batches():
-                for row in batch.to_pylist():
-                    sink.write(orjson.dumps(row, default=_json_default, option=opts))
-        sink.flush()
-    finally:
-        if out is not None:
-            sink.close()
-
-
-def _write_csv(table: pa.Table, sink: IO[bytes]) -> None:
-    import pyarrow.compute as pc
-    import pyarrow.csv as pcsv
-
-    # CSV has no nested types: lists and structs are written as JSON text.
-    cols = []
-    for field, col in zip(table.schema, table.columns, strict=True):
-        if pa.types.is_nested(field.type):
-            import orjson
-
-            col = pa.array(
-                [
-                    None if v is None else orjson.dumps(v, default=_json_default).decode()
-                    for v in col.to_pylist()
-                ],
-                pa.string(),
-            )
-        elif pa.types.is_timestamp(field.type) and field.type.tz is not None:
-            col = pc.strftime(col, format="%Y-%m-%dT%H:%M:%SZ")
-        cols.append(col)
-    pcsv.write_csv(pa.table(cols, names=table.column_names), sink)
-
-
-def _cell(value: Any) -> str:
-    """Human display only (csv/json/parquet keep full precision): floats to 3 decimals."""
-    if value is None:
-        return "NULL"
-    if isinstance(value, float):
-        text = f"{value:,.3f}".rstrip("0").rstrip(".") if abs(value) >= 0.001 else f"{value:.3g}"
-        return text or "0"
-    if hasattr(value, "isoformat"):
-        return str(value.isoformat()).replace("+00:00", "Z")
-    return str(value)
-
-
-def _write_table(table: pa.Table, out: Path | None, max_rows: int) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    grid = Table(show_header=True, header_style="bold", show_lines=False)
-    for name in table.column_names:
-        grid.add_column(name, overflow="fold")
-    shown = table.slice(0, max_rows)
-    for row in shown.to_pylist():
-        grid.add_row(*(_cell(v) for v in row.values()))
-    n = table.num_rows
-    footer = f"{n} row{'s' if n != 1 else ''}"
-    if n > max_rows:
-        footer += f" (showing the first {max_rows}; use --format csv or --out for all)"
-    if out is None:
-        # off a terminal (pipes, logs) rich would wrap at 80 columns
-        console = Console(highlight=False, width=None if sys.stdout.isatty() else 200)
-        console.print(grid)
-        console.print(footer, style="dim")
-    else:
-        buf = io.StringIO()
-        console = Console(file=buf, highlight=False, width=200, no_color=True)
-        console.print(grid)
-        console.print(footer)
-        out.write_text(buf.getvalue())
+    output.write(table, fmt, out, max_rows=max_rows)
 
 
 # -- documentation ---------------------------------------------------------------------------
@@ -667,8 +584,6 @@ DOC_ORDER: tuple[str, ...] = (
     "tokens_history",
     "quarantine",
 )
-DOCS_BEGIN = "<!-- BEGIN generated by `python -m ocpiwh.warehouse docs/sql.md` -->"
-DOCS_END = "<!-- END generated -->"
 
 
 def _render(con: duckdb.DuckDBPyConnection, docs: Mapping[str, tuple[str, str]]) -> str:
@@ -695,17 +610,3 @@ def undocumented_columns(con: duckdb.DuckDBPyConnection) -> list[str]:
             if f"{name}.{column}" not in COLUMNS and column not in COLUMNS:
                 missing.append(f"{name}.{column}")
     return missing
-
-
-def update_docs(path: Path) -> None:
-    """Replace the generated section of ``path`` (docs/sql.md) with the live view tables."""
-    text = path.read_text()
-    head, sep, rest = text.partition(DOCS_BEGIN)
-    _, sep2, tail = rest.partition(DOCS_END)
-    if not sep or not sep2:
-        raise UsageError(f"{path} has no generated section ({DOCS_BEGIN} … {DOCS_END})")
-    path.write_text(f"{head}{DOCS_BEGIN}\n\n{render_view_docs()}\n{DOCS_END}{tail}")
-
-
-if __name__ == "__main__":  # python -m ocpiwh.warehouse docs/sql.md
-    update_docs(Path(sys.argv[1]))

@@ -33,6 +33,17 @@ def test_demo_end_to_end_then_rerun(
         assert path.exists() and path.stat().st_size > 0, name
         manifest = json.loads((root / "exports" / f"{name}.manifest.json").read_text())
         assert manifest["rows"] > 0
+    # each file is what its suffix says (the .jsonl was once CSV)
+    lines = (root / "exports" / "qualicharge_sessions.jsonl").read_text().splitlines()
+    assert [sorted(json.loads(line)) for line in lines[:1]] == [
+        ["end", "energy", "id_pdc_itinerance", "start"]
+    ]
+    assert (
+        len(lines)
+        == json.loads((root / "exports" / "qualicharge_sessions.jsonl.manifest.json").read_text())[
+            "rows"
+        ]
+    )
     assert (root / "warehouse.duckdb").exists()
     # the token the demo generated lives only in the private credentials file (0600) …
     creds = list((tmp_path / "config").rglob("credentials.toml"))

@@ -47,7 +47,7 @@ def check_command(
         str | None,
         typer.Option(
             "--fail-on",
-            help="Rules whose failure exits 1: RULE,RULE… | all | none | default (the rules QualiCharge's API enforces; or [quality] fail_on).",
+            help="Rules whose failure exits 1: RULE,RULE… | all | none | default (the rules QualiCharge's API enforces; or \\[quality] fail_on).",
         ),
     ] = None,
     json_out: Annotated[

@@ -9,6 +9,8 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import typer
@@ -30,7 +32,7 @@ err = Console(
 @dataclass
 class AppState:
     warehouse: str
-    """A folder, or ``s3://bucket/prefix`` (see :mod:`ocpiwh.store`)."""
+    """A folder, or ``s3://bucket/prefix`` (see :mod:`ocpiwh.lake.store`)."""
     verbose: int = 0
     quiet: bool = False
 
@@ -71,3 +73,27 @@ def parse_params(values: list[str] | None) -> dict[str, str]:
             raise UsageError(f"--param expects NAME=VALUE, got {item!r}")
         params[name.strip()] = value
     return params
+
+
+@contextmanager
+def progress(what: str, *, enabled: bool = True) -> Iterator[Callable[[str], None]]:
+    """A one-line spinner on stderr (``what: step … 0:00:12``) while a long command runs.
+
+    Yields ``step(text)`` to say what is being done. Only on a terminal: logs and pipes get
+    nothing (the command's own summary says what happened), and ``-q`` turns it off.
+    """
+    if not (enabled and err.is_terminal):
+        yield lambda _text: None
+        return
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    bar = Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    )
+    with bar:
+        task = bar.add_task(what, total=None)
+        yield lambda text: bar.update(task, description=f"{what}: {text}")

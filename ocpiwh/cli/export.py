@@ -11,8 +11,9 @@ from rich.table import Table
 
 from ocpiwh import irve
 from ocpiwh.cli import app
-from ocpiwh.cli.common import err, out, parse_params, state
-from ocpiwh.export import EXPORT_FORMATS, ExportResult, export
+from ocpiwh.cli.common import err, out, parse_params, progress, state
+from ocpiwh.errors import OcpiwhError
+from ocpiwh.export import ExportResult, export
 from ocpiwh.irve.validate import ValidationReport
 
 MAX_RULE_LINES = 15
@@ -25,7 +26,6 @@ irve_app = typer.Typer(
         "Example: `ocpiwh irve validate irve.csv --schema statique`"
     ),
     no_args_is_help=True,
-    rich_markup_mode="markdown",
 )
 app.add_typer(irve_app)
 
@@ -42,7 +42,8 @@ def export_command(
         typer.Option(
             "--format",
             "-f",
-            help="csv, parquet or jsonl (default: from the suffix of --out, else csv).",
+            help="csv, parquet or jsonl (also: json). Default: from the suffix of --out "
+            "(.csv .parquet .jsonl .ndjson .json); any other suffix needs --format.",
         ),
     ] = None,
     param: Annotated[
@@ -75,7 +76,7 @@ def export_command(
         float | None,
         typer.Option(
             "--max-age-days",
-            help="qualicharge_sessions: oldest session start accepted (default [irve] session_max_age_days, else 15).",
+            help="qualicharge_sessions: oldest session start accepted (default \\[irve] session_max_age_days, else 15).",
         ),
     ] = None,
 ) -> None:
@@ -86,26 +87,29 @@ def export_command(
     sha256). IRVE/QualiCharge models are validated against the official Table Schema:
     invalid rows are left out and listed in `OUT.report.csv`.
 
+    With `-q` (before the command) nothing but errors is printed; on a terminal, the
+    current step and the elapsed time show on stderr while it runs.
+
     Example: `ocpiwh export irve_statique --out irve.csv` or
     `ocpiwh export qualicharge_sessions --out sessions.jsonl --param from=2026-03-01`
     """
-    if fmt is not None and fmt.lower() not in EXPORT_FORMATS:
-        from ocpiwh.errors import UsageError
-
-        raise UsageError(f"--format must be one of {', '.join(EXPORT_FORMATS)}, got {fmt!r}")
-    result = export(
-        state(ctx).warehouse,
-        name,
-        out_path,
-        fmt,
-        params=parse_params(param),
-        partition_by=partition_by,
-        allow_pseudonymous=allow_pseudonymous,
-        keep_invalid=keep_invalid,
-        profile=profile,
-        max_session_age_days=max_age_days,
-    )
-    print_summary(result, keep_invalid)
+    quiet = state(ctx).quiet
+    with progress(f"export {name}", enabled=not quiet) as step:
+        result = export(
+            state(ctx).warehouse,
+            name,
+            out_path,
+            fmt,
+            params=parse_params(param),
+            partition_by=partition_by,
+            allow_pseudonymous=allow_pseudonymous,
+            keep_invalid=keep_invalid,
+            profile=profile,
+            max_session_age_days=max_age_days,
+            on_step=step,
+        )
+    if not quiet:
+        print_summary(result, keep_invalid)
 
 
 def print_summary(result: ExportResult, keep_invalid: bool) -> None:
@@ -120,21 +124,23 @@ def print_summary(result: ExportResult, keep_invalid: bool) -> None:
             f"validated against {report.schema} ({report.profile}): {report.valid:,} valid, "
             f"{report.invalid:,} invalid ({fate})"
         )
-        _rules_table(report)
+        _rules_table(report, more=f"in {result.report_path}")
         out.print(f"report: {result.report_path}")
     out.print(f"manifest: {result.manifest_path}")
 
 
-def _rules_table(report: ValidationReport) -> None:
+def _rules_table(report: ValidationReport, *, more: str) -> None:
+    """Rows failing each rule (the first MAX_RULE_LINES); ``more`` says where the rest are."""
     rules = report.by_rule()
     if not rules:
         return
     grid = Table("rule", "field", "rows", show_lines=False)
+    grid.columns[2].justify = "right"
     for rule, field, n in rules[:MAX_RULE_LINES]:
         grid.add_row(escape(rule), escape(field), f"{n:,}")
     out.print(grid)
     if len(rules) > MAX_RULE_LINES:
-        out.print(f"… {len(rules) - MAX_RULE_LINES} more rules in the report")
+        out.print(f"… {len(rules) - MAX_RULE_LINES} more rules {more}")
 
 
 @irve_app.command("validate")
@@ -161,11 +167,18 @@ def validate_command(
     report = irve.validate(
         path, schema, profile=profile, max_session_age_days=max_age_days if max_age_days else 15.0
     )
+    if report.rows == 0:
+        raise OcpiwhError(
+            f"{path} has no data rows: nothing was validated",
+            hint="an IRVE file needs one row per point de recharge after the header",
+        )
     out.print(
-        f"{path}: {report.rows:,} rows, {report.valid:,} valid, {report.invalid:,} invalid "
-        f"({report.schema}, {report.profile})"
+        f"{path}: {report.rows:,} row{'s' if report.rows != 1 else ''}, {report.valid:,} valid, "
+        f"{report.invalid:,} invalid ({report.schema}, {report.profile})"
     )
-    _rules_table(report)
+    _rules_table(
+        report, more=f"in {report_out}" if report_out else "(--report FILE lists every failure)"
+    )
     if report_out is not None:
         report.write_csv(report_out)
         err.print(f"report: {report_out}")

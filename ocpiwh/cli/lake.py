@@ -20,7 +20,6 @@ lake_app = typer.Typer(
         "Example: `ocpiwh lake ddl --dialect spark --location s3a://bucket/ocpiwh`"
     ),
     no_args_is_help=True,
-    rich_markup_mode="markdown",
 )
 app.add_typer(lake_app)
 

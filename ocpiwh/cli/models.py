@@ -10,9 +10,9 @@ from rich.markup import escape
 from rich.table import Table
 
 from ocpiwh import models as lib
-from ocpiwh import warehouse
+from ocpiwh import output, warehouse
 from ocpiwh.cli import app
-from ocpiwh.cli.common import err, out, parse_params, state
+from ocpiwh.cli.common import err, out, parse_params, progress, state
 from ocpiwh.cli.query import FormatOption, OutOption, check_format
 from ocpiwh.errors import OcpiwhError
 
@@ -23,7 +23,6 @@ models_app = typer.Typer(
         "Example: `ocpiwh models run energy_by_operator --param grain=day --format csv`"
     ),
     no_args_is_help=True,
-    rich_markup_mode="markdown",
 )
 app.add_typer(models_app)
 
@@ -33,17 +32,38 @@ ParamOption = Annotated[
 ]
 
 
+INTERNAL_PARAMS = frozenset({"irve_config"})
+"""Filled from the `[irve]` section of ocpiwh.toml by `export`, not typed by people."""
+
+
+def _summary(description: str) -> str:
+    """The first sentence: `models list` is an index, `models show NAME` has the rest."""
+    head, dot, _ = description.partition(". ")
+    return head + ("." if dot else "")
+
+
 @models_app.command("list")
 def list_command() -> None:
-    """List the models with their grain and parameters.
+    """List the models, one line each: parameters and what the model computes.
+
+    `ocpiwh models show NAME` gives the full description, grain, parameter types and SQL.
 
     Example: `ocpiwh models list`
     """
-    grid = Table("model", "grain", "parameters", "description", show_lines=False)
-    for model in lib.load_models().values():
-        grid.add_row(
-            model.name, escape(model.grain), escape(model.signature()), escape(model.description)
+    rows = [
+        (
+            model.name,
+            ", ".join(p for p in model.all_params if p not in INTERNAL_PARAMS) or "-",
+            _summary(model.description),
         )
+        for model in lib.load_models().values()
+    ]
+    grid = Table(box=None, pad_edge=False, header_style="bold")
+    for i, header in enumerate(("model", "parameters")):  # never cut: they are what you type
+        grid.add_column(header, no_wrap=True, min_width=max(len(r[i]) for r in rows))
+    grid.add_column("what it computes", no_wrap=True, overflow="ellipsis")
+    for name, params, summary in rows:
+        grid.add_row(name, escape(params), escape(summary))
     out.print(grid)
 
 
@@ -64,8 +84,7 @@ def show_command(
     out.print(f"reads: {', '.join(sorted(model.reads))}")
     params = Table("parameter", "type", "default", "meaning")
     for p in model.all_params.values():
-        default = p.default.isoformat() if hasattr(p.default, "isoformat") else p.default
-        params.add_row(p.name, escape(p.type_label), escape(str(default)), escape(p.doc))
+        params.add_row(p.name, escape(p.type_label), escape(output.cell(p.default)), escape(p.doc))
     out.print(params)
     if model.audits:
         out.print("audits: " + ", ".join(model.audits))
@@ -83,7 +102,7 @@ def run_command(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="Model name (see `models list`).")],
     param: ParamOption = None,
-    fmt: FormatOption = "table",
+    fmt: FormatOption = None,
     out_file: OutOption = None,
     audit: Annotated[
         bool, typer.Option("--audit", help="Run the model's audits too; exit 1 if one fails.")
@@ -97,12 +116,16 @@ def run_command(
     model = lib.get_model(name)
     values = parse_params(param)
     model.bind(values)  # usage errors before touching the lake
-    con = warehouse.connect(state(ctx).warehouse)
-    try:
-        table = model.run(con, values)
-        failures = model.run_audits(con, values, result=table) if audit else {}
-    finally:
-        con.close()
+    with progress(f"models run {name}", enabled=not state(ctx).quiet) as step:
+        con = warehouse.connect(state(ctx).warehouse)
+        try:
+            step("running")
+            table = model.run(con, values)
+            if audit:
+                step("auditing")
+            failures = model.run_audits(con, values, result=table) if audit else {}
+        finally:
+            con.close()
     warehouse.write_result(table, fmt, out_file)
     if audit:
         failed = {k: v.num_rows for k, v in failures.items() if v.num_rows}
@@ -113,6 +136,20 @@ def run_command(
             raise OcpiwhError(f"{len(failed)} audit(s) of {name} failed: {', '.join(failed)}")
 
 
+SESSION_UTC: dict[str, str] = {
+    "spark": "SET TIME ZONE 'UTC';",
+    "databricks": "SET TIME ZONE 'UTC';",
+    "trino": "SET TIME ZONE 'UTC';",
+    "postgres": "SET TIME ZONE 'UTC';",
+    "redshift": "SET TIME ZONE 'UTC';",
+    "snowflake": "ALTER SESSION SET TIMEZONE = 'UTC';",
+    "duckdb": "SET TimeZone = 'UTC';",
+}
+"""The statement making an engine's session UTC, where the dialect has one. The models cut
+days, weeks and months in UTC; date_trunc & co. cut them in the *session* time zone (a Spark
+session in Europe/Paris starts weeks at 22:00Z or 23:00Z), so the compiled SQL sets it."""
+
+
 @models_app.command("compile")
 def compile_command(
     name: Annotated[str, typer.Argument(help="Model name (see `models list`).")],
@@ -120,11 +157,22 @@ def compile_command(
         str, typer.Option("--dialect", "-d", help=f"Target: {', '.join(lib.DIALECTS)}.")
     ],
     out_file: Annotated[Path | None, typer.Option("--out", "-o", help="Write SQL to FILE.")] = None,
+    session: Annotated[
+        bool,
+        typer.Option(
+            "--session/--no-session",
+            help="Start with the statement setting the session time zone to UTC (spark, "
+            "databricks, trino, postgres, redshift, snowflake, duckdb); --no-session: the "
+            "query alone, for APIs taking one statement (then set the time zone yourself).",
+        ),
+    ] = True,
 ) -> None:
     """Transpile a model (its model dependencies inlined) to another engine's SQL with sqlglot.
 
     Syntax only: the views must exist there under the same names, and the SQL must be tested
-    there. Warnings about constructs sqlglot could not translate go to stderr.
+    there. Warnings about constructs sqlglot could not translate go to stderr. The models
+    count days, weeks and months in UTC, which the engine does only in a UTC session: the
+    output starts with the statement setting it (see --no-session).
 
     Example: `ocpiwh models compile energy_by_operator --dialect spark`
     """
@@ -132,6 +180,14 @@ def compile_command(
     sql, warnings = lib.compile(model, dialect)
     for warning in warnings:
         err.print(f"warning: {escape(warning)}")
+    setup = SESSION_UTC.get(dialect.lower())
+    if session and setup:
+        sql = f"{setup}\n{sql}"
+    elif session:
+        err.print(
+            f"note: set the {dialect} session time zone to UTC before running this SQL "
+            "(the models' days, weeks and months are UTC)"
+        )
     if out_file is not None:
         out_file.write_text(sql + "\n")
     else:

@@ -11,46 +11,49 @@ from typing import Annotated
 
 import typer
 
-from ocpiwh import warehouse
+from ocpiwh import output, warehouse
 from ocpiwh.cli import app
-from ocpiwh.cli.common import state
+from ocpiwh.cli.common import progress, state
 from ocpiwh.errors import OcpiwhError, UsageError
 
-FormatOption = Annotated[
-    str,
-    typer.Option(
-        "--format", "-f", help="table (readable, first 50 rows), csv, json (JSON lines) or parquet."
-    ),
-]
+FormatOption = Annotated[str | None, typer.Option("--format", "-f", help=output.FORMAT_HELP)]
 OutOption = Annotated[
-    Path | None, typer.Option("--out", "-o", help="Write to FILE instead of stdout.")
+    Path | None,
+    typer.Option("--out", "-o", help="Write to FILE (atomically) instead of stdout."),
 ]
 
 
-def check_format(fmt: str, out: Path | None) -> str:
-    fmt = fmt.lower()
-    if fmt not in warehouse.FORMATS:
-        raise UsageError(f"--format must be one of {', '.join(warehouse.FORMATS)}, got {fmt!r}")
-    if fmt == "parquet" and out is None:
-        raise UsageError("--format parquet needs --out FILE")
-    return fmt
+def check_format(fmt: str | None, out: Path | None) -> str:
+    """The format to write (see :func:`ocpiwh.output.resolve_format`).
+
+    ``table`` with ``--out`` is read as "not chosen" (commands whose --format defaults to
+    table): the file's suffix decides, since a text table never goes into a file.
+    """
+    if fmt is not None and fmt.strip().lower() == "table" and out is not None:
+        fmt = None
+    return output.resolve_format(fmt, out)
 
 
 @app.command("sql")
 def sql_command(
     ctx: typer.Context,
-    sql: Annotated[str, typer.Argument(help="One SQL statement over the views.")],
-    fmt: FormatOption = "table",
+    sql: Annotated[
+        str, typer.Argument(help="One SQL statement over the views (several are refused).")
+    ],
+    fmt: FormatOption = None,
     out: OutOption = None,
 ) -> None:
     """Run SQL over the warehouse's views (locations, evses, connectors, sessions, cdrs, …).
 
     Views are listed in docs/sql.md; `SELECT * FROM duckdb_views()` lists them too.
 
-    Example: `ocpiwh sql "SELECT operator_name, count(*) FROM locations GROUP BY ALL" --format csv`
+    Examples: `ocpiwh sql "SELECT operator_name, count(*) FROM locations GROUP BY ALL"`,
+    `ocpiwh sql "SELECT * FROM sessions" --out sessions.parquet`
     """
     fmt = check_format(fmt, out)
-    table = warehouse.query(state(ctx).warehouse, sql)
+    with progress("sql", enabled=not state(ctx).quiet) as step:
+        step("running")
+        table = warehouse.query(state(ctx).warehouse, sql)
     warehouse.write_result(table, fmt, out)
 
 

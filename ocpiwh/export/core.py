@@ -22,7 +22,7 @@ import hashlib
 import os
 import secrets
 import shutil
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -33,7 +33,7 @@ import orjson
 import pyarrow as pa
 from sqlglot import exp
 
-from ocpiwh import __version__, warehouse
+from ocpiwh import __version__, output, warehouse
 from ocpiwh import models as models_lib
 from ocpiwh.config import Config
 from ocpiwh.errors import OcpiwhError, UsageError
@@ -52,14 +52,7 @@ from ocpiwh.irve.validate import (
 from ocpiwh.lake import Location, StateStore, Store, crashpoint, open_store
 from ocpiwh.paths import MODULES, atomic_write_bytes, fsync_dir
 
-EXPORT_FORMATS: tuple[str, ...] = ("csv", "parquet", "jsonl")
-_SUFFIX_FORMATS = {
-    ".csv": "csv",
-    ".parquet": "parquet",
-    ".jsonl": "jsonl",
-    ".ndjson": "jsonl",
-    ".json": "jsonl",
-}
+EXPORT_FORMATS: tuple[str, ...] = output.FILE_FORMATS
 _TMP_MARK = ".ocpiwh-export-"
 
 
@@ -81,8 +74,9 @@ class ExportResult:
 
 
 def guess_format(out: Path) -> str:
-    """Format from the target's suffix (``.parquet``, ``.jsonl``/``.ndjson``), else csv."""
-    return _SUFFIX_FORMATS.get(out.suffix.lower(), "csv")
+    """Format from the target's suffix (``.csv``, ``.parquet``, ``.jsonl``/``.ndjson``/``.json``);
+    any other suffix is a :class:`UsageError` (never a CSV file named ``.xlsx``)."""
+    return output.format_from_suffix(out)
 
 
 def manifest_path(out: Path) -> Path:
@@ -313,7 +307,7 @@ def export(
     root: Location | Store,
     name: str,
     out: Path,
-    fmt: str | None = "csv",
+    fmt: str | None = None,
     params: Mapping[str, Any] | None = None,
     partition_by: list[str] | str | None = None,
     allow_pseudonymous: bool = False,
@@ -322,22 +316,26 @@ def export(
     profile: str = "qualicharge",
     max_session_age_days: float | None = None,
     now: datetime | None = None,
+    on_step: Callable[[str], None] | None = None,
 ) -> ExportResult:
     """Export model or view ``name`` of the warehouse at ``root`` to ``out``.
 
-    ``fmt`` is csv, parquet or jsonl (None: from the suffix of ``out``); ``params`` are the
+    ``fmt`` is csv, parquet or jsonl (None: from the suffix of ``out``, see
+    :func:`ocpiwh.output.resolve_format`; a partitioned export's folder: parquet); ``params`` are the
     model's parameters (text or Python values); ``partition_by`` (Parquet only) writes a folder
     of hive partitions. IRVE/QualiCharge models are validated (``profile`` qualicharge or irve;
     ``max_session_age_days`` default from ``[irve] session_max_age_days``, else 15).
+    ``on_step`` hears what is being done (for progress displays: a model can take a while).
     """
+    step = on_step or (lambda _: None)
     root = open_store(root)
     out = Path(out).expanduser().resolve()
-    fmt = (fmt or guess_format(out)).lower()
-    if fmt not in EXPORT_FORMATS:
-        raise UsageError(f"--format must be one of {', '.join(EXPORT_FORMATS)}, got {fmt!r}")
+    parts = [partition_by] if isinstance(partition_by, str) else list(partition_by or [])
+    if fmt is None and parts and not out.suffix:  # a folder of hive partitions
+        fmt = "parquet"
+    fmt = output.resolve_format(fmt, out)  # refuses unknown suffixes and contradictions
     if profile not in PROFILES:
         raise UsageError(f"--profile must be one of {', '.join(PROFILES)}, got {profile!r}")
-    parts = [partition_by] if isinstance(partition_by, str) else list(partition_by or [])
     if parts and fmt != "parquet":
         raise UsageError("--partition-by needs --format parquet")
     if not out.parent.is_dir():
@@ -369,12 +367,14 @@ def export(
         try:
             table = "_export"
             materialize = source.kind == "model"
+            step("running the model" if materialize else "reading the view")
             if materialize:  # rowid gives every row a stable number for the report
                 con.execute(f"CREATE TEMP TABLE {table} AS {source.sql}", source.params or None)
             else:  # a view streams straight to the file
                 con.execute(f"CREATE TEMP VIEW {table} AS {source.sql}")
             keep = ""
             if schema:
+                step(f"validating against the {schema} schema")
                 checked = check_table(
                     con,
                     table,
@@ -388,6 +388,7 @@ def export(
                 report = _report(con, schema, profile, checked)
                 if not keep_invalid:
                     keep = ' WHERE rowid + 1 NOT IN (SELECT "row" FROM _irve_errors)'
+            step(f"writing {fmt}")
             select = _select_for(con, table, fmt)
             order = " ORDER BY rowid" if materialize and not parts else ""
             copied = con.execute(
@@ -404,6 +405,7 @@ def export(
         if report is not None:
             with tmp_report.open("w", newline="", encoding="utf-8") as fh:
                 write_report_csv(report.errors, fh)
+        step("writing the manifest")
         provenance = _provenance(root, con, source.views)
         crashpoint("export-written")
         manifest = {

@@ -376,7 +376,7 @@ class SourceSync:
             window.close()
             result.elapsed = time.monotonic() - started
             result.unknown_fields = window.stats.unknown_total
-            result.unknown_paths = dict(window.stats.unknown_fields_dropped)
+            result.unknown_field_paths = dict(window.stats.unknown_fields_dropped)
             self.progress.module_done(self.src.name, result)
         return result
 

@@ -34,7 +34,7 @@ class ModuleResult:
     """(Sub-)windows committed by the run."""
     estimate: int | None = None
     """Objects the platform counted in the run's window when it began."""
-    unknown_paths: dict[str, int] = field(default_factory=dict)
+    unknown_field_paths: dict[str, int] = field(default_factory=dict)
     """Unknown fields the privacy stage dropped, by path, with counts."""
 
 
@@ -101,7 +101,7 @@ def run_record(result: SourceResult, started: datetime, privacy: str) -> dict[st
                 "requests": m.requests,
                 "sub_windows": m.sub_windows,
                 "unknown_fields": m.unknown_fields,
-                "unknown_paths": m.unknown_paths,
+                "unknown_field_paths": m.unknown_field_paths,
                 "window_from": iso(m.window_from),
                 "window_to": iso(m.window_to),
                 "error": m.error,

@@ -1,11 +1,11 @@
 -- description: Sessions and their CDRs side by side (a CDR without a session, or a session
---   without a CDR yet, still gets a row), with the location, EVSE, connector, power and first
---   tariff of the connector used. A CDR matches its session by session_id, else (2.1.1) by
+--   without a CDR yet, still gets a row), with the location, EVSE, connector, power (kW) and
+--   first tariff of the connector used; energy in kWh, durations in hours, times UTC. A CDR matches its session by session_id, else (2.1.1) by
 --   location, EVSE and start time. Sessions/CDRs starting in [from, to).
 -- grain: charging session (session_id, or cdr_id when the platform sent only a CDR)
 -- @param from timestamp 2000-01-01T00:00:00Z "starting at or after this time (UTC)"
 -- @param to timestamp 2100-01-01T00:00:00Z "starting before this time (UTC)"
--- @audit cdr_energy_not_below_zero: SELECT * FROM sessions_enriched WHERE cdr_total_energy < 0 OR session_kwh < 0
+-- @audit cdr_energy_not_below_zero: SELECT * FROM sessions_enriched WHERE cdr_kwh < 0 OR session_kwh < 0
 -- @audit one_row_per_session: SELECT session_id FROM sessions_enriched WHERE session_id IS NOT NULL GROUP BY country_code, party_id, session_id HAVING count(*) > 1
 WITH s AS (
     SELECT * FROM sessions WHERE start_date_time >= $from AND start_date_time < $to
@@ -26,9 +26,9 @@ joined AS (
         COALESCE(c.end_date_time, s.end_date_time) AS end_date_time,
         s.status AS session_status,
         s.kwh AS session_kwh,
-        c.total_energy AS cdr_total_energy,
-        c.total_time AS cdr_total_time,
-        c.total_parking_time AS cdr_total_parking_time,
+        c.total_energy AS cdr_kwh,
+        c.total_time AS cdr_total_time_h,
+        c.total_parking_time AS cdr_parking_time_h,
         COALESCE(c.currency, s.currency) AS currency,
         COALESCE(c.total_cost_excl_vat, s.total_cost_excl_vat) AS total_cost_excl_vat,
         COALESCE(c.total_cost_incl_vat, s.total_cost_incl_vat) AS total_cost_incl_vat,
@@ -62,16 +62,16 @@ SELECT
     j.connector_id,
     k.standard AS connector_standard,
     k.power_type,
-    k.max_electric_power,
+    k.max_electric_power / 1000.0 AS max_power_kw,
     k.power_derived,
     j.start_date_time,
     j.end_date_time,
     j.session_status,
-    COALESCE(j.cdr_total_energy, j.session_kwh) AS kwh,
+    COALESCE(j.cdr_kwh, j.session_kwh) AS kwh,
     j.session_kwh,
-    j.cdr_total_energy,
-    j.cdr_total_time,
-    j.cdr_total_parking_time,
+    j.cdr_kwh,
+    j.cdr_total_time_h,
+    j.cdr_parking_time_h,
     j.currency,
     j.total_cost_excl_vat,
     j.total_cost_incl_vat,

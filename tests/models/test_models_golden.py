@@ -1,13 +1,13 @@
 """Every model × golden case: hand-made OCPI objects → exact expected rows, and audits pass.
 
-Regenerate an expected.csv after a deliberate change with OCPIWH_UPDATE_GOLDEN=1, then review
-the diff by hand: the files are the specification.
+The expected files are the specification: this test only reads them. After a deliberate
+change, rewrite them with `python tests/models/update_golden.py [MODEL[/CASE] ...]` and review
+the diff by hand.
 """
 
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
@@ -40,7 +40,9 @@ def test_golden(case: Path, tmp_path: Path) -> None:
         con.close()
     got = to_csv(table)
     expected_file = case / "expected.csv"
-    if os.environ.get("OCPIWH_UPDATE_GOLDEN") or not expected_file.exists():
-        expected_file.write_text(got)
+    assert expected_file.exists(), (
+        f"{expected_file} is missing: write it with "
+        f"`python tests/models/update_golden.py {case.parent.name}/{case.name}` and review it"
+    )
     assert got == expected_file.read_text()
     assert {k: v.num_rows for k, v in failures.items()} == dict.fromkeys(model.audits, 0)

@@ -104,8 +104,8 @@ def test_a_model_reads_another_model(tmp_path: Path) -> None:
     (tmp_path / "long_sessions.sql").write_text(
         "-- description: sessions longer than a threshold\n-- grain: session\n"
         '-- @param min_hours float 1.0 "threshold"\n'
-        "-- @audit long: SELECT * FROM long_sessions WHERE duration_hours < $min_hours\n"
-        "SELECT session_id, duration_hours FROM session_durations WHERE duration_hours >= $min_hours"
+        "-- @audit long: SELECT * FROM long_sessions WHERE duration_h < $min_hours\n"
+        "SELECT session_id, duration_h FROM session_durations WHERE duration_h >= $min_hours"
         " ORDER BY session_id\n"
     )
     ms = models.load_models(tmp_path)
@@ -116,10 +116,10 @@ def test_a_model_reads_another_model(tmp_path: Path) -> None:
     root = build_lake(GOLDEN / "session_durations" / "march", tmp_path / "wh")
     con = warehouse.connect(root)
     got = m.run(con, {"min_hours": "1", "to": "2024-04-01"}).to_pylist()
-    assert got == [{"session_id": "S1", "duration_hours": 1.5}]
+    assert got == [{"session_id": "S1", "duration_h": 1.5}]
     assert {k: v.num_rows for k, v in m.run_audits(con, {"min_hours": 1}).items()} == {"long": 0}
     con.close()
-    assert m.lineage()["duration_hours"] == {
+    assert m.lineage()["duration_h"] == {
         ("sessions", "start_date_time"),
         ("sessions", "end_date_time"),
     }
@@ -142,7 +142,7 @@ def test_lineage_names_view_columns() -> None:
     assert lin["sessions"] == set()  # count(*)
     enriched = models.get_model("sessions_enriched").lineage()
     assert ("cdrs", "total_energy") in enriched["kwh"] and ("sessions", "kwh") in enriched["kwh"]
-    assert enriched["max_electric_power"] == {("connectors", "max_electric_power")}
+    assert enriched["max_power_kw"] == {("connectors", "max_electric_power")}
 
 
 @pytest.mark.parametrize("dialect", DIALECTS)
@@ -219,8 +219,10 @@ def test_cli_list_show_compile(lake: Path, capsys: pytest.CaptureFixture[str]) -
     run_cli(lake, "models", "show", "energy_by_operator", "--lineage")
     assert "sessions.kwh" in capsys.readouterr().out
     run_cli(lake, "models", "compile", "energy_by_operator", "--dialect", "postgres")
-    captured = capsys.readouterr()
-    sqlglot.parse_one(captured.out, read="postgres")
+    setup, query = sqlglot.parse(capsys.readouterr().out, read="postgres")
+    assert setup is not None and query is not None and "UTC" in setup.sql()
+    run_cli(lake, "models", "compile", "energy_by_operator", "-d", "postgres", "--no-session")
+    sqlglot.parse_one(capsys.readouterr().out, read="postgres")
 
 
 def test_cli_json_output(lake: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -1,0 +1,102 @@
+"""The exit-code table of docs/cli.md: 0 ok, 1 failure during work, 2 usage, 130 interrupted."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from ocpi_objects import session
+
+from ocpiwh import docgen, warehouse
+from ocpiwh.cli import main
+from ocpiwh.lake import write_batch
+
+
+@pytest.fixture(scope="module")
+def lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("wh")
+    write_batch(root, source="sim", module="sessions", version="2.2.1", objects=[session("2.2.1")])
+    return root
+
+
+def code(*args: str) -> int:
+    try:
+        main(list(args))
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    return 0
+
+
+CASES = [
+    # (what, arguments, expected exit code); {wh} is the warehouse folder
+    ("ok", ["-w", "{wh}", "sql", "SELECT 1"], 0),
+    ("help", ["models", "--help"], 0),
+    ("SQL error", ["-w", "{wh}", "sql", "SELECT nope"], 1),
+    ("unknown option", ["sql", "SELECT 1", "--nope"], 2),
+    ("global option after the command", ["sql", "SELECT 1", "-w", "x"], 2),
+    ("unknown command", ["nope"], 2),
+    ("bad --format", ["-w", "{wh}", "sql", "SELECT 1", "--format", "xlsx"], 2),
+    ("unknown suffix", ["-w", "{wh}", "sql", "SELECT 1", "--out", "x.xlsx"], 2),
+    ("unknown model", ["-w", "{wh}", "models", "run", "nope"], 2),
+    ("bad --param", ["-w", "{wh}", "models", "run", "energy_by_operator", "-p", "grain=year"], 2),
+    ("no warehouse", ["-w", "{missing}", "sql", "SELECT 1"], 2),
+    ("two statements", ["-w", "{wh}", "sql", "SELECT 1; SELECT 2"], 2),
+    (
+        "export ok",
+        [
+            "-w",
+            "{wh}",
+            "-q",
+            "export",
+            "sessions_enriched",
+            "--allow-pseudonymous",
+            "-o",
+            "{tmp}/s.csv",
+        ],
+        0,
+    ),
+    ("export of nothing", ["-w", "{wh}", "export", "nope", "--out", "{tmp}/x.csv"], 2),
+    ("export of pseudonyms", ["-w", "{wh}", "export", "sessions", "--out", "{tmp}/x.csv"], 2),
+    (
+        "export into no folder",
+        ["-w", "{wh}", "export", "sessions_enriched", "-o", "{tmp}/no/x.csv"],
+        2,
+    ),
+    ("unknown dialect", ["models", "compile", "energy_by_operator", "-d", "cobol"], 2),
+    ("lake ddl, unknown dialect", ["-w", "{wh}", "lake", "ddl", "-d", "cobol"], 2),
+    ("privacy show, unknown module", ["-w", "{wh}", "privacy", "show", "nope"], 2),
+]
+
+
+@pytest.mark.parametrize(("what", "args", "expected"), CASES, ids=[c[0] for c in CASES])
+def test_exit_codes(lake: Path, tmp_path: Path, what: str, args: list[str], expected: int) -> None:
+    argv = [a.format(wh=lake, missing=tmp_path / "missing", tmp=tmp_path) for a in args]
+    assert code(*argv) == expected, what
+
+
+def test_ctrl_c_in_a_command_exits_130_with_one_line(
+    lake: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def interrupted(*_args: object, **_kw: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(warehouse, "query", interrupted)
+    assert code("-w", str(lake), "sql", "SELECT 1") == 130
+    assert capsys.readouterr().err.strip() == "interrupted"
+
+
+def test_the_table_is_documented() -> None:
+    for text in ("0 ok", "1 failure", "2 usage error", "130 interrupted"):
+        assert text in docgen.HEADER
+
+
+def test_irve_validate_refuses_a_file_without_rows(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    valid = Path(__file__).parents[1] / "irve" / "data" / "exemple-valide-statique.csv"
+    header_only = tmp_path / "irve.csv"
+    header_only.write_text(valid.read_text().splitlines()[0] + "\n")
+    assert code("irve", "validate", str(valid), "--profile", "irve") == 0
+    assert code("irve", "validate", str(header_only), "--profile", "irve") == 1
+    err = capsys.readouterr().err.strip()
+    assert "has no data rows" in err and len(err.splitlines()) == 1
