@@ -79,11 +79,11 @@ class Frontier:
         self.max_shrink = 0
         self.judged = 0
         """Responses judged so far: a request records it when sent (see :meth:`observe`)."""
-        self.joined_by_identity = 0
-        """Responses joined because their first object was on the edge page."""
+        self.joined_above = 0
+        """Responses joined although they started above the frontier (see :meth:`_joins`)."""
         self._total_set_at = -1  # index of the judged response that set ``total``
         self._kept: list[_Kept] = []
-        self._edge: frozenset[int] = frozenset()  # fingerprints of the page at the frontier
+        self._edge: _Kept | None = None  # the response that last moved the frontier
         self._shrinks: deque[int] = deque(maxlen=max(1, memory))
         self._shrunk = False
         self._ended = False
@@ -150,13 +150,20 @@ class Frontier:
         return Verdict(shrink=shrink, gap=gap, advanced=advanced)
 
     def _joins(self, kept: _Kept) -> bool:
-        """A response joins the frontier when it starts at or below it, or when its first
-        object is on the edge page (the page that last moved the frontier): every object
-        that stays in the set is then received up to the response's last object, whatever
-        moved in between (identity beats arithmetic when departures were ahead of us)."""
+        """Whether every object that stays in the set is received up to the response's last
+        object. True when the response starts at or below the frontier; or when it starts
+        within the *edge* response (the one that last moved the frontier), counted in the
+        older of their two totals (pages served in the same state chain exactly, whatever
+        left the set after both); or when its first object is on the edge page (identity:
+        the departures in between were ahead of us, not behind)."""
         if kept.offset <= self.position:
             return True
-        return kept.first is not None and kept.first in self._edge
+        edge = self._edge
+        if edge is None:
+            return False
+        if kept.offset <= edge.end - max(0, edge.total - kept.total):
+            return True
+        return kept.first is not None and kept.first in edge.fingerprints
 
     def _absorb(self) -> None:
         """Join every kept response that now joins the frontier; drop those that add nothing."""
@@ -168,11 +175,11 @@ class Frontier:
                     continue
                 self._kept.remove(kept)
                 if kept.offset > self.position:
-                    self.joined_by_identity += 1
+                    self.joined_above += 1
                 end = kept.end - max(0, kept.total - self.total)
                 if end > self.position:
                     self.position = end
-                    self._edge = kept.fingerprints
+                    self._edge = kept
                     progress = True
 
     def _margin(self, shrinks: int) -> int:

@@ -20,7 +20,7 @@ def keys(page: Page) -> list[tuple[str, str]]:
     return [(o["id"], o["last_updated"]) for o in page.objects]
 
 
-@pytest.mark.parametrize(("module", "limit"), [("sessions", 100), ("locations", 10)])
+@pytest.mark.parametrize(("module", "limit"), [("sessions", 100), ("locations", 50)])
 @pytest.mark.parametrize("concurrency", [1, 4])
 def test_no_object_skipped_while_the_platform_updates_every_page(
     module: str, limit: int, concurrency: int
@@ -28,7 +28,7 @@ def test_no_object_skipped_while_the_platform_updates_every_page(
     cfg = SimConfig(
         seed=5,
         sessions=3_000,
-        locations=300,
+        locations=1_000,
         start=START,
         dirt=Dirt.off(),
         faults=Faults(rate_update_while_paging=1.0),

@@ -71,13 +71,25 @@ def test_a_higher_total_after_the_newest_one_is_growth() -> None:
     assert f2.total == 203 and f2.position == 200 and not f2.done and v.advanced
 
 
+def test_pages_served_in_the_same_state_chain_after_a_bridge() -> None:
+    """Four pages sent together; one object leaves before the first is served, the others
+    are served before any more leave: once bridged, they chain without a discount each."""
+    f = started(1000)
+    assert f.observe(100, 100, 999, sent_at=1).gap  # frontier 99
+    assert f.observe(200, 100, 999, sent_at=1).gap
+    assert f.observe(300, 100, 999, sent_at=1).gap
+    f.observe(97, 100, 998, sent_at=2)  # the bridge, after one more left
+    assert f.waiting == 0 and f.position == 400 - 1  # one discount, not one per page
+    assert f.joined_above == 2  # 200 and 300 start where the page before ended (same total)
+
+
 def test_identity_joins_what_arithmetic_cannot() -> None:
     """Departures ahead of the crawler shrink the total without shifting what follows."""
     f = Frontier(start=0, total=1000, limit=100)
     f.observe(0, 100, 1000, sent_at=0, first=0, fingerprints=fp(*range(100)))
     # 5 objects far ahead left; the next page still starts at object 99 (overlap 1)
     v = f.observe(99, 100, 995, sent_at=1, first=99, fingerprints=fp(*range(99, 199)))
-    assert not v.gap and f.position == 199 and f.joined_by_identity == 1
+    assert not v.gap and f.position == 199 and f.joined_above == 1
     # without the fingerprints the same response is a gap
     g = Frontier(start=0, total=1000, limit=100)
     g.observe(0, 100, 1000, sent_at=0)
