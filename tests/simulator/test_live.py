@@ -18,6 +18,7 @@ from .spec import SPECS, check, rules
 VERSIONS = ("2.1.1", "2.2.1", "2.3.0")
 MODULES = ("locations", "sessions", "cdrs", "tariffs", "tokens")
 EPOCH = "2000-01-01T00:00:00Z"
+EPOCH_TO = START.strftime("%Y-%m-%dT%H:%M:%SZ")  # the platform's now before any update
 
 
 def _cfg(rate: float, **kw: Any) -> SimConfig:
@@ -81,6 +82,11 @@ def test_updates_per_page_follow_the_rate_and_move_the_clock(client_for, rate: f
             assert {k for k, v in stats["live"]["by_kind"].items() if v} >= {
                 "meter", "stop", "start", "evse_status"
             }  # fmt: skip
+            # an EVSE status change bumps the EVSE and its location, stamped with that now
+            changed = [lo for lo in sim.truth("locations") if lo["last_updated"] > EPOCH_TO]
+            assert changed
+            for lo in changed:
+                assert max(e["last_updated"] for e in lo["evses"]) == lo["last_updated"]
 
 
 def test_updated_objects_leave_a_frozen_window(client_for) -> None:
@@ -152,10 +158,22 @@ def test_static_platform_shows_every_status_and_credit_cdrs() -> None:
     with serve_in_thread(SimConfig(seed=5, locations=60, sessions=12_000, clean=True,
                                    start=START)) as sim:  # fmt: skip
         statuses: set[str] = set()
-        for _ in range(8):
-            statuses |= {k for k, n in sim.summary()["sessions_by_status"].items() if n}
-            sim.advance(minutes=37)
+        reserved_checked = False
+        for _ in range(30):
+            by_status = sim.summary()["sessions_by_status"]
+            statuses |= {k for k, n in by_status.items() if n}
+            if by_status["RESERVATION"]:  # the EVSE shows it (unless another car charges)
+                evses = {e["uid"]: e for lo in sim.truth("locations") for e in lo["evses"]}
+                sessions = sim.truth("sessions")
+                charging = {s["evse_uid"] for s in sessions if s["status"] == "ACTIVE"}
+                for s in sessions:
+                    if s["status"] == "RESERVATION" and s["evse_uid"] not in charging:
+                        assert evses[s["evse_uid"]]["status"] == "RESERVED"
+                        assert evses[s["evse_uid"]]["last_updated"] >= s["start_date_time"]
+                        reserved_checked = True
+            sim.advance(minutes=11)
         assert statuses == {"PENDING", "RESERVATION", "ACTIVE", "COMPLETED"}
+        assert reserved_checked
         seen = _validate(sim)
         assert seen["2.2.1:credit"] == len(sim.summary()["credit_cdrs"]) > 20
         cdrs = {o["id"]: o for o in sim.truth("cdrs", "2.2.1")}
