@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import time
 from pathlib import Path
@@ -18,6 +19,19 @@ def _rate(name: str, value: float) -> float:
     if not 0.0 <= value <= 1.0:
         raise UsageError(f"--{name} must be a rate between 0 and 1, got {value}")
     return value
+
+
+def parse_live(text: str) -> float:
+    """``--live RATE``: a number of updates per page in 0..1000."""
+    try:
+        rate = float(text)
+    except ValueError:
+        rate = math.nan
+    if not 0.0 <= rate <= 1000.0:  # also NaN
+        raise UsageError(
+            f"--live must be a number of updates per page in 0..1000 (e.g. 0.1, 3), got {text!r}"
+        )
+    return rate
 
 
 def simulate(
@@ -59,6 +73,14 @@ def simulate(
     tick: Annotated[
         bool, typer.Option("--tick", help="Clock follows real time (live demo).")
     ] = False,
+    live: Annotated[
+        str,
+        typer.Option(
+            metavar="RATE",
+            help="Live platform: on average RATE object updates after each list page served "
+            "(0.1, 1, 3, 10; 0 = holds still); each moves the clock 1 s.",
+        ),
+    ] = "0",
 ) -> None:
     """Serve a simulated OCPI CPO platform (2.1.1, 2.2.1, 2.3.0) until Ctrl-C.
 
@@ -67,8 +89,9 @@ def simulate(
         ocpiwh simulate --clean --sessions 20000 --port 8787 --token demo
 
     then `ocpiwh login http://127.0.0.1:8787/ocpi/versions --token demo`.
-    Admin (loopback only): POST /admin/advance?seconds=3600, GET /admin/clock,
-    GET /admin/summary, GET /admin/truth?module=sessions&version=2.2.1.
+    Admin (loopback only): POST /admin/advance?seconds=3600, POST /admin/live?rate=0,
+    GET /admin/clock, GET /admin/summary, GET /admin/stats,
+    GET /admin/truth?module=sessions&version=2.2.1.
     """
     tok = token or os.environ.get("OCPIWH_TOKEN") or "ocpiwh-demo-token"
     if auth not in ("spec", "either"):
@@ -79,6 +102,7 @@ def simulate(
         raise UsageError(
             "--locations and --max-limit must be >= 1, --sessions and --latency-ms >= 0"
         )
+    live_rate = parse_live(live)
     try:
         offset = parse_duration(clock_offset)
     except ValueError as e:
@@ -104,6 +128,7 @@ def simulate(
             expose_tokens=not no_tokens,
             auth="either" if auth == "either" else "spec",
             tick=tick,
+            live=live_rate,
         )
     except ValueError as e:
         raise UsageError(str(e)) from None

@@ -162,7 +162,7 @@ class SimConfig:
             v = getattr(self.faults, f.name)
             if f.name.startswith("rate_") and not 0.0 <= v <= 1.0:
                 raise ValueError(f"fault {f.name}={v} is outside 0..1")
-        if not 0.0 <= self.live <= 1000.0 or self.live != self.live:
+        if not 0.0 <= self.live <= 1000.0:  # also NaN
             raise ValueError(
                 f"live must be a number of updates per page in 0..1000, got {self.live}"
             )

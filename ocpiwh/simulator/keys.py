@@ -19,7 +19,8 @@ CREDIT_BIT = 1 << 26
 
 
 def remove_keys(arr: array[int], keys: list[int]) -> array[int]:
-    """Remove each key (once per occurrence in ``keys``) from a sorted array, O(N) memcpy."""
+    """Remove each key (once per occurrence in ``keys``) from a sorted array, O(N) memcpy
+    (in place for a few keys, into a new array otherwise)."""
     if not keys:
         return arr
     positions: list[int] = []
@@ -30,6 +31,10 @@ def remove_keys(arr: array[int], keys: list[int]) -> array[int]:
         if p < len(arr) and arr[p] == k:
             positions.append(p)
     if not positions:
+        return arr
+    if len(positions) <= 16:  # a few: memmove in place rather than copy the whole array
+        for p in reversed(positions):
+            del arr[p]
         return arr
     out = array("q")
     prev = 0

@@ -84,7 +84,7 @@ def _session(st: WorldState, page: list[int], h: int) -> str:
     r = h & 0xFF
     if r < 51:  # 20 %
         return _start(st)
-    if r < 90 and st.waiting:  # 15 %
+    if r < 64 and st.waiting:  # 5 %
         i = _pick(h, [i for i in running if i in st.waiting], st.waiting)
         if i is not None:
             c = core(st, i)
@@ -92,7 +92,7 @@ def _session(st: WorldState, page: list[int], h: int) -> str:
             lifecycle.retime(st, i, c._replace(start=now, done=c.done - d, end=c.end - d))
             return "activate"
     stoppable = {i for i in st.active if not st.s_flags[i] and st.s_start[i] < now}
-    if r < 128 and stoppable:  # 15 %
+    if r < 102 and stoppable:  # 15 %
         i = _pick(h, [i for i in running if i in stoppable], stoppable)
         if i is not None:
             c = core(st, i)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 
 from ocpiwh.errors import UsageError
 from ocpiwh.simulator import parse_duration
-from ocpiwh.simulator.cli import simulate
+from ocpiwh.simulator.cli import parse_live, simulate
 
 
 @pytest.mark.parametrize(("text", "seconds"), [("3h", 10800), ("-2h", -7200), ("90m", 5400),
@@ -18,7 +21,8 @@ def test_parse_duration(text: str, seconds: int) -> None:
 @pytest.mark.parametrize(
     "kwargs",
     [{"clock_offset": "soon"}, {"auth": "maybe"}, {"fault_429": 2.0}, {"locations": 0},
-     {"port": 70000}, {"token": "has space"}],
+     {"port": 70000}, {"token": "has space"}, {"live": "fast"}, {"live": "-1"},
+     {"live": "nan"}, {"live": "1e6"}],
 )  # fmt: skip
 def test_bad_options_are_usage_errors(kwargs: dict[str, object]) -> None:
     with pytest.raises(UsageError) as e:
@@ -42,5 +46,23 @@ def test_typer_registration_and_help() -> None:
         "--dump-truth",
         "--tick",
         "--clean",
+        "--live",
     ):
         assert opt in r.output
+
+
+@pytest.mark.parametrize(("text", "rate"), [("0.1", 0.1), ("3", 3.0), ("10", 10.0), ("0", 0.0)])
+def test_live_rates_parse(text: str, rate: float) -> None:
+    assert parse_live(text) == rate
+
+
+@pytest.mark.parametrize("bad", ["abc", "-0.5", "inf"])
+def test_live_bad_value_is_one_line_exit_2(bad: str) -> None:
+    r = subprocess.run(
+        [sys.executable, "-m", "ocpiwh", "simulate", "--live", bad, "--port", "0"],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert r.returncode == 2
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and "--live" in lines[0] and bad in lines[0], r.stderr
+    assert not r.stdout

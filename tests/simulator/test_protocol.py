@@ -11,7 +11,7 @@ import pytest
 from ocpiwh.simulator import SimConfig, serve_in_thread
 
 from .conftest import START, TOKEN, Ocpi, auth_header
-from .spec import DT_STRICT, SPECS, check
+from .spec import DT_STRICT, SPECS, check, rules
 
 VERSIONS = ("2.1.1", "2.2.1", "2.3.0")
 
@@ -83,7 +83,7 @@ def test_clean_objects_match_spec_tables(clean_sim, client_for, version: str, mo
     assert objs
     spec = SPECS[module](version)
     for o in objs:
-        errors = check(o, spec, strict=True)
+        errors = check(o, spec, strict=True) + rules(module, version, o)
         assert not errors, (o.get("id") or o.get("uid"), errors[:5])
     assert len({o.get("id") or o["uid"] for o in objs}) == len(objs)
 
