@@ -776,6 +776,51 @@ def ordered_list_agg(tree: exp.Expr, fam: str) -> exp.Expr:
     return tree.transform(fix)
 
 
+def json_object_text(tree: exp.Expr, fam: str) -> exp.Expr:
+    """Trino: DuckDB ``to_json({'k': v, …})`` → ``json_format(CAST(MAP(ARRAY['k', …],
+    ARRAY[CAST(v AS JSON), …]) AS JSON))``: Trino has no to_json, and sqlglot turns the struct
+    into an unnamed ROW (the keys are lost). A MAP cast to JSON is an object with its keys
+    sorted (DuckDB keeps the struct's order: same JSON value). Spark's ``to_json(struct)``
+    keeps the names already."""
+    if fam != "trino":
+        return tree
+
+    def fix(node: exp.Expr) -> exp.Expr:
+        if not (
+            isinstance(node, exp.Anonymous)
+            and str(node.this).lower() == "to_json"
+            and len(node.expressions) == 1
+            and isinstance(node.expressions[0], exp.Struct)
+        ):
+            return node
+        fields = node.expressions[0].expressions
+        if not all(isinstance(f, exp.PropertyEQ) for f in fields):
+            return node
+        keys = exp.Array(expressions=[exp.Literal.string(f.this.name) for f in fields])
+        json_type = exp.DataType.build("JSON")
+        values = exp.Array(
+            expressions=[exp.cast(f.expression.transform(fix), json_type) for f in fields]
+        )
+        as_map = exp.Anonymous(this="MAP", expressions=[keys, values])
+        return exp.Anonymous(this="json_format", expressions=[exp.cast(as_map, json_type)])
+
+    return tree.transform(fix)
+
+
+def trino_printf(tree: exp.Expr, fam: str) -> exp.Expr:
+    """Trino: ``printf(f, …)`` → ``format(f, …)`` (Java's String.format: the same ``%.7f``,
+    ``%02d``); sqlglot keeps PRINTF, which Trino does not have. Spark has ``printf``."""
+    if fam != "trino":
+        return tree
+
+    def fix(node: exp.Expr) -> exp.Expr:
+        if isinstance(node, exp.Anonymous) and str(node.this).lower() == "printf":
+            return exp.Anonymous(this="format", expressions=[e.copy() for e in node.expressions])
+        return node
+
+    return tree.transform(fix)
+
+
 # -- CTE names -------------------------------------------------------------------------------
 
 
@@ -832,6 +877,8 @@ TRANSFORMS: tuple[tuple[str, Transform], ...] = (
     ("regexp_full_match", regexp_full_match),
     ("utc_explicit", utc_explicit),
     ("ordered_list_agg", ordered_list_agg),
+    ("json_object_text", json_object_text),
+    ("trino_printf", trino_printf),
     ("date_part_bigint", date_part_bigint),
 )
 """Expression rewrites, applied in order after star expansion (name, function)."""
