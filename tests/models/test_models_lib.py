@@ -253,3 +253,49 @@ def test_cli_json_output(lake: Path, capsys: pytest.CaptureFixture[str]) -> None
     run_cli(lake, "models", "run", "session_durations", "--format", "json")
     lines = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
     assert {x["session_id"] for x in lines} == {"S1", "S2", "S3", "S4", "S5"}
+
+
+ID_MODELS = ["irve_statique", "irve_dynamique", "irve_dynamique_events", "ind_pdc"]
+ID_MODELS += ["qualicharge_sessions", "ind_e4", "ind_u12", "ind_u13"]
+"""Models that read EVSE ids through the IRVE id rule (``upper(trim(evse_id))``)."""
+
+
+def _ids_spelled_loosely(obj: object) -> object:
+    """Every ``evse_id`` lower-cased and padded: what platforms send, the rule undoes."""
+    if isinstance(obj, dict):
+        return {
+            k: f"  {v.lower()} "
+            if k == "evse_id" and isinstance(v, str)
+            else _ids_spelled_loosely(v)
+            for k, v in obj.items()
+        }
+    if isinstance(obj, list):
+        return [_ids_spelled_loosely(v) for v in obj]
+    return obj
+
+
+@pytest.mark.parametrize("case", ["ind_pdc/unit_day", "ind_u12/unit_day"])
+def test_evse_id_spelling_changes_no_output(tmp_path: Path, case: str) -> None:
+    """Each copy of the id rule is defended: a model that forgot upper() or trim() would
+    return other ids, or lose a join, once the ids are not spelled in upper case."""
+    source = GOLDEN / case
+    loose = tmp_path / "loose"
+    (loose / "input").mkdir(parents=True)
+    for path in (source / "input").glob("*.json"):
+        data = _ids_spelled_loosely(json.loads(path.read_text()))
+        (loose / "input" / path.name).write_text(json.dumps(data))
+    assert any("  fr" in p.read_text().lower() for p in (loose / "input").glob("*.json"))
+    params = json.loads((source / "params.json").read_text())
+    cons = [
+        warehouse.connect(build_lake(c, tmp_path / n)) for c, n in ((source, "a"), (loose, "b"))
+    ]
+    try:
+        for name in ID_MODELS:
+            model = models.get_model(name)
+            own = {k: v for k, v in params.items() if k in model.all_params}
+            want, got = (model.run(con, own) for con in cons)
+            assert want.num_rows > 0 or name in ("irve_dynamique_events", "ind_u13"), name
+            assert got.to_pylist() == want.to_pylist(), name
+    finally:
+        for con in cons:
+            con.close()
