@@ -8,6 +8,7 @@ agree, object by object.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import orjson
@@ -25,6 +26,11 @@ PRIVATE_FALSE = [False, "false", "FALSE", "False", " false ", "\tfalse\n"]
 NOT_FALSE = [True, "true", None, "no", "0", "", 0]
 DRIVEWAY = ["ON_DRIVEWAY", "on_driveway", " On_Driveway ", "\tON_DRIVEWAY\n"]
 NOT_DRIVEWAY = ["ON_STREET", "ON_DRIVEWAYS", "ON DRIVEWAY", "", None, 3]
+
+
+def spelled(value: Any) -> str:
+    """A test id naming the spelling without quotes or control characters."""
+    return re.sub(r"\W+", "_", repr(value)).strip("_") or "empty"
 
 
 def cdr(flag: Any) -> dict[str, Any]:
@@ -93,7 +99,7 @@ def site_hidden(out: dict[str, Any]) -> bool:
 
 
 @pytest.mark.parametrize("version", ["2.2.1", "2.3.0"])
-@pytest.mark.parametrize("flag", PRIVATE_TRUE, ids=repr)
+@pytest.mark.parametrize("flag", PRIVATE_TRUE, ids=spelled)
 def test_home_charging_flag_spelled_as_text_is_private(version: str, flag: Any) -> None:
     out = both_paths("cdrs", version, cdr(flag))
     assert site_hidden(out)
@@ -101,7 +107,7 @@ def test_home_charging_flag_spelled_as_text_is_private(version: str, flag: Any) 
     assert out["cdr_location"]["postal_code"] == "69"
 
 
-@pytest.mark.parametrize("flag", NOT_TRUE, ids=repr)
+@pytest.mark.parametrize("flag", NOT_TRUE, ids=spelled)
 def test_other_home_charging_values_keep_the_site(flag: Any) -> None:
     out = both_paths("cdrs", "2.2.1", cdr(flag))
     assert out["cdr_location"]["address"] == ADDRESS
@@ -109,7 +115,7 @@ def test_other_home_charging_values_keep_the_site(flag: Any) -> None:
 
 
 @pytest.mark.parametrize("version", ["2.2.1", "2.3.0"])
-@pytest.mark.parametrize("publish", PRIVATE_FALSE, ids=repr)
+@pytest.mark.parametrize("publish", PRIVATE_FALSE, ids=spelled)
 def test_publish_false_spelled_as_text_is_private(version: str, publish: Any) -> None:
     out = both_paths("locations", version, location(publish=publish))
     assert site_hidden(out)
@@ -117,7 +123,7 @@ def test_publish_false_spelled_as_text_is_private(version: str, publish: Any) ->
     assert out["evses"][0]["coordinates"] == {"latitude": "45.76", "longitude": "4.84"}
 
 
-@pytest.mark.parametrize("publish", NOT_FALSE, ids=repr)
+@pytest.mark.parametrize("publish", NOT_FALSE, ids=spelled)
 def test_other_publish_values_keep_the_site(publish: Any) -> None:
     out = both_paths("locations", "2.2.1", location(publish=publish))
     assert out["address"] == ADDRESS and out["name"] == "Domicile"
@@ -126,13 +132,13 @@ def test_other_publish_values_keep_the_site(publish: Any) -> None:
 @pytest.mark.parametrize(
     ("version", "key"), [("2.2.1", "parking_type"), ("2.3.0", "parking_type"), ("2.1.1", "type")]
 )
-@pytest.mark.parametrize("value", DRIVEWAY, ids=repr)
+@pytest.mark.parametrize("value", DRIVEWAY, ids=spelled)
 def test_on_driveway_in_any_case_is_private(version: str, key: str, value: str) -> None:
     out = both_paths("locations", version, location(**{key: value}))
     assert site_hidden(out)
 
 
-@pytest.mark.parametrize("value", NOT_DRIVEWAY, ids=repr)
+@pytest.mark.parametrize("value", NOT_DRIVEWAY, ids=spelled)
 def test_other_parking_types_keep_the_site(value: Any) -> None:
     out = both_paths("locations", "2.2.1", location(parking_type=value))
     assert out["address"] == ADDRESS
