@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: venv demo test lint bench docs dist clean
+.PHONY: venv demo test lint bench docs dist clean mutate
 
 venv: $(STAMP)
 
@@ -35,5 +35,14 @@ docs: $(STAMP)
 dist: $(STAMP)
 	$(BIN)/python -m build --no-isolation --outdir dist .
 
+# Mutation testing, on demand (not CI; docs/mutation.md). Python: mutmut over the modules of
+# [tool.mutmut] only_mutate in pyproject.toml (edit that list to add paging, the lake journal).
+# SQL: tools/sql_mutate.py over its TARGETS; SQL_MUTATE="--sample 40" bounds the time.
+SQL_MUTATE ?=
+mutate: $(STAMP)
+	$(BIN)/mutmut run --max-children 2 || true
+	$(BIN)/mutmut results
+	$(BIN)/python tools/sql_mutate.py $(SQL_MUTATE)
+
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build dist *.egg-info
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build dist *.egg-info mutants

@@ -377,6 +377,245 @@ def date_part_bigint(tree: exp.Expr, fam: str) -> exp.Expr:
     return tree.transform(fix)
 
 
+# -- time zones: UTC made explicit ------------------------------------------------------------
+
+_UTC_NAMES = frozenset({"utc", "etc/utc", "z", "gmt", "etc/gmt"})
+_US = {"microsecond": 1, "millisecond": 1000, "second": 1_000_000, "minute": 60_000_000}
+_US |= {"hour": 3_600_000_000, "day": 86_400_000_000}
+_DATE_UNITS = ("week", "month", "quarter", "year")
+_UNIT_ALIASES = {"d": "day", "days": "day", "h": "hour", "hours": "hour", "s": "second"}
+_UNIT_ALIASES |= {"seconds": "second", "minutes": "minute", "m": "minute", "ms": "millisecond"}
+_UNIT_ALIASES |= {"weeks": "week", "w": "week", "months": "month", "mon": "month"}
+_UNIT_ALIASES |= {"quarters": "quarter", "years": "year", "y": "year", "yyyy": "year"}
+
+
+@cache
+def _instant_names() -> frozenset[str]:
+    """Columns (raw tables, public views) typed TIMESTAMPTZ: the lake's instants."""
+    import tempfile
+    from pathlib import Path
+
+    from ocpiwh import lake, warehouse
+    from ocpiwh.paths import MODULES
+
+    names = {
+        c
+        for m in (*MODULES, lake.REMOVED)
+        for c, t in warehouse.raw_columns(m)
+        if t.upper() in ("TIMESTAMPTZ", "TIMESTAMP WITH TIME ZONE")
+    }
+    with tempfile.TemporaryDirectory() as empty:
+        con = warehouse.connect(Path(empty), read_only=False)
+        try:
+            for view in warehouse.view_order():
+                names |= {
+                    c
+                    for c, t in warehouse.describe_view(con, view)
+                    if t.upper() == "TIMESTAMP WITH TIME ZONE"
+                }
+        finally:
+            con.close()
+    return frozenset(names)
+
+
+def _is_timezone(node: exp.Expr, utc_only: bool = True) -> bool:
+    """DuckDB ``timezone('UTC', x)`` (sqlglot keeps it as an anonymous call)."""
+    if not (isinstance(node, exp.Anonymous) and str(node.this).lower() == "timezone"):
+        return False
+    args = node.expressions
+    if len(args) != 2:
+        return False
+    zone = args[0]
+    if not utc_only:
+        return True
+    return isinstance(zone, exp.Literal) and zone.is_string and zone.this.lower() in _UTC_NAMES
+
+
+_CARRIERS: tuple[type[exp.Expr], ...] = (
+    exp.Max,
+    exp.Min,
+    exp.AnyValue,
+    exp.Coalesce,
+    exp.Greatest,
+    exp.Least,
+    exp.Window,
+    exp.Paren,
+    exp.First,
+    exp.Last,
+    exp.ArgMax,
+    exp.ArgMin,
+)
+
+
+def _instant_aliases(tree: exp.Expr) -> set[str]:
+    """Names that hold instants in ``tree``: the lake's, plus aliases of expressions over them."""
+    names = set(_instant_names())
+    aliases = list(tree.find_all(exp.Alias))
+    changed = True
+    while changed:
+        changed = False
+        for alias in aliases:
+            if alias.alias not in names and _holds_instant(alias.this, names):
+                names.add(alias.alias)
+                changed = True
+    return names
+
+
+def _holds_instant(node: exp.Expr, names: set[str]) -> bool:
+    while isinstance(node, _CARRIERS):
+        node = node.this
+    if isinstance(node, exp.TimestampTrunc | exp.DateTrunc):
+        return _holds_instant(node.this, names)
+    if isinstance(node, exp.Column):
+        return node.name in names
+    return isinstance(node, exp.CurrentTimestamp | exp.Placeholder) or (
+        isinstance(node, exp.Anonymous)
+        and str(node.this).lower() in ("now", "get_current_timestamp")
+    )
+
+
+def _spark_utc_wall(x: exp.Expr) -> exp.Expr:
+    """TIMESTAMP_NTZ holding the UTC wall clock of instant ``x``, whatever the session zone."""
+    epoch = exp.cast(exp.Literal.string("1970-01-01 00:00:00"), exp.DataType.build("TIMESTAMP_NTZ"))
+    return exp.Anonymous(
+        this="timestampadd",
+        expressions=[exp.var("MICROSECOND"), exp.func("unix_micros", x.copy()), epoch],
+    )
+
+
+def _spark_instant_of_date(d: exp.Expr) -> exp.Expr:
+    """Midnight UTC of DATE ``d`` as an instant (unix_date counts days: no zone involved)."""
+    days = exp.cast(exp.func("unix_date", d), exp.DataType.build("BIGINT"))
+    return exp.func(
+        "timestamp_micros", exp.Mul(this=days, expression=exp.Literal.number(_US["day"]))
+    )
+
+
+def _spark_trunc_unit(unit: str, x: exp.Expr) -> exp.Expr:
+    micros = exp.func("unix_micros", x.copy())
+    if unit in _US:
+        step = exp.Literal.number(_US[unit])
+        mod = exp.Anonymous(this="pmod", expressions=[micros.copy(), step])
+        return exp.func("timestamp_micros", exp.Sub(this=micros, expression=mod))
+    day = exp.cast(_spark_utc_wall(x), exp.DataType.build("DATE"))
+    return _spark_instant_of_date(
+        exp.Anonymous(this="trunc", expressions=[day, exp.Literal.string(unit)])
+    )
+
+
+def _unit_name(unit: exp.Expr) -> str | None:
+    if isinstance(unit, exp.Literal | exp.Var):
+        name = str(unit.this).lower()
+        return _UNIT_ALIASES.get(name, name)
+    return None
+
+
+def _spark_utc_trunc(unit: exp.Expr, x: exp.Expr) -> exp.Expr:
+    """DuckDB ``date_trunc(unit, x)`` of an instant, truncated in UTC, as an instant.
+
+    Spark's ``date_trunc`` truncates in the session time zone (even a TIMESTAMP_NTZ is cast to
+    the session's zone first): sub-day units are micro-second arithmetic, the others go
+    through the UTC DATE (``trunc(date, 'week')`` starts on Monday, as DuckDB's).
+    """
+    name = _unit_name(unit)
+    if name is not None:
+        if name not in _US and name not in _DATE_UNITS:
+            raise ValueError(f"date_trunc unit {name!r} has no Spark translation")
+        return _spark_trunc_unit(name, x)
+    units: tuple[str, ...] = (*_US, *_DATE_UNITS)
+    if isinstance(unit, exp.Case):  # CASE $period WHEN 'd' THEN 'day' …: only those units
+        results = [i.args.get("true") for i in unit.args.get("ifs") or []]
+        results.append(unit.args.get("default"))
+        found = [_unit_name(r) if r is not None else None for r in results]
+        if all(u in units for u in found):
+            units = tuple(u for u in units if u in found)
+    lowered = exp.Lower(this=unit.copy())
+    ifs = [
+        exp.If(
+            this=exp.EQ(this=lowered.copy(), expression=exp.Literal.string(u)),
+            true=_spark_trunc_unit(u, x),
+        )
+        for u in units
+    ]
+    return exp.Case(ifs=ifs)
+
+
+_PARTS: tuple[type[exp.Expr], ...] = (*_DATE_PARTS, exp.Extract)
+
+
+def utc_explicit(tree: exp.Expr, fam: str) -> exp.Expr:
+    """Calendar arithmetic on instants done in UTC explicitly: no session time zone involved.
+
+    DuckDB runs in UTC (:func:`ocpiwh.warehouse.connect`); Spark's ``date_trunc``, ``hour``,
+    ``CAST(ts AS DATE)`` use ``spark.sql.session.timeZone``. For Spark:
+    ``timezone('UTC', date_trunc(u, timezone('UTC', x)))`` and ``date_trunc(u, x)`` →
+    :func:`_spark_utc_trunc`; ``hour(x)``, ``month(x)``, ``extract(… FROM x)`` and
+    ``CAST(x AS DATE)`` of an instant read its UTC wall clock (a TIMESTAMP_NTZ, on which Spark
+    applies no zone); ``get_current_timestamp()`` → ``current_timestamp()``. Trino:
+    ``timezone(z, x)`` → ``CAST(x AT TIME ZONE z AS TIMESTAMP)`` (an instant's wall clock
+    in ``z``) or, for a wall clock (the result of another ``timezone``/``date_trunc`` of one),
+    ``with_timezone(x, z)``; ``get_current_timestamp()`` → ``current_timestamp``.
+    """
+    names = _instant_aliases(tree)
+
+    def is_wall(node: exp.Expr) -> bool:
+        if _is_timezone(node, utc_only=False):
+            return True
+        if isinstance(node, exp.TimestampTrunc | exp.DateTrunc):
+            return is_wall(node.this)
+        return False
+
+    def now(node: exp.Expr) -> bool:
+        return isinstance(node, exp.Anonymous) and str(node.this).lower() == "get_current_timestamp"
+
+    def spark(node: exp.Expr) -> exp.Expr:
+        """Rewrites one node; sub-expressions it moves into a new node are rewritten first
+        (``transform`` does not descend into a replacement)."""
+        if now(node):
+            return exp.CurrentTimestamp()
+        if _is_timezone(node):
+            inner = node.expressions[1]
+            if isinstance(inner, exp.TimestampTrunc | exp.DateTrunc) and _is_timezone(inner.this):
+                x = inner.this.expressions[1].transform(spark)
+                return _spark_utc_trunc(inner.args["unit"], x)
+            return node  # left as is: Spark rejects it (no silent zone change)
+        if isinstance(node, exp.TimestampTrunc | exp.DateTrunc) and not is_wall(node.this):
+            return _spark_utc_trunc(node.args["unit"], node.this.transform(spark))
+        if isinstance(node, _PARTS):
+            key = "expression" if isinstance(node, exp.Extract) else "this"
+            arg = node.args.get(key)
+            if arg is not None and _is_timezone(arg):
+                node.set(key, _spark_utc_wall(arg.expressions[1].transform(spark)))
+            elif arg is not None and _holds_instant(arg, names):
+                node.set(key, _spark_utc_wall(arg.transform(spark)))
+            return node
+        if (
+            isinstance(node, exp.Cast)
+            and not isinstance(node, exp.TryCast)
+            and node.to.this == exp.DataType.Type.DATE
+            and _holds_instant(node.this, names)
+        ):
+            wall = _spark_utc_wall(node.this.transform(spark))
+            return exp.cast(wall, exp.DataType.build("DATE"))
+        return node
+
+    def trino(node: exp.Expr) -> exp.Expr:
+        if now(node):
+            return exp.CurrentTimestamp()
+        if _is_timezone(node, utc_only=False):
+            zone, x = node.expressions
+            wall = is_wall(x)
+            x = x.copy().transform(trino)
+            if wall:
+                return exp.Anonymous(this="with_timezone", expressions=[x, zone.copy()])
+            return exp.cast(
+                exp.AtTimeZone(this=x, zone=zone.copy()), exp.DataType.build("TIMESTAMP")
+            )
+        return node
+
+    return tree.transform(spark if fam == "spark" else trino)
+
+
 # -- JSON ------------------------------------------------------------------------------------
 
 
@@ -505,17 +744,141 @@ def json_wildcards(tree: exp.Expr, fam: str) -> exp.Expr:
     return tree.transform(fix)
 
 
+def ordered_list_agg(tree: exp.Expr, fam: str) -> exp.Expr:
+    """``list(x ORDER BY x)`` → Spark ``array_sort(collect_list(x))``.
+
+    Spark's ``collect_list`` has no ORDER BY and sqlglot drops it; sorting the list afterwards
+    is the same when the list is ordered by its own values, ascending (``array_sort`` puts
+    NULLs last, and ``collect_list`` skips them anyway). Another order is refused, not lost.
+    Trino keeps ``array_agg(x ORDER BY x)``.
+    """
+    if fam != "spark":
+        return tree
+
+    def fix(node: exp.Expr) -> exp.Expr:
+        if not (isinstance(node, exp.ArrayAgg) and isinstance(node.this, exp.Order)):
+            return node
+        order = node.this
+        value = order.this
+        plain = value.expressions[0] if isinstance(value, exp.Distinct) else value
+        keys = order.expressions
+        if not (
+            len(keys) == 1
+            and keys[0].this == plain
+            and not keys[0].args.get("desc")
+            and not keys[0].args.get("nulls_first")
+        ):
+            raise ValueError(
+                f"{node.sql('duckdb')}: Spark lists are ordered only by their own values, ascending"
+            )
+        return exp.func("array_sort", exp.ArrayAgg(this=value.copy()))
+
+    return tree.transform(fix)
+
+
+def json_object_text(tree: exp.Expr, fam: str) -> exp.Expr:
+    """Trino: DuckDB ``to_json({'k': v, …})`` → ``json_format(CAST(MAP(ARRAY['k', …],
+    ARRAY[CAST(v AS JSON), …]) AS JSON))``: Trino has no to_json, and sqlglot turns the struct
+    into an unnamed ROW (the keys are lost). A MAP cast to JSON is an object with its keys
+    sorted (DuckDB keeps the struct's order: same JSON value). Spark's ``to_json(struct)``
+    keeps the names already."""
+    if fam != "trino":
+        return tree
+
+    def fix(node: exp.Expr) -> exp.Expr:
+        if not (
+            isinstance(node, exp.Anonymous)
+            and str(node.this).lower() == "to_json"
+            and len(node.expressions) == 1
+            and isinstance(node.expressions[0], exp.Struct)
+        ):
+            return node
+        fields = node.expressions[0].expressions
+        if not all(isinstance(f, exp.PropertyEQ) for f in fields):
+            return node
+        keys = exp.Array(expressions=[exp.Literal.string(f.this.name) for f in fields])
+        json_type = exp.DataType.build("JSON")
+        values = exp.Array(
+            expressions=[exp.cast(f.expression.transform(fix), json_type) for f in fields]
+        )
+        as_map = exp.Anonymous(this="MAP", expressions=[keys, values])
+        return exp.Anonymous(this="json_format", expressions=[exp.cast(as_map, json_type)])
+
+    return tree.transform(fix)
+
+
+def trino_printf(tree: exp.Expr, fam: str) -> exp.Expr:
+    """Trino: ``printf(f, …)`` → ``format(f, …)`` (Java's String.format: the same ``%.7f``,
+    ``%02d``); sqlglot keeps PRINTF, which Trino does not have. Spark has ``printf``."""
+    if fam != "trino":
+        return tree
+
+    def fix(node: exp.Expr) -> exp.Expr:
+        if isinstance(node, exp.Anonymous) and str(node.this).lower() == "printf":
+            return exp.Anonymous(this="format", expressions=[e.copy() for e in node.expressions])
+        return node
+
+    return tree.transform(fix)
+
+
+# -- CTE names -------------------------------------------------------------------------------
+
+
+def unique_cte_names(tree: exp.Expr, fam: str) -> exp.Expr:
+    """Rename CTEs nested in another CTE when their name is used twice in the query.
+
+    A model's dependencies are inlined as CTEs with their own WITH clauses; sqlglot's Spark
+    generator hoists nested CTEs to the top level, where two ``cfg`` (``ind_pdc`` and
+    ``irve_statique``) are DUPLICATED_CTE_NAMES. A nested CTE ``x`` of CTE ``dep`` becomes
+    ``dep__x``, with the references in its scope.
+    """
+    withs = list(tree.find_all(exp.With))
+    counts: dict[str, int] = {}
+    for with_ in withs:
+        for cte in with_.expressions:
+            counts[cte.alias_or_name] = counts.get(cte.alias_or_name, 0) + 1
+    if all(n == 1 for n in counts.values()):
+        return tree
+    for with_ in withs:
+        owner = with_.parent
+        outer = owner.find_ancestor(exp.CTE) if owner is not None else None
+        if owner is None or outer is None:
+            continue
+        renames = {
+            cte.alias_or_name: f"{outer.alias_or_name}__{cte.alias_or_name}"
+            for cte in with_.expressions
+            if counts[cte.alias_or_name] > 1
+        }
+        if not renames:
+            continue
+        for cte in with_.expressions:
+            if cte.alias_or_name in renames:
+                cte.set("alias", exp.TableAlias(this=exp.to_identifier(renames[cte.alias_or_name])))
+        for table in owner.find_all(exp.Table):
+            if not table.args.get("db") and table.name in renames:
+                alias = table.alias_or_name
+                table.set("this", exp.to_identifier(renames[table.name]))
+                if not table.alias:
+                    table.set("alias", exp.TableAlias(this=exp.to_identifier(alias)))
+    return tree
+
+
 # -- the pipeline ----------------------------------------------------------------------------
 
 Transform = Callable[[exp.Expr, str], exp.Expr]
 
 TRANSFORMS: tuple[tuple[str, Transform], ...] = (
+    ("unique_cte_names", unique_cte_names),
     ("from_json_structure", from_json_structure),
     ("json_wildcards", json_wildcards),
     ("epoch_of_difference", epoch_of_difference),
     ("decimal_literal_division", decimal_literal_division),
     ("list_length", list_length),
     ("regexp_full_match", regexp_full_match),
+    ("utc_explicit", utc_explicit),
+    ("ordered_list_agg", ordered_list_agg),
+    ("json_object_text", json_object_text),
+    ("trino_printf", trino_printf),
     ("date_part_bigint", date_part_bigint),
 )
 """Expression rewrites, applied in order after star expansion (name, function)."""
