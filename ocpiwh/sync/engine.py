@@ -508,8 +508,9 @@ class SourceSync:
             self.progress.page_done(self.src.name, module, prepared.count, prepared.total)
             window.add(prepared)
             if self.stop.is_set():
-                result.interrupted = True
                 break
+        if self.stop.is_set():  # the crawl may also have returned early, between pages:
+            result.interrupted = True  # either way the window is incomplete
         result.requests += stats.requests
         window.flush()
 
