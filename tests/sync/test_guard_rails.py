@@ -9,6 +9,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,6 +21,7 @@ import pytest
 from ocpiwh import warehouse
 from ocpiwh.lake import StateStore
 from ocpiwh.simulator import Faults, serve_in_thread
+from ocpiwh.sync.engine import SyncOptions, sync
 
 from .conftest import TOKEN, assert_matches_truth, cli, do_login, lake_versions, sim_config
 
@@ -164,5 +166,20 @@ def test_read_only_warehouse_is_one_line_and_changes_nothing(root: Path) -> None
         assert "internal error" not in line
         after = sorted(p.relative_to(root) for p in root.rglob("*") if p.is_file())
         assert after == before
+        assert cli(root, "sync", "--lag", "0s", env=ENV).returncode == 0
+        assert_matches_truth(root, sim, "2.3.0")
+
+
+def test_a_stop_before_any_page_commits_no_window(root: Path) -> None:
+    """Ctrl-C can land between two pages or before the first: the crawl then returns early,
+    and the window it did not finish must not be committed (its end would skip objects)."""
+    with serve_in_thread(sim_config()) as sim:
+        do_login(root, sim)
+        stop = threading.Event()
+        stop.set()
+        results = sync(root, options=SyncOptions(lag=timedelta(0)), stop=stop)
+        assert all(m.interrupted for r in results for m in r.modules)
+        state = StateStore(root, "default")
+        assert all(state.load(m).window_end is None for m in ("sessions", "locations"))
         assert cli(root, "sync", "--lag", "0s", env=ENV).returncode == 0
         assert_matches_truth(root, sim, "2.3.0")
