@@ -3,7 +3,7 @@
 The sync engine uses exactly these names::
 
     from ocpiwh.ocpi import (OcpiClient, AuthMode, RetryPolicy, Connection, Endpoint, discover,
-                             Page, crawl, crawl_window, CrawlStats, fetch_offsets, ClientStats,
+                             Page, crawl, crawl_window, CrawlStats, ClientStats,
                              SUPPORTED_VERSIONS, format_ocpi_datetime, parse_ocpi_datetime)
 
 Behaviour worth knowing when calling this package:
@@ -26,7 +26,7 @@ Behaviour worth knowing when calling this package:
   when the frontier stops advancing (``ocpiwh.ocpi.frontier``). ``prepare`` runs in the
   worker that fetched the page. Pages reached through an opaque ``Link`` without an
   ``offset`` parameter cannot be stepped back (a warning is logged). ``crawl`` is the
-  sequential form; ``fetch_offsets`` stays for callers that plan offsets themselves.
+  sequential form.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from __future__ import annotations
 from .datetimes import format_ocpi_datetime, parse_ocpi_datetime
 from .discovery import Connection, Endpoint, discover, parse_party
 from .http import AuthMode, ClientStats, OcpiClient, Response
-from .paging import CrawlStats, Page, crawl, crawl_window, fetch_offsets, parse_link_header
+from .paging import CrawlStats, Page, crawl, crawl_window, parse_link_header
 from .retry import AdaptiveLimiter, RetryPolicy, parse_retry_after
 from .versions import SUPPORTED_VERSIONS, normalize_version
 
@@ -53,7 +53,6 @@ __all__ = [
     "crawl",
     "crawl_window",
     "discover",
-    "fetch_offsets",
     "format_ocpi_datetime",
     "normalize_version",
     "parse_link_header",

@@ -36,7 +36,6 @@ __all__ = [
     "Page",
     "crawl",
     "crawl_window",
-    "fetch_offsets",
     "format_ocpi_datetime",
     "parse_link_header",
     "parse_ocpi_datetime",
@@ -554,28 +553,3 @@ def _identity(page: Page) -> Page:
 
 
 _INLINE = _InlineExecutor()
-
-
-def fetch_offsets(
-    client: OcpiClient,
-    url: str,
-    params: Params | None,
-    *,
-    module: str,
-    offsets: list[int],
-    limit: int,
-) -> list[Page]:
-    """Fetch the pages at ``offsets`` (each with ``limit``) of a frozen window, in order.
-
-    For parallel fetching: the caller splits the offsets over its worker threads. Pages
-    may hold fewer objects than ``limit`` (server cap); the caller checks ``Page.limit``
-    and fills gaps with :func:`crawl` or further offsets.
-    """
-    query = _query(params)
-    base = httpx.URL(url).copy_merge_params(query)
-    pages = []
-    for off in offsets:
-        target = base.copy_merge_params({"offset": str(off), "limit": str(limit)})
-        resp = client.get(str(target), module=module)
-        pages.append(_to_page(client, resp, off))
-    return pages

@@ -389,19 +389,40 @@ class SourceSync:
         window: WindowWriter,
         result: ModuleResult,
     ) -> None:
-        """``--full``: list the module without date filters; absent keys get tombstones."""
+        """``--full``: list the whole module; keys it no longer lists get tombstones.
+
+        The listing is a frozen window (``last_updated`` before ``date_to``): without that
+        bound, an object updated while we page moves to the end of the listing without the
+        total changing, and the object shifted past the crawler would be missed — and taken
+        for removed. Objects updated meanwhile left the frozen listing: the window after it
+        lists them, so that no live object is ever marked removed.
+        """
         window.bounds = (None, date_to)
-        self._fetch(module, {}, window, result, announce=True)
+        self._fetch(
+            module, {"date_to": format_ocpi_datetime(date_to)}, window, result, announce=True
+        )
+        end = date_to
+        if not result.interrupted:
+            later = self.platform_clock() - self.options.lag
+            if later > date_to:
+                window.bounds = (date_to, later)
+                params = {
+                    "date_from": format_ocpi_datetime(date_to),
+                    "date_to": format_ocpi_datetime(later),
+                }
+                self._fetch(module, params, window, result, announce=False)
+                end = later
         if result.interrupted:
             self.state.keep_batches(module, window.records)
             return
         window.write_removals()
         state.last_full = platform_now
-        state.window_end = date_to
+        state.window_end = end
         state.backfill = None
         state.interrupted = False
         self.state.commit(module, state, window.records)
         window.records = []
+        result.window_to = end
 
     def _sub_windows(
         self,

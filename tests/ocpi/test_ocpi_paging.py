@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ocpiwh.errors import OcpiError
-from ocpiwh.ocpi import OcpiClient, crawl, fetch_offsets
+from ocpiwh.ocpi import OcpiClient, crawl
 from ocpiwh.ocpi.paging import parse_link_header
 
 from .fakes import Recorder, envelope
@@ -214,23 +214,6 @@ def test_growing_total_keeps_going(make_client: MakeClient) -> None:
     server.before = before
     pages = list(crawl(make_client(Recorder(server)), URL, {}, module="locations"))
     assert ids(pages) == [str(i) for i in range(12)] + ["new"]
-
-
-def test_fetch_offsets(make_client: MakeClient) -> None:
-    server = PagedServer(25, cap=10)
-    rec = Recorder(server)
-    pages = fetch_offsets(
-        make_client(rec),
-        URL,
-        {"date_from": "2026-01-01T00:00:00Z"},
-        module="cdrs",
-        offsets=[20, 0, 10],
-        limit=10,
-    )
-    assert [p.offset for p in pages] == [20, 0, 10]
-    assert [len(p.objects) for p in pages] == [5, 10, 10]
-    assert all(r.url.params["date_from"] == "2026-01-01T00:00:00Z" for r in rec.requests)
-    assert pages[0].total == 25
 
 
 def test_parse_link_header() -> None:

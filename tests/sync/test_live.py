@@ -51,3 +51,21 @@ def test_requests_per_window_stay_near_the_page_count(
         sim.advance(seconds=60)
         run_sync(root, modules=["sessions"], page_limit=100)
         assert_matches_truth(root, sim, "2.3.0", modules=("sessions",))
+
+
+def test_full_relisting_of_a_live_platform_marks_no_live_key_removed(root: Path) -> None:
+    """`sync --full` while locations change: a listing without a date bound would miss the
+    location shifted past the crawler by one that moved to the end, and take it for removed.
+    The listing is a frozen window plus the window after it, so no live key is removed."""
+    with serve_in_thread(sim_config(locations=150)) as sim:
+        do_login(root, sim)
+        run_sync(root, modules=["locations"], page_limit=10)
+        sim.set_live(3)
+        sim.advance(seconds=600)
+        results = run_sync(root, modules=["locations"], page_limit=10, full=True)
+        assert sim.stats()["live"]["by_kind"]["evse_status"] > 0
+        assert sum(m.removed for r in results for m in r.modules) == 0
+        sim.set_live(0)
+        sim.advance(seconds=60)
+        run_sync(root, modules=["locations"], page_limit=10)
+        assert_matches_truth(root, sim, "2.3.0", modules=("locations",))
