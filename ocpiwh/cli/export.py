@@ -75,7 +75,14 @@ def export_command(
         float | None,
         typer.Option(
             "--max-age-days",
-            help="qualicharge_sessions: oldest session start accepted (default [irve] session_max_age_days, else 15).",
+            help="qualicharge_sessions: oldest session start accepted, in days (default [irve] session_max_age_days, else 15).",
+        ),
+    ] = None,
+    max_status_age_days: Annotated[
+        float | None,
+        typer.Option(
+            "--max-status-age-days",
+            help="irve_dynamique_events: oldest status accepted, in days (default [irve] status_max_age_days, else 1, as QualiCharge).",
         ),
     ] = None,
 ) -> None:
@@ -104,6 +111,7 @@ def export_command(
         keep_invalid=keep_invalid,
         profile=profile,
         max_session_age_days=max_age_days,
+        max_status_age_days=max_status_age_days,
     )
     print_summary(result, keep_invalid)
 
@@ -116,10 +124,13 @@ def print_summary(result: ExportResult, keep_invalid: bool) -> None:
     report = result.validation
     if report is not None:
         fate = "kept (--keep-invalid)" if keep_invalid else "left out"
+        old = f", {report.too_old:,} too old to submit" if report.too_old else ""
         out.print(
             f"validated against {report.schema} ({report.profile}): {report.valid:,} valid, "
-            f"{report.invalid:,} invalid ({fate})"
+            f"{report.invalid:,} invalid{old} ({fate})"
         )
+        for note in report.age_limits():
+            out.print(f"too old: {escape(note)}")
         _rules_table(report)
         out.print(f"report: {result.report_path}")
     out.print(f"manifest: {result.manifest_path}")
@@ -151,7 +162,15 @@ def validate_command(
         typer.Option("--report", help="Write the failures (row, key, field, rule, value) as CSV."),
     ] = None,
     max_age_days: Annotated[
-        float | None, typer.Option("--max-age-days", help="sessions: oldest start accepted.")
+        float | None,
+        typer.Option("--max-age-days", help="sessions: oldest start accepted, in days (15)."),
+    ] = None,
+    max_status_age_days: Annotated[
+        float | None,
+        typer.Option(
+            "--max-status-age-days",
+            help="dynamique: oldest horodatage accepted, in days (default: not checked; QualiCharge's push: 1).",
+        ),
     ] = None,
 ) -> None:
     """Validate a CSV against an IRVE Table Schema (+ QualiCharge's rules); exit 1 if invalid.
@@ -159,12 +178,19 @@ def validate_command(
     Example: `ocpiwh irve validate irve.csv --schema statique --profile irve`
     """
     report = irve.validate(
-        path, schema, profile=profile, max_session_age_days=max_age_days if max_age_days else 15.0
+        path,
+        schema,
+        profile=profile,
+        max_session_age_days=max_age_days if max_age_days else 15.0,
+        max_status_age_days=max_status_age_days,
     )
+    old = f", {report.too_old:,} too old to submit" if report.too_old else ""
     out.print(
-        f"{path}: {report.rows:,} rows, {report.valid:,} valid, {report.invalid:,} invalid "
+        f"{path}: {report.rows:,} rows, {report.valid:,} valid, {report.invalid:,} invalid{old} "
         f"({report.schema}, {report.profile})"
     )
+    for note in report.age_limits():
+        out.print(f"too old: {escape(note)}")
     _rules_table(report)
     if report_out is not None:
         report.write_csv(report_out)

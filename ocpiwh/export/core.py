@@ -30,7 +30,6 @@ from typing import Any
 
 import duckdb
 import orjson
-import pyarrow as pa
 from sqlglot import exp
 
 from ocpiwh import __version__, warehouse
@@ -38,13 +37,14 @@ from ocpiwh import models as models_lib
 from ocpiwh.errors import OcpiwhError, UsageError
 from ocpiwh.export.pseudonymous import pseudonymous_columns, view_modules
 from ocpiwh.irve.config import IrveConfig
+from ocpiwh.irve.phone import normalize_phones
 from ocpiwh.irve.schema import MODEL_SCHEMAS
 from ocpiwh.irve.validate import (
     PROFILES,
-    REPORT_COLUMNS,
     ValidationReport,
     check_table,
     quote,
+    read_report,
     render_text,
     write_report_csv,
 )
@@ -60,6 +60,8 @@ _SUFFIX_FORMATS = {
     ".json": "jsonl",
 }
 _TMP_MARK = ".ocpiwh-export-"
+STATUS_PUSH_MODEL = "irve_dynamique_events"
+"""The status stream pushed to QualiCharge: its age limit applies (not to the snapshot)."""
 
 
 @dataclass
@@ -322,6 +324,7 @@ def export(
     *,
     profile: str = "qualicharge",
     max_session_age_days: float | None = None,
+    max_status_age_days: float | None = None,
     now: datetime | None = None,
 ) -> ExportResult:
     """Export model or view ``name`` of the warehouse at ``root`` to ``out``.
@@ -329,7 +332,9 @@ def export(
     ``fmt`` is csv, parquet or jsonl (None: from the suffix of ``out``); ``params`` are the
     model's parameters (text or Python values); ``partition_by`` (Parquet only) writes a folder
     of hive partitions. IRVE/QualiCharge models are validated (``profile`` qualicharge or irve;
-    ``max_session_age_days`` default from ``[irve] session_max_age_days``, else 15).
+    ``max_session_age_days`` default from ``[irve] session_max_age_days``, else 15;
+    ``max_status_age_days`` for ``irve_dynamique_events``, the status push stream, default
+    ``[irve] status_max_age_days``, else 1). Rows past an age limit are left out as *too old*.
     """
     root = open_store(root)
     out = Path(out).expanduser().resolve()
@@ -358,6 +363,10 @@ def export(
     schema = MODEL_SCHEMAS.get(name) if source.kind == "model" else None
     if max_session_age_days is None and schema == "sessions":
         max_session_age_days = IrveConfig.load(root).session_max_age_days
+    if name != STATUS_PUSH_MODEL:
+        max_status_age_days = None  # the open-data snapshot may hold old states
+    elif max_status_age_days is None:
+        max_status_age_days = IrveConfig.load(root).status_max_age_days
 
     _clean_leftovers(out)
     token = secrets.token_hex(4)
@@ -375,6 +384,8 @@ def export(
             else:  # a view streams straight to the file
                 con.execute(f"CREATE TEMP VIEW {table} AS {source.sql}")
             keep = ""
+            if schema == "statique":
+                normalize_phones(con, table)
             if schema:
                 checked = check_table(
                     con,
@@ -383,10 +394,11 @@ def export(
                     profile=profile,
                     now=now,
                     max_session_age_days=max_session_age_days,
+                    max_status_age_days=max_status_age_days,
                 )
                 if schema == "statique":
                     _invalidate_incomplete_stations(con, table)
-                report = _report(con, schema, profile, checked)
+                report = read_report(con, schema, profile, checked)
                 if not keep_invalid:
                     keep = ' WHERE rowid + 1 NOT IN (SELECT "row" FROM _irve_errors)'
             select = _select_for(con, table, fmt)
@@ -434,6 +446,8 @@ def export(
                 "rows": n_rows,
                 "valid": report.valid,
                 "invalid": report.invalid,
+                "too_old": report.too_old,
+                "age_limits": report.age_limits(),
                 "invalid_rows_written": keep_invalid,
                 "report": report_path(out).name,
                 "failures": [{"rule": r, "field": f, "rows": n} for r, f, n in report.by_rule()],
@@ -492,23 +506,6 @@ WHERE t.id_station_itinerance IN (
         WHERE s.rowid + 1 IN (SELECT "row" FROM _irve_errors))
     AND t.rowid + 1 NOT IN (SELECT "row" FROM _irve_errors)
 """)
-
-
-def _report(
-    con: duckdb.DuckDBPyConnection, schema: str, profile: str, rows: int
-) -> ValidationReport:
-    errors: pa.Table = con.sql(
-        f"SELECT {', '.join(quote(c) for c in REPORT_COLUMNS)} FROM _irve_errors "
-        'ORDER BY "row", field, rule'
-    ).to_arrow_table()
-    invalid = con.execute('SELECT count(DISTINCT "row") FROM _irve_errors').fetchall()
-    return ValidationReport(
-        schema=schema,
-        profile=profile,
-        rows=rows,
-        errors=errors,
-        invalid=int(invalid[0][0]) if invalid else 0,
-    )
 
 
 def _describe_files(tmp: Path, out: Path) -> list[dict[str, Any]]:

@@ -3,6 +3,7 @@
     [irve]
     overrides = "irve-overrides.csv"      # optional, relative to the warehouse folder
     session_max_age_days = 15             # QualiCharge refuses older sessions
+    status_max_age_days = 1               # ... and statuses older than a day (the push stream)
     blocked_as = "occupe"                 # occupation_pdc of a BLOCKED EVSE (or "inconnu")
 
     [irve.defaults]                       # every station
@@ -36,6 +37,7 @@ from typing import Any
 import orjson
 
 from ocpiwh.errors import UsageError
+from ocpiwh.irve.phone import check_phone
 from ocpiwh.irve.schema import load_schema
 from ocpiwh.store import Location, Store, open_store
 
@@ -54,6 +56,10 @@ STATION_ONLY = frozenset({"id_station_itinerance"})
 KEY_COLUMNS = ("location_id", "country_code", "party_id")
 _PARTY_RE = re.compile(r"^([A-Za-z]{2})[*\-]?([A-Za-z0-9]{3})$")
 DEFAULT_SESSION_MAX_AGE_DAYS = 15.0
+"""QualiCharge's session age limit: 15 days (its changelog 0.31.0, PR #688 "for legal reasons",
+quality rule FRES); its code's default ``API_MAX_SESSION_AGE`` is a year, set per deployment."""
+DEFAULT_STATUS_MAX_AGE_DAYS = 1.0
+"""``API_MAX_STATUS_AGE`` = 86,400 s: ``StatusCreate`` refuses an older ``horodatage``."""
 
 
 def _enums() -> dict[str, list[str]]:
@@ -95,6 +101,14 @@ def _value(name: str, raw: Any, where: str) -> str | None:
     text = str(raw).strip()
     if text == "":
         return None
+    if name == "telephone_operateur":
+        e164, why = check_phone(text)
+        if e164 is None:
+            raise UsageError(
+                f"{where}: telephone_operateur {text!r} is {why}; QualiCharge accepts French "
+                "numbers (01 23 45 67 89) or international ones (+262 262 12 34 56)"
+            )
+        return e164
     enums = _enums()
     if name in enums and text not in enums[name]:
         raise UsageError(f"{where}: {name} must be one of {', '.join(enums[name])}; got {text!r}")
@@ -116,6 +130,18 @@ def _fields(table: dict[str, Any], where: str, *, allow_station_id: bool) -> dic
     return out
 
 
+def _positive(data: dict[str, Any], key: str, default: float) -> float:
+    if key not in data:
+        return default
+    try:
+        value = float(data[key])
+    except (TypeError, ValueError):
+        raise UsageError(f"ocpiwh.toml: [irve] {key} must be a number of days") from None
+    if value <= 0:
+        raise UsageError(f"ocpiwh.toml: [irve] {key} must be positive")
+    return value
+
+
 @dataclass
 class IrveConfig:
     """Parsed ``[irve]`` section plus the overrides CSV."""
@@ -126,6 +152,7 @@ class IrveConfig:
     by_station: list[dict[str, str | None]] = field(default_factory=list)
     overrides_path: Path | None = None
     session_max_age_days: float = DEFAULT_SESSION_MAX_AGE_DAYS
+    status_max_age_days: float = DEFAULT_STATUS_MAX_AGE_DAYS
     blocked_as: str | None = None
 
     @classmethod
@@ -149,7 +176,10 @@ class IrveConfig:
             return cls()
         if not isinstance(data, dict):
             raise UsageError("ocpiwh.toml: [irve] must be a table")
-        known = {"defaults", "operators", "overrides", "session_max_age_days", "blocked_as"}
+        known = {
+            "defaults", "operators", "overrides", "session_max_age_days", "status_max_age_days",
+            "blocked_as",
+        }  # fmt: skip
         unknown = sorted(set(data) - known)
         if unknown:
             raise UsageError(
@@ -177,15 +207,8 @@ class IrveConfig:
                 row["party"] = None
                 row["operator_name"] = str(key)
             cfg.operators.append(row)
-        if "session_max_age_days" in data:
-            try:
-                cfg.session_max_age_days = float(data["session_max_age_days"])
-            except (TypeError, ValueError):
-                raise UsageError(
-                    "ocpiwh.toml: [irve] session_max_age_days must be a number"
-                ) from None
-            if cfg.session_max_age_days <= 0:
-                raise UsageError("ocpiwh.toml: [irve] session_max_age_days must be positive")
+        cfg.session_max_age_days = _positive(data, "session_max_age_days", cfg.session_max_age_days)
+        cfg.status_max_age_days = _positive(data, "status_max_age_days", cfg.status_max_age_days)
         if "blocked_as" in data:
             if data["blocked_as"] not in ("occupe", "inconnu"):
                 raise UsageError('ocpiwh.toml: [irve] blocked_as must be "occupe" or "inconnu"')

@@ -246,7 +246,7 @@ def test_config_precedence_and_overrides(rows: list[dict[str, Any]]) -> None:
     # OCPI first (owner name), then operator table, then defaults
     assert pdc["FRABCE5OK"]["nom_amenageur"] == "Ville de Paris"
     assert pdc["FRABCE5OK"]["siren_amenageur"] == "130025265"  # operator FR*ABC
-    assert pdc["FRABCE5OK"]["telephone_operateur"] == "+33 9 70 00 00 00"
+    assert pdc["FRABCE5OK"]["telephone_operateur"] == "+33970000000"  # E.164
     assert pdc["FRABCE6PMR"]["telephone_operateur"] == "+33 1 44 27 63 50"  # OCPI help_phone
     assert pdc["FRABCE5OK"]["contact_operateur"] == "support@alpha.example"  # defaults
     # overrides CSV keyed by location id: Direct connection with its PDL and date
