@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: venv demo test lint bench docs clean
+.PHONY: venv demo test lint bench docs clean refdata
 
 venv: $(STAMP)
 
@@ -34,3 +34,16 @@ docs: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+
+# The commune table shipped in ocpiwh/irve/refdata (docs/refdata.md): the npm package of
+# Etalab's découpage administratif, current year + QualiCharge's year (2024), regenerated.
+REFDATA_PKG := @etalab/decoupage-administratif
+REFDATA_VERSION := 6.0.0
+REFDATA_QC_VERSION := 4.1.0
+refdata: $(STAMP)
+	@tmp=$$(mktemp -d) && cd $$tmp && \
+	  npm pack --silent $(REFDATA_PKG)@$(REFDATA_VERSION) >/dev/null && \
+	  npm pack --silent $(REFDATA_PKG)@$(REFDATA_QC_VERSION) >/dev/null && cd - >/dev/null && \
+	  $(BIN)/python -m ocpiwh.irve.refdata_build \
+	    $$tmp/etalab-decoupage-administratif-$(REFDATA_VERSION).tgz \
+	    $$tmp/etalab-decoupage-administratif-$(REFDATA_QC_VERSION).tgz && rm -rf $$tmp

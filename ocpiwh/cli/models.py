@@ -15,6 +15,7 @@ from ocpiwh.cli import app
 from ocpiwh.cli.common import err, out, parse_params, state
 from ocpiwh.cli.query import FormatOption, OutOption, check_format
 from ocpiwh.errors import OcpiwhError
+from ocpiwh.irve.config import model_values
 
 models_app = typer.Typer(
     name="models",
@@ -99,6 +100,7 @@ def run_command(
     model.bind(values)  # usage errors before touching the lake
     con = warehouse.connect(state(ctx).warehouse)
     try:
+        values = model_values(state(ctx).warehouse, con, model.all_params, values)  # [irve]
         table = model.run(con, values)
         failures = model.run_audits(con, values, result=table) if audit else {}
     finally:

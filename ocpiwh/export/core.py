@@ -36,7 +36,8 @@ from ocpiwh import __version__, warehouse
 from ocpiwh import models as models_lib
 from ocpiwh.errors import OcpiwhError, UsageError
 from ocpiwh.export.pseudonymous import pseudonymous_columns, view_modules
-from ocpiwh.irve.config import IrveConfig
+from ocpiwh.irve.config import IrveConfig, model_values
+from ocpiwh.irve.geo import report_not_derived
 from ocpiwh.irve.phone import normalize_phones
 from ocpiwh.irve.schema import MODEL_SCHEMAS
 from ocpiwh.irve.validate import (
@@ -113,14 +114,12 @@ def _resolve(root: Store, name: str, params: Mapping[str, Any] | None) -> _Sourc
         model = registry[name]
         given = dict(params or {})
         declared = model.all_params
-        cfg: IrveConfig | None = None
-        if "irve_config" in declared and "irve_config" not in given:
-            cfg = IrveConfig.load(root)
-            given["irve_config"] = cfg.to_json()
-        if "blocked_as" in declared and "blocked_as" not in given:
-            cfg = cfg or IrveConfig.load(root)
-            if cfg.blocked_as:
-                given["blocked_as"] = cfg.blocked_as
+        if {"irve_config", "blocked_as"} & (set(declared) - set(given)):
+            con = warehouse.connect(root)
+            try:  # [irve] of ocpiwh.toml, with the derived geography (as models run, check)
+                given = model_values(root, con, declared, given)
+            finally:
+                con.close()
         bound = model.bind(given)
         used = model._placeholders(model.expanded_tree)
         return _Source(
@@ -397,6 +396,7 @@ def export(
                     max_status_age_days=max_status_age_days,
                 )
                 if schema == "statique":
+                    _report_geography(con, table, source.params)
                     _invalidate_incomplete_stations(con, table)
                 report = read_report(con, schema, profile, checked)
                 if not keep_invalid:
@@ -491,6 +491,14 @@ def export(
         report_path=report_path(out) if report is not None else None,
         pseudonymous=feeds,
     )
+
+
+def _report_geography(con: duckdb.DuckDBPyConnection, table: str, params: dict[str, Any]) -> None:
+    """Why ``code_insee_commune`` is empty where the COG table could not derive it."""
+    config = params.get("irve_config")
+    if isinstance(config, str):
+        places = orjson.loads(config).get("places") or []
+        report_not_derived(con, table, places)
 
 
 def _invalidate_incomplete_stations(con: duckdb.DuckDBPyConnection, table: str) -> None:

@@ -29,14 +29,17 @@ from __future__ import annotations
 
 import csv
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import orjson
 
 from ocpiwh.errors import UsageError
+from ocpiwh.irve import geo
 from ocpiwh.irve.phone import check_phone
 from ocpiwh.irve.schema import load_schema
 from ocpiwh.store import Location, Store, open_store
@@ -151,6 +154,8 @@ class IrveConfig:
     by_location: list[dict[str, str | None]] = field(default_factory=list)
     by_station: list[dict[str, str | None]] = field(default_factory=list)
     overrides_path: Path | None = None
+    places: list[dict[str, str | None]] = field(default_factory=list)
+    communes: list[dict[str, str | None]] = field(default_factory=list)
     session_max_age_days: float = DEFAULT_SESSION_MAX_AGE_DAYS
     status_max_age_days: float = DEFAULT_STATUS_MAX_AGE_DAYS
     blocked_as: str | None = None
@@ -256,13 +261,78 @@ class IrveConfig:
                 else:
                     raise UsageError(f"{where}: no location_id nor id_station_itinerance")
 
+    def configured_codes(self) -> set[str]:
+        """Every ``code_insee_commune`` the configuration sets."""
+        tables: list[dict[str, str | None]] = [
+            dict(self.defaults),
+            *self.operators,
+            *self.by_location,
+            *self.by_station,
+        ]
+        return {str(t["code_insee_commune"]) for t in tables if t.get("code_insee_commune")}
+
+    def add_geography(self, con: duckdb.DuckDBPyConnection) -> IrveConfig:
+        """Derive ``code_insee_commune`` of every (postal code, city) of the French locations
+        (``places``, with the reason when none is derived) and describe every code used or
+        configured (``communes``: department, region, EPCI, kind, known to QualiCharge)."""
+        rows = con.execute(
+            "SELECT DISTINCT postal_code, city FROM locations "
+            "WHERE COALESCE(country, 'FRA') = 'FRA' AND postal_code IS NOT NULL"
+        ).fetchall()
+        table = geo.communes()
+        self.places = []
+        for cp, city in rows:
+            code, how = table.resolve(cp, city)
+            self.places.append(
+                {"postal_code": cp, "city": city, "code_insee_commune": code, "how": how}
+            )
+        codes = {str(p["code_insee_commune"]) for p in self.places if p["code_insee_commune"]}
+        self.communes = []
+        for code in sorted(codes | self.configured_codes()):
+            c = table.by_code.get(code)
+            self.communes.append(
+                {
+                    "code": code,
+                    "kind": c.kind if c else None,
+                    "departement": c.departement if c else None,
+                    "region": c.region if c else None,
+                    "epci": (c.epci or None) if c else None,
+                    "in_qualicharge": "true" if c and c.in_qualicharge else "false",
+                }
+            )
+        return self
+
     def to_json(self) -> str:
-        """The ``$irve_config`` parameter of ``irve_statique``."""
+        """The ``$irve_config`` parameter of ``irve_statique`` and ``ind_pdc``."""
         return orjson.dumps(
             {
                 "defaults": self.defaults,
                 "operators": self.operators,
                 "by_location": self.by_location,
                 "by_station": self.by_station,
+                "places": self.places,
+                "communes": self.communes,
             }
         ).decode()
+
+
+def model_values(
+    root: Location | Store,
+    con: duckdb.DuckDBPyConnection,
+    declared: Iterable[str],
+    given: Mapping[str, Any] | None = None,
+    cfg: IrveConfig | None = None,
+) -> dict[str, Any]:
+    """``given`` completed from ``[irve]``, the same way for ``models run``, ``export``,
+    ``check`` and ``indicators``: ``irve_config`` (with the derived geography) and
+    ``blocked_as`` when the model declares them and they are not given."""
+    values = dict(given or {})
+    declared = set(declared)
+    if "irve_config" in declared and "irve_config" not in values:
+        cfg = cfg or IrveConfig.load(root)
+        values["irve_config"] = cfg.add_geography(con).to_json()
+    if "blocked_as" in declared and "blocked_as" not in values:
+        cfg = cfg or IrveConfig.load(root)
+        if cfg.blocked_as:
+            values["blocked_as"] = cfg.blocked_as
+    return values

@@ -506,7 +506,7 @@ def run_checks(
         compute_bases(
             con,
             registry,
-            irve_config=irve_cfg.to_json(),
+            irve_config=irve_cfg.add_geography(con).to_json(),
             blocked_as=irve_cfg.blocked_as,
             given=bases,
             only={b for code in selected for b in all_rules[code].model.reads if b in BASES},

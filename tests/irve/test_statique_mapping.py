@@ -20,6 +20,7 @@ from ocpi_fixtures import build_lake
 from ocpiwh import irve, models, warehouse
 from ocpiwh.errors import UsageError
 from ocpiwh.export import export
+from ocpiwh.irve.config import model_values
 
 GOLDEN = Path(__file__).parent / "golden"
 NOW = datetime(2026, 2, 1, tzinfo=UTC)
@@ -65,8 +66,9 @@ def lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def rows(lake: Path) -> list[dict[str, Any]]:
     con = warehouse.connect(lake)
     try:
-        cfg = irve.IrveConfig.load(lake).to_json()
-        table = models.get_model("irve_statique").run(con, {"irve_config": cfg})
+        model = models.get_model("irve_statique")
+        table = model.run(con, model_values(lake, con, model.all_params))  # as models run
+
     finally:
         con.close()
     return list(table.to_pylist())
@@ -259,7 +261,10 @@ def test_config_precedence_and_overrides(rows: list[dict[str, Any]]) -> None:
     xyz = pdc["FRXYZE42B1"]
     assert (xyz["id_station_itinerance"], xyz["nom_station"]) == ("FRXYZP42B", "Quarante-deux")
     assert (xyz["nom_enseigne"], xyz["siren_amenageur"]) == ("Réseau XYZ", "732829320")
-    assert xyz["code_insee_commune"] is None  # configured for FR*ABC only: not invented
+    # derived from the postal code and city (75002 Paris → the commune, 75056), which wins
+    # over an operator table's code (75102, an arrondissement QualiCharge does not know)
+    assert xyz["code_insee_commune"] == "75056"
+    assert pdc["FRABCE5OK"]["code_insee_commune"] == "75056"
     # keyed by the computed station id
     assert pdc["FRABCE2PARK5"]["nom_station"] == "Parking de la rue"
 
@@ -273,7 +278,7 @@ def test_missing_values_reported_per_station(lake: Path, tmp_path: Path) -> None
         for e in errors
         if e["field"] == "code_insee_commune" and e["rule"] == "qualicharge:required"
     }
-    assert insee == {"FRXYZE42B1", "FRSIME0211"}  # operators without a configured INSEE code
+    assert insee == set()  # every location has a postal code and city the COG table knows
     assert any(e["rule"] == "schema:required" and e["field"] == "id_pdc_itinerance" for e in errors)
     # the station of an invalid row is left out whole, so nbre_pdc stays its number of rows
     written = list(csv.DictReader((tmp_path / "irve.csv").open(encoding="utf-8")))
