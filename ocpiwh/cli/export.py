@@ -134,6 +134,8 @@ def print_summary(result: ExportResult, keep_invalid: bool) -> None:
         _rules_table(report)
         out.print(f"report: {result.report_path}")
     out.print(f"manifest: {result.manifest_path}")
+    for warning in result.warnings:
+        err.print(f"warning: {escape(warning)}")
 
 
 def _rules_table(report: ValidationReport) -> None:

@@ -80,6 +80,7 @@ class ExportResult:
     validation: ValidationReport | None = None
     report_path: Path | None = None
     pseudonymous: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
 
 def guess_format(out: Path) -> str:
@@ -418,6 +419,7 @@ def export(
             with tmp_report.open("w", newline="", encoding="utf-8") as fh:
                 write_report_csv(report.errors, fh)
         provenance = _provenance(root, con, source.views)
+        open_data, warnings = _open_data(con, source)
         _crashpoint("export-written")
         manifest = {
             "ocpiwh_version": __version__,
@@ -438,6 +440,7 @@ def export(
                 "pseudonymous_columns": feeds,
                 "allowed": bool(feeds) and allow_pseudonymous,
             },
+            "open_data": open_data,
             "validation": None
             if report is None
             else {
@@ -490,7 +493,30 @@ def export(
         validation=report,
         report_path=report_path(out) if report is not None else None,
         pseudonymous=feeds,
+        warnings=warnings,
     )
+
+
+def _open_data(
+    con: duckdb.DuckDBPyConnection, source: _Source
+) -> tuple[dict[str, int] | None, list[str]]:
+    """Locations per open-data verdict (irve_sites) for exports built on it, and the warning
+    to give while locations without a publish flag (OCPI 2.1.1) are not declared."""
+    model = source.model
+    if model is None or "irve_sites" not in [model.name, *model.model_dependencies]:
+        return None, []
+    sites = model.registry["irve_sites"]
+    bound = {k: v for k, v in source.params.items() if k in sites.params}
+    rows = sites.run(con, bound).group_by("why").aggregate([("why", "count")]).to_pylist()
+    counts = {str(r["why"]): int(r["why_count"]) for r in rows}
+    undeclared = counts.get("undeclared", 0)
+    if not undeclared:
+        return counts, []
+    return counts, [
+        f"{undeclared} location(s) without a publish flag (OCPI 2.1.1) left out: declare them "
+        "public or not with [irve] ocpi211_public = true|false in ocpiwh.toml, or per location "
+        "with a public column in the [irve] overrides CSV"
+    ]
 
 
 def _report_geography(con: duckdb.DuckDBPyConnection, table: str, params: dict[str, Any]) -> None:

@@ -57,6 +57,9 @@ CONFIG_FIELDS: tuple[str, ...] = (
 BOOL_FIELDS = frozenset({"gratuit", "paiement_acte", "paiement_cb", "paiement_autre"})
 STATION_ONLY = frozenset({"id_station_itinerance"})
 KEY_COLUMNS = ("location_id", "country_code", "party_id")
+SITE_COLUMNS = ("public",)
+"""Overrides CSV columns about the location itself (keyed by location_id): ``public`` = true
+declares a location without a publish flag (OCPI 2.1.1) public; false leaves any out."""
 _PARTY_RE = re.compile(r"^([A-Za-z]{2})[*\-]?([A-Za-z0-9]{3})$")
 DEFAULT_SESSION_MAX_AGE_DAYS = 15.0
 """QualiCharge's session age limit: 15 days (its changelog 0.31.0, PR #688 "for legal reasons",
@@ -78,7 +81,7 @@ def _value(name: str, raw: Any, where: str) -> str | None:
     """One configured value → the text the SQL model expects, or a usage error."""
     if raw is None:
         return None
-    if name in BOOL_FIELDS:
+    if name in BOOL_FIELDS or name in SITE_COLUMNS:
         if isinstance(raw, bool):
             return "true" if raw else "false"
         text = str(raw).strip().lower()
@@ -159,6 +162,7 @@ class IrveConfig:
     session_max_age_days: float = DEFAULT_SESSION_MAX_AGE_DAYS
     status_max_age_days: float = DEFAULT_STATUS_MAX_AGE_DAYS
     blocked_as: str | None = None
+    ocpi211_public: bool | None = None
 
     @classmethod
     def load(cls, root: Location | Store) -> IrveConfig:
@@ -183,7 +187,7 @@ class IrveConfig:
             raise UsageError("ocpiwh.toml: [irve] must be a table")
         known = {
             "defaults", "operators", "overrides", "session_max_age_days", "status_max_age_days",
-            "blocked_as",
+            "blocked_as", "ocpi211_public",
         }  # fmt: skip
         unknown = sorted(set(data) - known)
         if unknown:
@@ -214,6 +218,13 @@ class IrveConfig:
             cfg.operators.append(row)
         cfg.session_max_age_days = _positive(data, "session_max_age_days", cfg.session_max_age_days)
         cfg.status_max_age_days = _positive(data, "status_max_age_days", cfg.status_max_age_days)
+        if "ocpi211_public" in data:
+            if not isinstance(data["ocpi211_public"], bool):
+                raise UsageError(
+                    "ocpiwh.toml: [irve] ocpi211_public must be true or false (are the locations "
+                    "without a publish flag, OCPI 2.1.1, open to the public?)"
+                )
+            cfg.ocpi211_public = data["ocpi211_public"]
         if "blocked_as" in data:
             if data["blocked_as"] not in ("occupe", "inconnu"):
                 raise UsageError('ocpiwh.toml: [irve] blocked_as must be "occupe" or "inconnu"')
@@ -233,7 +244,11 @@ class IrveConfig:
         with path.open(newline="", encoding="utf-8-sig") as fh:
             reader = csv.DictReader(fh)
             header = [h.strip() for h in (reader.fieldnames or [])]
-            unknown = [h for h in header if h not in CONFIG_FIELDS and h not in KEY_COLUMNS]
+            unknown = [
+                h
+                for h in header
+                if h not in CONFIG_FIELDS and h not in KEY_COLUMNS and h not in SITE_COLUMNS
+            ]
             if unknown:
                 raise UsageError(
                     f"{path.name}: unknown column(s) {', '.join(unknown)}; columns: location_id "
@@ -249,10 +264,14 @@ class IrveConfig:
                 location = row.pop("location_id", "")
                 cc = row.pop("country_code", "") or None
                 party = row.pop("party_id", "") or None
+                public = _value("public", row.pop("public", ""), where)
                 if location:
                     values: dict[str, str | None] = dict(_fields(row, where, allow_station_id=True))
                     values.update(location_id=location, country_code=cc, party_id=party)
+                    values["public"] = public
                     self.by_location.append(values)
+                elif public is not None:
+                    raise UsageError(f"{where}: public needs a location_id")
                 elif row.get("id_station_itinerance"):
                     station = row.pop("id_station_itinerance")
                     values = dict(_fields(row, where, allow_station_id=False))
@@ -312,6 +331,9 @@ class IrveConfig:
                 "by_station": self.by_station,
                 "places": self.places,
                 "communes": self.communes,
+                "ocpi211_public": None
+                if self.ocpi211_public is None
+                else str(self.ocpi211_public).lower(),
             }
         ).decode()
 

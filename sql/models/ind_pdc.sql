@@ -1,5 +1,5 @@
 -- description: Points de recharge for the indicators (the pdc set of irve_statique: EVSEs of
---   published locations, REMOVED and PLANNED left out) with what the levels need: operational
+--   open-data locations of irve_pdc, REMOVED and PLANNED left out) with what the levels need: operational
 --   unit (AFIREV prefix), aménageur SIREN, INSEE code and department, raccordement, num_pdl
 --   (from $irve_config: station override > operator table by name > by party > defaults, as in
 --   irve_statique), puissance_nominale (kW) and QualiCharge's power range (p_cat, category).
@@ -25,19 +25,18 @@ pdc AS (
         e.country_code,
         e.party_id,
         e.location_id,
-        NULLIF(regexp_replace(upper(trim(e.evse_id)), '[^A-Z0-9]', '', 'g'), '') AS id_pdc_itinerance,
+        e.id_pdc_itinerance,
         regexp_replace(upper(COALESCE(l.id, '')), '[^A-Z0-9]', '', 'g') AS location_norm,
         l.operator_name,
         l.postal_code,
         l.country,
         round(max(c.max_electric_power) / 1000.0, 2) AS puissance_nominale,
         bool_or(c.standard IN ('IEC_62196_T2_COMBO', 'IEC_62196_T1_COMBO', 'CHADEMO')) AS dc_socket
-    FROM evses AS e
+    FROM irve_pdc AS e
     JOIN locations AS l ON l.country_code = e.country_code AND l.party_id = e.party_id AND l.id = e.location_id
     LEFT JOIN connectors AS c
         ON c.country_code = e.country_code AND c.party_id = e.party_id
         AND c.location_id = e.location_id AND c.evse_uid = e.evse_uid
-    WHERE l.publish AND (e.status IS NULL OR e.status NOT IN ('REMOVED', 'PLANNED'))
     GROUP BY ALL
 ),
 prefix AS (

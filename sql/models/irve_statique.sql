@@ -1,6 +1,6 @@
 -- description: IRVE statique (schema-irve-statique v2.3.1): the 40 columns in schema order, one
---   row per point de recharge (EVSE) of the published locations (REMOVED and PLANNED EVSEs left
---   out), mapped from OCPI as in docs/irve.md. One location = one station; station fields are the
+--   row per point de recharge of irve_pdc (EVSEs of the open-data locations of irve_sites,
+--   REMOVED and PLANNED left out), mapped from OCPI as in docs/irve.md. One location = one station; station fields are the
 --   same on every row of a station and nbre_pdc is its number of rows. Values OCPI does not carry
 --   come from $irve_config (JSON built by `ocpiwh export` from the [irve] section of ocpiwh.toml
 --   and its overrides CSV); precedence: station override > OCPI > operator table > defaults
@@ -169,7 +169,9 @@ loc AS (
         list_min(TRY_CAST(json_extract_string(l._raw, '$.parking_places[*].max_vehicle_height') AS DOUBLE[])) AS max_height_cm,
         regexp_replace(upper(COALESCE(l.id, '')), '[^A-Z0-9]', '', 'g') AS location_norm
     FROM locations AS l
-    WHERE l.publish
+    JOIN irve_sites AS site
+        ON site.country_code = l.country_code AND site.party_id = l.party_id AND site.location_id = l.id
+    WHERE site.open_data
 ),
 hours_in AS (
     SELECT
@@ -270,7 +272,7 @@ pdc AS (
         e.party_id,
         e.location_id,
         e.evse_uid,
-        NULLIF(regexp_replace(upper(trim(e.evse_id)), '[^A-Z0-9]', '', 'g'), '') AS pdc_id,
+        ip.id_pdc_itinerance AS pdc_id,
         e.capabilities,
         e.parking_restrictions,
         e.last_updated AS evse_last_updated,
@@ -286,6 +288,9 @@ pdc AS (
         t.free,
         t.alt_text
     FROM evses AS e
+    JOIN irve_pdc AS ip
+        ON ip.country_code = e.country_code AND ip.party_id = e.party_id
+        AND ip.location_id = e.location_id AND ip.evse_uid = e.evse_uid
     JOIN loc ON loc.country_code = e.country_code AND loc.party_id = e.party_id AND loc.location_id = e.location_id
     LEFT JOIN conn AS c
         ON c.country_code = e.country_code AND c.party_id = e.party_id
@@ -293,7 +298,6 @@ pdc AS (
     LEFT JOIN tariff AS t
         ON t.country_code = e.country_code AND t.party_id = e.party_id
         AND t.location_id = e.location_id AND t.evse_uid = e.evse_uid
-    WHERE e.status IS NULL OR e.status NOT IN ('REMOVED', 'PLANNED')
 ),
 loc_prefix AS (
     SELECT country_code, party_id, location_id, min(left(pdc_id, 5)) AS prefix

@@ -27,6 +27,7 @@ NOW = datetime(2026, 2, 1, tzinfo=UTC)
 CONFIG = """
 [irve]
 overrides = "overrides.csv"
+ocpi211_public = true
 
 [irve.defaults]
 contact_operateur = "support@alpha.example"
@@ -159,7 +160,6 @@ def test_every_standard_is_mapped(rows: list[dict[str, Any]]) -> None:
         ("FRABCE2PARK1", "Station dédiée à la recharge rapide", "Accès libre"),
         ("FRABCE2PARK2", "Parking public", "Accès libre"),
         ("FRABCE2PARK3", "Parking privé réservé à la clientèle", "Accès réservé"),  # CUSTOMERS
-        ("FRABCE2PARK4", "Parking privé réservé à la clientèle", "Accès libre"),  # ON_DRIVEWAY
         ("FRABCE2PARK5", "Voirie", "Accès libre"),
         ("FRABCE2PARK6", "Parking public", "Accès libre"),
         ("FRABCE2PARK7", "Parking public", "Accès libre"),  # no parking_type: config default
@@ -172,6 +172,10 @@ def test_every_parking_type(
 ) -> None:
     row = by_pdc(rows)[pdc]
     assert (row["implantation_station"], row["condition_acces"]) == (implantation, acces)
+
+
+def test_private_driveways_never_reach_the_files(rows: list[dict[str, Any]]) -> None:
+    assert "FRABCE2PARK4" not in by_pdc(rows)  # ON_DRIVEWAY: a home charger
 
 
 def test_capabilities(rows: list[dict[str, Any]]) -> None:
@@ -302,7 +306,9 @@ def test_config_errors_are_usage_errors(tmp_path: Path) -> None:
 def test_config_reaches_sql_as_a_bound_parameter(lake: Path) -> None:
     model = models.get_model("irve_statique")
     assert "irve_config" in model.params
-    hostile = irve.IrveConfig.from_mapping({"defaults": {"nom_amenageur": "x'); DROP TABLE t; --"}})
+    hostile = irve.IrveConfig.from_mapping(
+        {"ocpi211_public": True, "defaults": {"nom_amenageur": "x'); DROP TABLE t; --"}}
+    )
     con = warehouse.connect(lake)
     try:
         table = model.run(con, {"irve_config": hostile.to_json()})
