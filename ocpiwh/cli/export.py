@@ -13,6 +13,7 @@ from ocpiwh import irve
 from ocpiwh.cli import app
 from ocpiwh.cli.common import err, out, parse_params, state
 from ocpiwh.export import EXPORT_FORMATS, ExportResult, export
+from ocpiwh.irve.init import fix_hints
 from ocpiwh.irve.validate import ValidationReport
 
 MAX_RULE_LINES = 15
@@ -114,6 +115,13 @@ def export_command(
         max_status_age_days=max_status_age_days,
     )
     print_summary(result, keep_invalid)
+    report = result.validation
+    if report is not None and report.rows and not report.valid:
+        err.print(f"error: no valid row in {result.out.name}; what would fix most rows:")
+        for hint in fix_hints(report):
+            err.print(f"  {escape(hint)}")
+        err.print("  `ocpiwh irve init` writes these keys and a per-station overrides CSV to fill")
+        raise typer.Exit(1)
 
 
 def print_summary(result: ExportResult, keep_invalid: bool) -> None:

@@ -57,6 +57,8 @@ CONFIG_FIELDS: tuple[str, ...] = (
 BOOL_FIELDS = frozenset({"gratuit", "paiement_acte", "paiement_cb", "paiement_autre"})
 STATION_ONLY = frozenset({"id_station_itinerance"})
 KEY_COLUMNS = ("location_id", "country_code", "party_id")
+INFO_COLUMNS = ("missing", "adresse")
+"""Overrides CSV columns ``ocpiwh irve init`` writes for the reader: ignored when read."""
 SITE_COLUMNS = ("public",)
 """Overrides CSV columns about the location itself (keyed by location_id): ``public`` = true
 declares a location without a publish flag (OCPI 2.1.1) public; false leaves any out."""
@@ -247,7 +249,10 @@ class IrveConfig:
             unknown = [
                 h
                 for h in header
-                if h not in CONFIG_FIELDS and h not in KEY_COLUMNS and h not in SITE_COLUMNS
+                if h not in CONFIG_FIELDS
+                and h not in KEY_COLUMNS
+                and h not in SITE_COLUMNS
+                and h not in INFO_COLUMNS
             ]
             if unknown:
                 raise UsageError(
@@ -259,7 +264,11 @@ class IrveConfig:
                     f"{path.name}: needs a location_id or id_station_itinerance column as key"
                 )
             for n, raw in enumerate(reader, start=2):
-                row = {k.strip(): (v or "").strip() for k, v in raw.items() if k}
+                row = {
+                    k.strip(): (v or "").strip()
+                    for k, v in raw.items()
+                    if k and k.strip() not in INFO_COLUMNS
+                }
                 where = f"{path.name} line {n}"
                 location = row.pop("location_id", "")
                 cc = row.pop("country_code", "") or None
