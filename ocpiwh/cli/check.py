@@ -126,10 +126,11 @@ def render(report: CheckReport, details: bool = False) -> None:
         + (f": {', '.join(failed)}" if failed else "")
         + (f"; blocking: {', '.join(blocking)}" if blocking else "; none blocking")
     )
-    out.print(
-        "not computable here: "
-        + ", ".join(f"{code} ({why})" for code, why in report.not_computable.items())
-    )
+    if report.not_computable:
+        out.print(
+            "not computable here: "
+            + ", ".join(f"{code} ({why})" for code, why in report.not_computable.items())
+        )
 
 
 indicators_app = typer.Typer(
