@@ -27,7 +27,10 @@ CODES: tuple[str, ...] = (
 PERIODS: dict[str, str] = {"d": "day", "w": "week", "m": "month", "q": "quarter", "y": "year"}
 LEVELS: dict[str, str] = {
     "0": "national",
+    "1": "region",
     "2": "department",
+    "3": "EPCI",
+    "4": "commune",
     "5": "operational unit",
     "6": "aménageur",
 }
@@ -80,7 +83,8 @@ def run_indicators(
     to: datetime | date | str | None = None,
 ) -> pa.Table:
     """Run indicator models (default: all) and concatenate their rows; ``[irve]`` of
-    ``ocpiwh.toml`` fills ``irve_config`` (SIREN, INSEE code, raccordement, num_pdl)."""
+    ``ocpiwh.toml`` fills ``irve_config`` (SIREN, INSEE code, raccordement, num_pdl) and the
+    geography (region, department, EPCI, commune from the shipped COG table)."""
     if period not in PERIODS:
         raise UsageError(f"--period must be one of {', '.join(PERIODS)}, got {period!r}")
     if str(level) not in LEVELS:
