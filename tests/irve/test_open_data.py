@@ -62,3 +62,37 @@ def test_declared_211_sites_are_exported_and_the_warning_stops(lake: Path, tmp_p
     (lake / "ocpiwh.toml").write_text(BASE.replace("[irve]\n", '[irve]\noverrides = "ov.csv"\n'))
     result = export(lake, "irve_statique", tmp_path / "c.csv", keep_invalid=True)
     assert SIM_211 in _ids(tmp_path / "c.csv") and result.warnings == []
+
+
+def _cdr(cc_party: tuple[str, str], loc: str, uid: str, evse_id: str) -> dict[str, object]:
+    cc, party = cc_party
+    return {
+        "country_code": cc, "party_id": party, "id": f"C-{loc}", "session_id": f"S-{loc}",
+        "start_date_time": "2026-01-10T08:00:00Z", "end_date_time": "2026-01-10T09:00:00Z",
+        "total_energy": 10.0, "currency": "EUR", "total_cost": {"excl_vat": 1.0},
+        "total_time": 1.0, "last_updated": "2026-01-10T09:00:00Z",
+        "cdr_token": {"uid": "T", "type": "RFID", "contract_id": "FR-X-1", "country_code": cc,
+                      "party_id": party},
+        "cdr_location": {"id": loc, "evse_uid": uid, "evse_id": evse_id, "connector_id": "1"},
+    }  # fmt: skip
+
+
+def test_sessions_of_sites_that_are_not_public_stay_out(tmp_path: Path) -> None:
+    from ocpiwh import warehouse
+    from ocpiwh.sync.writer import write_batch
+
+    root = build_lake(tmp_path / "data")
+    cdrs = [
+        _cdr(("FR", "SIM"), "FRSIMP0211", "0211", "FR*SIM*E0211"),  # 2.1.1, undeclared
+        _cdr(("FR", "ABC"), "PRIVATE1", "PR", "FR*ABC*E5PRIV"),  # publish = false
+        _cdr(("FR", "ABC"), "FRABCP0001", "STD-01", "FR*ABC*E1STD01"),  # public
+    ]
+    write_batch(root, source="t", module="cdrs", version="2.2.1", objects=cdrs)
+    warehouse.refresh(root)
+    (root / "ocpiwh.toml").write_text(BASE)
+    out = tmp_path / "s.csv"
+    export(root, "qualicharge_sessions", out, keep_invalid=True)
+    assert _ids(out) == {"FRABCE1STD01"}
+    (root / "ocpiwh.toml").write_text(BASE.replace("[irve]\n", "[irve]\nocpi211_public = true\n"))
+    export(root, "qualicharge_sessions", out, keep_invalid=True)
+    assert _ids(out) == {"FRABCE1STD01", "FRSIME0211"}
