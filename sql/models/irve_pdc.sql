@@ -7,7 +7,7 @@
 -- @param from timestamp 2000-01-01T00:00:00Z "unused (a current snapshot; kept for the model contract)"
 -- @param to timestamp 2100-01-01T00:00:00Z "unused (a current snapshot; kept for the model contract)"
 -- @audit one_row_per_evse: SELECT country_code, party_id, location_id, evse_uid FROM irve_pdc GROUP BY ALL HAVING count(*) > 1
-WITH conn AS (
+WITH pdc_conn AS (
     SELECT
         country_code,
         party_id,
@@ -35,7 +35,7 @@ SELECT
 FROM evses AS e
 JOIN irve_sites AS s
     ON s.country_code = e.country_code AND s.party_id = e.party_id AND s.location_id = e.location_id
-LEFT JOIN conn AS c
+LEFT JOIN pdc_conn AS c
     ON c.country_code = e.country_code AND c.party_id = e.party_id
     AND c.location_id = e.location_id AND c.evse_uid = e.evse_uid
 WHERE s.open_data AND (e.status IS NULL OR e.status NOT IN ('REMOVED', 'PLANNED'))

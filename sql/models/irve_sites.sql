@@ -10,19 +10,19 @@
 -- @param to timestamp 2100-01-01T00:00:00Z "unused (a current snapshot; kept for the model contract)"
 -- @param irve_config string "{}" "IRVE configuration as JSON (see docs/irve.md); filled from ocpiwh.toml"
 -- @audit one_row_per_location: SELECT country_code, party_id, location_id FROM irve_sites GROUP BY ALL HAVING count(*) > 1
-WITH cfg AS (
+WITH sites_cfg AS (
     SELECT from_json($irve_config, '{"ocpi211_public":"VARCHAR","by_location":[{"country_code":"VARCHAR","party_id":"VARCHAR","location_id":"VARCHAR","public":"VARCHAR"}]}') AS c
 ),
-declared AS (
+sites_declared AS (
     SELECT
         struct_extract(s, 'country_code') AS d_country_code,
         struct_extract(s, 'party_id') AS d_party_id,
         struct_extract(s, 'location_id') AS d_location_id,
         TRY_CAST(struct_extract(s, 'public') AS BOOLEAN) AS d_public
-    FROM (SELECT unnest(c.by_location) AS s FROM cfg)
+    FROM (SELECT unnest(c.by_location) AS s FROM sites_cfg)
     WHERE struct_extract(s, 'public') IS NOT NULL
 ),
-site AS (
+sites_site AS (
     SELECT
         l.country_code,
         l.party_id,
@@ -31,10 +31,10 @@ site AS (
         l.publish,
         COALESCE(l.parking_type, '') = 'ON_DRIVEWAY' AS driveway,
         bool_and(d.d_public) AS declared,
-        TRY_CAST(min(cfg.c.ocpi211_public) AS BOOLEAN) AS all_public
+        TRY_CAST(min(sites_cfg.c.ocpi211_public) AS BOOLEAN) AS all_public
     FROM locations AS l
-    CROSS JOIN cfg
-    LEFT JOIN declared AS d
+    CROSS JOIN sites_cfg
+    LEFT JOIN sites_declared AS d
         ON d.d_location_id = l.id
         AND (d.d_country_code IS NULL OR d.d_country_code = l.country_code)
         AND (d.d_party_id IS NULL OR d.d_party_id = l.party_id)
@@ -59,5 +59,5 @@ SELECT
         WHEN all_public = false THEN 'no publish flag, declared not public ([irve] ocpi211_public)'
         ELSE 'undeclared'
     END AS why
-FROM site
+FROM sites_site
 ORDER BY country_code, party_id, location_id
