@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: venv demo test lint bench docs dist clean mutate
+.PHONY: venv demo test lint bench docs dist clean mutate refdata
 
 venv: $(STAMP)
 
@@ -46,3 +46,16 @@ mutate: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build dist *.egg-info mutants
+
+# The commune table shipped in ocpiwh/irve/refdata (docs/refdata.md): the npm package of
+# Etalab's découpage administratif, current year + QualiCharge's year (2024), regenerated.
+REFDATA_PKG := @etalab/decoupage-administratif
+REFDATA_VERSION := 6.0.0
+REFDATA_QC_VERSION := 4.1.0
+refdata: $(STAMP)
+	@tmp=$$(mktemp -d) && cd $$tmp && \
+	  npm pack --silent $(REFDATA_PKG)@$(REFDATA_VERSION) >/dev/null && \
+	  npm pack --silent $(REFDATA_PKG)@$(REFDATA_QC_VERSION) >/dev/null && cd - >/dev/null && \
+	  $(BIN)/python -m ocpiwh.irve.refdata_build \
+	    $$tmp/etalab-decoupage-administratif-$(REFDATA_VERSION).tgz \
+	    $$tmp/etalab-decoupage-administratif-$(REFDATA_QC_VERSION).tgz && rm -rf $$tmp

@@ -126,10 +126,11 @@ def render(report: CheckReport, details: bool = False) -> None:
         + (f": {', '.join(failed)}" if failed else "")
         + (f"; blocking: {', '.join(blocking)}" if blocking else "; none blocking")
     )
-    out.print(
-        "not computable here: "
-        + ", ".join(f"{code} ({why})" for code, why in report.not_computable.items())
-    )
+    if report.not_computable:
+        out.print(
+            "not computable here: "
+            + ", ".join(f"{code} ({why})" for code, why in report.not_computable.items())
+        )
 
 
 indicators_app = typer.Typer(
@@ -154,7 +155,10 @@ def indicators_run(
     period: Annotated[str, typer.Option("--period", help="d, w, m, q or y.")] = "d",
     level: Annotated[
         str,
-        typer.Option("--level", help="0 national, 2 department, 5 operational unit, 6 aménageur."),
+        typer.Option(
+            "--level",
+            help="0 national, 1 region, 2 department, 3 EPCI, 4 commune, 5 operational unit, 6 aménageur.",
+        ),
     ] = "0",
     from_: Annotated[str | None, typer.Option("--from", help="Window start (UTC).")] = None,
     to: Annotated[str | None, typer.Option("--to", help="Window end, exclusive (UTC).")] = None,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ocpiwh.cli import app, check, demo, export, lake, models, privacy, query, sync  # noqa: F401
+from ocpiwh.cli import app, check, demo, export, irve, lake, models, privacy, query, sync  # noqa: F401
 from ocpiwh.simulator.cli import simulate
 
 app.command()(simulate)

@@ -14,6 +14,7 @@ from ocpiwh.cli import app
 from ocpiwh.cli.common import err, out, parse_params, progress, state
 from ocpiwh.errors import OcpiwhError
 from ocpiwh.export import ExportResult, export
+from ocpiwh.irve.init import fix_hints
 from ocpiwh.irve.validate import ValidationReport
 
 MAX_RULE_LINES = 15
@@ -76,7 +77,14 @@ def export_command(
         float | None,
         typer.Option(
             "--max-age-days",
-            help="qualicharge_sessions: oldest session start accepted (default \\[irve] session_max_age_days, else 15).",
+            help="qualicharge_sessions: oldest session start accepted, in days (default \\[irve] session_max_age_days, else 15).",
+        ),
+    ] = None,
+    max_status_age_days: Annotated[
+        float | None,
+        typer.Option(
+            "--max-status-age-days",
+            help="irve_dynamique_events: oldest status accepted, in days (default \\[irve] status_max_age_days, else 1, as QualiCharge).",
         ),
     ] = None,
 ) -> None:
@@ -106,10 +114,18 @@ def export_command(
             keep_invalid=keep_invalid,
             profile=profile,
             max_session_age_days=max_age_days,
+            max_status_age_days=max_status_age_days,
             on_step=step,
         )
     if not quiet:
         print_summary(result, keep_invalid)
+    report = result.validation
+    if report is not None and report.rows and not report.valid:
+        err.print(f"error: no valid row in {result.out.name}; what would fix most rows:")
+        for hint in fix_hints(report):
+            err.print(f"  {escape(hint)}")
+        err.print("  `ocpiwh irve init` writes these keys and a per-station overrides CSV to fill")
+        raise typer.Exit(1)
 
 
 def print_summary(result: ExportResult, keep_invalid: bool) -> None:
@@ -120,13 +136,18 @@ def print_summary(result: ExportResult, keep_invalid: bool) -> None:
     report = result.validation
     if report is not None:
         fate = "kept (--keep-invalid)" if keep_invalid else "left out"
+        old = f", {report.too_old:,} too old to submit" if report.too_old else ""
         out.print(
             f"validated against {report.schema} ({report.profile}): {report.valid:,} valid, "
-            f"{report.invalid:,} invalid ({fate})"
+            f"{report.invalid:,} invalid{old} ({fate})"
         )
+        for note in report.age_limits():
+            out.print(f"too old: {escape(note)}")
         _rules_table(report, more=f"in {result.report_path}")
         out.print(f"report: {result.report_path}")
     out.print(f"manifest: {result.manifest_path}")
+    for warning in result.warnings:
+        err.print(f"warning: {escape(warning)}")
 
 
 def _rules_table(report: ValidationReport, *, more: str) -> None:
@@ -157,7 +178,15 @@ def validate_command(
         typer.Option("--report", help="Write the failures (row, key, field, rule, value) as CSV."),
     ] = None,
     max_age_days: Annotated[
-        float | None, typer.Option("--max-age-days", help="sessions: oldest start accepted.")
+        float | None,
+        typer.Option("--max-age-days", help="sessions: oldest start accepted, in days (15)."),
+    ] = None,
+    max_status_age_days: Annotated[
+        float | None,
+        typer.Option(
+            "--max-status-age-days",
+            help="dynamique: oldest horodatage accepted, in days (default: not checked; QualiCharge's push: 1).",
+        ),
     ] = None,
 ) -> None:
     """Validate a CSV against an IRVE Table Schema (+ QualiCharge's rules); exit 1 if invalid.
@@ -165,17 +194,24 @@ def validate_command(
     Example: `ocpiwh irve validate irve.csv --schema statique --profile irve`
     """
     report = irve.validate(
-        path, schema, profile=profile, max_session_age_days=max_age_days if max_age_days else 15.0
+        path,
+        schema,
+        profile=profile,
+        max_session_age_days=max_age_days if max_age_days else 15.0,
+        max_status_age_days=max_status_age_days,
     )
     if report.rows == 0:
         raise OcpiwhError(
             f"{path} has no data rows: nothing was validated",
             hint="an IRVE file needs one row per point de recharge after the header",
         )
+    old = f", {report.too_old:,} too old to submit" if report.too_old else ""
     out.print(
         f"{path}: {report.rows:,} row{'s' if report.rows != 1 else ''}, {report.valid:,} valid, "
-        f"{report.invalid:,} invalid ({report.schema}, {report.profile})"
+        f"{report.invalid:,} invalid{old} ({report.schema}, {report.profile})"
     )
+    for note in report.age_limits():
+        out.print(f"too old: {escape(note)}")
     _rules_table(
         report, more=f"in {report_out}" if report_out else "(--report FILE lists every failure)"
     )

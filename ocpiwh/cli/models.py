@@ -15,6 +15,7 @@ from ocpiwh.cli import app
 from ocpiwh.cli.common import err, out, parse_params, progress, state
 from ocpiwh.cli.query import FormatOption, OutOption, check_format
 from ocpiwh.errors import OcpiwhError
+from ocpiwh.irve.config import model_values
 
 models_app = typer.Typer(
     name="models",
@@ -119,6 +120,7 @@ def run_command(
     with progress(f"models run {name}", enabled=not state(ctx).quiet) as step:
         con = warehouse.connect(state(ctx).warehouse)
         try:
+            values = model_values(state(ctx).warehouse, con, model.all_params, values)  # [irve]
             step("running")
             table = model.run(con, values)
             if audit:

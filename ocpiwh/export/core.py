@@ -30,7 +30,6 @@ from typing import Any
 
 import duckdb
 import orjson
-import pyarrow as pa
 from sqlglot import exp
 
 from ocpiwh import __version__, output, warehouse
@@ -38,14 +37,16 @@ from ocpiwh import models as models_lib
 from ocpiwh.config import Config
 from ocpiwh.errors import OcpiwhError, UsageError
 from ocpiwh.export.pseudonymous import pseudonymous_columns, view_modules
-from ocpiwh.irve.config import IrveConfig
+from ocpiwh.irve.config import IrveConfig, model_values
+from ocpiwh.irve.geo import report_not_derived
+from ocpiwh.irve.phone import normalize_phones
 from ocpiwh.irve.schema import MODEL_SCHEMAS
 from ocpiwh.irve.validate import (
     PROFILES,
-    REPORT_COLUMNS,
     ValidationReport,
     check_table,
     quote,
+    read_report,
     render_text,
     write_report_csv,
 )
@@ -54,6 +55,8 @@ from ocpiwh.paths import MODULES, atomic_write_bytes, fsync_dir
 
 EXPORT_FORMATS: tuple[str, ...] = output.FILE_FORMATS
 _TMP_MARK = ".ocpiwh-export-"
+STATUS_PUSH_MODEL = "irve_dynamique_events"
+"""The status stream pushed to QualiCharge: its age limit applies (not to the snapshot)."""
 
 
 @dataclass
@@ -71,6 +74,7 @@ class ExportResult:
     validation: ValidationReport | None = None
     report_path: Path | None = None
     pseudonymous: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
 
 def guess_format(out: Path) -> str:
@@ -106,14 +110,12 @@ def _resolve(root: Store, name: str, params: Mapping[str, Any] | None) -> _Sourc
         model = registry[name]
         given = dict(params or {})
         declared = model.all_params
-        cfg: IrveConfig | None = None
-        if "irve_config" in declared and "irve_config" not in given:
-            cfg = IrveConfig.load(root)
-            given["irve_config"] = cfg.to_json()
-        if "blocked_as" in declared and "blocked_as" not in given:
-            cfg = cfg or IrveConfig.load(root)
-            if cfg.blocked_as:
-                given["blocked_as"] = cfg.blocked_as
+        if {"irve_config", "blocked_as"} & (set(declared) - set(given)):
+            con = warehouse.connect(root)
+            try:  # [irve] of ocpiwh.toml, with the derived geography (as models run, check)
+                given = model_values(root, con, declared, given)
+            finally:
+                con.close()
         bound = model.bind(given)
         used = model._placeholders(model.expanded_tree)
         return _Source(
@@ -315,6 +317,7 @@ def export(
     *,
     profile: str = "qualicharge",
     max_session_age_days: float | None = None,
+    max_status_age_days: float | None = None,
     now: datetime | None = None,
     on_step: Callable[[str], None] | None = None,
 ) -> ExportResult:
@@ -324,7 +327,9 @@ def export(
     :func:`ocpiwh.output.resolve_format`; a partitioned export's folder: parquet); ``params`` are the
     model's parameters (text or Python values); ``partition_by`` (Parquet only) writes a folder
     of hive partitions. IRVE/QualiCharge models are validated (``profile`` qualicharge or irve;
-    ``max_session_age_days`` default from ``[irve] session_max_age_days``, else 15).
+    ``max_session_age_days`` default from ``[irve] session_max_age_days``, else 15;
+    ``max_status_age_days`` for ``irve_dynamique_events``, the status push stream, default
+    ``[irve] status_max_age_days``, else 1). Rows past an age limit are left out as *too old*.
     ``on_step`` hears what is being done (for progress displays: a model can take a while).
     """
     step = on_step or (lambda _: None)
@@ -355,6 +360,10 @@ def export(
     schema = MODEL_SCHEMAS.get(name) if source.kind == "model" else None
     if max_session_age_days is None and schema == "sessions":
         max_session_age_days = IrveConfig.load(root).session_max_age_days
+    if name != STATUS_PUSH_MODEL:
+        max_status_age_days = None  # the open-data snapshot may hold old states
+    elif max_status_age_days is None:
+        max_status_age_days = IrveConfig.load(root).status_max_age_days
 
     _clean_leftovers(out)
     token = secrets.token_hex(4)
@@ -373,6 +382,8 @@ def export(
             else:  # a view streams straight to the file
                 con.execute(f"CREATE TEMP VIEW {table} AS {source.sql}")
             keep = ""
+            if schema == "statique":
+                normalize_phones(con, table)
             if schema:
                 step(f"validating against the {schema} schema")
                 checked = check_table(
@@ -382,10 +393,12 @@ def export(
                     profile=profile,
                     now=now,
                     max_session_age_days=max_session_age_days,
+                    max_status_age_days=max_status_age_days,
                 )
                 if schema == "statique":
+                    _report_geography(con, table, source.params)
                     _invalidate_incomplete_stations(con, table)
-                report = _report(con, schema, profile, checked)
+                report = read_report(con, schema, profile, checked)
                 if not keep_invalid:
                     keep = ' WHERE rowid + 1 NOT IN (SELECT "row" FROM _irve_errors)'
             step(f"writing {fmt}")
@@ -407,6 +420,7 @@ def export(
                 write_report_csv(report.errors, fh)
         step("writing the manifest")
         provenance = _provenance(root, con, source.views)
+        open_data, warnings = _open_data(con, source)
         crashpoint("export-written")
         manifest = {
             "ocpiwh_version": __version__,
@@ -427,6 +441,7 @@ def export(
                 "pseudonymous_columns": feeds,
                 "allowed": bool(feeds) and allow_pseudonymous,
             },
+            "open_data": open_data,
             "validation": None
             if report is None
             else {
@@ -435,6 +450,8 @@ def export(
                 "rows": n_rows,
                 "valid": report.valid,
                 "invalid": report.invalid,
+                "too_old": report.too_old,
+                "age_limits": report.age_limits(),
                 "invalid_rows_written": keep_invalid,
                 "report": report_path(out).name,
                 "failures": [{"rule": r, "field": f, "rows": n} for r, f, n in report.by_rule()],
@@ -477,7 +494,38 @@ def export(
         validation=report,
         report_path=report_path(out) if report is not None else None,
         pseudonymous=feeds,
+        warnings=warnings,
     )
+
+
+def _open_data(
+    con: duckdb.DuckDBPyConnection, source: _Source
+) -> tuple[dict[str, int] | None, list[str]]:
+    """Locations per open-data verdict (irve_sites) for exports built on it, and the warning
+    to give while locations without a publish flag (OCPI 2.1.1) are not declared."""
+    model = source.model
+    if model is None or "irve_sites" not in [model.name, *model.model_dependencies]:
+        return None, []
+    sites = model.registry["irve_sites"]
+    bound = {k: v for k, v in source.params.items() if k in sites.params}
+    rows = sites.run(con, bound).group_by("why").aggregate([("why", "count")]).to_pylist()
+    counts = {str(r["why"]): int(r["why_count"]) for r in rows}
+    undeclared = counts.get("undeclared", 0)
+    if not undeclared:
+        return counts, []
+    return counts, [
+        f"{undeclared} location(s) without a publish flag (OCPI 2.1.1) left out: declare them "
+        "public or not with [irve] ocpi211_public = true|false in ocpiwh.toml, or per location "
+        "with a public column in the [irve] overrides CSV"
+    ]
+
+
+def _report_geography(con: duckdb.DuckDBPyConnection, table: str, params: dict[str, Any]) -> None:
+    """Why ``code_insee_commune`` is empty where the COG table could not derive it."""
+    config = params.get("irve_config")
+    if isinstance(config, str):
+        places = orjson.loads(config).get("places") or []
+        report_not_derived(con, table, places)
 
 
 def _invalidate_incomplete_stations(con: duckdb.DuckDBPyConnection, table: str) -> None:
@@ -493,23 +541,6 @@ WHERE t.id_station_itinerance IN (
         WHERE s.rowid + 1 IN (SELECT "row" FROM _irve_errors))
     AND t.rowid + 1 NOT IN (SELECT "row" FROM _irve_errors)
 """)
-
-
-def _report(
-    con: duckdb.DuckDBPyConnection, schema: str, profile: str, rows: int
-) -> ValidationReport:
-    errors: pa.Table = con.sql(
-        f"SELECT {', '.join(quote(c) for c in REPORT_COLUMNS)} FROM _irve_errors "
-        'ORDER BY "row", field, rule'
-    ).to_arrow_table()
-    invalid = con.execute('SELECT count(DISTINCT "row") FROM _irve_errors').fetchall()
-    return ValidationReport(
-        schema=schema,
-        profile=profile,
-        rows=rows,
-        errors=errors,
-        invalid=int(invalid[0][0]) if invalid else 0,
-    )
 
 
 def _describe_files(tmp: Path, out: Path) -> list[dict[str, Any]]:

@@ -3,6 +3,7 @@
     [irve]
     overrides = "irve-overrides.csv"      # optional, relative to the warehouse folder
     session_max_age_days = 15             # QualiCharge refuses older sessions
+    status_max_age_days = 1               # ... and statuses older than a day (the push stream)
     blocked_as = "occupe"                 # occupation_pdc of a BLOCKED EVSE (or "inconnu")
 
     [irve.defaults]                       # every station
@@ -28,14 +29,18 @@ from __future__ import annotations
 
 import csv
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import orjson
 
 from ocpiwh.errors import UsageError
+from ocpiwh.irve import geo
+from ocpiwh.irve.phone import check_phone
 from ocpiwh.irve.schema import load_schema
 from ocpiwh.lake import Location, Store, open_store
 
@@ -52,8 +57,17 @@ CONFIG_FIELDS: tuple[str, ...] = (
 BOOL_FIELDS = frozenset({"gratuit", "paiement_acte", "paiement_cb", "paiement_autre"})
 STATION_ONLY = frozenset({"id_station_itinerance"})
 KEY_COLUMNS = ("location_id", "country_code", "party_id")
+INFO_COLUMNS = ("missing", "adresse")
+"""Overrides CSV columns ``ocpiwh irve init`` writes for the reader: ignored when read."""
+SITE_COLUMNS = ("public",)
+"""Overrides CSV columns about the location itself (keyed by location_id): ``public`` = true
+declares a location without a publish flag (OCPI 2.1.1) public; false leaves any out."""
 _PARTY_RE = re.compile(r"^([A-Za-z]{2})[*\-]?([A-Za-z0-9]{3})$")
 DEFAULT_SESSION_MAX_AGE_DAYS = 15.0
+"""QualiCharge's session age limit: 15 days (its changelog 0.31.0, PR #688 "for legal reasons",
+quality rule FRES); its code's default ``API_MAX_SESSION_AGE`` is a year, set per deployment."""
+DEFAULT_STATUS_MAX_AGE_DAYS = 1.0
+"""``API_MAX_STATUS_AGE`` = 86,400 s: ``StatusCreate`` refuses an older ``horodatage``."""
 
 
 def _enums() -> dict[str, list[str]]:
@@ -69,7 +83,7 @@ def _value(name: str, raw: Any, where: str) -> str | None:
     """One configured value → the text the SQL model expects, or a usage error."""
     if raw is None:
         return None
-    if name in BOOL_FIELDS:
+    if name in BOOL_FIELDS or name in SITE_COLUMNS:
         if isinstance(raw, bool):
             return "true" if raw else "false"
         text = str(raw).strip().lower()
@@ -95,6 +109,14 @@ def _value(name: str, raw: Any, where: str) -> str | None:
     text = str(raw).strip()
     if text == "":
         return None
+    if name == "telephone_operateur":
+        e164, why = check_phone(text)
+        if e164 is None:
+            raise UsageError(
+                f"{where}: telephone_operateur {text!r} is {why}; QualiCharge accepts French "
+                "numbers (01 23 45 67 89) or international ones (+262 262 12 34 56)"
+            )
+        return e164
     enums = _enums()
     if name in enums and text not in enums[name]:
         raise UsageError(f"{where}: {name} must be one of {', '.join(enums[name])}; got {text!r}")
@@ -116,6 +138,18 @@ def _fields(table: dict[str, Any], where: str, *, allow_station_id: bool) -> dic
     return out
 
 
+def _positive(data: dict[str, Any], key: str, default: float) -> float:
+    if key not in data:
+        return default
+    try:
+        value = float(data[key])
+    except (TypeError, ValueError):
+        raise UsageError(f"ocpiwh.toml: [irve] {key} must be a number of days") from None
+    if value <= 0:
+        raise UsageError(f"ocpiwh.toml: [irve] {key} must be positive")
+    return value
+
+
 @dataclass
 class IrveConfig:
     """Parsed ``[irve]`` section plus the overrides CSV."""
@@ -125,8 +159,12 @@ class IrveConfig:
     by_location: list[dict[str, str | None]] = field(default_factory=list)
     by_station: list[dict[str, str | None]] = field(default_factory=list)
     overrides_path: Path | None = None
+    places: list[dict[str, str | None]] = field(default_factory=list)
+    communes: list[dict[str, str | None]] = field(default_factory=list)
     session_max_age_days: float = DEFAULT_SESSION_MAX_AGE_DAYS
+    status_max_age_days: float = DEFAULT_STATUS_MAX_AGE_DAYS
     blocked_as: str | None = None
+    ocpi211_public: bool | None = None
 
     @classmethod
     def load(cls, root: Location | Store) -> IrveConfig:
@@ -149,7 +187,10 @@ class IrveConfig:
             return cls()
         if not isinstance(data, dict):
             raise UsageError("ocpiwh.toml: [irve] must be a table")
-        known = {"defaults", "operators", "overrides", "session_max_age_days", "blocked_as"}
+        known = {
+            "defaults", "operators", "overrides", "session_max_age_days", "status_max_age_days",
+            "blocked_as", "ocpi211_public",
+        }  # fmt: skip
         unknown = sorted(set(data) - known)
         if unknown:
             raise UsageError(
@@ -177,15 +218,15 @@ class IrveConfig:
                 row["party"] = None
                 row["operator_name"] = str(key)
             cfg.operators.append(row)
-        if "session_max_age_days" in data:
-            try:
-                cfg.session_max_age_days = float(data["session_max_age_days"])
-            except (TypeError, ValueError):
+        cfg.session_max_age_days = _positive(data, "session_max_age_days", cfg.session_max_age_days)
+        cfg.status_max_age_days = _positive(data, "status_max_age_days", cfg.status_max_age_days)
+        if "ocpi211_public" in data:
+            if not isinstance(data["ocpi211_public"], bool):
                 raise UsageError(
-                    "ocpiwh.toml: [irve] session_max_age_days must be a number"
-                ) from None
-            if cfg.session_max_age_days <= 0:
-                raise UsageError("ocpiwh.toml: [irve] session_max_age_days must be positive")
+                    "ocpiwh.toml: [irve] ocpi211_public must be true or false (are the locations "
+                    "without a publish flag, OCPI 2.1.1, open to the public?)"
+                )
+            cfg.ocpi211_public = data["ocpi211_public"]
         if "blocked_as" in data:
             if data["blocked_as"] not in ("occupe", "inconnu"):
                 raise UsageError('ocpiwh.toml: [irve] blocked_as must be "occupe" or "inconnu"')
@@ -205,7 +246,14 @@ class IrveConfig:
         with path.open(newline="", encoding="utf-8-sig") as fh:
             reader = csv.DictReader(fh)
             header = [h.strip() for h in (reader.fieldnames or [])]
-            unknown = [h for h in header if h not in CONFIG_FIELDS and h not in KEY_COLUMNS]
+            unknown = [
+                h
+                for h in header
+                if h not in CONFIG_FIELDS
+                and h not in KEY_COLUMNS
+                and h not in SITE_COLUMNS
+                and h not in INFO_COLUMNS
+            ]
             if unknown:
                 raise UsageError(
                     f"{path.name}: unknown column(s) {', '.join(unknown)}; columns: location_id "
@@ -216,15 +264,23 @@ class IrveConfig:
                     f"{path.name}: needs a location_id or id_station_itinerance column as key"
                 )
             for n, raw in enumerate(reader, start=2):
-                row = {k.strip(): (v or "").strip() for k, v in raw.items() if k}
+                row = {
+                    k.strip(): (v or "").strip()
+                    for k, v in raw.items()
+                    if k and k.strip() not in INFO_COLUMNS
+                }
                 where = f"{path.name} line {n}"
                 location = row.pop("location_id", "")
                 cc = row.pop("country_code", "") or None
                 party = row.pop("party_id", "") or None
+                public = _value("public", row.pop("public", ""), where)
                 if location:
                     values: dict[str, str | None] = dict(_fields(row, where, allow_station_id=True))
                     values.update(location_id=location, country_code=cc, party_id=party)
+                    values["public"] = public
                     self.by_location.append(values)
+                elif public is not None:
+                    raise UsageError(f"{where}: public needs a location_id")
                 elif row.get("id_station_itinerance"):
                     station = row.pop("id_station_itinerance")
                     values = dict(_fields(row, where, allow_station_id=False))
@@ -233,13 +289,81 @@ class IrveConfig:
                 else:
                     raise UsageError(f"{where}: no location_id nor id_station_itinerance")
 
+    def configured_codes(self) -> set[str]:
+        """Every ``code_insee_commune`` the configuration sets."""
+        tables: list[dict[str, str | None]] = [
+            dict(self.defaults),
+            *self.operators,
+            *self.by_location,
+            *self.by_station,
+        ]
+        return {str(t["code_insee_commune"]) for t in tables if t.get("code_insee_commune")}
+
+    def add_geography(self, con: duckdb.DuckDBPyConnection) -> IrveConfig:
+        """Derive ``code_insee_commune`` of every (postal code, city) of the French locations
+        (``places``, with the reason when none is derived) and describe every code used or
+        configured (``communes``: department, region, EPCI, kind, known to QualiCharge)."""
+        rows = con.execute(
+            "SELECT DISTINCT postal_code, city FROM locations "
+            "WHERE COALESCE(country, 'FRA') = 'FRA' AND postal_code IS NOT NULL"
+        ).fetchall()
+        table = geo.communes()
+        self.places = []
+        for cp, city in rows:
+            code, how = table.resolve(cp, city)
+            self.places.append(
+                {"postal_code": cp, "city": city, "code_insee_commune": code, "how": how}
+            )
+        codes = {str(p["code_insee_commune"]) for p in self.places if p["code_insee_commune"]}
+        self.communes = []
+        for code in sorted(codes | self.configured_codes()):
+            c = table.by_code.get(code)
+            self.communes.append(
+                {
+                    "code": code,
+                    "kind": c.kind if c else None,
+                    "departement": c.departement if c else None,
+                    "region": c.region if c else None,
+                    "epci": (c.epci or None) if c else None,
+                    "in_qualicharge": "true" if c and c.in_qualicharge else "false",
+                }
+            )
+        return self
+
     def to_json(self) -> str:
-        """The ``$irve_config`` parameter of ``irve_statique``."""
+        """The ``$irve_config`` parameter of ``irve_statique`` and ``ind_pdc``."""
         return orjson.dumps(
             {
                 "defaults": self.defaults,
                 "operators": self.operators,
                 "by_location": self.by_location,
                 "by_station": self.by_station,
+                "places": self.places,
+                "communes": self.communes,
+                "ocpi211_public": None
+                if self.ocpi211_public is None
+                else str(self.ocpi211_public).lower(),
             }
         ).decode()
+
+
+def model_values(
+    root: Location | Store,
+    con: duckdb.DuckDBPyConnection,
+    declared: Iterable[str],
+    given: Mapping[str, Any] | None = None,
+    cfg: IrveConfig | None = None,
+) -> dict[str, Any]:
+    """``given`` completed from ``[irve]``, the same way for ``models run``, ``export``,
+    ``check`` and ``indicators``: ``irve_config`` (with the derived geography) and
+    ``blocked_as`` when the model declares them and they are not given."""
+    values = dict(given or {})
+    declared = set(declared)
+    if "irve_config" in declared and "irve_config" not in values:
+        cfg = cfg or IrveConfig.load(root)
+        values["irve_config"] = cfg.add_geography(con).to_json()
+    if "blocked_as" in declared and "blocked_as" not in values:
+        cfg = cfg or IrveConfig.load(root)
+        if cfg.blocked_as:
+            values["blocked_as"] = cfg.blocked_as
+    return values

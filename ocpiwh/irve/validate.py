@@ -18,14 +18,16 @@ import itertools
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from ocpiwh.errors import OcpiwhError, UsageError
+from ocpiwh.irve.phone import refused
 from ocpiwh.irve.schema import load_schema
 
 PROFILES: tuple[str, ...] = ("qualicharge", "irve")
@@ -51,22 +53,35 @@ QC_STATION_FIELDS = (
 """QualiCharge bulk rule (1): rows of one id_station_itinerance must agree on these."""
 QC_STATION_RE = r"FR[A-Z0-9]{3}P[A-Z0-9]{1,29}"
 QC_PDC_RE = r"FR[A-Z0-9]{3}E[A-Z0-9]{1,29}"
-FRANCE_BOXES: tuple[tuple[str, float, float, float, float], ...] = (
-    # (territory, lon_min, lon_max, lat_min, lat_max): bounding boxes of QualiCharge's 7 polygons
-    ("métropole et Corse", -5.3, 9.7, 41.3, 51.2),
-    ("Guadeloupe", -61.9, -60.9, 15.8, 16.6),
-    ("Martinique", -61.3, -60.8, 14.3, 14.95),
-    ("Guyane", -54.7, -51.5, 2.0, 5.9),
-    ("La Réunion", 55.1, 56.0, -21.5, -20.8),
-    ("Mayotte", 44.9, 45.4, -13.1, -12.5),
-)
+FRANCE_POLYGONS: tuple[tuple[str, tuple[tuple[float, float], ...]], ...] = (
+    # (territory, (lon, lat) vertices): the 7 polygons QualiCharge's ``within_france`` accepts
+    # (src/api/qualicharge/models/static.py @ 42f10b9); a point must lie strictly inside one.
+    ("métropole", ((-5.369284924224935, 48.63883346764537), (2.452980700775065, 51.500646243597934),
+                   (9.022804919525065, 49.08693443628708), (8.363625232025065, 43.71407420597216),
+                   (3.243996325775065, 41.95798747209415), (-2.249167736724935, 43.09148506970579))),
+    ("Corse", ((9.294434, 43.049908), (9.637756, 43.007756), (9.541626, 41.32684),
+               (8.940125, 41.33715), (8.415527, 41.91595), (8.522644, 42.586663))),
+    ("Guyane", ((-53.97583, 6.241388), (-51.026001, 4.529683), (-52.69043, 1.814989),
+                (-54.876709, 1.990673), (-54.810791, 5.033293))),
+    ("La Réunion", ((55.519409, -20.70217), (56.052246, -21.197216), (55.645752, -21.591043),
+                    (55.019531, -21.089625))),
+    ("Martinique", ((-61.399841, 14.86516), (-60.976868, 15.034991), (-60.650024, 14.397439),
+                    (-61.026306, 14.320276))),
+    ("Guadeloupe", ((-61.965637, 16.322775), (-61.416321, 16.586185), (-60.864258, 16.330683),
+                    (-61.182861, 15.768466), (-61.710205, 15.794896))),
+    ("Mayotte", ((44.958115, -12.616887), (45.093384, -13.108236), (45.279465, -13.027973),
+                 (45.334396, -12.73747), (45.11467, -12.628948))),
+)  # fmt: skip
+TOO_OLD = "qualicharge:too_old"
+SESSION_AGE_OPTION = "--max-age-days or [irve] session_max_age_days"
+STATUS_AGE_OPTION = "--max-status-age-days or [irve] status_max_age_days"
+"""Rule of rows QualiCharge refuses only for their age: counted apart from invalid rows."""
 _INT = r"[+-]?\d+"
 _NUM = r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?"
 _GEO_NUM = r"\s*-?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*"
 _DATETIME = r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}(:?\d{2})?)?"
 _AWARE = r".*(Z|[+-]\d{2}(:?\d{2})?)"
 _EMAIL = r"[^@\s]+@[^@\s]+\.[^@\s]+"
-_PHONE = r"(\+|00)[1-9][0-9]{6,14}|0[1-9][0-9]{8}"
 TRUE_VALUES = ["true", "True", "TRUE", "1"]
 FALSE_VALUES = ["false", "False", "FALSE", "0"]
 
@@ -98,6 +113,9 @@ class ValidationReport:
 
     ``row`` is the 1-based data row (the header is not counted). Rules are ``schema:<check>``
     (the official Table Schema) or ``qualicharge:<check>`` (the QualiCharge API's rules).
+    ``invalid``: rows failing a rule other than :data:`TOO_OLD`; ``too_old``: well-formed rows
+    QualiCharge refuses only for their age (a CPO fixes those by pushing sooner, not by fixing
+    data); ``valid`` = the rest.
     """
 
     schema: str
@@ -105,6 +123,7 @@ class ValidationReport:
     rows: int
     errors: pa.Table
     invalid: int = 0
+    too_old: int = 0
     checked_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     @property
@@ -113,7 +132,15 @@ class ValidationReport:
 
     @property
     def valid(self) -> int:
-        return self.rows - self.invalid
+        return self.rows - self.invalid - self.too_old
+
+    def age_limits(self) -> list[str]:
+        """The age limits that made rows too old, with the option that changes them."""
+        if not self.too_old:
+            return []
+        values = self.errors.filter(pc.equal(self.errors.column("rule"), TOO_OLD))
+        notes = {str(v).partition(" (")[2].rstrip(")") for v in values.column("value").to_pylist()}
+        return sorted(n for n in notes if n)
 
     def by_rule(self) -> list[tuple[str, str, int]]:
         """(rule, field, failing rows), most frequent first."""
@@ -131,10 +158,12 @@ class ValidationReport:
             write_report_csv(self.errors, fh)
 
     def summary(self) -> str:
+        old = f", {self.too_old} too old to submit" if self.too_old else ""
         lines = [
             f"{self.rows} rows checked against {self.schema} ({self.profile}): "
-            f"{self.valid} valid, {self.invalid} invalid"
+            f"{self.valid} valid, {self.invalid} invalid{old}"
         ]
+        lines += [f"  too old: {note}" for note in self.age_limits()]
         lines += [f"  {n:>7}  {rule}  {fld}" for rule, fld, n in self.by_rule()]
         return "\n".join(lines)
 
@@ -225,8 +254,13 @@ def build_checks(
     columns: dict[str, str],
     now: datetime,
     max_session_age_days: float | None,
+    max_status_age_days: float | None = None,
+    refused_phones: list[str] | None = None,
 ) -> tuple[list[str], list[str], dict[str, Any]]:
-    """(window expressions, check expressions, parameters) over the text columns ``t_<field>``."""
+    """(window expressions, check expressions, parameters) over the text columns ``t_<field>``.
+
+    ``refused_phones``: the distinct ``telephone_operateur`` values QualiCharge refuses
+    (:func:`ocpiwh.irve.phone.refused`, computed in Python: libphonenumber has no SQL twin)."""
     schema = load_schema(schema_name)
     missing_values = [str(m) for m in schema.get("missingValues", [""])]
     checks = _Checks()
@@ -287,9 +321,9 @@ def build_checks(
             )
     if profile == "qualicharge":
         if schema_name == "statique":
-            windows += _qc_statique(checks, now)
+            windows += _qc_statique(checks, now, refused_phones or [])
         elif schema_name == "dynamique":
-            _qc_dynamique(checks, now)
+            _qc_dynamique(checks, now, max_status_age_days)
         elif schema_name == "sessions":
             _qc_sessions(checks, now, max_session_age_days)
     return windows, checks.items, checks.params
@@ -309,7 +343,25 @@ def _qc_pdc(checks: _Checks) -> None:
     )
 
 
-def _qc_statique(checks: _Checks, now: datetime) -> list[str]:
+def _in_france(checks: _Checks) -> str:
+    """SQL true when (_lon, _lat) lies inside one of :data:`FRANCE_POLYGONS` (even-odd rule)."""
+    polygons = []
+    for _, ring in FRANCE_POLYGONS:
+        edges = []
+        for i, (xi, yi) in enumerate(ring):
+            xj, yj = ring[i - 1]
+            if yi == yj:
+                continue  # a horizontal edge never crosses the ray
+            x0, y0, dx = checks.bind(xi), checks.bind(yi), checks.bind((xj - xi) / (yj - yi))
+            edges.append(
+                f"CASE WHEN ((_lat < {y0}) <> (_lat < {checks.bind(yj)})) "
+                f"AND _lon < {x0} + (_lat - {y0}) * {dx} THEN 1 ELSE 0 END"
+            )
+        polygons.append(f"(({' + '.join(edges)}) % 2 = 1)")
+    return " OR ".join(polygons)
+
+
+def _qc_statique(checks: _Checks, now: datetime, refused_phones: list[str]) -> list[str]:
     for name in QC_REQUIRED_STATIQUE:
         v = _t(name)
         checks.add(f"({v} IS NULL OR {v} = '')", name, "qualicharge:required", v)
@@ -348,14 +400,8 @@ def _qc_statique(checks: _Checks, now: datetime) -> list[str]:
         f"{pdc} || ' / ' || {st}",
     )
     xy = _t("coordonneesXY")
-    lon, lat = _json_num(xy, 0), _json_num(xy, 1)
-    inside = " OR ".join(
-        f"({lon} BETWEEN {checks.bind(a)} AND {checks.bind(b)} "
-        f"AND {lat} BETWEEN {checks.bind(c)} AND {checks.bind(d)})"
-        for _, a, b, c, d in FRANCE_BOXES
-    )
     checks.add(
-        f"{lon} IS NOT NULL AND {lat} IS NOT NULL AND NOT ({inside})",
+        f"_lon IS NOT NULL AND _lat IS NOT NULL AND NOT ({_in_france(checks)})",
         "coordonneesXY",
         "qualicharge:outside_france",
         xy,
@@ -381,8 +427,7 @@ def _qc_statique(checks: _Checks, now: datetime) -> list[str]:
     )
     tel = _t("telephone_operateur")
     checks.add(
-        f"{tel} IS NOT NULL AND {tel} <> '' AND NOT regexp_full_match("
-        f"regexp_replace({tel}, '[\\s.()\\-]', '', 'g'), {checks.bind(_PHONE)})",
+        f"list_contains({checks.bind(refused_phones or [''])}, {tel})",
         "telephone_operateur",
         "qualicharge:telephone",
         tel,
@@ -401,6 +446,8 @@ def _qc_statique(checks: _Checks, now: datetime) -> list[str]:
         checks.add(f"_xy_differs_{name}", name, "qualicharge:location_consistency", _t(name))
     station = f"PARTITION BY COALESCE({st}, '#' || CAST(_row AS VARCHAR))"
     windows = [
+        f"{_json_num(xy, 0)} AS _lon",
+        f"{_json_num(xy, 1)} AS _lat",
         f"count(*) OVER ({station}) AS _station_rows",
         f"count(*) OVER (PARTITION BY COALESCE({pdc}, '#' || CAST(_row AS VARCHAR))) AS _pdc_rows",
     ]
@@ -428,13 +475,34 @@ def _aware_and_past(checks: _Checks, name: str, now: str) -> None:
         "qualicharge:naive_datetime",
         v,
     )
-    checks.add(f"TRY_CAST({v} AS TIMESTAMPTZ) > {now}", name, "qualicharge:future", v)
+    checks.add(f"TRY_CAST({v} AS TIMESTAMPTZ) >= {now}", name, "qualicharge:future", v)
 
 
-def _qc_dynamique(checks: _Checks, now: datetime) -> None:
+def _too_old(checks: _Checks, name: str, now: datetime, days: float | None, what: str) -> None:
+    """QualiCharge refuses a ``name`` older than ``now - days`` (``not_older_than``: the
+    limit itself is accepted); rule :data:`TOO_OLD`, apart from invalid rows."""
+    if days is None:
+        return
+    v = _t(name)
+    checks.add(
+        f"TRY_CAST({v} AS TIMESTAMPTZ) < {checks.bind(now - timedelta(days=days))}",
+        name,
+        TOO_OLD,
+        f"{v} || {checks.bind(f' (older than {_fmt_days(days)}: {what})')}",
+    )
+
+
+def _fmt_days(days: float) -> str:
+    if days < 1:
+        return f"{days * 24:g} hours"
+    return f"{days:g} day" + ("" if days == 1 else "s")
+
+
+def _qc_dynamique(checks: _Checks, now: datetime, max_age_days: float | None) -> None:
     _qc_pdc(checks)
     now_sql = checks.bind(now)
     _aware_and_past(checks, "horodatage", now_sql)
+    _too_old(checks, "horodatage", now, max_age_days, STATUS_AGE_OPTION)
     etat, occ = _t("etat_pdc"), _t("occupation_pdc")
     checks.add(
         f"{occ} = 'occupe' AND {etat} IN ('hors_service', 'inconnu')",
@@ -463,15 +531,7 @@ def _qc_sessions(checks: _Checks, now: datetime, max_age_days: float | None) -> 
         "qualicharge:longer_than_7_days",
         f"CAST({end} - {start} AS VARCHAR)",
     )
-    if max_age_days is not None:
-        oldest = checks.bind(now - _days(max_age_days))
-        checks.add(f"{start} < {oldest}", "start", "qualicharge:max_age", _t("start"))
-
-
-def _days(n: float) -> Any:
-    from datetime import timedelta
-
-    return timedelta(days=n)
+    _too_old(checks, "start", now, max_age_days, SESSION_AGE_OPTION)
 
 
 def check_table(
@@ -482,12 +542,15 @@ def check_table(
     profile: str = "qualicharge",
     now: datetime | None = None,
     max_session_age_days: float | None = 15.0,
+    max_status_age_days: float | None = None,
     errors_table: str = "_irve_errors",
     row_column: str | None = None,
 ) -> int:
     """Validate ``table`` (a table or view on ``con``) into the temp table ``errors_table``
     (row, key, field, rule, value); returns the number of rows checked.
 
+    ``max_session_age_days`` / ``max_status_age_days``: QualiCharge's age limits for session
+    starts / status times (None: not checked); rows past them fail :data:`TOO_OLD` only.
     ``row_column`` names a column holding the row number; default: ``rowid + 1`` (tables).
     """
     if profile not in PROFILES:
@@ -506,7 +569,14 @@ def check_table(
             text_cols.append(f"{render_text(name, columns[name])} AS {quote('t_' + name)}")
         else:
             text_cols.append(f"CAST(NULL AS VARCHAR) AS {quote('t_' + name)}")
-    windows, items, params = build_checks(schema, profile, columns, now, max_session_age_days)
+    phones: list[str] = []
+    if profile == "qualicharge" and schema == "statique" and "telephone_operateur" in columns:
+        tel = render_text("telephone_operateur", columns["telephone_operateur"])
+        distinct = con.execute(f"SELECT DISTINCT {tel} FROM {quote(table)}").fetchall()
+        phones = refused(str(v[0]) for v in distinct if v[0] is not None)
+    windows, items, params = build_checks(
+        schema, profile, columns, now, max_session_age_days, max_status_age_days, phones
+    )
     keys = [quote("t_" + k) for k in KEY_FIELDS.get(schema, ()) if k in columns]
     key_sql = (" || '|' || ".join(f"COALESCE({k}, '')" for k in keys)) if keys else "NULL"
     win_sql = (",\n       " + ",\n       ".join(windows)) if windows else ""
@@ -544,6 +614,7 @@ def validate(
     profile: str = "qualicharge",
     now: datetime | None = None,
     max_session_age_days: float | None = 15.0,
+    max_status_age_days: float | None = None,
 ) -> ValidationReport:
     """Check ``data`` against the IRVE Table Schema ``schema`` (statique, dynamique, sessions).
 
@@ -575,15 +646,38 @@ def validate(
             profile=profile,
             now=now,
             max_session_age_days=max_session_age_days,
+            max_status_age_days=max_status_age_days,
         )
-        errors = con.sql('SELECT * FROM _irve_errors ORDER BY "row", field, rule').to_arrow_table()
-        invalid = con.execute('SELECT count(DISTINCT "row") FROM _irve_errors').fetchall()
+        return read_report(con, schema, profile, rows)
     finally:
         con.close()
+
+
+def read_report(
+    con: duckdb.DuckDBPyConnection,
+    schema: str,
+    profile: str,
+    rows: int,
+    errors_table: str = "_irve_errors",
+) -> ValidationReport:
+    """The :class:`ValidationReport` of a :func:`check_table` run: rows failing only
+    :data:`TOO_OLD` are counted as ``too_old``, apart from ``invalid`` ones."""
+    errors = con.sql(
+        f"SELECT {', '.join(quote(c) for c in REPORT_COLUMNS)} FROM {quote(errors_table)} "
+        'ORDER BY "row", field, rule'
+    ).to_arrow_table()
+    counts = con.execute(
+        f"""SELECT count(*) FILTER (WHERE NOT only_old), count(*) FILTER (WHERE only_old)
+        FROM (SELECT "row", bool_and(rule = $old) AS only_old FROM {quote(errors_table)}
+              GROUP BY "row")""",
+        {"old": TOO_OLD},
+    ).fetchall()
+    invalid, too_old = counts[0] if counts else (0, 0)
     return ValidationReport(
         schema=schema,
         profile=profile,
         rows=rows,
         errors=errors,
-        invalid=int(invalid[0][0]) if invalid else 0,
+        invalid=int(invalid or 0),
+        too_old=int(too_old or 0),
     )

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -30,24 +30,25 @@ BASES: tuple[str, ...] = ("qc_statique", "qc_sessions", "qc_statuses")
 
 DEFAULT_FAIL_ON: tuple[str, ...] = (
     "POWL", "POWU", "AMEM1", "AMEM2", "AMEM3", "OPEM1", "OPEM2", "SIRI",
-    "AFIP", "AFIE", "NEGS", "LONS", "ENEU",
+    "AFIP", "AFIE", "NEGS", "LONS", "ENEU", "BLK1", "BLK2",
 )  # fmt: skip
 """Blocking by default: the rules mirroring what QualiCharge's API refuses at ingestion
 (out-of-range power, missing aménageur/operator fields, invalid SIREN, non-AFIREV ids, sessions
-ending before they start, longer than 7 days or above 1000 kWh)."""
+ending before they start, longer than 7 days or above 1000 kWh, bulk batches whose station or
+place rows disagree)."""
 
-NOT_COMPUTABLE: dict[str, str] = {
-    "INSE": "code_insee_commune must exist in the commune table (Etalab contours 2024): "
-    "ocpiwh ships no commune table",
-    "FRES": "needs the time QualiCharge received each session (updated_at); OCPI has no push time",
-    "FRET": "needs the time QualiCharge received each status (updated_at); OCPI has no push time",
-}
+NOT_COMPUTABLE: dict[str, str] = {}
 """QualiCharge rules the warehouse cannot compute, with the reason."""
 
 SESSION_DELAY_DAYS = 15
 """Session checks look at the day that ended 15 days ago (QualiCharge's ``from_now``)."""
 
-_META_RE = re.compile(r"^--\s*(rule|number|family|meaning|value|fails|source):\s*(.*)$")
+_META_RE = re.compile(r"^--\s*(rule|number|family|meaning|value|fails|source|shape):\s*(.*)$")
+VALUE_SQL = {
+    "count": "CAST(count(*) FILTER (WHERE bad) AS DOUBLE)",
+    "ratio": "count(*) FILTER (WHERE bad) / count(*)",
+}
+"""The value of a ``shape: flags`` rule: flagged objects, or their share of the checked ones."""
 _PLACEHOLDER_RE = re.compile(r"\$([A-Za-z_]\w*)")
 _WINDOW_PARAMS = ("since", "until")
 
@@ -113,13 +114,31 @@ def _family_rank(path: Path) -> int:
     return FAMILIES.index(family) if family in FAMILIES else len(FAMILIES)
 
 
+def _shaped(model: models.Model, path: Path, folder: Path) -> models.Model:
+    """A ``shape: flags`` rule (its query returns unit, item, bad per checked object) wrapped
+    in the one output shape of ``sql/checks/_rule.sql.in``."""
+    meta = _meta(path)
+    if meta.get("shape") != "flags":
+        return model
+    kind = meta.get("value", "count")
+    if kind not in VALUE_SQL:
+        raise UsageError(f"{path.name}: value must be count or ratio for shape: flags")
+    template = "\n".join(
+        line
+        for line in (folder / "_rule.sql.in").read_text().splitlines()
+        if not line.startswith("--")
+    )
+    flags = "\n".join("    " + line if line else line for line in model.sql.splitlines())
+    return replace(model, sql=template.format(flags=flags, value=VALUE_SQL[kind]).strip())
+
+
 def load_registry(directory: Path | None = None) -> dict[str, models.Model]:
     """Models of ``sql/models``, the bases of ``sql/checks/base`` and the rules, one registry
     (so a rule or base can read any model by name)."""
     folder = directory or checks_dir()
     registry: dict[str, models.Model] = dict(models.load_models())
     for path in sorted((folder / "base").glob("*.sql")) + sorted(folder.glob("*.sql")):
-        model = models.parse_model(path)
+        model = _shaped(models.parse_model(path), path, folder)
         registry[model.name] = model
     for model in registry.values():
         model.registry = registry
@@ -506,7 +525,7 @@ def run_checks(
         compute_bases(
             con,
             registry,
-            irve_config=irve_cfg.to_json(),
+            irve_config=irve_cfg.add_geography(con).to_json(),
             blocked_as=irve_cfg.blocked_as,
             given=bases,
             only={b for code in selected for b in all_rules[code].model.reads if b in BASES},

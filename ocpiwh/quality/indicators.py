@@ -18,6 +18,7 @@ import pyarrow as pa
 
 from ocpiwh import models, warehouse
 from ocpiwh.errors import UsageError
+from ocpiwh.irve.config import model_values
 from ocpiwh.lake import Location, Store
 
 CODES: tuple[str, ...] = (
@@ -26,7 +27,10 @@ CODES: tuple[str, ...] = (
 PERIODS: dict[str, str] = {"d": "day", "w": "week", "m": "month", "q": "quarter", "y": "year"}
 LEVELS: dict[str, str] = {
     "0": "national",
+    "1": "region",
     "2": "department",
+    "3": "EPCI",
+    "4": "commune",
     "5": "operational unit",
     "6": "aménageur",
 }
@@ -79,25 +83,21 @@ def run_indicators(
     to: datetime | date | str | None = None,
 ) -> pa.Table:
     """Run indicator models (default: all) and concatenate their rows; ``[irve]`` of
-    ``ocpiwh.toml`` fills ``irve_config`` (SIREN, INSEE code, raccordement, num_pdl)."""
-    from ocpiwh.irve import IrveConfig
-
+    ``ocpiwh.toml`` fills ``irve_config`` (SIREN, INSEE code, raccordement, num_pdl) and the
+    geography (region, department, EPCI, commune from the shipped COG table)."""
     if period not in PERIODS:
         raise UsageError(f"--period must be one of {', '.join(PERIODS)}, got {period!r}")
     if str(level) not in LEVELS:
         raise UsageError(f"--level must be one of {', '.join(LEVELS)}, got {level!r}")
     registry = models.load_models()
-    values: dict[str, Any] = {
-        "period": period,
-        "level": str(level),
-        "irve_config": IrveConfig.load(root).to_json(),
-    }
+    values: dict[str, Any] = {"period": period, "level": str(level)}
     if from_ is not None:
         values["from"] = from_
     if to is not None:
         values["to"] = to
     con = warehouse.connect(root)
     try:
+        values = model_values(root, con, ("irve_config",), values)
         tables = [registry[f"ind_{code}"].run(con, values) for code in _codes(codes)]
     finally:
         con.close()

@@ -8,18 +8,7 @@
 -- value: count
 -- fails: (station, coordinates) with > 1 address > $threshold
 -- source: src/prefect/quality/expectations/static.py (rule numbers: docs/schemas.md)
-WITH flags AS (
-    SELECT min(unit) AS unit, id_station_itinerance AS item, count(DISTINCT adresse_station) > 1 AS bad
-    FROM qc_statique
-    GROUP BY "coordonneesXY", id_station_itinerance
-)
-SELECT
-    unit,
-    count(*) AS checked,
-    count(*) FILTER (WHERE bad) AS flagged,
-    CAST(count(*) FILTER (WHERE bad) AS DOUBLE) AS value,
-    CAST(count(*) FILTER (WHERE bad) AS DOUBLE) > $threshold AS failed,
-    COALESCE(list(item ORDER BY item) FILTER (WHERE bad), []) AS items
-FROM flags
-GROUP BY unit
-ORDER BY unit
+-- shape: flags
+SELECT min(unit) AS unit, id_station_itinerance AS item, count(DISTINCT adresse_station) > 1 AS bad
+FROM qc_statique
+GROUP BY "coordonneesXY", id_station_itinerance

@@ -8,19 +8,8 @@
 -- value: count
 -- fails: points with a bad id > $threshold
 -- source: src/prefect/quality/expectations/static.py (rule numbers: docs/schemas.md)
-WITH flags AS (
-    SELECT unit, COALESCE(id_pdc_itinerance, id_pdc_local) AS item,
-        id_pdc_itinerance IS NULL OR id_pdc_itinerance NOT LIKE 'FR___E%'
-            OR left(id_pdc_itinerance, 5) IS DISTINCT FROM left(id_station_itinerance, 5) AS bad
-    FROM qc_statique
-)
-SELECT
-    unit,
-    count(*) AS checked,
-    count(*) FILTER (WHERE bad) AS flagged,
-    CAST(count(*) FILTER (WHERE bad) AS DOUBLE) AS value,
-    CAST(count(*) FILTER (WHERE bad) AS DOUBLE) > $threshold AS failed,
-    COALESCE(list(item ORDER BY item) FILTER (WHERE bad), []) AS items
-FROM flags
-GROUP BY unit
-ORDER BY unit
+-- shape: flags
+SELECT unit, COALESCE(id_pdc_itinerance, id_pdc_local) AS item,
+    id_pdc_itinerance IS NULL OR id_pdc_itinerance NOT LIKE 'FR___E%'
+        OR left(id_pdc_itinerance, 5) IS DISTINCT FROM left(id_station_itinerance, 5) AS bad
+FROM qc_statique

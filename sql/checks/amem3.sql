@@ -8,16 +8,5 @@
 -- value: count
 -- fails: points without contact_amenageur > $threshold
 -- source: src/prefect/quality/expectations/static.py (rule numbers: docs/schemas.md)
-WITH flags AS (
-    SELECT unit, id_pdc_itinerance AS item, contact_amenageur IS NULL AS bad FROM qc_statique
-)
-SELECT
-    unit,
-    count(*) AS checked,
-    count(*) FILTER (WHERE bad) AS flagged,
-    CAST(count(*) FILTER (WHERE bad) AS DOUBLE) AS value,
-    CAST(count(*) FILTER (WHERE bad) AS DOUBLE) > $threshold AS failed,
-    COALESCE(list(item ORDER BY item) FILTER (WHERE bad), []) AS items
-FROM flags
-GROUP BY unit
-ORDER BY unit
+-- shape: flags
+SELECT unit, id_pdc_itinerance AS item, contact_amenageur IS NULL AS bad FROM qc_statique

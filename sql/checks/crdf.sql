@@ -12,18 +12,7 @@
 -- value: count
 -- fails: points outside lon [$lon_min, $lon_max] × lat [$lat_min, $lat_max] > $threshold
 -- source: src/prefect/quality/expectations/static.py (rule numbers: docs/schemas.md)
-WITH flags AS (
-    SELECT unit, id_pdc_itinerance AS item,
-        lon IS NULL OR lat IS NULL OR lon < $lon_min OR lon > $lon_max OR lat < $lat_min OR lat > $lat_max AS bad
-    FROM qc_statique
-)
-SELECT
-    unit,
-    count(*) AS checked,
-    count(*) FILTER (WHERE bad) AS flagged,
-    CAST(count(*) FILTER (WHERE bad) AS DOUBLE) AS value,
-    CAST(count(*) FILTER (WHERE bad) AS DOUBLE) > $threshold AS failed,
-    COALESCE(list(item ORDER BY item) FILTER (WHERE bad), []) AS items
-FROM flags
-GROUP BY unit
-ORDER BY unit
+-- shape: flags
+SELECT unit, id_pdc_itinerance AS item,
+    lon IS NULL OR lat IS NULL OR lon < $lon_min OR lon > $lon_max OR lat < $lat_min OR lat > $lat_max AS bad
+FROM qc_statique

@@ -10,19 +10,8 @@
 -- value: ratio
 -- fails: share of duplicates > $threshold
 -- source: src/prefect/quality/expectations/dynamic.py (rule numbers: docs/schemas.md)
-WITH flags AS (
-    SELECT unit, item,
-        row_number() OVER (PARTITION BY id_pdc_itinerance, start, "end" ORDER BY item) > 1 AS bad
-    FROM qc_sessions
-    WHERE start >= $since AND start < $until
-)
-SELECT
-    unit,
-    count(*) AS checked,
-    count(*) FILTER (WHERE bad) AS flagged,
-    count(*) FILTER (WHERE bad) / count(*) AS value,
-    count(*) FILTER (WHERE bad) / count(*) > $threshold AS failed,
-    COALESCE(list(item ORDER BY item) FILTER (WHERE bad), []) AS items
-FROM flags
-GROUP BY unit
-ORDER BY unit
+-- shape: flags
+SELECT unit, item,
+    row_number() OVER (PARTITION BY id_pdc_itinerance, start, "end" ORDER BY item) > 1 AS bad
+FROM qc_sessions
+WHERE start >= $since AND start < $until

@@ -13,21 +13,10 @@
 -- value: ratio
 -- fails: share of sessions with energy > $factor × h × P > $threshold
 -- source: src/prefect/quality/expectations/dynamic.py (rule numbers: docs/schemas.md)
-WITH flags AS (
-    SELECT unit, item,
-        duration_h > 0 AND energy > 1 AND energy <= 1000 AND power_kw > 2
-        AND energy > duration_h * power_kw * $factor
-        AND NOT (energy > $enex_min_kwh AND energy > duration_h * power_kw * $enex_factor) AS bad
-    FROM qc_sessions
-    WHERE start >= $since AND start < $until
-)
-SELECT
-    unit,
-    count(*) AS checked,
-    count(*) FILTER (WHERE bad) AS flagged,
-    count(*) FILTER (WHERE bad) / count(*) AS value,
-    count(*) FILTER (WHERE bad) / count(*) > $threshold AS failed,
-    COALESCE(list(item ORDER BY item) FILTER (WHERE bad), []) AS items
-FROM flags
-GROUP BY unit
-ORDER BY unit
+-- shape: flags
+SELECT unit, item,
+    duration_h > 0 AND energy > 1 AND energy <= 1000 AND power_kw > 2
+    AND energy > duration_h * power_kw * $factor
+    AND NOT (energy > $enex_min_kwh AND energy > duration_h * power_kw * $enex_factor) AS bad
+FROM qc_sessions
+WHERE start >= $since AND start < $until

@@ -12,19 +12,8 @@
 -- value: count
 -- fails: sessions with energy > $min_kwh kWh and > $factor × h × P > $threshold
 -- source: src/prefect/quality/expectations/dynamic.py (rule numbers: docs/schemas.md)
-WITH flags AS (
-    SELECT unit, item,
-        duration_h >= 0 AND power_kw IS NOT NULL AND energy > $min_kwh AND energy > duration_h * power_kw * $factor AS bad
-    FROM qc_sessions
-    WHERE start >= $since AND start < $until
-)
-SELECT
-    unit,
-    count(*) AS checked,
-    count(*) FILTER (WHERE bad) AS flagged,
-    CAST(count(*) FILTER (WHERE bad) AS DOUBLE) AS value,
-    CAST(count(*) FILTER (WHERE bad) AS DOUBLE) > $threshold AS failed,
-    COALESCE(list(item ORDER BY item) FILTER (WHERE bad), []) AS items
-FROM flags
-GROUP BY unit
-ORDER BY unit
+-- shape: flags
+SELECT unit, item,
+    duration_h >= 0 AND power_kw IS NOT NULL AND energy > $min_kwh AND energy > duration_h * power_kw * $factor AS bad
+FROM qc_sessions
+WHERE start >= $since AND start < $until

@@ -10,17 +10,6 @@
 -- value: ratio
 -- fails: share of sessions with energy <= $max_kwh kWh > $threshold
 -- source: ocpiwh (QualiCharge accepts 0 kWh since API 0.33.0; u11 counts a session as successful above 0.5 kWh)
-WITH flags AS (
-    SELECT unit, item, energy <= $max_kwh AS bad FROM qc_sessions
-    WHERE start >= $since AND start < $until
-)
-SELECT
-    unit,
-    count(*) AS checked,
-    count(*) FILTER (WHERE bad) AS flagged,
-    count(*) FILTER (WHERE bad) / count(*) AS value,
-    count(*) FILTER (WHERE bad) / count(*) > $threshold AS failed,
-    COALESCE(list(item ORDER BY item) FILTER (WHERE bad), []) AS items
-FROM flags
-GROUP BY unit
-ORDER BY unit
+-- shape: flags
+SELECT unit, item, energy <= $max_kwh AS bad FROM qc_sessions
+WHERE start >= $since AND start < $until

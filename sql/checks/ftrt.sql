@@ -9,18 +9,7 @@
 -- value: count
 -- fails: statuses dated before $min_date, in the future or undated > $threshold
 -- source: src/prefect/quality/expectations/dynamic.py (rule numbers: docs/schemas.md)
-WITH flags AS (
-    SELECT unit, COALESCE(id_pdc_itinerance, '?') || '@' || COALESCE(strftime(horodatage, '%Y-%m-%dT%H:%M:%SZ'), 'null') AS item,
-        horodatage IS NULL OR horodatage < $min_date OR horodatage > get_current_timestamp() AS bad
-    FROM qc_statuses
-)
-SELECT
-    unit,
-    count(*) AS checked,
-    count(*) FILTER (WHERE bad) AS flagged,
-    CAST(count(*) FILTER (WHERE bad) AS DOUBLE) AS value,
-    CAST(count(*) FILTER (WHERE bad) AS DOUBLE) > $threshold AS failed,
-    COALESCE(list(item ORDER BY item) FILTER (WHERE bad), []) AS items
-FROM flags
-GROUP BY unit
-ORDER BY unit
+-- shape: flags
+SELECT unit, COALESCE(id_pdc_itinerance, '?') || '@' || COALESCE(strftime(horodatage, '%Y-%m-%dT%H:%M:%SZ'), 'null') AS item,
+    horodatage IS NULL OR horodatage < $min_date OR horodatage > get_current_timestamp() AS bad
+FROM qc_statuses

@@ -11,18 +11,7 @@
 -- value: ratio
 -- fails: share of sessions longer than $max_days days > $threshold
 -- source: src/prefect/quality/expectations/dynamic.py (rule numbers: docs/schemas.md)
-WITH flags AS (
-    SELECT unit, item, "end" - start > to_microseconds(CAST($max_days * 86400e6 AS BIGINT)) AS bad
-    FROM qc_sessions
-    WHERE start >= $since AND start < $until
-)
-SELECT
-    unit,
-    count(*) AS checked,
-    count(*) FILTER (WHERE bad) AS flagged,
-    count(*) FILTER (WHERE bad) / count(*) AS value,
-    count(*) FILTER (WHERE bad) / count(*) > $threshold AS failed,
-    COALESCE(list(item ORDER BY item) FILTER (WHERE bad), []) AS items
-FROM flags
-GROUP BY unit
-ORDER BY unit
+-- shape: flags
+SELECT unit, item, "end" - start > to_microseconds(CAST($max_days * 86400e6 AS BIGINT)) AS bad
+FROM qc_sessions
+WHERE start >= $since AND start < $until

@@ -8,20 +8,9 @@
 -- value: ratio
 -- fails: share of DC direct stations without a 14-digit num_pdl > $threshold
 -- source: src/prefect/quality/expectations/static.py (rule numbers: docs/schemas.md)
-WITH flags AS (
-    SELECT min(unit) AS unit, id_station_itinerance AS item,
-        NOT regexp_full_match(COALESCE(min(num_pdl), ''), '[0-9]{14}') AS bad
-    FROM qc_statique
-    WHERE is_dc AND raccordement = 'Direct'
-    GROUP BY id_station_itinerance
-)
-SELECT
-    unit,
-    count(*) AS checked,
-    count(*) FILTER (WHERE bad) AS flagged,
-    count(*) FILTER (WHERE bad) / count(*) AS value,
-    count(*) FILTER (WHERE bad) / count(*) > $threshold AS failed,
-    COALESCE(list(item ORDER BY item) FILTER (WHERE bad), []) AS items
-FROM flags
-GROUP BY unit
-ORDER BY unit
+-- shape: flags
+SELECT min(unit) AS unit, id_station_itinerance AS item,
+    NOT regexp_full_match(COALESCE(min(num_pdl), ''), '[0-9]{14}') AS bad
+FROM qc_statique
+WHERE is_dc AND raccordement = 'Direct'
+GROUP BY id_station_itinerance

@@ -12,17 +12,6 @@
 -- value: ratio
 -- fails: share of sessions with end = start and $min_kwh < energy <= $max_kwh > $threshold
 -- source: src/prefect/quality/expectations/dynamic.py (rule numbers: docs/schemas.md)
-WITH flags AS (
-    SELECT unit, item, "end" = start AND energy > $min_kwh AND energy <= $max_kwh AS bad FROM qc_sessions
-    WHERE start >= $since AND start < $until
-)
-SELECT
-    unit,
-    count(*) AS checked,
-    count(*) FILTER (WHERE bad) AS flagged,
-    count(*) FILTER (WHERE bad) / count(*) AS value,
-    count(*) FILTER (WHERE bad) / count(*) > $threshold AS failed,
-    COALESCE(list(item ORDER BY item) FILTER (WHERE bad), []) AS items
-FROM flags
-GROUP BY unit
-ORDER BY unit
+-- shape: flags
+SELECT unit, item, "end" = start AND energy > $min_kwh AND energy <= $max_kwh AS bad FROM qc_sessions
+WHERE start >= $since AND start < $until

@@ -8,18 +8,7 @@
 -- value: count
 -- fails: stations with rows < nbre_pdc or nbre_pdc < 1 > $threshold
 -- source: src/prefect/quality/expectations/static.py (rule numbers: docs/schemas.md)
-WITH flags AS (
-    SELECT min(unit) AS unit, id_station_itinerance AS item, count(*) < max(nbre_pdc) OR min(nbre_pdc) < 1 AS bad
-    FROM qc_statique
-    GROUP BY id_station_itinerance
-)
-SELECT
-    unit,
-    count(*) AS checked,
-    count(*) FILTER (WHERE bad) AS flagged,
-    CAST(count(*) FILTER (WHERE bad) AS DOUBLE) AS value,
-    CAST(count(*) FILTER (WHERE bad) AS DOUBLE) > $threshold AS failed,
-    COALESCE(list(item ORDER BY item) FILTER (WHERE bad), []) AS items
-FROM flags
-GROUP BY unit
-ORDER BY unit
+-- shape: flags
+SELECT min(unit) AS unit, id_station_itinerance AS item, count(*) < max(nbre_pdc) OR min(nbre_pdc) < 1 AS bad
+FROM qc_statique
+GROUP BY id_station_itinerance

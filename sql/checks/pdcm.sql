@@ -9,18 +9,7 @@
 -- value: ratio
 -- fails: share of stations with > $max_pdc points > $threshold
 -- source: src/prefect/quality/expectations/static.py (rule numbers: docs/schemas.md)
-WITH flags AS (
-    SELECT min(unit) AS unit, id_station_itinerance AS item, count(*) > $max_pdc AS bad
-    FROM qc_statique
-    GROUP BY id_station_itinerance
-)
-SELECT
-    unit,
-    count(*) AS checked,
-    count(*) FILTER (WHERE bad) AS flagged,
-    count(*) FILTER (WHERE bad) / count(*) AS value,
-    count(*) FILTER (WHERE bad) / count(*) > $threshold AS failed,
-    COALESCE(list(item ORDER BY item) FILTER (WHERE bad), []) AS items
-FROM flags
-GROUP BY unit
-ORDER BY unit
+-- shape: flags
+SELECT min(unit) AS unit, id_station_itinerance AS item, count(*) > $max_pdc AS bad
+FROM qc_statique
+GROUP BY id_station_itinerance

@@ -8,21 +8,10 @@
 -- value: count
 -- fails: DC direct stations with a missing or placeholder num_pdl > $threshold
 -- source: src/prefect/quality/expectations/static.py (rule numbers: docs/schemas.md)
-WITH flags AS (
-    SELECT min(unit) AS unit, id_station_itinerance AS item,
-        bool_or(is_dc AND (raccordement IS NULL OR raccordement = 'Direct')
-            AND (num_pdl IS NULL OR num_pdl LIKE '% %' OR num_pdl LIKE '%NA%'
-                 OR num_pdl IN ('', '00000000000000', '012345678987654', '11111111111111', '99999999999999'))) AS bad
-    FROM qc_statique
-    GROUP BY id_station_itinerance
-)
-SELECT
-    unit,
-    count(*) AS checked,
-    count(*) FILTER (WHERE bad) AS flagged,
-    CAST(count(*) FILTER (WHERE bad) AS DOUBLE) AS value,
-    CAST(count(*) FILTER (WHERE bad) AS DOUBLE) > $threshold AS failed,
-    COALESCE(list(item ORDER BY item) FILTER (WHERE bad), []) AS items
-FROM flags
-GROUP BY unit
-ORDER BY unit
+-- shape: flags
+SELECT min(unit) AS unit, id_station_itinerance AS item,
+    bool_or(is_dc AND (raccordement IS NULL OR raccordement = 'Direct')
+        AND (num_pdl IS NULL OR num_pdl LIKE '% %' OR num_pdl LIKE '%NA%'
+             OR num_pdl IN ('', '00000000000000', '012345678987654', '11111111111111', '99999999999999'))) AS bad
+FROM qc_statique
+GROUP BY id_station_itinerance

@@ -8,22 +8,11 @@
 -- value: count
 -- fails: points with an invalid SIREN > $threshold
 -- source: src/prefect/quality/expectations/static.py (rule numbers: docs/schemas.md)
-WITH flags AS (
-    SELECT unit, item,
-        siren IS NOT NULL AND (s9 IS NULL OR s9 = '000000000' OR (CAST(substr(s9, 9, 1) AS INTEGER) + (2 * CAST(substr(s9, 8, 1) AS INTEGER)) % 10 + (2 * CAST(substr(s9, 8, 1) AS INTEGER)) // 10 + CAST(substr(s9, 7, 1) AS INTEGER) + (2 * CAST(substr(s9, 6, 1) AS INTEGER)) % 10 + (2 * CAST(substr(s9, 6, 1) AS INTEGER)) // 10 + CAST(substr(s9, 5, 1) AS INTEGER) + (2 * CAST(substr(s9, 4, 1) AS INTEGER)) % 10 + (2 * CAST(substr(s9, 4, 1) AS INTEGER)) // 10 + CAST(substr(s9, 3, 1) AS INTEGER) + (2 * CAST(substr(s9, 2, 1) AS INTEGER)) % 10 + (2 * CAST(substr(s9, 2, 1) AS INTEGER)) // 10 + CAST(substr(s9, 1, 1) AS INTEGER)) % 10 <> 0) AS bad
-    FROM (
-        SELECT unit, id_pdc_itinerance AS item, siren_amenageur AS siren,
-            CASE WHEN regexp_full_match(siren_amenageur, '[0-9]{9}') THEN siren_amenageur END AS s9
-        FROM qc_statique
-    )
+-- shape: flags
+SELECT unit, item,
+    siren IS NOT NULL AND (s9 IS NULL OR s9 = '000000000' OR (CAST(substr(s9, 9, 1) AS INTEGER) + (2 * CAST(substr(s9, 8, 1) AS INTEGER)) % 10 + (2 * CAST(substr(s9, 8, 1) AS INTEGER)) // 10 + CAST(substr(s9, 7, 1) AS INTEGER) + (2 * CAST(substr(s9, 6, 1) AS INTEGER)) % 10 + (2 * CAST(substr(s9, 6, 1) AS INTEGER)) // 10 + CAST(substr(s9, 5, 1) AS INTEGER) + (2 * CAST(substr(s9, 4, 1) AS INTEGER)) % 10 + (2 * CAST(substr(s9, 4, 1) AS INTEGER)) // 10 + CAST(substr(s9, 3, 1) AS INTEGER) + (2 * CAST(substr(s9, 2, 1) AS INTEGER)) % 10 + (2 * CAST(substr(s9, 2, 1) AS INTEGER)) // 10 + CAST(substr(s9, 1, 1) AS INTEGER)) % 10 <> 0) AS bad
+FROM (
+    SELECT unit, id_pdc_itinerance AS item, siren_amenageur AS siren,
+        CASE WHEN regexp_full_match(siren_amenageur, '[0-9]{9}') THEN siren_amenageur END AS s9
+    FROM qc_statique
 )
-SELECT
-    unit,
-    count(*) AS checked,
-    count(*) FILTER (WHERE bad) AS flagged,
-    CAST(count(*) FILTER (WHERE bad) AS DOUBLE) AS value,
-    CAST(count(*) FILTER (WHERE bad) AS DOUBLE) > $threshold AS failed,
-    COALESCE(list(item ORDER BY item) FILTER (WHERE bad), []) AS items
-FROM flags
-GROUP BY unit
-ORDER BY unit

@@ -1,11 +1,14 @@
 -- description: IRVE statique (schema-irve-statique v2.3.1): the 40 columns in schema order, one
---   row per point de recharge (EVSE) of the published locations (REMOVED and PLANNED EVSEs left
---   out), mapped from OCPI as in docs/irve.md. One location = one station; station fields are the
+--   row per point de recharge of irve_pdc (EVSEs of the open-data locations of irve_sites,
+--   REMOVED and PLANNED left out), mapped from OCPI as in docs/irve.md. One location = one station; station fields are the
 --   same on every row of a station and nbre_pdc is its number of rows. Values OCPI does not carry
 --   come from $irve_config (JSON built by `ocpiwh export` from the [irve] section of ocpiwh.toml
 --   and its overrides CSV); precedence: station override > OCPI > operator table > defaults
 --   (nom_enseigne: station override > operator table > defaults > OCPI operator name).
---   Nothing is invented: a value that is nowhere stays empty and validation reports it.
+--   code_insee_commune: override, else derived from the postal code and city with the official
+--   commune table ($irve_config.places, computed from ocpiwh/irve/refdata by ocpiwh), else the
+--   operator table or defaults. Nothing is invented: a value that is nowhere stays empty and
+--   validation reports it.
 --   from/to keep the stations whose date_maj (latest change) falls in [from, to): whole
 --   stations, for incremental pushes.
 -- grain: one row per point de recharge (id_pdc_itinerance)
@@ -16,7 +19,7 @@
 -- @audit nbre_pdc_is_rows: SELECT id_station_itinerance, min(nbre_pdc) AS nbre_pdc, count(*) AS n FROM irve_statique WHERE id_station_itinerance IS NOT NULL GROUP BY id_station_itinerance HAVING min(nbre_pdc) <> count(*) OR max(nbre_pdc) <> count(*)
 -- @audit power_in_kw: SELECT * FROM irve_statique WHERE puissance_nominale > 4000
 WITH cfg AS (
-    SELECT from_json($irve_config, '{"defaults":{"nom_amenageur":"VARCHAR","siren_amenageur":"VARCHAR","contact_amenageur":"VARCHAR","nom_operateur":"VARCHAR","contact_operateur":"VARCHAR","telephone_operateur":"VARCHAR","nom_enseigne":"VARCHAR","id_station_itinerance":"VARCHAR","nom_station":"VARCHAR","implantation_station":"VARCHAR","code_insee_commune":"VARCHAR","gratuit":"VARCHAR","paiement_acte":"VARCHAR","paiement_cb":"VARCHAR","paiement_autre":"VARCHAR","tarification":"VARCHAR","condition_acces":"VARCHAR","horaires":"VARCHAR","accessibilite_pmr":"VARCHAR","restriction_gabarit":"VARCHAR","raccordement":"VARCHAR","num_pdl":"VARCHAR","date_mise_en_service":"VARCHAR","observations":"VARCHAR"},"operators":[{"party":"VARCHAR","operator_name":"VARCHAR","nom_amenageur":"VARCHAR","siren_amenageur":"VARCHAR","contact_amenageur":"VARCHAR","nom_operateur":"VARCHAR","contact_operateur":"VARCHAR","telephone_operateur":"VARCHAR","nom_enseigne":"VARCHAR","id_station_itinerance":"VARCHAR","nom_station":"VARCHAR","implantation_station":"VARCHAR","code_insee_commune":"VARCHAR","gratuit":"VARCHAR","paiement_acte":"VARCHAR","paiement_cb":"VARCHAR","paiement_autre":"VARCHAR","tarification":"VARCHAR","condition_acces":"VARCHAR","horaires":"VARCHAR","accessibilite_pmr":"VARCHAR","restriction_gabarit":"VARCHAR","raccordement":"VARCHAR","num_pdl":"VARCHAR","date_mise_en_service":"VARCHAR","observations":"VARCHAR"}],"by_location":[{"country_code":"VARCHAR","party_id":"VARCHAR","location_id":"VARCHAR","nom_amenageur":"VARCHAR","siren_amenageur":"VARCHAR","contact_amenageur":"VARCHAR","nom_operateur":"VARCHAR","contact_operateur":"VARCHAR","telephone_operateur":"VARCHAR","nom_enseigne":"VARCHAR","id_station_itinerance":"VARCHAR","nom_station":"VARCHAR","implantation_station":"VARCHAR","code_insee_commune":"VARCHAR","gratuit":"VARCHAR","paiement_acte":"VARCHAR","paiement_cb":"VARCHAR","paiement_autre":"VARCHAR","tarification":"VARCHAR","condition_acces":"VARCHAR","horaires":"VARCHAR","accessibilite_pmr":"VARCHAR","restriction_gabarit":"VARCHAR","raccordement":"VARCHAR","num_pdl":"VARCHAR","date_mise_en_service":"VARCHAR","observations":"VARCHAR"}],"by_station":[{"station":"VARCHAR","nom_amenageur":"VARCHAR","siren_amenageur":"VARCHAR","contact_amenageur":"VARCHAR","nom_operateur":"VARCHAR","contact_operateur":"VARCHAR","telephone_operateur":"VARCHAR","nom_enseigne":"VARCHAR","id_station_itinerance":"VARCHAR","nom_station":"VARCHAR","implantation_station":"VARCHAR","code_insee_commune":"VARCHAR","gratuit":"VARCHAR","paiement_acte":"VARCHAR","paiement_cb":"VARCHAR","paiement_autre":"VARCHAR","tarification":"VARCHAR","condition_acces":"VARCHAR","horaires":"VARCHAR","accessibilite_pmr":"VARCHAR","restriction_gabarit":"VARCHAR","raccordement":"VARCHAR","num_pdl":"VARCHAR","date_mise_en_service":"VARCHAR","observations":"VARCHAR"}]}') AS c
+    SELECT from_json($irve_config, '{"defaults":{"nom_amenageur":"VARCHAR","siren_amenageur":"VARCHAR","contact_amenageur":"VARCHAR","nom_operateur":"VARCHAR","contact_operateur":"VARCHAR","telephone_operateur":"VARCHAR","nom_enseigne":"VARCHAR","id_station_itinerance":"VARCHAR","nom_station":"VARCHAR","implantation_station":"VARCHAR","code_insee_commune":"VARCHAR","gratuit":"VARCHAR","paiement_acte":"VARCHAR","paiement_cb":"VARCHAR","paiement_autre":"VARCHAR","tarification":"VARCHAR","condition_acces":"VARCHAR","horaires":"VARCHAR","accessibilite_pmr":"VARCHAR","restriction_gabarit":"VARCHAR","raccordement":"VARCHAR","num_pdl":"VARCHAR","date_mise_en_service":"VARCHAR","observations":"VARCHAR"},"operators":[{"party":"VARCHAR","operator_name":"VARCHAR","nom_amenageur":"VARCHAR","siren_amenageur":"VARCHAR","contact_amenageur":"VARCHAR","nom_operateur":"VARCHAR","contact_operateur":"VARCHAR","telephone_operateur":"VARCHAR","nom_enseigne":"VARCHAR","id_station_itinerance":"VARCHAR","nom_station":"VARCHAR","implantation_station":"VARCHAR","code_insee_commune":"VARCHAR","gratuit":"VARCHAR","paiement_acte":"VARCHAR","paiement_cb":"VARCHAR","paiement_autre":"VARCHAR","tarification":"VARCHAR","condition_acces":"VARCHAR","horaires":"VARCHAR","accessibilite_pmr":"VARCHAR","restriction_gabarit":"VARCHAR","raccordement":"VARCHAR","num_pdl":"VARCHAR","date_mise_en_service":"VARCHAR","observations":"VARCHAR"}],"by_location":[{"country_code":"VARCHAR","party_id":"VARCHAR","location_id":"VARCHAR","nom_amenageur":"VARCHAR","siren_amenageur":"VARCHAR","contact_amenageur":"VARCHAR","nom_operateur":"VARCHAR","contact_operateur":"VARCHAR","telephone_operateur":"VARCHAR","nom_enseigne":"VARCHAR","id_station_itinerance":"VARCHAR","nom_station":"VARCHAR","implantation_station":"VARCHAR","code_insee_commune":"VARCHAR","gratuit":"VARCHAR","paiement_acte":"VARCHAR","paiement_cb":"VARCHAR","paiement_autre":"VARCHAR","tarification":"VARCHAR","condition_acces":"VARCHAR","horaires":"VARCHAR","accessibilite_pmr":"VARCHAR","restriction_gabarit":"VARCHAR","raccordement":"VARCHAR","num_pdl":"VARCHAR","date_mise_en_service":"VARCHAR","observations":"VARCHAR"}],"by_station":[{"station":"VARCHAR","nom_amenageur":"VARCHAR","siren_amenageur":"VARCHAR","contact_amenageur":"VARCHAR","nom_operateur":"VARCHAR","contact_operateur":"VARCHAR","telephone_operateur":"VARCHAR","nom_enseigne":"VARCHAR","id_station_itinerance":"VARCHAR","nom_station":"VARCHAR","implantation_station":"VARCHAR","code_insee_commune":"VARCHAR","gratuit":"VARCHAR","paiement_acte":"VARCHAR","paiement_cb":"VARCHAR","paiement_autre":"VARCHAR","tarification":"VARCHAR","condition_acces":"VARCHAR","horaires":"VARCHAR","accessibilite_pmr":"VARCHAR","restriction_gabarit":"VARCHAR","raccordement":"VARCHAR","num_pdl":"VARCHAR","date_mise_en_service":"VARCHAR","observations":"VARCHAR"}],"places":[{"postal_code":"VARCHAR","city":"VARCHAR","code_insee_commune":"VARCHAR","how":"VARCHAR"}]}') AS c
 ),
 d AS (
     SELECT
@@ -107,6 +110,13 @@ by_loc AS (
         struct_extract(s, 'observations') AS bl_observations
     FROM (SELECT unnest(c.by_location) AS s FROM cfg)
 ),
+places AS (
+    SELECT
+        struct_extract(p, 'postal_code') AS pl_postal_code,
+        struct_extract(p, 'city') AS pl_city,
+        struct_extract(p, 'code_insee_commune') AS pl_code_insee_commune
+    FROM (SELECT unnest(c.places) AS p FROM cfg)
+),
 by_st AS (
     SELECT
         struct_extract(s, 'station') AS bs_station,
@@ -145,6 +155,7 @@ loc AS (
         l.address,
         l.postal_code,
         l.city,
+        l.country,
         l.latitude,
         l.longitude,
         l.operator_name,
@@ -158,7 +169,9 @@ loc AS (
         list_min(TRY_CAST(json_extract_string(l._raw, '$.parking_places[*].max_vehicle_height') AS DOUBLE[])) AS max_height_cm,
         regexp_replace(upper(COALESCE(l.id, '')), '[^A-Z0-9]', '', 'g') AS location_norm
     FROM locations AS l
-    WHERE l.publish
+    JOIN irve_sites AS site
+        ON site.country_code = l.country_code AND site.party_id = l.party_id AND site.location_id = l.id
+    WHERE site.open_data
 ),
 hours_in AS (
     SELECT
@@ -259,7 +272,7 @@ pdc AS (
         e.party_id,
         e.location_id,
         e.evse_uid,
-        NULLIF(regexp_replace(upper(trim(e.evse_id)), '[^A-Z0-9]', '', 'g'), '') AS pdc_id,
+        ip.id_pdc_itinerance AS pdc_id,
         e.capabilities,
         e.parking_restrictions,
         e.last_updated AS evse_last_updated,
@@ -275,6 +288,9 @@ pdc AS (
         t.free,
         t.alt_text
     FROM evses AS e
+    JOIN irve_pdc AS ip
+        ON ip.country_code = e.country_code AND ip.party_id = e.party_id
+        AND ip.location_id = e.location_id AND ip.evse_uid = e.evse_uid
     JOIN loc ON loc.country_code = e.country_code AND loc.party_id = e.party_id AND loc.location_id = e.location_id
     LEFT JOIN conn AS c
         ON c.country_code = e.country_code AND c.party_id = e.party_id
@@ -282,7 +298,6 @@ pdc AS (
     LEFT JOIN tariff AS t
         ON t.country_code = e.country_code AND t.party_id = e.party_id
         AND t.location_id = e.location_id AND t.evse_uid = e.evse_uid
-    WHERE e.status IS NULL OR e.status NOT IN ('REMOVED', 'PLANNED')
 ),
 loc_prefix AS (
     SELECT country_code, party_id, location_id, min(left(pdc_id, 5)) AS prefix
@@ -329,7 +344,7 @@ resolved AS (
                 THEN CASE WHEN cust.customers THEN 'Parking privé réservé à la clientèle' ELSE 'Parking public' END
         END, opn.op_implantation_station, opp.op_implantation_station, d.d_implantation_station) AS implantation_station,
         NULLIF(concat_ws(' ', ls.address, ls.postal_code, ls.city), '') AS adresse_station,
-        COALESCE(bl.bl_code_insee_commune, bs.bs_code_insee_commune, opn.op_code_insee_commune, opp.op_code_insee_commune, d.d_code_insee_commune) AS code_insee_commune,
+        COALESCE(bl.bl_code_insee_commune, bs.bs_code_insee_commune, pl.pl_code_insee_commune, opn.op_code_insee_commune, opp.op_code_insee_commune, d.d_code_insee_commune) AS code_insee_commune,
         CASE WHEN ls.longitude IS NOT NULL AND ls.latitude IS NOT NULL
             THEN '[' || rtrim(rtrim(printf('%.7f', ls.longitude), '0'), '.') || ',' || rtrim(rtrim(printf('%.7f', ls.latitude), '0'), '.') || ']' END AS coordonnees_xy,
         COALESCE(bl.bl_horaires, bs.bs_horaires, CASE WHEN ls.twentyfourseven THEN '24/7' ELSE ls.ocpi_horaires END, opn.op_horaires, opp.op_horaires, d.d_horaires) AS horaires,
@@ -360,6 +375,9 @@ resolved AS (
         AND (bl.bl_country_code IS NULL OR bl.bl_country_code = ls.country_code)
         AND (bl.bl_party_id IS NULL OR bl.bl_party_id = ls.party_id)
     LEFT JOIN by_st AS bs ON bs.bs_station = ls.auto_station
+    LEFT JOIN places AS pl
+        ON pl.pl_postal_code = ls.postal_code AND pl.pl_city IS NOT DISTINCT FROM ls.city
+        AND COALESCE(ls.country, 'FRA') = 'FRA'
     LEFT JOIN ops AS opn ON opn.op_operator_name = ls.operator_name AND opn.op_party IS NULL
     LEFT JOIN ops AS opp ON opp.op_party = ls.country_code || ls.party_id AND opp.op_operator_name IS NULL
 ),

@@ -2,12 +2,14 @@
 --   in kWh, times UTC to the second) starting in [from, to): every non-credit CDR, plus the
 --   COMPLETED sessions no CDR closes yet (matched by session_id, else by location, EVSE and start).
 --   id_pdc_itinerance is the EVSE id without separators, upper case (CDR cdr_location.evse_id,
---   else the EVSE of the locations mirror). QualiCharge's hard rules (no future date, start <= end,
+--   else the EVSE of the locations mirror). Sessions at a location that is not open data
+--   (irve_sites: publish = false, ON_DRIVEWAY, an undeclared OCPI 2.1.1 site) are left out. QualiCharge's hard rules (no future date, start <= end,
 --   at most 7 days, 0 <= energy <= 1000 kWh, maximum age) are checked by `ocpiwh export`, which
 --   leaves failing rows out and lists them with their reason.
 -- grain: one row per charging session (CDR, or completed session without CDR)
 -- @param from timestamp 2000-01-01T00:00:00Z "sessions starting at or after this time (UTC)"
 -- @param to timestamp 2100-01-01T00:00:00Z "sessions starting before this time (UTC)"
+-- @param irve_config string "{}" "IRVE configuration as JSON (the open-data declarations of [irve]); filled from ocpiwh.toml"
 -- @audit energy_in_kwh: SELECT * FROM qualicharge_sessions WHERE energy > 100000
 WITH c AS (
     SELECT
@@ -81,4 +83,8 @@ FROM candidates AS k
 LEFT JOIN evses AS e
     ON e.country_code = k.country_code AND e.party_id = k.party_id
     AND e.location_id = k.location_id AND e.evse_uid = k.evse_uid
+LEFT JOIN irve_sites AS site
+    ON site.country_code = k.country_code AND site.party_id = k.party_id
+    AND site.location_id = k.location_id
+WHERE COALESCE(site.open_data, true)
 ORDER BY start, id_pdc_itinerance, k.country_code, k.party_id, k.ocpi_id

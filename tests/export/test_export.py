@@ -237,13 +237,18 @@ def test_dynamique_events_window(lake: Path, tmp_path: Path) -> None:
         "jsonl",
         params={"from": "2026-03-09T10:30:00Z", "to": "2026-03-10T00:00:00Z"},
         now=NOW,
+        max_status_age_days=2,
     )
     events = [json.loads(line) for line in out.read_text().splitlines()]
     assert [(e["id_pdc_itinerance"], e["occupation_pdc"], e["horodatage"]) for e in events] == [
         ("FRABCE1", "occupe", "2026-03-09T11:00:00Z")
     ]
     everything = export(lake, "irve_dynamique_events", tmp_path / "all.csv", now=NOW)
-    assert everything.rows == 9  # 8 pdc first seen + 1 change
+    assert everything.validation is not None
+    # QualiCharge refuses statuses older than a day: too old, not invalid
+    assert everything.validation.too_old == 9 and everything.validation.invalid == 0
+    kept = export(lake, "irve_dynamique_events", tmp_path / "kept.csv", now=NOW, keep_invalid=True)
+    assert kept.rows == 9  # 8 pdc first seen + 1 change
 
 
 def test_sessions_rules_and_fallback(lake: Path, tmp_path: Path) -> None:
@@ -270,7 +275,7 @@ def test_sessions_rules_and_fallback(lake: Path, tmp_path: Path) -> None:
         "qualicharge:start_after_end",
         "qualicharge:longer_than_7_days",
         "schema:maximum",
-        "qualicharge:max_age",
+        "qualicharge:too_old",
         "qualicharge:future",
     }
     report = read_csv(tmp_path / "sessions.jsonl.report.csv")
@@ -439,13 +444,15 @@ def test_simulator_sync_exports_valid_irve(tmp_path: Path) -> None:
         for profile in ("irve", "qualicharge"):
             again = irve.validate(out, schema, profile=profile, now=now, max_session_age_days=30)
             assert again.ok, (name, profile, again.summary())
-        # the simulator's Belgian operator has BE ids: valid IRVE, refused by QualiCharge
+        # the simulator's Belgian operator has BE ids: valid IRVE, refused by QualiCharge; some
+        # of its help_phone numbers are outside every numbering plan (QualiCharge refuses them)
         failures = {e["rule"] for e in result.validation.errors.to_pylist()}
         assert failures <= {
+            "qualicharge:telephone",
             "qualicharge:id_pdc_itinerance",
             "qualicharge:id_station_itinerance",
             "export:station_incomplete",
-            "qualicharge:max_age",
+            "qualicharge:too_old",
         }, failures
     con = warehouse.connect(root)
     try:

@@ -20,12 +20,14 @@ from ocpi_fixtures import build_lake
 from ocpiwh import irve, models, warehouse
 from ocpiwh.errors import UsageError
 from ocpiwh.export import export
+from ocpiwh.irve.config import model_values
 
 GOLDEN = Path(__file__).parent / "golden"
 NOW = datetime(2026, 2, 1, tzinfo=UTC)
 CONFIG = """
 [irve]
 overrides = "overrides.csv"
+ocpi211_public = true
 
 [irve.defaults]
 contact_operateur = "support@alpha.example"
@@ -65,8 +67,9 @@ def lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def rows(lake: Path) -> list[dict[str, Any]]:
     con = warehouse.connect(lake)
     try:
-        cfg = irve.IrveConfig.load(lake).to_json()
-        table = models.get_model("irve_statique").run(con, {"irve_config": cfg})
+        model = models.get_model("irve_statique")
+        table = model.run(con, model_values(lake, con, model.all_params))  # as models run
+
     finally:
         con.close()
     return list(table.to_pylist())
@@ -157,7 +160,6 @@ def test_every_standard_is_mapped(rows: list[dict[str, Any]]) -> None:
         ("FRABCE2PARK1", "Station dédiée à la recharge rapide", "Accès libre"),
         ("FRABCE2PARK2", "Parking public", "Accès libre"),
         ("FRABCE2PARK3", "Parking privé réservé à la clientèle", "Accès réservé"),  # CUSTOMERS
-        ("FRABCE2PARK4", "Parking privé réservé à la clientèle", "Accès libre"),  # ON_DRIVEWAY
         ("FRABCE2PARK5", "Voirie", "Accès libre"),
         ("FRABCE2PARK6", "Parking public", "Accès libre"),
         ("FRABCE2PARK7", "Parking public", "Accès libre"),  # no parking_type: config default
@@ -170,6 +172,10 @@ def test_every_parking_type(
 ) -> None:
     row = by_pdc(rows)[pdc]
     assert (row["implantation_station"], row["condition_acces"]) == (implantation, acces)
+
+
+def test_private_driveways_never_reach_the_files(rows: list[dict[str, Any]]) -> None:
+    assert "FRABCE2PARK4" not in by_pdc(rows)  # ON_DRIVEWAY: a home charger
 
 
 def test_capabilities(rows: list[dict[str, Any]]) -> None:
@@ -246,7 +252,7 @@ def test_config_precedence_and_overrides(rows: list[dict[str, Any]]) -> None:
     # OCPI first (owner name), then operator table, then defaults
     assert pdc["FRABCE5OK"]["nom_amenageur"] == "Ville de Paris"
     assert pdc["FRABCE5OK"]["siren_amenageur"] == "130025265"  # operator FR*ABC
-    assert pdc["FRABCE5OK"]["telephone_operateur"] == "+33 9 70 00 00 00"
+    assert pdc["FRABCE5OK"]["telephone_operateur"] == "+33970000000"  # E.164
     assert pdc["FRABCE6PMR"]["telephone_operateur"] == "+33 1 44 27 63 50"  # OCPI help_phone
     assert pdc["FRABCE5OK"]["contact_operateur"] == "support@alpha.example"  # defaults
     # overrides CSV keyed by location id: Direct connection with its PDL and date
@@ -259,7 +265,10 @@ def test_config_precedence_and_overrides(rows: list[dict[str, Any]]) -> None:
     xyz = pdc["FRXYZE42B1"]
     assert (xyz["id_station_itinerance"], xyz["nom_station"]) == ("FRXYZP42B", "Quarante-deux")
     assert (xyz["nom_enseigne"], xyz["siren_amenageur"]) == ("Réseau XYZ", "732829320")
-    assert xyz["code_insee_commune"] is None  # configured for FR*ABC only: not invented
+    # derived from the postal code and city (75002 Paris → the commune, 75056), which wins
+    # over an operator table's code (75102, an arrondissement QualiCharge does not know)
+    assert xyz["code_insee_commune"] == "75056"
+    assert pdc["FRABCE5OK"]["code_insee_commune"] == "75056"
     # keyed by the computed station id
     assert pdc["FRABCE2PARK5"]["nom_station"] == "Parking de la rue"
 
@@ -273,7 +282,7 @@ def test_missing_values_reported_per_station(lake: Path, tmp_path: Path) -> None
         for e in errors
         if e["field"] == "code_insee_commune" and e["rule"] == "qualicharge:required"
     }
-    assert insee == {"FRXYZE42B1", "FRSIME0211"}  # operators without a configured INSEE code
+    assert insee == set()  # every location has a postal code and city the COG table knows
     assert any(e["rule"] == "schema:required" and e["field"] == "id_pdc_itinerance" for e in errors)
     # the station of an invalid row is left out whole, so nbre_pdc stays its number of rows
     written = list(csv.DictReader((tmp_path / "irve.csv").open(encoding="utf-8")))
@@ -297,7 +306,9 @@ def test_config_errors_are_usage_errors(tmp_path: Path) -> None:
 def test_config_reaches_sql_as_a_bound_parameter(lake: Path) -> None:
     model = models.get_model("irve_statique")
     assert "irve_config" in model.params
-    hostile = irve.IrveConfig.from_mapping({"defaults": {"nom_amenageur": "x'); DROP TABLE t; --"}})
+    hostile = irve.IrveConfig.from_mapping(
+        {"ocpi211_public": True, "defaults": {"nom_amenageur": "x'); DROP TABLE t; --"}}
+    )
     con = warehouse.connect(lake)
     try:
         table = model.run(con, {"irve_config": hostile.to_json()})

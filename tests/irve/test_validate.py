@@ -231,7 +231,7 @@ def session(**kw: Any) -> dict[str, Any]:
         ),
         ({"energy": -0.1}, "schema:minimum"),
         ({"energy": 1000.5}, "schema:maximum"),
-        ({"start": "2026-02-20T10:00:00Z", "end": "2026-02-20T11:00:00Z"}, "qualicharge:max_age"),
+        ({"start": "2026-02-20T10:00:00Z", "end": "2026-02-20T11:00:00Z"}, "qualicharge:too_old"),
         ({"start": "2026-03-09T10:00:00"}, "qualicharge:naive_datetime"),
         ({"id_pdc_itinerance": "ESZUNE1111ER7"}, "qualicharge:id_pdc_itinerance"),
     ],

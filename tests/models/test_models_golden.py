@@ -20,7 +20,10 @@ CASES = golden_cases()
 
 # IRVE/QualiCharge models have their golden tests in tests/irve (statique) and
 # tests/export (dynamique, events, sessions).
-IRVE_MODELS = {"irve_statique", "irve_dynamique", "irve_dynamique_events", "qualicharge_sessions"}
+IRVE_MODELS = {
+    "irve_statique", "irve_dynamique", "irve_dynamique_events", "qualicharge_sessions",
+    "irve_sites", "irve_pdc", "irve_status_map",  # tested in tests/irve (test_open_data …)
+}  # fmt: skip
 
 
 def test_every_model_has_a_golden_case() -> None:

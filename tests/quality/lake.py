@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +67,9 @@ class Location:
     lon: str = "2.359"
     operator: str | None = "Alpha"
     address: str = "1 rue de la Gare"
+    city: str = "Paris"
+    postal_code: str = "75010"
+    owner: str | None = None
 
     def obj(self, at: str) -> dict[str, Any] | None:
         evses = [o for e in self.evses if (o := e.obj(at)) is not None]
@@ -74,13 +78,15 @@ class Location:
         o: dict[str, Any] = {
             "country_code": "FR", "party_id": "ABC", "id": self.id, "publish": True,
             "parking_type": "ON_STREET", "name": f"Station {self.id}", "address": self.address,
-            "city": "Paris", "postal_code": "75010", "country": "FRA",
+            "city": self.city, "postal_code": self.postal_code, "country": "FRA",
             "coordinates": {"latitude": self.lat, "longitude": self.lon},
             "opening_times": {"twentyfourseven": True},
             "evses": evses, "last_updated": max(e["last_updated"] for e in evses),
         }  # fmt: skip
         if self.operator:
             o["operator"] = {"name": self.operator}
+        if self.owner:
+            o["owner"] = {"name": self.owner}
         return o
 
 
@@ -103,6 +109,8 @@ class Spec:
     cdrs: list[dict[str, Any]] = field(default_factory=list)
     irve: dict[str, str] = field(default_factory=lambda: dict(IRVE))
     quality_toml: str = ""
+    status_lag_s: int = 120  # statuses reach the warehouse 2 minutes after they happen (FRET)
+    cdrs_fetched_at: str = "2026-03-10T06:00:00Z"  # CDRs of the 9th fetched the next morning
 
 
 def clean() -> Spec:
@@ -125,9 +133,19 @@ def build(spec: Spec, root: Path) -> Path:
     times = sorted({when for loc in spec.locations for e in loc.evses for _, when in e.statuses})
     for at in times:  # one batch per instant: the history the status events come from
         objs = [o for loc in spec.locations if (o := loc.obj(at)) is not None]
-        write_batch(root, source="t", module="locations", version="2.2.1", objects=objs)
+        fetched = datetime.fromisoformat(at) + timedelta(seconds=spec.status_lag_s)
+        write_batch(
+            root, source="t", module="locations", version="2.2.1", objects=objs, fetched_at=fetched
+        )
     if spec.cdrs:
-        write_batch(root, source="t", module="cdrs", version="2.2.1", objects=spec.cdrs)
+        write_batch(
+            root,
+            source="t",
+            module="cdrs",
+            version="2.2.1",
+            objects=spec.cdrs,
+            fetched_at=datetime.fromisoformat(spec.cdrs_fetched_at),
+        )
     lines = ['warehouse_id = "qa"', "", "[irve.defaults]"]
     lines += [f'{k} = "{v}"' for k, v in spec.irve.items()]
     (root / "ocpiwh.toml").write_text("\n".join(lines) + "\n" + spec.quality_toml)
@@ -291,7 +309,55 @@ def m_sest(s: Spec) -> list[str]:
     return [f"FRABCE1@{DAY}"]
 
 
+def m_inse(s: Spec) -> list[str]:
+    # a place the COG table cannot resolve: the configured 75110 (an arrondissement) is used,
+    # and QualiCharge's commune table has no arrondissements
+    s.locations[0].postal_code, s.locations[0].city = "01400", "Nulle-Part"
+    return ["FRABCE1", "FRABCE2"]
+
+
+def m_ovls(s: Spec) -> list[str]:
+    s.cdrs.append(cdr("S5", "1", t("09:30"), t("10:30"), 5.0))
+    return ["S5"]
+
+
+def m_afop(s: Spec) -> list[str]:
+    s.locations.append(
+        Location("FRABCP2", [Evse("20", 22, "IEC_62196_T2", [("AVAILABLE", t("08:00"))])],
+                 lat="48.9", lon="2.4", operator="Beta")
+    )  # fmt: skip
+    return ["FRABCP1", "FRABCP2"]
+
+
+def m_sirn(s: Spec) -> list[str]:
+    s.locations.append(
+        Location("FRABCP2", [Evse("20", 22, "IEC_62196_T2", [("AVAILABLE", t("08:00"))])],
+                 lat="48.9", lon="2.4", owner="Autre Aménageur SA")
+    )  # fmt: skip
+    return ["FRABCE1", "FRABCE2", "FRABCE20"]
+
+
+def m_blk2(s: Spec) -> list[str]:
+    s.locations.append(
+        Location("FRABCP2", [Evse("20", 22, "IEC_62196_T2", [("AVAILABLE", t("08:00"))])],
+                 address="3 rue de la Gare")
+    )  # fmt: skip
+    return ["[2.359,48.876]"]
+
+
+def m_fres(s: Spec) -> list[str]:
+    s.cdrs_fetched_at = "2026-03-26T00:00:00Z"  # 16 days after: too late to push
+    return ["S1", "S2"]
+
+
+def m_fret(s: Spec) -> list[str]:
+    s.status_lag_s = 600
+    return [f"FRABCE{e}@{DAY}T{h}:00:00Z" for e in (1, 2) for h in ("08", "09", "10")]
+
+
 MUTATIONS: dict[str, Callable[[Spec], list[str]]] = {
+    "INSE": m_inse, "OVLS": m_ovls, "AFOP": m_afop, "SIRN": m_sirn, "BLK2": m_blk2,
+    "FRES": m_fres, "FRET": m_fret,
     "POWL": m_powl, "POWU": m_powu,
     "AMEM1": _drop("nom_amenageur"), "AMEM2": _drop("siren_amenageur"),
     "AMEM3": _drop("contact_amenageur"), "OPEM1": m_opem1, "OPEM2": _drop("telephone_operateur"),

@@ -50,7 +50,24 @@ def test_run_indicators_reads_the_irve_config(lake: Path) -> None:
     with pytest.raises(UsageError, match="no indicator"):
         quality.run_indicators(lake, ["x9"])
     with pytest.raises(UsageError, match="--level"):
-        quality.run_indicators(lake, ["i1"], level=3)
+        quality.run_indicators(lake, ["i1"], level=7)
+
+
+@pytest.mark.parametrize(
+    ("level", "paris", "lyon"),
+    [
+        (1, "11", "84"),  # Île-de-France, Auvergne-Rhône-Alpes
+        (2, "75", "69"),
+        (3, "200054781", "200046977"),  # Métropole du Grand Paris, Métropole de Lyon
+        (4, "75056", "69123"),  # communes, not arrondissements (75010, 69002 are postal codes)
+    ],
+)
+def test_indicators_by_territory(lake: Path, level: int, paris: str, lyon: str) -> None:
+    """The golden lake has two points in Paris (75010) and one in Lyon (69002): the COG table
+    gives each level's target from the derived INSEE code."""
+    t = quality.run_indicators(lake, ["i1"], level=level, from_="2026-03-09", to="2026-03-10")
+    assert {r["target"]: r["value"] for r in t.to_pylist()} == {paris: 2.0, lyon: 1.0}
+    assert set(t.column("level").to_pylist()) == {level}
 
 
 def test_roll_up_days_to_weeks() -> None:

@@ -17,7 +17,7 @@ from ocpiwh.irve import IrveConfig
 from ocpiwh.quality.checks import compute_bases, load_registry
 
 RULES = list(quality.load_rules())
-BY_CONSTRUCTION = {"PDCL", "ADDR", "ERRT", "DUPT", "DECL"}
+BY_CONSTRUCTION = {"PDCL", "ADDR", "ERRT", "DUPT", "DECL", "BLK1"}
 
 
 @pytest.fixture(scope="module")
@@ -37,10 +37,10 @@ def clean_bases(clean_lake: Path) -> dict[str, pa.Table]:
 
 def test_every_rule_is_covered() -> None:
     assert set(RULES) == set(MUTATIONS) | BY_CONSTRUCTION | {"OVRT"}
-    assert len(RULES) == 35
+    assert len(RULES) == 43
     for code, rule in quality.load_rules().items():
         assert rule.meaning and rule.fails and rule.source, code
-        assert "threshold" in rule.params or code == "RATS", code
+        assert "threshold" in rule.params or code in ("RATS", "FRES", "FRET"), code
 
 
 def test_clean_lake_passes_every_rule(clean_lake: Path) -> None:
@@ -77,7 +77,7 @@ def test_rules_true_by_construction_fail_on_given_bases(
     statuses = clean_bases["qc_statuses"].to_pylist()
     bad_statique = copy.deepcopy(statique)
     bad_statique[0]["nbre_pdc"] = 3
-    bad_statique[1]["adresse_station"] = "2 rue Ailleurs 75010 Paris"
+    bad_statique[1]["adresse_station"] = "2 rue Ailleurs 75010 Paris"  # BLK1 too
     bad_statuses = [dict(s) for s in statuses if s["id_pdc_itinerance"] != "FRABCE2"]
     bad_statuses.append(dict(bad_statuses[0]))  # DUPT: same point, same horodatage
     bad_statuses[1] = {**bad_statuses[1], "etat_pdc": "hors_service", "occupation_pdc": "occupe"}
@@ -87,7 +87,7 @@ def test_rules_true_by_construction_fail_on_given_bases(
     }
     report = quality.run_checks(clean_lake, **WINDOW, bases=bases, rules=sorted(BY_CONSTRUCTION))
     assert {r.code: r.status for r in report.results} == dict.fromkeys(BY_CONSTRUCTION, "fail")
-    assert report["PDCL"].items == report["ADDR"].items == ["FRABCP1"]
+    assert report["PDCL"].items == report["ADDR"].items == report["BLK1"].items == ["FRABCP1"]
     assert report["DECL"].items == ["FRABCE2"]
     assert len(report["ERRT"].items) == len(report["DUPT"].items) == 1
 
@@ -178,9 +178,9 @@ def test_fail_on() -> None:
         quality.parse_fail_on("NOPE", rules)
 
 
-def test_not_computable_rules_are_refused_by_name(clean_lake: Path) -> None:
-    with pytest.raises(UsageError, match="cannot be computed locally"):
-        quality.run_checks(clean_lake, rules=["INSE"])
+def test_families_select_rules_and_every_rule_is_computable(clean_lake: Path) -> None:
     report = quality.run_checks(clean_lake, **WINDOW, rules=["session"])
     assert {r.family for r in report.results} == {"session"}
-    assert set(report.not_computable) == {"INSE", "FRES", "FRET"}
+    assert {"FRES", "OVLS"} <= {r.code for r in report.results}
+    assert report.not_computable == {}
+    assert quality.run_checks(clean_lake, **WINDOW, rules=["INSE", "FRET"]).ok

@@ -2,7 +2,9 @@
 --   every non-credit CDR, plus the COMPLETED sessions no CDR closes), with the OCPI id kept
 --   (`item`: the CDR's session_id, else the CDR id; the session id for sessions without CDR),
 --   the operational unit, and the point's puissance_nominale, IS_DC and raccordement from
---   qc_statique. Times are not truncated; no window (checks filter on start).
+--   qc_statique, and `received`: when ocpiwh fetched the CDR (or the completed session), the
+--   earliest it could have been pushed (rule FRES). Times are not truncated; no window (checks
+--   filter on start).
 -- grain: one row per charging session
 SELECT
     COALESCE(left(k.id_pdc_itinerance, 5), '?') AS unit,
@@ -19,7 +21,8 @@ FROM (
         c.end_date_time AS "end",
         c.total_energy AS energy,
         COALESCE(c.session_id, c.id) AS item,
-        'cdr' AS source
+        'cdr' AS source,
+        c._fetched_at AS received
     FROM cdrs AS c
     LEFT JOIN evses AS e
         ON e.country_code = c.country_code AND e.party_id = c.party_id
@@ -32,7 +35,8 @@ FROM (
         s.end_date_time AS "end",
         s.kwh AS energy,
         s.id AS item,
-        'session' AS source
+        'session' AS source,
+        s._fetched_at AS received
     FROM sessions AS s
     LEFT JOIN evses AS e
         ON e.country_code = s.country_code AND e.party_id = s.party_id
