@@ -19,17 +19,17 @@ def init_command(
         str | None,
         typer.Option(
             "--overrides",
-            help="Overrides CSV to write, relative to the warehouse folder (default: [irve] overrides, else irve-overrides.csv).",
+            help="Overrides CSV to write, relative to the warehouse folder (default: \\[irve] overrides, else irve-overrides.csv).",
         ),
     ] = None,
     force: Annotated[
         bool,
         typer.Option(
-            "--force", help="Rewrite the overrides CSV (and the blanks of [irve]) if they exist."
+            "--force", help="Rewrite the overrides CSV (and the blanks of \\[irve]) if they exist."
         ),
     ] = False,
 ) -> None:
-    """Write the `[irve]` section of ocpiwh.toml and an overrides CSV prefilled with the stations
+    """Write the `\\[irve]` section of ocpiwh.toml and an overrides CSV prefilled with the stations
     and exactly the fields they still miss; fill the blanks, then `ocpiwh export irve_statique`.
 
     Example: `ocpiwh irve init` then edit ocpiwh.toml and irve-overrides.csv
