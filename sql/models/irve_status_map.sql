@@ -8,13 +8,11 @@
 -- @param to timestamp 2100-01-01T00:00:00Z "unused (a current snapshot; kept for the model contract)"
 -- @param blocked_as enum(occupe|inconnu) occupe "occupation_pdc of a BLOCKED EVSE (QualiCharge reserves occupe for charging)"
 -- @audit no_occupied_out_of_service: SELECT * FROM irve_status_map WHERE occupation_pdc = 'occupe' AND etat_pdc <> 'en_service'
-SELECT status, etat_pdc, occupation_pdc, etat_prise
-FROM (
-    VALUES
-        ('AVAILABLE', 'en_service', 'libre', 'fonctionnel'),
-        ('CHARGING', 'en_service', 'occupe', 'fonctionnel'),
-        ('BLOCKED', 'en_service', $blocked_as, 'fonctionnel'),
-        ('RESERVED', 'en_service', 'reserve', 'fonctionnel'),
-        ('INOPERATIVE', 'hors_service', 'inconnu', 'hors_service'),
-        ('OUTOFORDER', 'hors_service', 'inconnu', 'hors_service')
-) AS m(status, etat_pdc, occupation_pdc, etat_prise)
+SELECT 'AVAILABLE' AS status, 'en_service' AS etat_pdc, 'libre' AS occupation_pdc, 'fonctionnel' AS etat_prise
+-- UNION ALL, not VALUES: sqlglot renders VALUES for some engines (BigQuery) as an UNNEST
+-- of structs, which does not read back as four columns
+UNION ALL SELECT 'CHARGING', 'en_service', 'occupe', 'fonctionnel'
+UNION ALL SELECT 'BLOCKED', 'en_service', $blocked_as, 'fonctionnel'
+UNION ALL SELECT 'RESERVED', 'en_service', 'reserve', 'fonctionnel'
+UNION ALL SELECT 'INOPERATIVE', 'hors_service', 'inconnu', 'hors_service'
+UNION ALL SELECT 'OUTOFORDER', 'hors_service', 'inconnu', 'hors_service'
