@@ -110,8 +110,8 @@ Error = dict[str, Any]
 
 @dataclass
 class Fault:
-    """One injected failure: ``kind`` is 429, 503, ``drop`` (connection closed before the
-    body is read: nothing stored) or ``drop_after`` (stored, then the connection closed)."""
+    """One injected failure: ``kind`` is 429, 503, ``drop`` (connection closed without an
+    answer, nothing stored; recorded with status 0) or ``drop_after`` (stored, then the connection closed)."""
 
     kind: str
     path: str = ""  # applies to request paths starting with this ("": any API route)
@@ -672,11 +672,13 @@ class _Handler(BaseHTTPRequestHandler):
         split = urlsplit(self.path)
         path, query = split.path, parse_qs(split.query)
         fault = si._take_fault(path) if path.startswith(API) else None
-        if fault is not None and fault.kind == "drop":
-            self._drop()
-            return
         raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         zipped = "gzip" in self.headers.get("Content-Encoding", "")
+        if fault is not None and fault.kind == "drop":  # recorded as status 0, not processed
+            with si.lock:
+                si.requests.append(Received(method, path, 0, None, zipped))
+            self._drop()
+            return
         status: int
         payload: Any
         rows: Any = None
