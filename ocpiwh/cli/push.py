@@ -64,6 +64,13 @@ def push_qualicharge(
             help="Also send rows whose earlier request got no answer and cannot be checked.",
         ),
     ] = False,
+    max_age_days: Annotated[
+        float | None,
+        typer.Option(
+            "--max-age-days",
+            help="qualicharge_sessions: oldest session start sent (as `export --max-age-days`).",
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
     """Send `irve_statique` (bulk, PUT when changed), `irve_dynamique_events` statuses and
@@ -87,6 +94,7 @@ def push_qualicharge(
             dry_run=dry_run,
             bulk_size=bulk_size,
             resend_in_doubt=resend_in_doubt,
+            max_session_age_days=max_age_days,
         )
     finally:
         if client is not None:
@@ -144,7 +152,8 @@ def push_status(
     as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
 ) -> None:
     """What the ledger holds per kind: accepted, rejected (with the API's reasons), pending
-    (to send again), in flight (a killed run, reconciled by the next) and in doubt."""
+    (refused in a chunk, to send again), in flight (a killed run, reconciled by the next), in
+    doubt (unanswered sessions), and rows of the warehouse a push would send now."""
     info = status(state(ctx).warehouse)
     if as_json:
         typer.echo(orjson.dumps(info, option=orjson.OPT_INDENT_2).decode())
@@ -152,24 +161,12 @@ def push_status(
     if info["ledger"] is None:
         out.print("nothing pushed yet (run `ocpiwh push qualicharge`)")
         return
-    grid = Table(
-        "kind", "accepted", "rejected", "pending", "in flight", "in doubt", "requests", "rows sent"
-    )
+    columns = ("accepted", "rejected", "pending", "in_flight", "in_doubt", "to_send")
+    grid = Table("kind", *(c.replace("_", " ") for c in columns), "requests", "rows sent")
     for kind, c in info["kinds"].items():
         grid.add_row(
             kind,
-            *(
-                f"{c.get(k, 0):,}"
-                for k in (
-                    "accepted",
-                    "rejected",
-                    "pending",
-                    "in_flight",
-                    "in_doubt",
-                    "requests",
-                    "rows_sent",
-                )
-            ),
+            *(f"{c.get(k, 0):,}" for k in (*columns, "requests", "rows_sent")),
         )
     out.print(grid)
     for kind, c in info["kinds"].items():
@@ -190,6 +187,9 @@ def qualicharge_standin(
     max_status_age_days: Annotated[
         float, typer.Option("--max-status-age-days", help="Oldest status accepted (API: 1).")
     ] = 1.0,
+    max_session_age_days: Annotated[
+        float, typer.Option("--max-session-age-days", help="Oldest session accepted (API: 365).")
+    ] = 365.0,
 ) -> None:
     """Serve a local stand-in of the QualiCharge API (auth, bulk routes, PUT, validation
     errors in the API's shape) for tests and the demo. The password is read from
@@ -201,5 +201,6 @@ def qualicharge_standin(
         {user: password},
         bulk_max_size=bulk_max_size,
         max_status_age=timedelta(days=max_status_age_days),
+        max_session_age=timedelta(days=max_session_age_days),
     )
     serve_forever(si, "127.0.0.1", port, lambda url: err.print(f"QualiCharge stand-in on {url}"))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -96,11 +97,18 @@ def content_hash(body: dict[str, Any]) -> str:
     return hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
-def load_rows(root: Store, kind: Kind, work: Path, *, now: datetime | None = None) -> list[Row]:
+def load_rows(
+    root: Store,
+    kind: Kind,
+    work: Path,
+    *,
+    now: datetime | None = None,
+    max_session_age_days: float | None = None,
+) -> list[Row]:
     """The model's valid rows, deduplicated on the kind's key (last one wins)."""
     work.mkdir(parents=True, exist_ok=True)
     out = work / f"{kind.name}.jsonl"
-    export(root, kind.model, out, "jsonl", now=now)
+    export(root, kind.model, out, "jsonl", now=now, max_session_age_days=max_session_age_days)
     rows: dict[str, Row] = {}
     with out.open("rb") as fh:
         for line in fh:
@@ -170,15 +178,9 @@ class Pusher:
         """Rows left in flight: ask the API what it holds where it can be asked (statique:
         GET the point; statuses: the point's history), else mark them in doubt (sessions)."""
         for rid, rows in self.ledger.in_flight(self.kind.name).items():
-            self._settle(rid, rows, None, "reconciled after an interrupted run")
+            self._settle(rid, rows, "reconciled after an interrupted run")
 
-    def _settle(
-        self,
-        rid: str,
-        rows: list[tuple[str, str]],
-        bodies: dict[str, dict[str, Any]] | None,
-        why: str,
-    ) -> None:
+    def _settle(self, rid: str, rows: list[tuple[str, str]], why: str) -> None:
         held: list[tuple[str, str | None]] = []
         if self.kind.name == "statique":
             for key, h in rows:
@@ -221,7 +223,7 @@ class Pusher:
                 method, path, body, idempotent=self.kind.resend_is_harmless
             )
         except Ambiguous as exc:
-            self._settle(rid, [(r.key, r.hash) for r in rows], None, f"no answer ({exc})")
+            self._settle(rid, [(r.key, r.hash) for r in rows], f"no answer ({exc})")
             left = [
                 r for r in rows if self.ledger.entries(self.kind.name)[r.key].state == "pending"
             ]
@@ -341,6 +343,7 @@ def push(
     bulk_size: int = BULK_MAX_SIZE,
     resend_in_doubt: bool = False,
     now: datetime | None = None,
+    max_session_age_days: float | None = None,
 ) -> PushReport:
     """Send what is new or changed in each kind (statique first: the API refuses statuses and
     sessions of undeclared points). ``dry_run`` plans without sending (``client`` may be None)."""
@@ -357,7 +360,9 @@ def push(
         ledger = Ledger(folder)
         try:
             for kind in ordered:
-                rows = load_rows(store, kind, folder / "work", now=now)
+                rows = load_rows(
+                    store, kind, folder / "work", now=now, max_session_age_days=max_session_age_days
+                )
                 if dry_run or client is None:
                     create, update, unchanged = plan(
                         rows, ledger.entries(kind.name), resend_in_doubt=resend_in_doubt
@@ -385,8 +390,9 @@ def push(
     return PushReport(reports, dry_run or client is None, client.requests_sent if client else 0)
 
 
-def status(root: Location | Store) -> dict[str, Any]:
-    """What the ledger holds, per kind: rows per state, requests, rejections with reasons."""
+def status(root: Location | Store, *, with_plan: bool = True) -> dict[str, Any]:
+    """What the ledger holds, per kind: rows per state, requests, rejections with reasons;
+    ``with_plan``: also ``to_send``, the rows of the warehouse a push would send now."""
     store = open_store(root)
     folder = push_dir(store)
     if not (folder / "ledger.sqlite").exists():
@@ -396,14 +402,21 @@ def status(root: Location | Store) -> dict[str, Any]:
         counts = ledger.counts()
         reqs = ledger.requests()
         kinds: dict[str, Any] = {}
-        for name in KINDS:
+        for name, kind in KINDS.items():
             if name not in counts and name not in reqs:
                 continue
-            kinds[name] = {
+            entry: dict[str, Any] = {
                 **counts.get(name, {}),
                 **reqs.get(name, {"requests": 0, "rows_sent": 0}),
-                "rejections": [{"key": k, "reason": r} for k, r in ledger.rejections(name)],
             }
+            if with_plan:
+                with tempfile.TemporaryDirectory(dir=folder, prefix=".status-") as tmp:
+                    create, update, _ = plan(
+                        load_rows(store, kind, Path(tmp)), ledger.entries(name)
+                    )
+                entry["to_send"] = len(create) + len(update)
+            entry["rejections"] = [{"key": k, "reason": r} for k, r in ledger.rejections(name)]
+            kinds[name] = entry
         return {"ledger": str(ledger.path), "kinds": kinds}
     finally:
         ledger.close()

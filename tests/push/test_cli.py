@@ -35,6 +35,7 @@ def test_push_and_status_never_print_credentials(root: Path, standin: StandIn) -
     info = json.loads(st.stdout)["kinds"]
     for kind, k in plan.items():
         assert info[kind]["accepted"] + info[kind]["rejected"] == k["to_create"] == k["rows"]
+        assert info[kind]["to_send"] == 0
     assert len(held(standin)["statique"]) == info["statique"]["accepted"]
     table = cli(root, "push", "status", env=env)
     assert "accepted" in table.stdout and "rejected sessions" in table.stdout
