@@ -142,8 +142,16 @@ def _print_report(report: PushReport, as_json: bool) -> None:
         )
     out.print(grid)
     for r in report.kinds:
-        for key, reason in r.reasons[:10]:
-            out.print(f"rejected {r.kind} {escape(key)}: {escape(reason)}")
+        _print_reasons(r.kind, r.reasons)
+
+
+def _print_reasons(kind: str, reasons: list[tuple[str, str]]) -> None:
+    """Rejections grouped by the API's reason: count and one example key each."""
+    groups: dict[str, list[str]] = {}
+    for key, reason in reasons:
+        groups.setdefault(reason, []).append(key)
+    for reason, keys in sorted(groups.items(), key=lambda g: -len(g[1]))[:10]:
+        out.print(f"rejected {kind}: {len(keys):,} × {escape(reason)} (e.g. {escape(keys[0])})")
 
 
 @push_app.command("status")
@@ -170,8 +178,7 @@ def push_status(
         )
     out.print(grid)
     for kind, c in info["kinds"].items():
-        for rej in c["rejections"][:10]:
-            out.print(f"rejected {kind} {escape(rej['key'])}: {escape(rej['reason'])}")
+        _print_reasons(kind, [(x["key"], x["reason"]) for x in c["rejections"]])
     out.print(f"ledger: {info['ledger']}")
 
 

@@ -183,7 +183,7 @@ class Ledger:
             out[kind] = {"requests": int(n), "rows_sent": int(rows or 0)}
         return out
 
-    def rejections(self, kind: str, limit: int = 50) -> list[tuple[str, str]]:
+    def rejections(self, kind: str, limit: int = 1000) -> list[tuple[str, str]]:
         cur = self.con.execute(
             "SELECT key, answer FROM rows WHERE kind = ? AND state = 'rejected' ORDER BY key "
             "LIMIT ?",
