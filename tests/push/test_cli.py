@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 from pathlib import Path
@@ -80,3 +81,13 @@ def test_missing_configuration_is_a_usage_error(root: Path) -> None:
     assert "OCPIWH_QUALICHARGE_URL" in res.stderr and "Traceback" not in res.stderr
     res = cli(root, "push", "qualicharge", "--what", "nonsense", "--dry-run", env=env)
     assert res.returncode == 2 and "--what" in res.stderr
+
+
+def test_one_push_at_a_time(root: Path) -> None:
+    lock = root / "state" / "push" / "qualicharge" / "lock"
+    lock.parent.mkdir(parents=True)
+    with lock.open("a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)  # as a running push holds it
+        res = cli(root, "push", "qualicharge", "--dry-run")
+    assert res.returncode == 2 and "another `ocpiwh push` is running" in res.stderr
+    assert cli(root, "push", "qualicharge", "--dry-run").returncode == 0
