@@ -6,11 +6,15 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
+import httpx
 import tomli_w
 
 from ocpiwh.config import Config
+from ocpiwh.push import Credentials, QualiChargeClient
 from ocpiwh.push.standin import StandIn
 
 from .conftest import PASSWORD, USER, api_env, cli, held
@@ -91,3 +95,27 @@ def test_one_push_at_a_time(root: Path) -> None:
         res = cli(root, "push", "qualicharge", "--dry-run")
     assert res.returncode == 2 and "another `ocpiwh push` is running" in res.stderr
     assert cli(root, "push", "qualicharge", "--dry-run").returncode == 0
+
+
+def test_standin_command_serves_the_api(tmp_path: Path) -> None:
+    env = {**os.environ, "OCPIWH_QUALICHARGE_PASSWORD": PASSWORD}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ocpiwh", "qualicharge-standin", "--port", "0", "--user", USER],
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        assert proc.stderr is not None
+        line = proc.stderr.readline()
+        assert line.startswith("QualiCharge stand-in on http://127.0.0.1:")
+        url = line.split(" on ", 1)[1].strip()
+        client = QualiChargeClient(Credentials(url, USER, PASSWORD))
+        answer = client.request("POST", "/api/v1/statique/bulk", [{"id_pdc_itinerance": "x"}])
+        client.close()
+        assert answer.status == 422 and answer.body["detail"][0]["loc"][:2] == ["body", 0]
+        record = httpx.get(f"{url}/_admin/requests").json()
+        assert [r["path"] for r in record] == ["/api/v1/auth/token", "/api/v1/statique/bulk"]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
