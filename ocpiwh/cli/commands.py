@@ -2,7 +2,19 @@
 
 from __future__ import annotations
 
-from ocpiwh.cli import app, check, demo, export, irve, lake, models, privacy, query, sync  # noqa: F401
+from ocpiwh.cli import (  # noqa: F401
+    app,
+    check,
+    demo,
+    export,
+    irve,
+    lake,
+    models,
+    privacy,
+    push,
+    query,
+    sync,
+)
 from ocpiwh.simulator.cli import simulate
 
 app.command()(simulate)

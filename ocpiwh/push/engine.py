@@ -1,0 +1,422 @@
+"""Push the warehouse's QualiCharge models to the API, each row once (see docs/push.md).
+
+    report = push(root, client, kinds=("statique", "statuses", "sessions"))
+
+Rows come from :func:`ocpiwh.export.export` (the models, validated, written as JSON lines in
+``state/push/qualicharge/work/``), so what is pushed is exactly what ``ocpiwh export`` writes.
+A row is sent when the ledger has no accepted copy of its content; every request is recorded
+in flight before it leaves, so a run killed at any instant is reconciled by the next one.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import tempfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from uuid import uuid4
+
+import orjson
+
+from ocpiwh.errors import OcpiwhError, UsageError
+from ocpiwh.export import export
+from ocpiwh.lake import crashpoint, open_store
+from ocpiwh.lake.store import LocalStore, Location, Store
+from ocpiwh.push.client import API, Ambiguous, Answer, QualiChargeClient
+from ocpiwh.push.ledger import Entry, Ledger
+
+BULK_MAX_SIZE = 10
+"""The API's default ``API_*_BULK_CREATE_MAX_SIZE``; a server configured higher takes more."""
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str
+    model: str
+    bulk: str
+    key: tuple[str, ...]
+    resend_is_harmless: bool  # the API upserts (statique) or stores a second copy
+
+
+KINDS: dict[str, Kind] = {
+    k.name: k
+    for k in (
+        Kind("statique", "irve_statique", "/statique/bulk", ("id_pdc_itinerance",), True),
+        Kind(
+            "statuses",
+            "irve_dynamique_events",
+            "/dynamique/status/bulk",
+            ("id_pdc_itinerance", "horodatage"),
+            False,
+        ),
+        Kind(
+            "sessions",
+            "qualicharge_sessions",
+            "/dynamique/session/bulk",
+            ("id_pdc_itinerance", "start"),
+            False,
+        ),
+    )
+}
+
+
+@dataclass
+class Row:
+    key: str
+    hash: str
+    body: dict[str, Any]
+
+
+@dataclass
+class KindReport:
+    kind: str
+    rows: int = 0
+    unchanged: int = 0
+    to_create: int = 0
+    to_update: int = 0
+    accepted: int = 0
+    rejected: int = 0
+    in_doubt: int = 0
+    reconciled: int = 0
+    requests: int = 0
+    reasons: list[tuple[str, str]] = field(default_factory=list)
+
+
+def push_dir(root: Store) -> Path:
+    if not isinstance(root, LocalStore):
+        raise UsageError("push needs a warehouse on a local disk (the ledger is a local file)")
+    return Path(root.root) / "state" / "push" / "qualicharge"
+
+
+def content_hash(body: dict[str, Any]) -> str:
+    return hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+def load_rows(
+    root: Store,
+    kind: Kind,
+    work: Path,
+    *,
+    now: datetime | None = None,
+    max_session_age_days: float | None = None,
+) -> list[Row]:
+    """The model's valid rows, deduplicated on the kind's key (last one wins)."""
+    work.mkdir(parents=True, exist_ok=True)
+    out = work / f"{kind.name}.jsonl"
+    export(root, kind.model, out, "jsonl", now=now, max_session_age_days=max_session_age_days)
+    rows: dict[str, Row] = {}
+    with out.open("rb") as fh:
+        for line in fh:
+            if not line.strip():
+                continue
+            body = orjson.loads(line)
+            key = "|".join(str(body.get(k)) for k in kind.key)
+            rows[key] = Row(key, content_hash(body), body)
+    return list(rows.values())
+
+
+@contextmanager
+def _exclusive(folder: Path) -> Iterator[None]:
+    folder.mkdir(parents=True, exist_ok=True)
+    with (folder / "lock").open("a") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise UsageError("another `ocpiwh push` is running on this warehouse") from None
+        yield
+
+
+def plan(
+    rows: Sequence[Row], known: dict[str, Entry], *, resend_in_doubt: bool = False
+) -> tuple[list[Row], list[Row], int]:
+    """(to create with the bulk route, to update with PUT, unchanged)."""
+    create: list[Row] = []
+    update: list[Row] = []
+    unchanged = 0
+    for row in rows:
+        entry = known.get(row.key)
+        if entry is None:
+            create.append(row)
+        elif _settled(entry, row.hash, resend_in_doubt):
+            unchanged += 1
+        elif entry.accepted_hash is not None:
+            update.append(row)
+        else:
+            create.append(row)
+    return create, update, unchanged
+
+
+def _settled(entry: Entry, h: str, resend_in_doubt: bool) -> bool:
+    """Nothing to send: accepted as is, rejected as is, or in doubt as is (unless asked)."""
+    if entry.state == "accepted":
+        return entry.accepted_hash == h
+    if entry.state == "rejected":
+        return entry.hash == h
+    return entry.state == "in_doubt" and entry.hash == h and not resend_in_doubt
+
+
+class Pusher:
+    """One run over one kind: reconcile what a killed run left in flight, then send."""
+
+    def __init__(
+        self, ledger: Ledger, client: QualiChargeClient, kind: Kind, bulk_size: int
+    ) -> None:
+        self.ledger = ledger
+        self.client = client
+        self.kind = kind
+        self.bulk_size = bulk_size
+        self.report = KindReport(kind.name)
+
+    # -- after a crash --------------------------------------------------------------------------
+
+    def reconcile(self) -> None:
+        """Rows left in flight: ask the API what it holds where it can be asked (statique:
+        GET the point; statuses: the point's history), else mark them in doubt (sessions)."""
+        for rid, rows in self.ledger.in_flight(self.kind.name).items():
+            self._settle(rid, rows, "reconciled after an interrupted run")
+
+    def _settle(self, rid: str, rows: list[tuple[str, str]], why: str) -> None:
+        held: list[tuple[str, str | None]] = []
+        if self.kind.name == "statique":
+            for key, h in rows:
+                got = self.client.get_statique(key)
+                if got is not None and content_hash(got) == h:
+                    held.append((key, None))
+        elif self.kind.name == "statuses":
+            for key, h in rows:
+                pdc, _, when = key.partition("|")
+                history = self.client.status_history(pdc, when)
+                if any(content_hash(_status_body(s)) == h for s in history):
+                    held.append((key, None))
+        else:
+            self.ledger.release(rid, None, why, state="in_doubt")
+            self.report.in_doubt += len(rows)
+            return
+        if held:
+            self.ledger.accept(rid, None, why, held)
+            self.report.reconciled += len(held)
+        self.ledger.release(rid, None, why)  # the rest was not stored: send again
+
+    # -- sending ----------------------------------------------------------------------------------
+
+    def send(self, create: list[Row], update: list[Row]) -> None:
+        for i in range(0, len(create), self.bulk_size):
+            self._bulk(create[i : i + self.bulk_size])
+        for row in update:  # statique only: PUT the changed point
+            self._put(row)
+
+    def _begin(self, method: str, path: str, rows: Sequence[Row]) -> str:
+        rid = uuid4().hex
+        self.ledger.begin(rid, self.kind.name, method, path, [(r.key, r.hash) for r in rows])
+        crashpoint("push-inflight")
+        return rid
+
+    def _call(self, rid: str, method: str, path: str, rows: list[Row], body: Any) -> Answer | None:
+        self.report.requests += 1
+        try:
+            answer = self.client.request(
+                method, path, body, idempotent=self.kind.resend_is_harmless
+            )
+        except Ambiguous as exc:
+            self._settle(rid, [(r.key, r.hash) for r in rows], f"no answer ({exc})")
+            left = [
+                r for r in rows if self.ledger.entries(self.kind.name)[r.key].state == "pending"
+            ]
+            if left:
+                self._bulk(left)
+            return None
+        except OcpiwhError:  # 429/5xx/unreachable until retries ran out: nothing was stored
+            self.ledger.release(rid, None, "retries exhausted")
+            raise
+        crashpoint("push-sent")
+        return answer
+
+    def _bulk(self, rows: list[Row]) -> None:
+        path = f"{API}{self.kind.bulk}"
+        rid = self._begin("POST", path, rows)
+        answer = self._call(rid, "POST", path, rows, [r.body for r in rows])
+        if answer is None:
+            return
+        if answer.status in (200, 201):
+            items = answer.body.get("items") if isinstance(answer.body, dict) else None
+            ids = (
+                [str(x) for x in items]
+                if isinstance(items, list) and len(items) == len(rows)
+                else [None] * len(rows)
+            )
+            self.ledger.accept(
+                rid,
+                answer.status,
+                _short(answer),
+                [(r.key, i) for r, i in zip(rows, ids, strict=True)],
+            )
+            self.report.accepted += len(rows)
+            crashpoint("push-recorded")
+        elif answer.status in (400, 404, 409, 422):
+            if len(rows) == 1:
+                self._rejected(rid, answer, rows[0])
+                return
+            self.ledger.release(rid, answer.status, _short(answer))
+            half = len(rows) // 2  # isolate the refused rows: each half is sent on its own
+            self._bulk(rows[:half])
+            self._bulk(rows[half:])
+        else:
+            self.ledger.release(rid, answer.status, _short(answer))
+            raise OcpiwhError(
+                f"QualiCharge API: POST {path} answered HTTP {answer.status}: {_short(answer)[:300]}"
+            )
+
+    def _put(self, row: Row) -> None:
+        pdc = str(row.body.get("id_pdc_itinerance"))
+        path = f"{API}/statique/{pdc}"
+        rid = self._begin("PUT", path, [row])
+        answer = self._call(rid, "PUT", path, [row], row.body)
+        if answer is None:
+            return
+        if answer.status in (200, 201):
+            self.ledger.accept(rid, answer.status, _short(answer), [(row.key, None)])
+            self.report.accepted += 1
+            crashpoint("push-recorded")
+        elif answer.status == 404:  # no longer on the server (decommissioned?): create it
+            self.ledger.release(rid, answer.status, _short(answer))
+            self._bulk([row])
+        elif answer.status in (400, 406, 409, 422):
+            self._rejected(rid, answer, row)
+        else:
+            self.ledger.release(rid, answer.status, _short(answer))
+            raise OcpiwhError(f"QualiCharge API: PUT {path} answered HTTP {answer.status}")
+
+    def _rejected(self, rid: str, answer: Answer, row: Row) -> None:
+        reason = _reason(answer)
+        self.ledger.reject(rid, answer.status, _short(answer), row.key, reason)
+        self.report.rejected += 1
+        self.report.reasons.append((row.key, reason))
+
+
+def _status_body(s: dict[str, Any]) -> dict[str, Any]:
+    """A status as read back, in the shape it was sent (times as ``…Z``)."""
+    out = dict(s)
+    h = out.get("horodatage")
+    if isinstance(h, str) and h.endswith("+00:00"):
+        out["horodatage"] = h[: -len("+00:00")] + "Z"
+    return out
+
+
+def _short(answer: Answer) -> str:
+    return f"HTTP {answer.status} {answer.text}"[:2000]
+
+
+def _reason(answer: Answer) -> str:
+    """The API's reason in one line: FastAPI's ``detail`` (a list of pydantic errors or text)."""
+    body = answer.body
+    detail = body.get("detail") if isinstance(body, dict) else body
+    if isinstance(detail, list):
+        parts = []
+        for e in detail[:5]:
+            if isinstance(e, dict):
+                loc = ".".join(str(x) for x in (e.get("loc") or [])[2:]) or "row"
+                parts.append(f"{loc}: {e.get('msg')}")
+        return f"HTTP {answer.status}: " + "; ".join(parts)
+    if isinstance(body, dict) and "message" in body and detail is None:
+        detail = body["message"]
+    return f"HTTP {answer.status}: {detail}"
+
+
+@dataclass
+class PushReport:
+    kinds: list[KindReport]
+    dry_run: bool
+    requests: int
+
+
+def push(
+    root: Location | Store,
+    client: QualiChargeClient | None,
+    kinds: Sequence[str] = ("statique", "statuses", "sessions"),
+    *,
+    dry_run: bool = False,
+    bulk_size: int = BULK_MAX_SIZE,
+    resend_in_doubt: bool = False,
+    now: datetime | None = None,
+    max_session_age_days: float | None = None,
+) -> PushReport:
+    """Send what is new or changed in each kind (statique first: the API refuses statuses and
+    sessions of undeclared points). ``dry_run`` plans without sending (``client`` may be None)."""
+    for k in kinds:
+        if k not in KINDS:
+            raise UsageError(f"--what must be among {', '.join(KINDS)}, got {k!r}")
+    if bulk_size < 1:
+        raise UsageError("--bulk-size must be at least 1")
+    store = open_store(root)
+    folder = push_dir(store)
+    ordered = [KINDS[k] for k in KINDS if k in kinds]
+    reports: list[KindReport] = []
+    with _exclusive(folder):
+        ledger = Ledger(folder)
+        try:
+            for kind in ordered:
+                rows = load_rows(
+                    store, kind, folder / "work", now=now, max_session_age_days=max_session_age_days
+                )
+                if dry_run or client is None:
+                    create, update, unchanged = plan(
+                        rows, ledger.entries(kind.name), resend_in_doubt=resend_in_doubt
+                    )
+                    reports.append(
+                        KindReport(kind.name, len(rows), unchanged, len(create), len(update))
+                    )
+                    continue
+                pusher = Pusher(ledger, client, kind, bulk_size)
+                pusher.reconcile()
+                create, update, unchanged = plan(
+                    rows, ledger.entries(kind.name), resend_in_doubt=resend_in_doubt
+                )
+                r = pusher.report
+                r.rows, r.unchanged, r.to_create, r.to_update = (
+                    len(rows),
+                    unchanged,
+                    len(create),
+                    len(update),
+                )
+                pusher.send(create, update)
+                reports.append(r)
+        finally:
+            ledger.close()
+    return PushReport(reports, dry_run or client is None, client.requests_sent if client else 0)
+
+
+def status(root: Location | Store, *, with_plan: bool = True) -> dict[str, Any]:
+    """What the ledger holds, per kind: rows per state, requests, rejections with reasons;
+    ``with_plan``: also ``to_send``, the rows of the warehouse a push would send now."""
+    store = open_store(root)
+    folder = push_dir(store)
+    if not (folder / "ledger.sqlite").exists():
+        return {"ledger": None, "kinds": {}}
+    ledger = Ledger(folder)
+    try:
+        counts = ledger.counts()
+        reqs = ledger.requests()
+        kinds: dict[str, Any] = {}
+        for name, kind in KINDS.items():
+            if name not in counts and name not in reqs:
+                continue
+            entry: dict[str, Any] = {
+                **counts.get(name, {}),
+                **reqs.get(name, {"requests": 0, "rows_sent": 0}),
+            }
+            if with_plan:
+                with tempfile.TemporaryDirectory(dir=folder, prefix=".status-") as tmp:
+                    create, update, _ = plan(
+                        load_rows(store, kind, Path(tmp)), ledger.entries(name)
+                    )
+                entry["to_send"] = len(create) + len(update)
+            entry["rejections"] = [{"key": k, "reason": r} for k, r in ledger.rejections(name)]
+            kinds[name] = entry
+        return {"ledger": str(ledger.path), "kinds": kinds}
+    finally:
+        ledger.close()
