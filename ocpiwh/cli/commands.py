@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
-from ocpiwh.cli import app, check, demo, export, lake, models, privacy, query, sync  # noqa: F401
+from ocpiwh.cli import (  # noqa: F401
+    app,
+    check,
+    demo,
+    export,
+    get,
+    lake,
+    models,
+    privacy,
+    query,
+    sync,
+)
 from ocpiwh.simulator.cli import simulate
 
 app.command()(simulate)
