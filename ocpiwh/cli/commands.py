@@ -7,6 +7,7 @@ from ocpiwh.cli import (  # noqa: F401
     check,
     demo,
     export,
+    feed,
     get,
     lake,
     models,
