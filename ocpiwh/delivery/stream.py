@@ -145,7 +145,9 @@ def _write_new(
         sql = f"SELECT {cols} FROM _get_new WHERE {CHANGE} <> 'removed'"
         if where:
             sql = f"SELECT * FROM ({sql}){where}"
-        return stream_query(con, sql, params, sink, json_cols)
+        # the model's own parameters were bound by diff(); only --since's remains
+        since = {k: v for k, v in params.items() if k == "get_since"}
+        return stream_query(con, sql, since, sink, json_cols)
     cur.set_cursor(con, after)
     con.execute("CREATE OR REPLACE TEMP TABLE _prev (source VARCHAR, batch_id VARCHAR)")
     prev = [(k.rpartition("/")[0], b) for k, b in before.items() if k.endswith(f"/{module}")]

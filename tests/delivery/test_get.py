@@ -175,3 +175,63 @@ def test_follow_sees_a_concurrent_sync(synced: Path, sim: Any) -> None:
         stderr = proc.stderr.read() if proc.stderr else ""
     assert rc == 130, stderr
     assert "Traceback" not in stderr
+
+
+def test_follow_ends_when_the_reader_leaves_while_idle(synced: Path) -> None:
+    """Nothing to write (a --since in the future), the reader goes: exit 0 at once, not at
+    the next commit."""
+    shell = (
+        f"set -o pipefail; {sys.executable} -m ocpiwh --warehouse {synced} get sessions "
+        "--follow --interval 60s --since 2100-01-01 2>err.txt | true"
+    )
+    started = time.monotonic()
+    done = subprocess.run(["bash", "-c", shell], cwd=synced, timeout=60)
+    assert done.returncode == 0, (synced / "err.txt").read_text()
+    assert time.monotonic() - started < 40  # far less than the 60 s interval
+    assert "Traceback" not in (synced / "err.txt").read_text()
+
+
+def _model_rows(root: Path) -> set[tuple[Any, ...]]:
+    con = warehouse.connect(root)
+    try:
+        table = get_model("session_durations").run(con)
+    finally:
+        con.close()
+    return {(r["session_id"], r["status"], r["kwh"]) for r in table.to_pylist()}
+
+
+def test_follow_a_model_writes_new_and_changed_rows(synced: Path, sim: Any) -> None:
+    before = _model_rows(synced)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "ocpiwh",
+            "--warehouse",
+            str(synced),
+            "get",
+            "session_durations",
+            "--follow",
+            "--interval",
+            "0.2",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        lines = _reader(proc)
+        first = _take(lines, len(before), 60)
+        assert {(r["session_id"], r["status"], r["kwh"]) for r in first} == before
+        sim.advance(seconds=2400)
+        run_sync(synced)
+        fresh = _model_rows(synced) - before
+        assert any(s == "COMPLETED" for _, s, _ in fresh)  # sessions that ended meanwhile
+        got = _take(lines, len(fresh), 60)
+        assert len(got) == len(fresh)
+        assert {(r["session_id"], r["status"], r["kwh"]) for r in got} == fresh
+        assert _take(lines, 1, 1.0) == []
+    finally:
+        proc.send_signal(signal.SIGINT)
+        rc = proc.wait(timeout=30)
+    assert rc == 130
