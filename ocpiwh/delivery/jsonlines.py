@@ -21,6 +21,7 @@ from typing import IO, Any
 import duckdb
 import orjson
 import pyarrow as pa
+import pyarrow.compute as pc
 
 OPTIONS = orjson.OPT_UTC_Z | orjson.OPT_NAIVE_UTC | orjson.OPT_APPEND_NEWLINE
 BATCH_ROWS = 8192
@@ -54,9 +55,26 @@ def json_columns(
     )
 
 
+def _times_as_text(batch: pa.RecordBatch) -> pa.RecordBatch:
+    """Top-level timestamp columns → RFC 3339 text, vectorized: Arrow builds a tz-aware
+    ``datetime`` per value in ``to_pylist`` (~40 µs each), which made timestamps most of the
+    cost of a row. Whole seconds unless the column has fractions in this batch."""
+    columns = []
+    for field, col in zip(batch.schema, batch.columns, strict=True):
+        if pa.types.is_timestamp(field.type):
+            ticks = pc.cast(col, pa.int64())
+            per_second = {"s": 1, "ms": 1_000, "us": 1_000_000, "ns": 1_000_000_000}
+            fraction = pc.any(pc.not_equal(pc.remainder(ticks, per_second[field.type.unit]), 0))
+            if not fraction.as_py():
+                col = pc.cast(col, pa.timestamp("s", tz=field.type.tz))
+            col = pc.strftime(col, format="%Y-%m-%dT%H:%M:%SZ")
+        columns.append(col)
+    return pa.RecordBatch.from_arrays(columns, names=batch.schema.names)
+
+
 def encode(batch: pa.RecordBatch, json_cols: Iterable[str] = ()) -> bytes:
     """One record batch as JSON lines."""
-    rows = batch.to_pylist()
+    rows = _times_as_text(batch).to_pylist()
     embed = [c for c in json_cols if c in batch.schema.names]
     if embed:
         for row in rows:
@@ -117,6 +135,40 @@ def silence_stdout() -> None:
         os.close(devnull)
 
 
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _as_json_sql(
+    con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any], json_cols: Iterable[str]
+) -> str | None:
+    """``sql`` turned into one JSON text per row by DuckDB itself (``to_json``, in parallel,
+    three times faster than Arrow → Python → orjson), with the same rendering: times as
+    RFC 3339 text, JSON columns embedded. None when a nested column holds times (DuckDB
+    would render those its own way): the Python path then encodes the rows."""
+    rel = con.sql(sql, params=params or None)
+    embed = set(json_cols)
+    exprs = []
+    for column, typ in zip(rel.columns, rel.types, strict=True):
+        t, q = str(typ).upper(), _quote(column)
+        nested = t.endswith("]") or t.startswith(("STRUCT", "MAP", "UNION"))
+        if nested and "TIMESTAMP" in t:
+            return None
+        if t.startswith("TIMESTAMP"):
+            expr = (
+                f"CASE WHEN epoch_us({q}) % 1000000 = 0 THEN strftime({q}, '%Y-%m-%dT%H:%M:%SZ') "
+                f"ELSE strftime({q}, '%Y-%m-%dT%H:%M:%S.%fZ') END"
+            )
+        elif column in embed and t != "JSON":
+            expr = f"CAST({q} AS JSON)"
+        elif t in ("DOUBLE", "FLOAT", "REAL"):  # NaN and infinities are not JSON
+            expr = f"CASE WHEN isfinite({q}) THEN {q} END"
+        else:
+            expr = q
+        exprs.append(f"{expr} AS {q}")
+    return f"SELECT CAST(to_json(_row) AS VARCHAR) FROM (SELECT {', '.join(exprs)} FROM ({sql})) AS _row"
+
+
 def stream_query(
     con: duckdb.DuckDBPyConnection,
     sql: str,
@@ -126,9 +178,15 @@ def stream_query(
 ) -> int:
     """Run ``sql`` and write its rows to ``sink``; returns how many."""
     cols = tuple(json_cols)
-    reader = con.sql(sql, params=params or None).to_arrow_reader(BATCH_ROWS)
+    as_json = _as_json_sql(con, sql, params, cols)
+    reader = con.sql(as_json or sql, params=params or None).to_arrow_reader(BATCH_ROWS)
     n = 0
     for batch in reader:
-        sink.write(encode(batch, cols), batch.num_rows)
+        if as_json is not None:
+            lines = batch.column(0).to_pylist()
+            data = ("\n".join(lines) + "\n").encode() if lines else b""
+        else:
+            data = encode(batch, cols)
+        sink.write(data, batch.num_rows)
         n += batch.num_rows
     return n
