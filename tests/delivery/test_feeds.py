@@ -8,6 +8,9 @@ import hashlib
 import io
 import itertools
 import signal
+import subprocess
+import sys
+import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -204,3 +207,54 @@ def test_add_refuses_what_a_run_would_refuse(synced: Path, tmp_path: Path) -> No
     # sessions_history reads the pseudonymized token columns too: refused whatever the view
     hist = ocpiwh(synced, "feed", "add", "h", "--model", "sessions_history", "--to", str(out))
     assert hist.returncode == 2 and "cdr_token_uid" in hist.stderr
+
+
+def test_stdout_feed_and_watch(synced: Path, sim: Any, tmp_path: Path) -> None:
+    _ok(synced, "feed", "add", "pipe", "--model", MODEL, "--format", "jsonl", "--to", "-")
+    first = ocpiwh(synced, "feed", "run", "pipe")
+    assert first.returncode == 0, first.stderr
+    rows = [orjson.loads(line) for line in first.stdout.splitlines()]
+    assert rows and {r["_change"] for r in rows} == {"new"}
+    assert rows[0]["start_date_time"].endswith("Z")
+    assert feeds.deliveries(synced, "pipe")[0]["rows"] == len(rows)
+    again = ocpiwh(synced, "feed", "run", "pipe")
+    assert again.returncode == 0 and again.stdout == "" and "nothing new" in again.stderr
+
+    out = tmp_path / "out"
+    out.mkdir()
+    _ok(synced, "feed", "add", "w", "--model", MODEL, "--format", "csv", "--to", str(out))
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "ocpiwh",
+            "--warehouse",
+            str(synced),
+            "feed",
+            "run",
+            "w",
+            "--watch",
+            "--interval",
+            "0.5s",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        _wait(lambda: len(feeds.deliveries(synced, "w")) == 1)
+        sim.advance(seconds=1800)
+        run_sync(synced)
+        _wait(lambda: len(feeds.deliveries(synced, "w")) == 2)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        rc = proc.wait(timeout=30)
+    assert rc == 130
+    assert feeds.pending(synced, "w") is None and len(feeds.deliveries(synced, "w")) == 2
+
+
+def _wait(cond: Any, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not cond():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.2)
