@@ -7,6 +7,8 @@ from ocpiwh.cli import (  # noqa: F401
     check,
     demo,
     export,
+    feed,
+    get,
     irve,
     lake,
     models,
