@@ -22,6 +22,8 @@ from ocpiwh.config import Config
 from ocpiwh.export import ExportResult, export
 from ocpiwh.login import login
 from ocpiwh.models import get_model, load_models
+from ocpiwh.push import Credentials, PushReport, QualiChargeClient, push
+from ocpiwh.push.standin import StandIn, serve_standin
 from ocpiwh.simulator import Faults, SimConfig, serve_in_thread
 from ocpiwh.sync.engine import SourceResult, SyncOptions, sync
 
@@ -61,6 +63,7 @@ class DemoReport:
     energy: pa.Table | None = None
     database: Path | None = None
     exports: list[ExportResult] = field(default_factory=list)
+    pushed: PushReport | None = None
 
 
 def run_demo(
@@ -112,6 +115,12 @@ def run_demo(
         v = result.validation
         checked = f", {v.valid:,} valid, {v.invalid:,} left out (see report)" if v else ""
         say(f"exported {name} → {result.out.name}: {result.rows:,} rows{checked}")
+    report.pushed = _push_to_standin(root, platform_now)
+    for kind in report.pushed.kinds:
+        say(
+            f"pushed {kind.kind} to a local QualiCharge stand-in: {kind.accepted:,} accepted, "
+            f"{kind.rejected:,} rejected with the API's reason ({kind.requests:,} requests)"
+        )
     con = warehouse.connect(root)
     try:
         for view in (
@@ -135,6 +144,18 @@ def run_demo(
     return report
 
 
+def _push_to_standin(root: Path, now: datetime) -> PushReport:
+    """The last mile, on loopback: the QualiCharge API's stand-in receives the demo's files
+    through the push ledger (`ocpiwh push status` shows it afterwards). The demo's data lives
+    in its simulated past, so the age limits are widened to ten years."""
+    password = secrets.token_urlsafe(16)
+    ten_years = timedelta(days=3650)
+    standin = StandIn({"demo": password}, max_status_age=ten_years, max_session_age=ten_years)
+    with serve_standin(standin) as server:
+        client = QualiChargeClient(Credentials(server.url, "demo", password))
+        return push(root, client, now=now, max_session_age_days=ten_years.days)
+
+
 def _sync_line(label: str, results: list[SourceResult]) -> str:
     mods = [m for r in results for m in r.modules]
     fetched = sum(m.fetched for m in mods)
@@ -155,6 +176,10 @@ def summary_rows(report: DemoReport) -> list[tuple[str, Any]]:
     for res in report.exports:
         rows.append(
             (f"export {res.out.name}", f"{res.rows:,} rows, manifest {res.manifest_path.name}")
+        )
+    if report.pushed is not None:
+        rows.append(
+            ("QualiCharge push ledger", "state/push/qualicharge/ (see `ocpiwh push status`)")
         )
     rows.append(("Parquet lake", str(report.root / "raw")))
     if report.database:
