@@ -276,7 +276,9 @@ def _ids_spelled_loosely(obj: object) -> object:
     return obj
 
 
-@pytest.mark.parametrize("case", ["ind_pdc/unit_day", "ind_u12/unit_day"])
+@pytest.mark.parametrize(
+    "case", ["ind_pdc/unit_day", "ind_u12/unit_day", "sessions_enriched/march"]
+)
 def test_evse_id_spelling_changes_no_output(tmp_path: Path, case: str) -> None:
     """Each copy of the id rule is defended: a model that forgot upper() or trim() would
     return other ids, or lose a join, once the ids are not spelled in upper case."""
@@ -292,13 +294,16 @@ def test_evse_id_spelling_changes_no_output(tmp_path: Path, case: str) -> None:
         warehouse.connect(build_lake(c, tmp_path / n)) for c, n in ((source, "a"), (loose, "b"))
     ]
     registry = load_registry()
+    filled: set[str] = set()
     try:
         for name in ID_MODELS:
             model = registry[name]
             own = {k: v for k, v in params.items() if k in model.all_params}
             want, got = (model.run(con, own) for con in cons)
-            assert want.num_rows > 0 or name in ("irve_dynamique_events", "ind_u13"), name
-            assert got.to_pylist() == want.to_pylist(), name
+            filled |= {name} if want.num_rows else set()
+            # sorted: qc_sessions (a UNION ALL base) has no ORDER BY
+            assert sorted(map(str, got.to_pylist())) == sorted(map(str, want.to_pylist())), name
     finally:
         for con in cons:
             con.close()
+    assert {"irve_statique", "irve_dynamique", "ind_pdc", "qc_sessions"} <= filled, filled
