@@ -276,9 +276,7 @@ def _ids_spelled_loosely(obj: object) -> object:
     return obj
 
 
-@pytest.mark.parametrize(
-    "case", ["ind_pdc/unit_day", "ind_u12/unit_day", "sessions_enriched/march"]
-)
+@pytest.mark.parametrize("case", ["ind_pdc/unit_day", "ind_u12/unit_day", "utilization/two_days"])
 def test_evse_id_spelling_changes_no_output(tmp_path: Path, case: str) -> None:
     """Each copy of the id rule is defended: a model that forgot upper() or trim() would
     return other ids, or lose a join, once the ids are not spelled in upper case."""
