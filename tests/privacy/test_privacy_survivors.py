@@ -72,3 +72,32 @@ def test_a_payload_json_cannot_encode_is_hashed_from_its_repr() -> None:
         "length": len(raw),
         "sha256": hashlib.sha256(raw).hexdigest(),
     }
+
+
+def test_numeric_coordinates_of_a_private_site_are_coarsened() -> None:
+    """Kills ``round(2)`` for numbers: platforms send coordinates as JSON numbers too."""
+    location = {
+        "country_code": "FR",
+        "party_id": "ABC",
+        "id": "L1",
+        "publish": False,
+        "coordinates": {"latitude": 45.759876, "longitude": 4.842123},
+        "last_updated": "2026-01-01T00:00:00Z",
+    }
+    out = both_paths("locations", "2.2.1", location)
+    assert out["coordinates"] == {"latitude": 45.76, "longitude": 4.84}
+
+
+def test_evse_parking_is_a_list() -> None:
+    """Kills ``parking: Obj(…, many=None)`` in 2.3.0 EVSEs."""
+    parking = [{"parking_id": "P1", "evse_position": "LEFT"}]
+    location = {
+        "country_code": "FR",
+        "party_id": "ABC",
+        "id": "L1",
+        "publish": True,
+        "evses": [{"uid": "E1", "status": "AVAILABLE", "parking": parking, "connectors": []}],
+        "last_updated": "2026-01-01T00:00:00Z",
+    }
+    out = both_paths("locations", "2.3.0", location)
+    assert out["evses"][0]["parking"] == parking
