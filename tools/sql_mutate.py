@@ -41,7 +41,7 @@ TARGETS: list[tuple[str, list[str]]] = [
     ("sql/models/irve_dynamique.sql", [ID_TEST, GOLDEN]),
     ("sql/models/irve_dynamique_events.sql", [ID_TEST, GOLDEN]),
     ("sql/models/ind_pdc.sql", [ID_TEST, GOLDEN]),
-    ("sql/checks/base/qc_sessions.sql", ["tests/quality"]),
+    ("sql/checks/base/qc_sessions.sql", [ID_TEST, "tests/quality"]),
     (
         "sql/normalize/*.sql",
         ["tests/warehouse/test_wh_views.py", "tests/irve/test_statique_mapping.py"],
