@@ -54,7 +54,10 @@ def add_command(
 
 @feed_app.command("list")
 def list_command(ctx: typer.Context) -> None:
-    """List the feeds with their last delivery."""
+    """List the feeds with their last delivery.
+
+    Example: `ocpiwh feed list`
+    """
     root = state(ctx).warehouse
     grid = Table("feed", "model", "format", "to", "deliveries", "last delivery")
     for feed in sorted(feeds.list_feeds(root), key=lambda f: f.name):
@@ -70,7 +73,10 @@ def list_command(ctx: typer.Context) -> None:
 
 @feed_app.command("show")
 def show_command(ctx: typer.Context, name: Annotated[str, typer.Argument()]) -> None:
-    """A feed's definition, cursor and deliveries (rows new/changed/removed)."""
+    """A feed's definition, cursor and deliveries (rows new/changed/removed).
+
+    Example: `ocpiwh feed show weekly-energy`
+    """
     root = state(ctx).warehouse
     feed = feeds.load(root, name)
     out.print(f"feed {feed.name}: {feed.model} as {feed.format} → {feed.to}")
@@ -98,7 +104,10 @@ def show_command(ctx: typer.Context, name: Annotated[str, typer.Argument()]) -> 
 
 @feed_app.command("remove")
 def remove_command(ctx: typer.Context, name: Annotated[str, typer.Argument()]) -> None:
-    """Forget a feed and its cursor (the files it delivered stay where they are)."""
+    """Forget a feed and its cursor (the files it delivered stay where they are).
+
+    Example: `ocpiwh feed remove weekly-energy`
+    """
     n = feeds.remove(state(ctx).warehouse, name)
     out.print(f"feed {name} removed ({n} deliveries made)")
 

@@ -77,8 +77,10 @@ def push_qualicharge(
     `qualicharge_sessions` that are new or changed since the last push.
 
     API URL and credentials: `OCPIWH_QUALICHARGE_URL`, `OCPIWH_QUALICHARGE_USER`,
-    `OCPIWH_QUALICHARGE_PASSWORD`, or `[qualicharge] url/username/password` in the
+    `OCPIWH_QUALICHARGE_PASSWORD`, or `\\[qualicharge] url/username/password` in the
     warehouse's 0600 credentials file.
+
+    Example: `ocpiwh push qualicharge --dry-run`, then `ocpiwh push qualicharge`
     """
     root = open_store(state(ctx).warehouse)
     kinds = what or list(KINDS)
@@ -161,7 +163,10 @@ def push_status(
 ) -> None:
     """What the ledger holds per kind: accepted, rejected (with the API's reasons), pending
     (refused in a chunk, to send again), in flight (a killed run, reconciled by the next), in
-    doubt (unanswered sessions), and rows of the warehouse a push would send now."""
+    doubt (unanswered sessions), and rows of the warehouse a push would send now.
+
+    Example: `ocpiwh push status --json | jq .kinds`
+    """
     info = status(state(ctx).warehouse)
     if as_json:
         typer.echo(orjson.dumps(info, option=orjson.OPT_INDENT_2).decode())
@@ -200,7 +205,10 @@ def qualicharge_standin(
 ) -> None:
     """Serve a local stand-in of the QualiCharge API (auth, bulk routes, PUT, validation
     errors in the API's shape) for tests and the demo. The password is read from
-    `OCPIWH_QUALICHARGE_PASSWORD`. Every request is listed at `/_admin/requests`."""
+    `OCPIWH_QUALICHARGE_PASSWORD`. Every request is listed at `/_admin/requests`.
+
+    Example: `ocpiwh qualicharge-standin --port 8765` (with OCPIWH_QUALICHARGE_PASSWORD set)
+    """
     password = os.environ.get(ENV_PASSWORD)
     if not password:
         raise UsageError(f"set {ENV_PASSWORD} to the password the stand-in should accept")
