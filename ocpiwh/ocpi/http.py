@@ -389,7 +389,7 @@ class OcpiClient:
                 raise AuthError(
                     f"the platform refused the token (HTTP 401) for {path} "
                     f"with {mode} token encoding",
-                    hint=AUTH_HINT + "; or try auth mode auto",
+                    hint=AUTH_HINT + "; `ocpiwh login` again renegotiates the token encoding",
                     http_status=401,
                 )
             other = _other(mode)

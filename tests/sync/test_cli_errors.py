@@ -31,6 +31,16 @@ def test_wrong_token(root: Path, simulator: Any) -> None:
     assert not root.exists()  # nothing written
 
 
+def test_sync_with_a_token_the_platform_no_longer_accepts(root: Path, simulator: Any) -> None:
+    """No empty summary table, and a hint that names something the user can do."""
+    assert cli(root, "login", simulator.versions_url, "--token", TOKEN).returncode == 0
+    run = cli(root, "sync", env={"OCPIWH_TOKEN": "not-the-token"})
+    assert run.returncode == 1
+    assert "sync summary" not in run.stderr and "auth mode" not in run.stderr
+    assert "refused the token" in run.stderr and "ocpiwh login" in run.stderr
+    assert "not-the-token" not in run.stderr + run.stdout
+
+
 def test_unreachable_url(root: Path) -> None:
     run = cli(root, "login", "http://127.0.0.1:9/ocpi/versions", "--token", TOKEN)
     _one_line_error(run, 1, "cannot reach")
