@@ -13,14 +13,14 @@ from ocpiwh.push.standin import serve_standin
 
 from .conftest import api_env, canon, cli, expected_on_server, exported, held, make_standin
 
-# (crash point:n-th time, the kind left in flight): requests 1-9 carry statique (86 points
-# in 10-row chunks), then statuses, then sessions
+# (crash point:n-th time, the kind left in flight): requests 1-8 carry statique (10-point
+# chunks), 9-16 statuses, 17-37 sessions (the session template of conftest.py)
 CRASHES = [
     ("push-inflight:2", "statique"),  # recorded in flight, not sent
     ("push-sent:4", "statique"),  # answered, answer not recorded
     ("push-recorded:3", None),  # recorded
     ("push-sent:14", "statuses"),
-    ("push-inflight:40", "sessions"),
+    ("push-inflight:30", "sessions"),
     ("push-sent:35", "sessions"),
 ]
 
