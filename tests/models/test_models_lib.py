@@ -8,6 +8,7 @@ import json
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 import sqlglot
 from golden_lake import GOLDEN, build_lake, golden_cases
@@ -278,6 +279,15 @@ def _ids_spelled_loosely(obj: object) -> object:
     return obj
 
 
+INGEST_TIME = ("received",)
+"""Columns stamped with when ocpiwh fetched the rows (qc_sessions, for FRES): the two lakes of
+the test are built a moment apart, so these differ whatever the ids."""
+
+
+def _without_ingest_time(table: pa.Table) -> pa.Table:
+    return table.drop_columns([c for c in INGEST_TIME if c in table.column_names])
+
+
 @pytest.mark.parametrize("case", ["ind_pdc/unit_day", "ind_u12/unit_day", "utilization/two_days"])
 def test_evse_id_spelling_changes_no_output(tmp_path: Path, case: str) -> None:
     """Each copy of the id rule is defended: a model that forgot upper() or trim() would
@@ -299,7 +309,7 @@ def test_evse_id_spelling_changes_no_output(tmp_path: Path, case: str) -> None:
         for name in ID_MODELS:
             model = registry[name]
             own = {k: v for k, v in params.items() if k in model.all_params}
-            want, got = (model.run(con, own) for con in cons)
+            want, got = (_without_ingest_time(model.run(con, own)) for con in cons)
             filled |= {name} if want.num_rows else set()
             # sorted: qc_sessions (a UNION ALL base) has no ORDER BY
             assert sorted(map(str, got.to_pylist())) == sorted(map(str, want.to_pylist())), name
