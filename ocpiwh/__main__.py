@@ -1,3 +1,3 @@
-from ocpiwh.cli import main
+from ocpiwh.cli.main import main
 
 main()

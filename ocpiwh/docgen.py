@@ -23,6 +23,7 @@ from typing import Any
 import typer
 
 from ocpiwh import privacy, warehouse
+from ocpiwh.cli.commands import app
 from ocpiwh.errors import UsageError
 
 HEADER = """# ocpiwh command-line reference
@@ -70,9 +71,6 @@ def _command_section(path: list[str], cmd: Any) -> list[str]:
 
 
 def render() -> str:
-    from ocpiwh.cli import _register, app
-
-    _register()
     root = typer.main.get_command(app)
     lines = [HEADER, "## Global options", ""]
     lines += ["| option | type | default | meaning |", "|---|---|---|---|"]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from ocpiwh.cli import main
+from ocpiwh.cli.main import main
 
 
 def test_demo_end_to_end_then_rerun(

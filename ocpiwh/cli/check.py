@@ -11,7 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from ocpiwh import quality
-from ocpiwh.cli import app
+from ocpiwh.cli.app import app
 from ocpiwh.cli.common import err, out, parse_params, state
 from ocpiwh.quality.checks import CheckReport, RuleResult
 

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from ocpiwh.cli import app
+from ocpiwh.cli.app import app
 from ocpiwh.cli.common import err, out, state
 from ocpiwh.errors import UsageError
 

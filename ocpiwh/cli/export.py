@@ -10,7 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from ocpiwh import irve
-from ocpiwh.cli import app
+from ocpiwh.cli.app import app
 from ocpiwh.cli.common import err, out, parse_params, progress, state
 from ocpiwh.errors import OcpiwhError
 from ocpiwh.export import ExportResult, export

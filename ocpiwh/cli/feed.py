@@ -10,7 +10,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from ocpiwh.cli import app
+from ocpiwh.cli.app import app
 from ocpiwh.cli.common import err, out, parse_params, state
 from ocpiwh.cli.get import parse_interval
 from ocpiwh.delivery import feeds

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from ocpiwh.cli import app
+from ocpiwh.cli.app import app
 from ocpiwh.cli.common import err, parse_params, state
 from ocpiwh.delivery.jsonlines import PipeClosed, Sink, silence_stdout
 from ocpiwh.delivery.stream import get

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from ocpiwh.cli import app
+from ocpiwh.cli.app import app
 from ocpiwh.cli.common import err, out, state
 from ocpiwh.errors import UsageError
 from ocpiwh.lake import open_store

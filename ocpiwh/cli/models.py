@@ -11,7 +11,7 @@ from rich.table import Table
 
 from ocpiwh import models as lib
 from ocpiwh import output, warehouse
-from ocpiwh.cli import app
+from ocpiwh.cli.app import app
 from ocpiwh.cli.common import err, out, parse_params, progress, state
 from ocpiwh.cli.query import FormatOption, OutOption, check_format
 from ocpiwh.errors import OcpiwhError

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from ocpiwh.cli import app
+from ocpiwh.cli.app import app
 from ocpiwh.cli.common import out, state
 from ocpiwh.config import Config
 from ocpiwh.lake import StateStore, Store, open_store

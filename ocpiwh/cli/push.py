@@ -11,7 +11,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from ocpiwh.cli import app
+from ocpiwh.cli.app import app
 from ocpiwh.cli.common import err, out, state
 from ocpiwh.config import Config
 from ocpiwh.errors import UsageError

@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from ocpiwh import output, warehouse
-from ocpiwh.cli import app
+from ocpiwh.cli.app import app
 from ocpiwh.cli.common import progress, state
 from ocpiwh.errors import OcpiwhError, UsageError
 

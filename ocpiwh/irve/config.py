@@ -38,8 +38,9 @@ from typing import Any
 import duckdb
 import orjson
 
+from ocpiwh.config import Config
 from ocpiwh.errors import UsageError
-from ocpiwh.irve import geo
+from ocpiwh.irve.geo import communes
 from ocpiwh.irve.phone import check_phone
 from ocpiwh.irve.schema import load_schema
 from ocpiwh.lake import Location, Store, open_store
@@ -172,8 +173,6 @@ class IrveConfig:
 
         A relative ``overrides`` path resolves against the warehouse folder (the current
         folder for an object-store warehouse)."""
-        from ocpiwh.config import Config
-
         store = open_store(root)
         if not store.is_warehouse():
             return cls()
@@ -307,7 +306,7 @@ class IrveConfig:
             "SELECT DISTINCT postal_code, city FROM locations "
             "WHERE COALESCE(country, 'FRA') = 'FRA' AND postal_code IS NOT NULL"
         ).fetchall()
-        table = geo.communes()
+        table = communes()
         self.places = []
         for cp, city in rows:
             code, how = table.resolve(cp, city)

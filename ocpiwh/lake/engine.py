@@ -14,7 +14,7 @@ from pathlib import Path
 
 import duckdb
 
-from ocpiwh.lake import layout
+from ocpiwh.lake.layout import PARTITIONED_BY_START, normalize_macros, normalize_sql
 from ocpiwh.paths import MODULES
 
 ENGINE_MEMORY = os.environ.get("OCPIWH_DUCKDB_MEMORY", "96MB")
@@ -38,7 +38,7 @@ def _shared_engine() -> duckdb.DuckDBPyConnection:
     global _engine
     if _engine is None:
         _engine = housekeeping_connection(ENGINE_MEMORY)
-        _engine.execute(layout.normalize_macros())
+        _engine.execute(normalize_macros())
     return _engine
 
 
@@ -87,7 +87,7 @@ class Normalizer:
             _engine_users += 1
         self._closed = False
         self.con.execute("SET TimeZone='UTC'")
-        self._sql = {m: layout.normalize_sql(m) for m in MODULES}
+        self._sql = {m: normalize_sql(m) for m in MODULES}
 
     def typed_sql(self, module: str, source: str) -> str:
         """The batch in the table or view ``source`` (one column ``_raw``: the objects' JSON
@@ -97,7 +97,7 @@ class Normalizer:
         partition = (
             ", lpad(CAST(year(start_date_time) AS VARCHAR), 4, '0') AS year"
             ", lpad(CAST(month(start_date_time) AS VARCHAR), 2, '0') AS month"
-            if module in layout.PARTITIONED_BY_START
+            if module in PARTITIONED_BY_START
             else ""
         )
         batch = f"SELECT CAST(_raw AS VARCHAR) AS _raw FROM {source}"

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ocpiwh.lake import compaction
+from ocpiwh.lake.compaction import collect_garbage, finish
 from ocpiwh.lake.journal import clean_staging, drop_journals, pending_journals, rollback
 from ocpiwh.lake.manifest import StateStore, migrate_legacy
 from ocpiwh.lake.store import Location, Store, open_store
@@ -33,7 +33,7 @@ def recover(root: Location | Store) -> Recovery:
     """
     store = open_store(root)
     report = Recovery()
-    compaction.finish(store)
+    finish(store)
     for journal in pending_journals(store):
         if _committed(store, journal):
             drop_journals(store, [journal["batch_id"]])
@@ -43,7 +43,7 @@ def recover(root: Location | Store) -> Recovery:
             report.rolled_back += 1
     clean_staging(store)
     migrate_legacy(store)
-    compaction.collect_garbage(store)
+    collect_garbage(store)
     return report
 
 

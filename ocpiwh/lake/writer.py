@@ -25,9 +25,9 @@ import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ocpiwh.lake import layout
 from ocpiwh.lake.engine import Normalizer, typing_lock
 from ocpiwh.lake.journal import crashpoint, drop_journals, journal_rel, new_batch_id
+from ocpiwh.lake.layout import FULL_LISTING, PARTITIONED_BY_START, REMOVED
 from ocpiwh.lake.manifest import BatchRecord, StateStore
 from ocpiwh.lake.store import Location, Store, open_store
 
@@ -126,7 +126,7 @@ def _sql_path(path: Path) -> str:
 
 
 class LakeWriter:
-    """Writes batches of one (source, module) into the layout. Not thread-safe: one per worker."""
+    """Writes batches of one (source, module) into the lake. Not thread-safe: one per worker."""
 
     def __init__(
         self,
@@ -237,7 +237,7 @@ class LakeWriter:
                     bad = con.execute(
                         "SELECT _error, _raw FROM typed WHERE _error IS NOT NULL"
                     ).fetchall()
-                    if rows and self.module in layout.FULL_LISTING:
+                    if rows and self.module in FULL_LISTING:
                         keys.append(
                             con.sql(
                                 "SELECT country_code, party_id, id FROM typed WHERE _error IS NULL"
@@ -260,14 +260,14 @@ class LakeWriter:
         return rows
 
     def _copy_valid(self, con: duckdb.DuckDBPyConnection, stage: Path, batch_id: str) -> int:
-        """COPY the valid rows of ``typed`` into staging, partitioned like the layout."""
+        """COPY the valid rows of ``typed`` into staging, partitioned like the lake."""
         target = stage / "raw" / self.module / f"source={self.source}"
         target.mkdir(parents=True, exist_ok=True)
         options = (
             f"FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 3, "
             f"ROW_GROUP_SIZE {ROW_GROUP_SIZE}"
         )
-        if self.module not in layout.PARTITIONED_BY_START:
+        if self.module not in PARTITIONED_BY_START:
             dest = target / f"part-{batch_id}.parquet"
             query = "SELECT * EXCLUDE (_error) FROM typed WHERE _error IS NULL"
             return int(
@@ -308,7 +308,7 @@ class LakeWriter:
                 "_removed_at": pa.array([datetime.now(UTC)] * n, pa.timestamp("us", tz="UTC")),
             }
         )
-        rel = Path("raw") / layout.REMOVED / f"source={self.source}" / f"part-{batch_id}.parquet"
+        rel = Path("raw") / REMOVED / f"source={self.source}" / f"part-{batch_id}.parquet"
         stage = self.store.staging() / batch_id
         self._write_table(stage / rel, table)
         files, size = self._publish(batch_id, stage, [rel], window_end)

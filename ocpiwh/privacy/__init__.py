@@ -17,7 +17,6 @@ from __future__ import annotations
 from ocpiwh.paths import MODULES
 
 from ._engine import (
-    FilterStats,
     ObjectFilter,
     PolicyRow,
     coarsen_coordinate,
@@ -30,6 +29,7 @@ from ._engine import (
 from ._key import KEY_SIZE, PSEUDONYM_KINDS, load_or_create_key, normalize_id, pseudonymize
 from ._profile import POLICY_VERSION, PrivacyProfile, parse_path
 from ._schema import VERSIONS, FieldRule, Obj, Treatment
+from ._stats import FilterStats
 
 __all__ = [
     "KEY_SIZE",

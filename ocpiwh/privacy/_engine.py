@@ -6,9 +6,7 @@ import contextlib
 import copy
 import hashlib
 import math
-from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, NamedTuple
 
@@ -21,6 +19,7 @@ from ._fast import FastPageFilter, Unsupported
 from ._key import KEY_SIZE, _has_object, pseudonymizer
 from ._profile import PrivacyProfile, resolve
 from ._schema import VERSIONS, FieldRule, Node, Obj, Treatment, schema
+from ._stats import FilterStats
 
 VERSION_ALIASES = {
     "2.1.1": "2.1.1",
@@ -48,43 +47,6 @@ OMIT = _Op("OMIT")  # returned by a handler: leave the field out
 
 Handler = Callable[[Any], Any] | _Op
 ObjFn = Callable[[dict[str, Any]], dict[str, Any]]
-
-
-@dataclass(slots=True)
-class FilterStats:
-    """Counters of one :class:`ObjectFilter` (never reset by the filter itself)."""
-
-    objects: int = 0
-    not_objects: int = 0
-    pseudonymized: int = 0
-    dropped: int = 0
-    coarsened: int = 0
-    unknown_fields_dropped: Counter[str] = field(default_factory=Counter)
-    malformed_dropped: Counter[str] = field(default_factory=Counter)
-
-    @property
-    def unknown_total(self) -> int:
-        return sum(self.unknown_fields_dropped.values())
-
-    def merge(self, other: FilterStats) -> None:
-        self.objects += other.objects
-        self.not_objects += other.not_objects
-        self.pseudonymized += other.pseudonymized
-        self.dropped += other.dropped
-        self.coarsened += other.coarsened
-        self.unknown_fields_dropped.update(other.unknown_fields_dropped)
-        self.malformed_dropped.update(other.malformed_dropped)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "objects": self.objects,
-            "not_objects": self.not_objects,
-            "pseudonymized": self.pseudonymized,
-            "dropped": self.dropped,
-            "coarsened": self.coarsened,
-            "unknown_fields_dropped": dict(sorted(self.unknown_fields_dropped.items())),
-            "malformed_dropped": dict(sorted(self.malformed_dropped.items())),
-        }
 
 
 class _Trie:

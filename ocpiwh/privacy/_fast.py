@@ -35,7 +35,7 @@ import operator
 import re
 import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Annotated, Any, Union
+from typing import Annotated, Any, Union
 
 import msgspec
 import orjson
@@ -43,9 +43,7 @@ from msgspec import UNSET
 
 from ._key import pseudonymizer
 from ._schema import FieldRule, Obj, Treatment
-
-if TYPE_CHECKING:
-    from ._engine import FilterStats
+from ._stats import FilterStats
 
 _Scalar = Union[str, int, float, bool, None]  # noqa: UP007 (msgspec needs a runtime Union)
 _KEEP: Any = Union[str, int, float, bool, None, list[_Scalar]]  # noqa: UP007

@@ -22,11 +22,11 @@ from __future__ import annotations
 
 import bisect
 
-from . import lifecycle
 from .evse_status import evse_state
 from .hashing import mix, unit
 from .indexes import bump
 from .keys import CREDIT_BIT, SHIFT
+from .lifecycle import add_session, advance_to, issue_credit, retime
 from .session_model import ACTIVE, PRE_MAX, WAITING, core, phase_at, pre_phase
 from .state import WorldState
 from .tokens import cdr_token, make_token
@@ -50,7 +50,7 @@ def apply(st: WorldState, module: str, page: list[int], step_s: int) -> str:
     st.live_seq += 1
     h = mix(st.live_salt ^ (st.live_seq << 1))
     if step_s:
-        lifecycle.advance_to(st, st.now + step_s)
+        advance_to(st, st.now + step_s)
     target = module if unit(h) < 0.75 else _ELSEWHERE[(h >> 8) % len(_ELSEWHERE)]
     if target != module:
         page = []
@@ -89,7 +89,7 @@ def _session(st: WorldState, page: list[int], h: int) -> str:
         if i is not None:
             c = core(st, i)
             d = c.start - now
-            lifecycle.retime(st, i, c._replace(start=now, done=c.done - d, end=c.end - d))
+            retime(st, i, c._replace(start=now, done=c.done - d, end=c.end - d))
             return "activate"
     stoppable = {i for i in st.active if not st.s_flags[i] and st.s_start[i] < now}
     if r < 102 and stoppable:  # 15 %
@@ -99,9 +99,7 @@ def _session(st: WorldState, page: list[int], h: int) -> str:
             charged = min(now - c.start, c.charge_s)
             kwh = round(c.kwh * charged / c.charge_s, 3) if c.charge_s else 0.0
             idle = now - c.start - charged
-            lifecycle.retime(
-                st, i, c._replace(done=now, end=now, kwh=kwh, charge_s=charged, idle_s=idle)
-            )
+            retime(st, i, c._replace(done=now, end=now, kwh=kwh, charge_s=charged, idle_s=idle))
             return "stop"
     i = _pick(h, [i for i in running if i in st.active], st.active)
     if i is None:
@@ -119,13 +117,13 @@ def _start(st: WorldState) -> str:
     d = max(appear - now, 0)
     moved = c._replace(start=c.start - d, done=c.done - d, end=c.end - d)
     if i < st.n_sessions:
-        lifecycle.retime(st, i, moved)
+        retime(st, i, moved)
         return "start"
     assert moved.start - PRE_MAX <= now
     st.altered[i] = moved
     keys: list[int] = []
     ckeys: list[int] = []
-    lifecycle.add_session(st, moved, i, now, keys, ckeys)
+    add_session(st, moved, i, now, keys, ckeys)
     for k in keys:
         bisect.insort(st.s_keys, k)
     return "start"
@@ -173,7 +171,7 @@ def _credit(st: WorldState, page: list[int], h: int) -> str | None:
         return None
     i = cands[(h >> 8) % len(cands)]
     keys: list[int] = []
-    lifecycle.issue_credit(st, i, st.now, st.now, keys)
+    issue_credit(st, i, st.now, st.now, keys)
     for k in keys:
         bisect.insort(st.c_keys, k)
     assert keys and keys[0] >> SHIFT == st.now

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import names
 from .formats import ascii_text
 from .hashing import Rng, salt
+from .names import CITIES, FACILITIES_BY_KIND, OPERATORS, OWNERS, SITE_NAMES, STREETS
 from .tariffs import Tariff
 
 # charger profiles: kW, power_type, voltage, amperage, max_electric_power W, standards, format
@@ -89,9 +89,9 @@ def build_locations(
     conns: list[Conn] = []
     for li in range(n):
         r = Rng(salt(seed, "location") ^ li)
-        op_i = r.below(len(names.OPERATORS))
-        cc, pid, op_name, op_web = names.OPERATORS[op_i]
-        city, postal, clat, clon = r.choice(names.CITIES)
+        op_i = r.below(len(OPERATORS))
+        cc, pid, op_name, op_web = OPERATORS[op_i]
+        city, postal, clat, clon = r.choice(CITIES)
         home = r.chance(0.07)
         kind = (
             "ON_DRIVEWAY"
@@ -101,12 +101,12 @@ def build_locations(
                  "UNDERGROUND_GARAGE", "ALONG_MOTORWAY")
             )
         )  # fmt: skip
-        street = r.choice(names.STREETS)
+        street = r.choice(STREETS)
         number = 1 + r.below(180)
         if home:
             name = f"Domicile {ascii_text(city)} {li}"
         else:
-            name = r.choice(names.SITE_NAMES[kind]).format(city=city, street=street)
+            name = r.choice(SITE_NAMES[kind]).format(city=city, street=street)
         lat = f"{clat + r.uniform(-0.045, 0.045):.6f}"
         lon = f"{clon + r.uniform(-0.06, 0.06):.6f}"
         created = t0 - 86400 * (30 + r.below(900)) - r.below(86400)
@@ -135,9 +135,9 @@ def build_locations(
             lon=lon,
             evses=[],
             operator=(op_name, op_web),
-            owner=r.choice(names.OWNERS).format(city=city) if not home else "Particulier",
+            owner=r.choice(OWNERS).format(city=city) if not home else "Particulier",
             facilities=(
-                [] if home else sorted({r.choice(names.FACILITIES_BY_KIND[kind]) for _ in range(3)})
+                [] if home else sorted({r.choice(FACILITIES_BY_KIND[kind]) for _ in range(3)})
             ),
             twentyfourseven=home or kind in ("ON_STREET", "ALONG_MOTORWAY") or r.chance(0.3),
             created=created,

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import names
 from .dirt import Obj, malform
 from .evse_status import location_states
 from .formats import ascii_text, iso
 from .locations import Conn, Evse, Location
+from .names import FACILITIES_211
 from .state import WorldState
 
 _CAPS_211 = frozenset(
@@ -119,7 +119,7 @@ def location_base(st: WorldState, loc: Location, version: str) -> dict[str, Any]
     o["owner"] = {"name": tx(loc.owner)}
     facilities = loc.facilities
     if v211:
-        facilities = [f for f in facilities if f in names.FACILITIES_211]
+        facilities = [f for f in facilities if f in FACILITIES_211]
     o["facilities"] = facilities
     o["time_zone"] = "Europe/Paris"
     if loc.twentyfourseven:

@@ -23,11 +23,14 @@ import orjson
 
 from ocpiwh.paths import MODULES
 
-from . import live, names
 from .config import VERSIONS, SimConfig
 from .formats import iso
 from .hashing import mix
 from .keys import MASK, SHIFT
+from .live import KINDS as LIVE_KINDS
+from .live import apply as apply_live
+from .live import count as live_updates
+from .names import PLATFORM_NAME, PLATFORM_PARTY
 from .world import World
 
 _DROP = object()
@@ -85,7 +88,7 @@ class Simulator:
             "live": {
                 "rate": self.live_rate,
                 "updates": 0,
-                "by_kind": {k: 0 for k in live.KINDS},
+                "by_kind": {k: 0 for k in LIVE_KINDS},
                 "clock_moved_s": 0,
             },
         }
@@ -198,8 +201,8 @@ class Simulator:
         w = self.world
         stats = self._stats["live"]
         t0 = w.now
-        for _ in range(live.count(w, self.live_rate, n)):
-            kind = live.apply(w, module, page, self.cfg.live_step_s)
+        for _ in range(live_updates(w, self.live_rate, n)):
+            kind = apply_live(w, module, page, self.cfg.live_step_s)
             stats["updates"] += 1
             stats["by_kind"][kind] += 1
         stats["clock_moved_s"] += w.now - t0
@@ -444,8 +447,8 @@ class Simulator:
         return 401, [("WWW-Authenticate", "Token")], self._envelope(None, 2000, msg)
 
     def _credentials(self, version: str, base: str) -> dict[str, Any]:
-        cc, pid = names.PLATFORM_PARTY
-        bd = {"name": names.PLATFORM_NAME, "website": "https://simulator.ocpiwh.example"}
+        cc, pid = PLATFORM_PARTY
+        bd = {"name": PLATFORM_NAME, "website": "https://simulator.ocpiwh.example"}
         url = base + "/ocpi/versions"
         if version == "2.1.1":
             return {"token": self.cfg.token, "url": url, "business_details": bd,

@@ -6,10 +6,10 @@ from typing import Any
 
 from ocpiwh.paths import MODULES
 
-from . import names
 from .config import MALFORMED_KINDS
 from .dirt import CDR_DIRT, CONTENT_DIRT, SESSION_DIRT
 from .formats import iso
+from .names import PLATFORM_PARTY
 from .session_model import (
     ACTIVE,
     DONE,
@@ -117,7 +117,7 @@ def summary(st: WorldState) -> dict[str, Any]:
         "seed": st.cfg.seed,
         "start": iso(st.t0),
         "now": iso(now),
-        "platform_party": "*".join(names.PLATFORM_PARTY),
+        "platform_party": "*".join(PLATFORM_PARTY),
         "counts": counts,
         "wellformed_counts": wellformed,
         "sessions_by_status": status,

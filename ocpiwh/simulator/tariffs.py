@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from . import names
 from .formats import ascii_text, iso
 from .hashing import Rng, salt
+from .names import OPERATORS
 
 
 @dataclass
@@ -29,7 +29,7 @@ class Tariff:
 def build_tariffs(seed: int, t0: int) -> list[Tariff]:
     r = Rng(salt(seed, "tariffs"))
     out: list[Tariff] = []
-    for cc, pid, _name, _web in names.OPERATORS:
+    for cc, pid, _name, _web in OPERATORS:
         for kind in ("AC", "DC", "HOME"):
             if kind == "AC":
                 e, t, p, free, fl = round(r.uniform(0.28, 0.42), 2), 0.0, 6.0, 2.0, 0.0

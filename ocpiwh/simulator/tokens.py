@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from . import names
 from .formats import ascii_text, iso
 from .hashing import Rng, salt
+from .names import EMSPS
 
 
 @dataclass
@@ -32,7 +32,7 @@ class Token:
 def make_token(seed: int, t0: int, i: int, created: int | None = None) -> Token:
     """Token ``i`` of the world (``created`` overrides the seeded creation time: live arrivals)."""
     r = Rng(salt(seed, "token") ^ i)
-    cc, pid, issuer = names.EMSPS[r.below(len(names.EMSPS))]
+    cc, pid, issuer = EMSPS[r.below(len(EMSPS))]
     uid = f"{r.next() & ((1 << 56) - 1):014X}"
     typ = "RFID" if r.chance(0.85) else "APP_USER"
     if typ == "APP_USER":

@@ -13,13 +13,19 @@ from typing import Any
 
 import orjson
 
-from . import indexes, lifecycle, render_catalog, render_locations, render_sessions, summary
 from .config import SimConfig
 from .dirt import Obj
 from .fast import Renderer
+from .indexes import bump, index, iter_listed
 from .keys import CREDIT_BIT
+from .lifecycle import advance_to, init_sessions
+from .render_catalog import render_tariff, render_token
+from .render_locations import render_location
+from .render_sessions import render_cdr, render_session
 from .session_model import cdr_time, core
 from .state import Core, WorldState
+from .summary import malformed_kind
+from .summary import summary as render_summary
 
 #: From this many initial sessions the history is built column-wise with pyarrow
 #: (1M: ~1 s instead of ~3 s); smaller worlds skip the import and its ~45 MiB.
@@ -48,20 +54,20 @@ class World(WorldState):
         return cdr_time(self, i, done)
 
     def _init_sessions(self) -> None:
-        lifecycle.init_sessions(self)
+        init_sessions(self)
 
     def advance_to(self, t1: int) -> None:
-        lifecycle.advance_to(self, t1)
+        advance_to(self, t1)
 
     # ---------------------------------------------------------------- indexes
     def index(self, module: str) -> tuple[array[int], list[int]]:
-        return indexes.index(self, module)
+        return index(self, module)
 
     def iter_listed(self, module: str) -> Iterator[int]:
-        return indexes.iter_listed(self, module)
+        return iter_listed(self, module)
 
     def bump(self, module: str, idx: int) -> None:
-        indexes.bump(self, module, idx)
+        bump(self, module, idx)
 
     # ---------------------------------------------------------------- rendering
     def obj_id(self, module: str, idx: int) -> str:
@@ -80,11 +86,11 @@ class World(WorldState):
 
     def renderer(self, module: str, version: str) -> Callable[[int], Obj]:
         fn = {
-            "sessions": render_sessions.render_session,
-            "cdrs": render_sessions.render_cdr,
-            "locations": render_locations.render_location,
-            "tariffs": render_catalog.render_tariff,
-            "tokens": render_catalog.render_token,
+            "sessions": render_session,
+            "cdrs": render_cdr,
+            "locations": render_location,
+            "tariffs": render_tariff,
+            "tokens": render_token,
         }[module]
         return lambda idx: fn(self, idx, version)
 
@@ -101,7 +107,7 @@ class World(WorldState):
 
     # ---------------------------------------------------------------- truth & summary
     def malformed_kind(self, module: str, idx: int) -> str | None:
-        return summary.malformed_kind(self, module, idx)
+        return malformed_kind(self, module, idx)
 
     def truth(self, module: str, version: str) -> Iterator[dict[str, Any]]:
         """Every well-formed object, latest version, in listing order (each once)."""
@@ -118,4 +124,4 @@ class World(WorldState):
                 yield obj
 
     def summary(self) -> dict[str, Any]:
-        return summary.summary(self)
+        return render_summary(self)

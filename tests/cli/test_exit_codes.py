@@ -8,7 +8,7 @@ import pytest
 from ocpi_objects import session
 
 from ocpiwh import docgen, warehouse
-from ocpiwh.cli import main
+from ocpiwh.cli.main import main
 from ocpiwh.lake import write_batch
 
 

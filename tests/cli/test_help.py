@@ -14,13 +14,13 @@ from typing import Any
 import pytest
 import typer
 
-from ocpiwh.cli import _register, app, main
+from ocpiwh.cli.commands import app
+from ocpiwh.cli.main import main
 
 BOX = re.compile(r"[│╭╮╰╯─┃━┏┓┗┛]")
 
 
 def _commands() -> Iterator[tuple[list[str], Any]]:
-    _register()
     root = typer.main.get_command(app)
     yield [], root
 

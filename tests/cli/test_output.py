@@ -16,7 +16,7 @@ import pyarrow.parquet as pq
 import pytest
 from ocpi_objects import location, session
 
-from ocpiwh.cli import main
+from ocpiwh.cli.main import main
 from ocpiwh.lake import write_batch
 
 # command line writing rows to OUT, one per command taking --out

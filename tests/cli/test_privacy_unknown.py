@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from ocpiwh.cli import main
+from ocpiwh.cli.main import main
 from ocpiwh.cli.privacy import unknown_fields
 from ocpiwh.lake import StateStore, open_store
 from ocpiwh.login import login

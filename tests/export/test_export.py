@@ -18,7 +18,7 @@ import pytest
 
 import ocpiwh.cli.export  # noqa: F401  (registers `export` and `irve` until cli/commands.py does)
 from ocpiwh import irve, warehouse
-from ocpiwh.cli import main
+from ocpiwh.cli.main import main
 from ocpiwh.errors import OcpiwhError, UsageError
 from ocpiwh.export import export, pseudonymous_feeds
 from ocpiwh.lake import write_batch
@@ -344,7 +344,7 @@ def test_crash_leaves_no_file(lake: Path, tmp_path: Path) -> None:
         [
             sys.executable,
             "-c",
-            "import ocpiwh.cli.export; from ocpiwh.cli import main; main()",
+            "import ocpiwh.cli.export; from ocpiwh.cli.main import main; main()",
             "--warehouse",
             str(lake),
             "export",

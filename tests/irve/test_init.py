@@ -12,7 +12,7 @@ import tomli_w
 from ocpi_fixtures import connector, evse, location
 
 from ocpiwh import warehouse
-from ocpiwh.cli import main
+from ocpiwh.cli.main import main
 from ocpiwh.lake import write_batch
 
 SAMPLE = {

@@ -317,7 +317,7 @@ def test_python_luhn_agrees() -> None:
 
 def test_cli_validate(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     import ocpiwh.cli.export  # noqa: F401  (registers the commands until cli/commands.py does)
-    from ocpiwh.cli import main
+    from ocpiwh.cli.main import main
 
     src = tmp_path / "x.csv"
     shutil.copy(DATA / "exemple-valide-statique.csv", src)

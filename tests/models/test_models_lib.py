@@ -14,9 +14,9 @@ import sqlglot
 from golden_lake import GOLDEN, build_lake, golden_cases
 from sqlglot import exp
 
+import ocpiwh.cli.models  # noqa: F401  (registers the command group)
 from ocpiwh import models, warehouse
-from ocpiwh.cli import main
-from ocpiwh.cli import models as models_cli  # noqa: F401  (registers the command group)
+from ocpiwh.cli.main import main
 from ocpiwh.errors import OcpiwhError, UsageError
 from ocpiwh.quality.checks import load_registry
 

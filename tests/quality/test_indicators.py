@@ -12,7 +12,7 @@ import pytest
 
 import ocpiwh.cli.check  # noqa: F401  (registers `indicators` until cli/commands.py does)
 from ocpiwh import quality
-from ocpiwh.cli import main
+from ocpiwh.cli.main import main
 from ocpiwh.errors import UsageError
 from ocpiwh.lake import write_batch
 

@@ -13,7 +13,7 @@ import pytest
 
 import ocpiwh.cli.check  # noqa: F401  (registers `check` until cli/commands.py does)
 from ocpiwh import quality, warehouse
-from ocpiwh.cli import main
+from ocpiwh.cli.main import main
 from ocpiwh.login import login
 from ocpiwh.ocpi import RetryPolicy
 from ocpiwh.simulator import SimConfig, serve_in_thread

@@ -103,7 +103,7 @@ def test_trino_models_parse(name: str) -> None:
 def test_cli_prints_ddl(lake: Path, capsys: pytest.CaptureFixture[str]) -> None:
     import ocpiwh.cli.commands
     import ocpiwh.cli.lake  # noqa: F401
-    from ocpiwh.cli import main
+    from ocpiwh.cli.main import main
 
     with pytest.raises(SystemExit) as done:
         main(["--warehouse", str(lake), "lake", "ddl", "--dialect", "spark"])

@@ -14,8 +14,8 @@ import pytest
 from ocpi_objects import location, session
 
 from ocpiwh import warehouse
-from ocpiwh.cli import main
 from ocpiwh.cli import query as query_cli
+from ocpiwh.cli.main import main
 from ocpiwh.lake import write_batch
 
 DUCKDB_CLI = Path(sys.executable).parent / "duckdb"
