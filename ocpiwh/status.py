@@ -11,12 +11,14 @@ from typing import Any
 import duckdb
 
 from ocpiwh.config import Config, format_party
-from ocpiwh.lake import Location, StateStore, Store, parquet_source
+from ocpiwh.lake import Location, ModuleState, StateStore, Store, manifests, parquet_source
 from ocpiwh.paths import MODULES
 
+States = dict[tuple[str, str], ModuleState]
 
-def _aggregate(store: Store, prefix: str, select: str) -> tuple[int, ...] | None:
-    source = parquet_source(store, prefix)
+
+def _aggregate(store: Store, states: States, prefix: str, select: str) -> tuple[int, ...] | None:
+    source = parquet_source(store, prefix, states=states)
     if source is None:
         return None
     con = duckdb.connect()
@@ -30,17 +32,18 @@ def _aggregate(store: Store, prefix: str, select: str) -> tuple[int, ...] | None
     return tuple(int(v) for v in row)
 
 
-def _counts(store: Store, module: str, source: str) -> tuple[int, int]:
+def _counts(store: Store, states: States, module: str, source: str) -> tuple[int, int]:
     row = _aggregate(
         store,
+        states,
         f"raw/{module}/source={source}/",
         "count(*), count(DISTINCT (country_code, party_id, id))",
     )
     return (row[0], row[1]) if row else (0, 0)
 
 
-def _quarantined(store: Store, module: str, source: str) -> int:
-    row = _aggregate(store, f"quarantine/{module}/source={source}/", "count(*)")
+def _quarantined(store: Store, states: States, module: str, source: str) -> int:
+    row = _aggregate(store, states, f"quarantine/{module}/source={source}/", "count(*)")
     return row[0] if row else 0
 
 
@@ -56,6 +59,7 @@ def warehouse_status(root: Location | Store) -> dict[str, Any]:
         "pseudonym_key": str(key_file) if key_file.exists() else "not created yet",
         "sources": [],
     }
+    states = manifests(root)  # read once: every count below reads the same commit
     for name, src in sorted(config.sources.items()):
         store = StateStore(root, name)
         batches = store.batches()
@@ -71,7 +75,7 @@ def warehouse_status(root: Location | Store) -> dict[str, Any]:
         for module in MODULES:
             endpoint = src.sender_url(module)
             st = store.load(module)
-            rows, keys = _counts(root, module, name)
+            rows, keys = _counts(root, states, module, name)
             modules.append(
                 {
                     "module": module,
@@ -82,7 +86,7 @@ def warehouse_status(root: Location | Store) -> dict[str, Any]:
                     "interrupted": st.interrupted,
                     "rows": rows,
                     "keys": keys,
-                    "quarantined": _quarantined(root, module, name),
+                    "quarantined": _quarantined(root, states, module, name),
                     "privacy": sorted({b["privacy"] for b in batches if b.get("module") == module}),
                 }
             )

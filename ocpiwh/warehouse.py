@@ -35,6 +35,7 @@ from ocpiwh import lake, output, resources
 from ocpiwh.errors import OcpiwhError, UsageError
 from ocpiwh.lake import Location, ModuleState, Store, committed_files, manifests, open_store
 from ocpiwh.paths import MODULES, Warehouse, fsync_dir
+from ocpiwh.sqltext import identifier, literal
 
 FORMATS: tuple[str, ...] = output.FORMATS
 TABLE_MAX_ROWS = output.TABLE_MAX_ROWS
@@ -97,10 +98,6 @@ def raw_columns(module: str) -> tuple[tuple[str, str], ...]:
     return (*typed, *_LINEAGE_TYPES, ("_raw", "VARCHAR"))
 
 
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 def _reader_path(store: Store, rel: str) -> str:
     """How a view names a lake file: relative on a local disk (resolved against the
     warehouse folder, so the folder and its warehouse.duckdb can move), a URI elsewhere."""
@@ -122,24 +119,20 @@ def raw_view_sql(
     cols = [*raw_columns(module), *hive]
     empty = (
         "SELECT "
-        + ", ".join(f"CAST(NULL AS {typ}) AS {_quote(name)}" for name, typ in cols)
+        + ", ".join(f"CAST(NULL AS {typ}) AS {identifier(name)}" for name, typ in cols)
         + " WHERE false"
     )
     prefix = "quarantine/" if module == "quarantine" else f"raw/{module}/"
     files = committed_files(store, prefix, states)
     body = empty
     if files:
-        listing = ", ".join(_sql_literal(_reader_path(store, f)) for f in files)
+        listing = ", ".join(literal(_reader_path(store, f)) for f in files)
         body += (
             f" UNION ALL BY NAME SELECT * FROM read_parquet([{listing}], union_by_name = true, "
             "hive_partitioning = true)"
         )
-    exclude = ", ".join(_quote(name) for name, _ in hive)
+    exclude = ", ".join(identifier(name) for name, _ in hive)
     return f"SELECT * EXCLUDE ({exclude}) FROM ({body})"
-
-
-def _sql_literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def _manifest_sql(states: dict[tuple[str, str], ModuleState]) -> str:
@@ -149,8 +142,8 @@ def _manifest_sql(states: dict[tuple[str, str], ModuleState]) -> str:
         "("
         + ", ".join(
             [
-                _sql_literal(source),
-                _sql_literal(module),
+                literal(source),
+                literal(module),
                 f"CAST({_ts(st.window_end)} AS TIMESTAMPTZ)",
                 f"CAST({_ts(st.last_full)} AS TIMESTAMPTZ)",
                 f"CAST({_ts(st.updated_at)} AS TIMESTAMPTZ)",
@@ -171,7 +164,7 @@ def _manifest_sql(states: dict[tuple[str, str], ModuleState]) -> str:
 
 
 def _ts(value: datetime | None) -> str:
-    return "NULL" if value is None else _sql_literal(value.isoformat())
+    return "NULL" if value is None else literal(value.isoformat())
 
 
 def _raw_view_names() -> list[str]:
@@ -272,7 +265,7 @@ def create_views(con: duckdb.DuckDBPyConnection, root: Location | Store) -> None
         con.execute(f"CREATE OR REPLACE VIEW _raw_{module} AS {sql}")
     for name in view_order():
         body = view_sql(name).strip().rstrip(";")
-        con.execute(f"CREATE OR REPLACE VIEW {_quote(name)} AS\n{body}")
+        con.execute(f"CREATE OR REPLACE VIEW {identifier(name)} AS\n{body}")
 
 
 # -- connections -----------------------------------------------------------------------------
@@ -550,7 +543,9 @@ COLUMNS: dict[str, tuple[str, str]] = {
 
 
 def describe_view(con: duckdb.DuckDBPyConnection, name: str) -> list[tuple[str, str]]:
-    rows = con.execute(f"SELECT column_name, column_type FROM (DESCRIBE {_quote(name)})").fetchall()
+    rows = con.execute(
+        f"SELECT column_name, column_type FROM (DESCRIBE {identifier(name)})"
+    ).fetchall()
     return [(str(c), str(t)) for c, t in rows]
 
 

@@ -16,12 +16,15 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from ocpiwh import warehouse
 from ocpiwh.cli.app import app
 from ocpiwh.cli.common import err, out, state
 from ocpiwh.config import parse_party
 from ocpiwh.errors import UsageError
+from ocpiwh.lake import compact, open_store, warehouse_lock
 from ocpiwh.login import login as do_login
 from ocpiwh.ocpi import SUPPORTED_VERSIONS, parse_ocpi_datetime
+from ocpiwh.paths import MODULES
 from ocpiwh.status import warehouse_status
 from ocpiwh.sync.engine import (
     ModuleResult,
@@ -316,7 +319,6 @@ def sync_cmd(
         window_objects=window_objects,
         privacy_passes=tuple(privacy_pass or ()),
     )
-    options.validate()
     pause = parse_duration(interval, "--interval")
     stop = threading.Event()
 
@@ -359,15 +361,6 @@ def sync_cmd(
         if failed and not any(r.error for r in results):
             err.print(f"[bold red]error:[/] {failed[0]}", markup=True)
         raise typer.Exit(1)
-
-
-def _refresh_views(root: Any) -> None:
-    """Keep warehouse.duckdb current for the DuckDB shell (views only)."""
-    try:
-        from ocpiwh import warehouse
-    except ImportError:  # the views layer is optional for the sync itself
-        return
-    warehouse.refresh(root)
 
 
 @app.command()
@@ -462,9 +455,6 @@ def compact_cmd(
     Syncs already compact partitions that pass a threshold; run this after a large backfill
     or before sharing a warehouse. Example: `ocpiwh compact -m sessions`
     """
-    from ocpiwh.lake import compaction, open_store, warehouse_lock
-    from ocpiwh.paths import MODULES
-
     st = state(ctx)
     for m in module or []:
         if m not in MODULES:
@@ -473,8 +463,8 @@ def compact_cmd(
     if not store.has_files("raw/"):
         raise UsageError(f"no lake at {store}", hint="run `ocpiwh sync` first")
     with warehouse_lock(store):
-        result = compaction.compact(store, modules=module or None)
-    _refresh_views(store)
+        result = compact(store, modules=module or None)
+    warehouse.refresh(store)  # the shell's views name the merged files
     err.print(
         f"compacted {result.partitions} partition(s): {result.files_before} files into "
         f"{result.files_after}, {result.rows:,} rows kept"

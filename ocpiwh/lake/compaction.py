@@ -30,6 +30,7 @@ from ocpiwh.lake.engine import housekeeping_connection
 from ocpiwh.lake.journal import crashpoint, journal_rel, new_batch_id, pending_journals
 from ocpiwh.lake.manifest import StateStore, manifests, migrate_legacy
 from ocpiwh.lake.store import Location, Store, open_store
+from ocpiwh.sqltext import literal
 
 log = logging.getLogger("ocpiwh.sync")
 
@@ -159,10 +160,6 @@ def _groups(files: list[tuple[str, int]]) -> list[list[tuple[str, int]]]:
     return groups
 
 
-def _sql_str(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
 def _merge(store: Store, part: Partition, files: list[str]) -> int:
     job = new_batch_id()
     stage = store.staging() / f"compact-{job}"
@@ -173,15 +170,15 @@ def _merge(store: Store, part: Partition, files: list[str]) -> int:
     con = housekeeping_connection(COMPACTION_MEMORY)
     try:
         store.register(con)
-        listing = ", ".join(_sql_str(store.uri(f)) for f in files)
+        listing = ", ".join(literal(store.uri(f)) for f in files)
         con.execute(
             f"COPY (SELECT * FROM read_parquet([{listing}], union_by_name = true, "
-            f"hive_partitioning = false)) TO {_sql_str(str(tmp))} "
+            f"hive_partitioning = false)) TO {literal(str(tmp))} "
             "(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 500000, ROW_GROUP_SIZE_BYTES '24MB')"
         )
-        rows = con.execute(f"SELECT count(*) FROM read_parquet({_sql_str(str(tmp))})").fetchall()[
+        rows = con.execute(f"SELECT count(*) FROM read_parquet({literal(str(tmp))})").fetchall()[0][
             0
-        ][0]
+        ]
     except BaseException:
         shutil.rmtree(stage, ignore_errors=True)  # nothing was journaled yet
         raise

@@ -33,6 +33,7 @@ from ocpiwh.lake.journal import crashpoint, drop_journals
 from ocpiwh.lake.layout import REMOVED
 from ocpiwh.lake.store import Location, Store, open_store
 from ocpiwh.paths import MODULES
+from ocpiwh.sqltext import literal
 
 
 def _iso(dt: datetime | None) -> str | None:
@@ -231,7 +232,7 @@ def parquet_source(
     )
     if not files:
         return None
-    return "[" + ", ".join(_sql_str(store.uri(f)) for f in files) + "]"
+    return "[" + ", ".join(literal(store.uri(f)) for f in files) + "]"
 
 
 def folders_source(store: Store, folders: Iterable[str]) -> str | None:
@@ -241,7 +242,7 @@ def folders_source(store: Store, folders: Iterable[str]) -> str | None:
     if not inside:
         return None
     files = [f for f in committed_files(store, "raw/") if f.rsplit("/", 1)[0] in inside]
-    return "[" + ", ".join(_sql_str(store.uri(f)) for f in files) + "]" if files else None
+    return "[" + ", ".join(literal(store.uri(f)) for f in files) + "]" if files else None
 
 
 def source_has_data(store: Store, source: str) -> bool:
@@ -302,10 +303,6 @@ def migrate_legacy(store: Store) -> int:
         state.files = sorted([*files, *removed_by_module.get((source, module), [])])
         store.write(f"state/{source}/{module}.json", state.to_json())
     return len(legacy)
-
-
-def _sql_str(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def _read_jsonl(data: bytes | None) -> list[dict[str, Any]]:

@@ -30,6 +30,7 @@ from ocpiwh.lake.journal import crashpoint, drop_journals, journal_rel, new_batc
 from ocpiwh.lake.layout import FULL_LISTING, PARTITIONED_BY_START, REMOVED
 from ocpiwh.lake.manifest import BatchRecord, StateStore
 from ocpiwh.lake.store import Location, Store, open_store
+from ocpiwh.sqltext import literal
 
 log = logging.getLogger("ocpiwh.sync")
 
@@ -119,10 +120,6 @@ class BatchResult:
     bytes: int = 0
     keys: pa.Table | None = None
     """(country_code, party_id, id) of the rows written, for full-listing removal detection."""
-
-
-def _sql_path(path: Path) -> str:
-    return str(path).replace("'", "''")
 
 
 class LakeWriter:
@@ -271,7 +268,7 @@ class LakeWriter:
             dest = target / f"part-{batch_id}.parquet"
             query = "SELECT * EXCLUDE (_error) FROM typed WHERE _error IS NULL"
             return int(
-                con.execute(f"COPY ({query}) TO '{_sql_path(dest)}' ({options})").fetchall()[0][0]
+                con.execute(f"COPY ({query}) TO {literal(dest)} ({options})").fetchall()[0][0]
             )
         # One plain COPY per year/month present (a batch, ordered by last_updated, spans one
         # or two): DuckDB's PARTITION_BY buffers much more memory for the same result.
@@ -287,7 +284,7 @@ class LakeWriter:
                 "WHERE _error IS NULL AND year = $y AND month = $m"
             )
             rows = con.execute(
-                f"COPY ({query}) TO '{_sql_path(dest / f'part-{batch_id}.parquet')}' ({options})",
+                f"COPY ({query}) TO {literal(dest / f'part-{batch_id}.parquet')} ({options})",
                 {"y": year, "m": month},
             )
             total += int(rows.fetchall()[0][0])

@@ -19,6 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
+from typing import Any
 
 import duckdb
 
@@ -29,6 +30,7 @@ from ocpiwh.lake import ModuleState, StateStore, folders_source
 from ocpiwh.ocpi import (
     CrawlStats,
     OcpiClient,
+    Page,
     RetryPolicy,
     crawl_window,
     format_ocpi_datetime,
@@ -413,15 +415,11 @@ class SourceSync:
                 self._fetch(module, params, window, result, announce=False)
                 end = later
         if result.interrupted:
-            self.state.keep_batches(module, window.records)
+            self.state.keep_batches(module, window.take_records())
             return
         window.write_removals()
         state.last_full = platform_now
-        state.window_end = end
-        state.backfill = None
-        state.interrupted = False
-        self.state.commit(module, state, window.records)
-        window.records = []
+        self._commit(module, state, window, end)
         result.window_to = end
 
     def _sub_windows(
@@ -456,23 +454,29 @@ class SourceSync:
             before = result.fetched
             self._fetch(module, params, window, result, announce=False)
             if result.interrupted:
-                self.state.keep_batches(module, window.records)
-                window.records = []
+                self.state.keep_batches(module, window.take_records())
                 return
             done += result.fetched - before
-            state.window_end = end
-            state.interrupted = False
-            state.backfill = (
-                None
-                if end >= date_to
-                else {"until": iso(date_to), "objects": done, "estimate": result.estimate}
-            )
-            self.state.commit(module, state, window.records)
-            window.records = []
+            backfill = {"until": iso(date_to), "objects": done, "estimate": result.estimate}
+            self._commit(module, state, window, end, backfill if end < date_to else None)
             result.sub_windows += 1
             if end >= date_to:
                 return
             start = end
+
+    def _commit(
+        self,
+        module: str,
+        state: ModuleState,
+        window: WindowWriter,
+        end: datetime,
+        backfill: dict[str, Any] | None = None,
+    ) -> None:
+        """Commit the (sub-)window ending at ``end``: its batches become part of the lake."""
+        state.window_end = end
+        state.backfill = backfill
+        state.interrupted = False
+        self.state.commit(module, state, window.take_records())
 
     def _url(self, module: str) -> str:
         url = self.src.sender_url(module)
@@ -503,11 +507,9 @@ class SourceSync:
         """Every page of one (sub-)window into the module's batches, then flush them."""
         stats = CrawlStats()
 
-        def on_first(page: object) -> None:
-            if announce:
-                total = getattr(page, "total", None)
-                result.estimate = total
-                self.progress.module_started(self.src.name, module, total)
+        def on_first(page: Page) -> None:
+            result.estimate = page.total
+            self.progress.module_started(self.src.name, module, page.total)
 
         pages = crawl_window(
             self.client,
@@ -519,7 +521,7 @@ class SourceSync:
             executor=self.pool,
             prepare=window.prepare,
             stop=self.stop,
-            on_first=on_first,
+            on_first=on_first if announce else None,
             stats=stats,
         )
         for prepared in pages:

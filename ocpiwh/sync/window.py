@@ -182,6 +182,11 @@ class WindowWriter:
         self.records.append(record)
         self.all_records.append(record)
 
+    def take_records(self) -> list[BatchRecord]:
+        """The batches of the window just fetched, handed over for its commit."""
+        records, self.records = self.records, []
+        return records
+
     def write_removals(self) -> None:
         """After a complete listing: tombstones for the keys it no longer contains."""
         listed = (
