@@ -378,6 +378,7 @@ def _crawl_frontier(
     highest = first.offset  # highest offset asked for so far
     link = first.next_url  # the newest Link: used verbatim when it points where we go
     gapped = False  # a response could not be joined to the frontier
+    start_total = frontier.total  # as the first page measured it
 
     def url_for(offset: int) -> str:
         if link is not None and _offset_of(httpx.URL(link)) == offset:
@@ -479,7 +480,7 @@ def _crawl_frontier(
             "%s: %d objects left the result set while paging (the next window has them); "
             "%d requests, %d to close gaps",
             path,
-            first.total - frontier.total if first.total is not None else 0,
+            start_total - frontier.total,
             stats.requests,
             stats.gaps,
         )
