@@ -6,8 +6,9 @@ import logging
 import math
 import threading
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
 
 import pytest
 
@@ -15,6 +16,8 @@ from ocpiwh.errors import OcpiError
 from ocpiwh.ocpi import CrawlStats, OcpiClient, Page, crawl_window
 
 from .live import URL, LiveList
+
+T = TypeVar("T")
 
 WINDOW = {"date_from": "2026-01-01T00:00:00Z", "date_to": "2026-02-01T00:00:00Z"}
 
@@ -29,6 +32,34 @@ def ids_of(page: Page) -> list[str]:
     return [o["id"] for o in page.objects]
 
 
+def crawl_live(
+    server: LiveList,
+    executor: ThreadPoolExecutor,
+    prepare: Callable[[Page], T],
+    *,
+    limit: int = 100,
+    concurrency: int = 4,
+    stop: threading.Event | None = None,
+    on_first: Callable[[Page], None] | None = None,
+    stats: CrawlStats | None = None,
+) -> Iterator[T]:
+    """crawl_window over the fake's window, as the sync engine calls it."""
+    with OcpiClient("tok", transport=server.transport) as client:
+        yield from crawl_window(
+            client,
+            URL,
+            WINDOW,
+            module="sessions",
+            page_limit=limit,
+            concurrency=concurrency,
+            executor=executor,
+            prepare=prepare,
+            stop=stop,
+            on_first=on_first,
+            stats=stats,
+        )
+
+
 def run(
     server: LiveList,
     executor: ThreadPoolExecutor,
@@ -39,20 +70,10 @@ def run(
 ) -> tuple[set[str], CrawlStats]:
     stats = CrawlStats()
     seen: set[str] = set()
-    with OcpiClient("tok", transport=server.transport) as client:
-        for got in crawl_window(
-            client,
-            URL,
-            WINDOW,
-            module="sessions",
-            page_limit=limit,
-            concurrency=concurrency,
-            executor=executor,
-            prepare=ids_of,
-            stop=stop,
-            stats=stats,
-        ):
-            seen.update(got)
+    for got in crawl_live(
+        server, executor, ids_of, limit=limit, concurrency=concurrency, stop=stop, stats=stats
+    ):
+        seen.update(got)
     return seen, stats
 
 
@@ -162,21 +183,10 @@ def test_stop_returns_promptly(pool: ThreadPoolExecutor) -> None:
     server = LiveList(5_000, cap=100, updates_per_page=1)
     stop = threading.Event()
     got = 0
-    with OcpiClient("tok", transport=server.transport) as client:
-        for _ in crawl_window(
-            client,
-            URL,
-            WINDOW,
-            module="sessions",
-            page_limit=100,
-            concurrency=4,
-            executor=pool,
-            prepare=ids_of,
-            stop=stop,
-        ):
-            got += 1
-            if got == 3:
-                stop.set()
+    for _ in crawl_live(server, pool, ids_of, stop=stop):
+        got += 1
+        if got == 3:
+            stop.set()
     assert got == 3
     assert server.requests <= 3 + 4  # what was in flight when stop was set, no more
 
@@ -205,20 +215,11 @@ def test_prepare_in_workers_first_page_to_on_first_and_no_page_kept(
         return page.count
 
     most_alive = 0
-    with OcpiClient("tok", transport=server.transport) as client:
-        for _ in crawl_window(
-            client,
-            URL,
-            WINDOW,
-            module="sessions",
-            page_limit=100,
-            concurrency=4,
-            executor=pool,
-            prepare=prepare,
-            on_first=lambda p: firsts.append((p.total, p.limit)),
-        ):
-            with lock:
-                most_alive = max(most_alive, sum(r() is not None for r in alive))
+    for _ in crawl_live(
+        server, pool, prepare, on_first=lambda p: firsts.append((p.total, p.limit))
+    ):
+        with lock:
+            most_alive = max(most_alive, sum(r() is not None for r in alive))
     assert firsts == [(2_000, 100)]
     assert threads[0] == threading.current_thread().name
     assert all(name.startswith("fetch") for name in threads[1:])
