@@ -10,11 +10,13 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
+import httpx
 import pytest
 
 from ocpiwh.errors import OcpiError
 from ocpiwh.ocpi import CrawlStats, OcpiClient, Page, crawl_window
 
+from .fakes import envelope
 from .live import URL, LiveList
 
 T = TypeVar("T")
@@ -138,6 +140,34 @@ def test_stall_when_the_set_shrinks_by_a_page_per_response(
     assert "of 99" in message  # the total it was measured in
     assert err.value.hint is not None and "--page-limit" in err.value.hint
     assert server.requests <= 3 * (10 + 2 * concurrency)
+
+
+class BrokenAt(LiveList):
+    """The live list, answering an object where the page at ``offset`` belongs."""
+
+    def __init__(self, n: int, *, cap: int, offset: int) -> None:
+        super().__init__(n, cap=cap)
+        self.broken = str(offset)
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        if request.url.params.get("offset") == self.broken:
+            with self._lock:
+                self.requests += 1
+            return envelope({"id": "x"})
+        return super().__call__(request)
+
+
+@pytest.mark.parametrize("concurrency", [1, 4])
+def test_an_error_in_a_worker_is_raised_and_ends_the_crawl(
+    pool: ThreadPoolExecutor, concurrency: int
+) -> None:
+    server = BrokenAt(2_000, cap=100, offset=500)
+    got: list[int] = []
+    with pytest.raises(OcpiError, match="list was expected"):
+        for count in crawl_live(server, pool, lambda p: p.count, concurrency=concurrency):
+            got.append(count)
+    assert len(got) == 5  # the pages before it, in order
+    assert server.requests <= 6 + concurrency  # what was in flight, no more
 
 
 def test_no_total_follows_links(pool: ThreadPoolExecutor) -> None:

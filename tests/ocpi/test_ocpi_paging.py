@@ -139,6 +139,22 @@ def test_object_data_is_an_error(make_client: MakeClient) -> None:
         list(crawl(make_client(rec), URL, {}, module="cdrs"))
 
 
+def test_an_error_on_a_later_page_is_raised(make_client: MakeClient) -> None:
+    server = PagedServer(50, cap=10)
+
+    def answer(req: httpx.Request) -> httpx.Response:
+        if req.url.params.get("offset") == "20":
+            return envelope({"id": "x"})  # an object where the page's list belongs
+        return server(req)
+
+    rec = Recorder(answer)
+    got = []
+    with pytest.raises(OcpiError, match="list was expected"):
+        for page in crawl(make_client(rec), URL, {}, module="sessions"):
+            got.append(page.offset)
+    assert got == [0, 10] and len(rec.requests) == 3
+
+
 def test_loop_guard_same_url(make_client: MakeClient) -> None:
     def answer(req: httpx.Request) -> httpx.Response:
         return envelope([{"id": "1"}], headers={"Link": f'<{URL}?page=a>; rel="next"'})
