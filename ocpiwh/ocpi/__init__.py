@@ -1,9 +1,8 @@
 """OCPI protocol client: HTTP with auth/retries/throttling, discovery, paging.
 
-The sync engine uses exactly these names::
+The rest of ocpiwh (sync, login, CLI) uses these names::
 
-    from ocpiwh.ocpi import (OcpiClient, AuthMode, RetryPolicy, Connection, Endpoint, discover,
-                             Page, crawl, crawl_window, CrawlStats, ClientStats,
+    from ocpiwh.ocpi import (OcpiClient, RetryPolicy, discover, Page, crawl_window, CrawlStats,
                              SUPPORTED_VERSIONS, format_ocpi_datetime, parse_ocpi_datetime)
 
 Behaviour worth knowing when calling this package:
@@ -26,7 +25,7 @@ Behaviour worth knowing when calling this package:
   when the frontier stops advancing (``ocpiwh.ocpi.frontier``). ``prepare`` runs in the
   worker that fetched the page. Pages reached through an opaque ``Link`` without an
   ``offset`` parameter cannot be stepped back (a warning is logged). ``crawl`` is the
-  sequential form.
+  sequential form, through the same code (no caller in ocpiwh: tests and scripts).
 """
 
 from __future__ import annotations

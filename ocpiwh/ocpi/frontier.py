@@ -85,7 +85,6 @@ class Frontier:
         self._kept: list[_Kept] = []
         self._edge: _Kept | None = None  # the response that last moved the frontier
         self._shrinks: deque[int] = deque(maxlen=max(1, memory))
-        self._shrunk = False
         self._ended = False
         self.spread = _MIN_SPREAD
         """How many responses' worth of shrink consecutive pages overlap by: pages in flight
@@ -127,9 +126,7 @@ class Frontier:
             self._total_set_at = self.judged
         self.judged += 1
         self._shrinks.append(shrink)
-        if shrink:
-            self._shrunk = True
-            self.max_shrink = max(self.max_shrink, shrink)
+        self.max_shrink = max(self.max_shrink, shrink)
         before = self.position
         kept = _Kept(offset, offset + count, t, first, fingerprints)
         gap = not self._joins(kept)
@@ -183,7 +180,7 @@ class Frontier:
                     progress = True
 
     def _margin(self, shrinks: int) -> int:
-        if not self._shrunk:
+        if not self.max_shrink:  # the set held still so far
             return 0
         return min(self.limit - 1, shrinks + 1)
 

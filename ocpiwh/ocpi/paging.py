@@ -11,7 +11,7 @@ import threading
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, ParamSpec, TypeVar
 
@@ -56,11 +56,6 @@ class Page:
     offset: int
     url: str
     raw_size: int
-    fingerprints: frozenset[int] = field(default=frozenset(), repr=False)
-    """A hash of each object's JSON text: the crawler recognises an object seen on another
-    page by it (an object in a frozen window never changes; an update makes it leave)."""
-    first: int | None = field(default=None, repr=False)
-    """The fingerprint of the first object (None on an empty page)."""
 
     @property
     def objects(self) -> list[Any]:
@@ -184,7 +179,8 @@ def _query(params: Params | None) -> dict[str, str]:
 _ITEMS = msgspec.json.Decoder(list[msgspec.Raw])
 
 
-def _to_page(client: OcpiClient, resp: Response, offset: int) -> Page:
+def _to_page(client: OcpiClient, resp: Response, offset: int) -> tuple[Page, list[msgspec.Raw]]:
+    """The page, and its objects' JSON texts (views into its data)."""
     data: msgspec.Raw | bytes = b"[]" if resp.raw_data is None else resp.raw_data
     try:
         items = _ITEMS.decode(data)  # a scan that checks the shape, not a parse
@@ -195,7 +191,7 @@ def _to_page(client: OcpiClient, resp: Response, offset: int) -> Page:
             hint="check that the URL is a module's list endpoint",
         ) from None
     links = parse_link_header(resp.headers.get("Link"), base=resp.url)
-    return Page(
+    page = Page(
         data=data,
         count=len(items),
         total=_int_header(resp, "X-Total-Count"),
@@ -205,9 +201,8 @@ def _to_page(client: OcpiClient, resp: Response, offset: int) -> Page:
         offset=offset,
         url=resp.url,
         raw_size=resp.raw_size,
-        fingerprints=frozenset(hash(bytes(item)) for item in items),
-        first=hash(bytes(items[0])) if items else None,
     )
+    return page, items
 
 
 @dataclass
@@ -242,13 +237,21 @@ class _Meta:
     count: int
     total: int | None
     next_url: str | None
-    first: int | None
-    fingerprints: frozenset[int]
+    first: int | None = None
+    """The fingerprint of the first object (None on an empty page, or when not identified)."""
+    fingerprints: frozenset[int] = frozenset()
+    """A hash of each object's JSON text: the frontier recognises an object seen on another
+    page by it (an object in a frozen window never changes; an update makes it leave)."""
 
     @classmethod
-    def of(cls, page: Page) -> _Meta:
+    def of(cls, page: Page, items: list[msgspec.Raw] | None = None) -> _Meta:
+        """Fingerprint ``items`` when given: a hash of every byte of the page, so only once
+        the set has shrunk (before, pages chain by their offsets alone)."""
+        if not items:
+            return cls(page.offset, page.count, page.total, page.next_url)
+        prints = frozenset(map(hash, map(bytes, items)))  # no Python-level loop
         return cls(
-            page.offset, page.count, page.total, page.next_url, page.first, page.fingerprints
+            page.offset, page.count, page.total, page.next_url, hash(bytes(items[0])), prints
         )
 
 
@@ -272,11 +275,17 @@ class _InlineExecutor(Executor):
 
 
 def _fetch(
-    client: OcpiClient, url: str, offset: int, module: str, prepare: Callable[[Page], T]
+    client: OcpiClient,
+    url: str,
+    offset: int,
+    module: str,
+    prepare: Callable[[Page], T],
+    identify: bool,
 ) -> tuple[_Meta, T]:
-    """GET one page and prepare it, in the calling (worker) thread; only metadata survives."""
-    page = _to_page(client, client.get(url, module=module), offset)
-    return _Meta.of(page), prepare(page)
+    """GET one page and prepare it, in the calling (worker) thread; only metadata survives
+    (with the objects' fingerprints when ``identify``)."""
+    page, items = _to_page(client, client.get(url, module=module), offset)
+    return _Meta.of(page, items if identify else None), prepare(page)
 
 
 def _stall_limit(concurrency: int) -> int:
@@ -326,7 +335,8 @@ def crawl_window(
     if stopped():
         return
     stats.requests += 1
-    page = _to_page(client, client.get(str(first_url), module=module), start)
+    # not the items: views into the page's data, they would keep it for the whole crawl
+    page = _to_page(client, client.get(str(first_url), module=module), start)[0]
     if on_first is not None:
         on_first(page)
     meta = _Meta.of(page)
@@ -343,7 +353,7 @@ def crawl_window(
         return
     template = httpx.URL(meta.next_url) if meta.next_url else first_url
     frontier = Frontier(start=start, total=meta.total, limit=meta.count)
-    frontier.observe(start, meta.count, meta.total, sent_at=0, fingerprints=meta.fingerprints)
+    frontier.observe(start, meta.count, meta.total, sent_at=0)
     yield from _crawl_frontier(
         client, template, frontier, module, concurrency, executor, prepare, stopped, stats, meta
     )
@@ -368,6 +378,7 @@ def _crawl_frontier(
     highest = first.offset  # highest offset asked for so far
     link = first.next_url  # the newest Link: used verbatim when it points where we go
     gapped = False  # a response could not be joined to the frontier
+    start_total = frontier.total  # as the first page measured it
 
     def url_for(offset: int) -> str:
         if link is not None and _offset_of(httpx.URL(link)) == offset:
@@ -403,7 +414,10 @@ def _crawl_frontier(
         if not bridge:
             forward = offset + max(1, frontier.limit - frontier.overlap)
         highest = max(highest, offset)
-        future = executor.submit(_fetch, client, url_for(offset), offset, module, prepare)
+        # objects are recognised across pages only once the set has shrunk: before, pages
+        # chain by offset, and a page without fingerprints can only fail to join, not skip
+        identify = frontier.max_shrink > 0
+        future = executor.submit(_fetch, client, url_for(offset), offset, module, prepare, identify)
         in_flight.append(_Request(offset, frontier.judged, future))
         stats.requests += 1
         return True
@@ -466,7 +480,7 @@ def _crawl_frontier(
             "%s: %d objects left the result set while paging (the next window has them); "
             "%d requests, %d to close gaps",
             path,
-            first.total - frontier.total if first.total is not None else 0,
+            start_total - frontier.total,
             stats.requests,
             stats.gaps,
         )
@@ -508,7 +522,7 @@ def _follow_links(
         if stopped():
             return
         stats.requests += 1
-        meta, result = _fetch(client, key, offset, module, prepare)
+        meta, result = _fetch(client, key, offset, module, prepare, identify=False)
         stats._add(meta)
         if meta.total is not None and total is not None and meta.total < total:
             stats.max_shrink = max(stats.max_shrink, total - meta.total)

@@ -47,7 +47,6 @@ class LiveList:
         self.total = total
         self.requests = 0
         self.last_total = n  # X-Total-Count of the newest response
-        self.pages_served = 0
         self._debt = 0.0
         self._rng = random.Random(seed)
         self._lock = threading.Lock()
@@ -65,7 +64,7 @@ class LiveList:
 
     def _update_after(self, served: list[str]) -> None:
         self._debt += self.rate
-        candidates = [k for k in served if k not in self.removed]
+        candidates = list(served)  # all still in the window: they were just served
         while self._debt >= 1 and self.ids:
             self._debt -= 1
             if self.victims == "page" and candidates:
@@ -100,8 +99,6 @@ class LiveList:
                     q = q.set("offset", str(nxt))
                 target = str(request.url.copy_with(query=str(q).encode()))
                 headers["Link"] = f'<{target}>; rel="next"'
-            if served:
-                self.pages_served += 1
             self._update_after(served)
         return envelope([{"id": k} for k in served], headers=headers)
 

@@ -6,15 +6,20 @@ import logging
 import math
 import threading
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
 
+import httpx
 import pytest
 
 from ocpiwh.errors import OcpiError
 from ocpiwh.ocpi import CrawlStats, OcpiClient, Page, crawl_window
 
+from .fakes import envelope
 from .live import URL, LiveList
+
+T = TypeVar("T")
 
 WINDOW = {"date_from": "2026-01-01T00:00:00Z", "date_to": "2026-02-01T00:00:00Z"}
 
@@ -29,6 +34,34 @@ def ids_of(page: Page) -> list[str]:
     return [o["id"] for o in page.objects]
 
 
+def crawl_live(
+    server: LiveList,
+    executor: ThreadPoolExecutor,
+    prepare: Callable[[Page], T],
+    *,
+    limit: int = 100,
+    concurrency: int = 4,
+    stop: threading.Event | None = None,
+    on_first: Callable[[Page], None] | None = None,
+    stats: CrawlStats | None = None,
+) -> Iterator[T]:
+    """crawl_window over the fake's window, as the sync engine calls it."""
+    with OcpiClient("tok", transport=server.transport) as client:
+        yield from crawl_window(
+            client,
+            URL,
+            WINDOW,
+            module="sessions",
+            page_limit=limit,
+            concurrency=concurrency,
+            executor=executor,
+            prepare=prepare,
+            stop=stop,
+            on_first=on_first,
+            stats=stats,
+        )
+
+
 def run(
     server: LiveList,
     executor: ThreadPoolExecutor,
@@ -39,20 +72,10 @@ def run(
 ) -> tuple[set[str], CrawlStats]:
     stats = CrawlStats()
     seen: set[str] = set()
-    with OcpiClient("tok", transport=server.transport) as client:
-        for got in crawl_window(
-            client,
-            URL,
-            WINDOW,
-            module="sessions",
-            page_limit=limit,
-            concurrency=concurrency,
-            executor=executor,
-            prepare=ids_of,
-            stop=stop,
-            stats=stats,
-        ):
-            seen.update(got)
+    for got in crawl_live(
+        server, executor, ids_of, limit=limit, concurrency=concurrency, stop=stop, stats=stats
+    ):
+        seen.update(got)
     return seen, stats
 
 
@@ -119,6 +142,34 @@ def test_stall_when_the_set_shrinks_by_a_page_per_response(
     assert server.requests <= 3 * (10 + 2 * concurrency)
 
 
+class BrokenAt(LiveList):
+    """The live list, answering an object where the page at ``offset`` belongs."""
+
+    def __init__(self, n: int, *, cap: int, offset: int) -> None:
+        super().__init__(n, cap=cap)
+        self.broken = str(offset)
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        if request.url.params.get("offset") == self.broken:
+            with self._lock:
+                self.requests += 1
+            return envelope({"id": "x"})
+        return super().__call__(request)
+
+
+@pytest.mark.parametrize("concurrency", [1, 4])
+def test_an_error_in_a_worker_is_raised_and_ends_the_crawl(
+    pool: ThreadPoolExecutor, concurrency: int
+) -> None:
+    server = BrokenAt(2_000, cap=100, offset=500)
+    got: list[int] = []
+    with pytest.raises(OcpiError, match="list was expected"):
+        for count in crawl_live(server, pool, lambda p: p.count, concurrency=concurrency):
+            got.append(count)
+    assert len(got) == 5  # the pages before it, in order
+    assert server.requests <= 6 + concurrency  # what was in flight, no more
+
+
 def test_no_total_follows_links(pool: ThreadPoolExecutor) -> None:
     server = LiveList(950, cap=100, total=False)
     seen, stats = run(server, pool, limit=100, concurrency=4)
@@ -162,21 +213,10 @@ def test_stop_returns_promptly(pool: ThreadPoolExecutor) -> None:
     server = LiveList(5_000, cap=100, updates_per_page=1)
     stop = threading.Event()
     got = 0
-    with OcpiClient("tok", transport=server.transport) as client:
-        for _ in crawl_window(
-            client,
-            URL,
-            WINDOW,
-            module="sessions",
-            page_limit=100,
-            concurrency=4,
-            executor=pool,
-            prepare=ids_of,
-            stop=stop,
-        ):
-            got += 1
-            if got == 3:
-                stop.set()
+    for _ in crawl_live(server, pool, ids_of, stop=stop):
+        got += 1
+        if got == 3:
+            stop.set()
     assert got == 3
     assert server.requests <= 3 + 4  # what was in flight when stop was set, no more
 
@@ -205,20 +245,11 @@ def test_prepare_in_workers_first_page_to_on_first_and_no_page_kept(
         return page.count
 
     most_alive = 0
-    with OcpiClient("tok", transport=server.transport) as client:
-        for _ in crawl_window(
-            client,
-            URL,
-            WINDOW,
-            module="sessions",
-            page_limit=100,
-            concurrency=4,
-            executor=pool,
-            prepare=prepare,
-            on_first=lambda p: firsts.append((p.total, p.limit)),
-        ):
-            with lock:
-                most_alive = max(most_alive, sum(r() is not None for r in alive))
+    for _ in crawl_live(
+        server, pool, prepare, on_first=lambda p: firsts.append((p.total, p.limit))
+    ):
+        with lock:
+            most_alive = max(most_alive, sum(r() is not None for r in alive))
     assert firsts == [(2_000, 100)]
     assert threads[0] == threading.current_thread().name
     assert all(name.startswith("fetch") for name in threads[1:])

@@ -139,6 +139,22 @@ def test_object_data_is_an_error(make_client: MakeClient) -> None:
         list(crawl(make_client(rec), URL, {}, module="cdrs"))
 
 
+def test_an_error_on_a_later_page_is_raised(make_client: MakeClient) -> None:
+    server = PagedServer(50, cap=10)
+
+    def answer(req: httpx.Request) -> httpx.Response:
+        if req.url.params.get("offset") == "20":
+            return envelope({"id": "x"})  # an object where the page's list belongs
+        return server(req)
+
+    rec = Recorder(answer)
+    got = []
+    with pytest.raises(OcpiError, match="list was expected"):
+        for page in crawl(make_client(rec), URL, {}, module="sessions"):
+            got.append(page.offset)
+    assert got == [0, 10] and len(rec.requests) == 3
+
+
 def test_loop_guard_same_url(make_client: MakeClient) -> None:
     def answer(req: httpx.Request) -> httpx.Response:
         return envelope([{"id": "1"}], headers={"Link": f'<{URL}?page=a>; rel="next"'})
@@ -202,6 +218,26 @@ def test_shrink_by_several_steps_back_by_shrink(make_client: MakeClient) -> None
     assert offsets[3] < 17  # below the frontier (20 - 3), lowered by the shrink rate
     assert offsets[4:] == sorted(offsets[4:]) and len(offsets) <= 7
     assert all(p.total == 37 for p in pages[2:])  # every page kept, none thrown away
+
+
+def test_departures_ahead_are_recognised_not_refetched(make_client: MakeClient) -> None:
+    """Once the set has shrunk, pages carry their objects' fingerprints: a page whose total
+    dropped by more than the overlap still joins when its first object was on the page
+    before (the departures were ahead of the crawler), without a request below it."""
+    server = PagedServer(100, cap=10)
+    original = [o["id"] for o in server.objects]
+    leave = {2: {"0"}, 5: {"90", "91", "92", "93", "94"}}  # request number -> ids that leave
+
+    def before(call: int) -> None:
+        server.objects = [o for o in server.objects if o["id"] not in leave.get(call, ())]
+
+    server.before = before
+    rec = Recorder(server)
+    pages = list(crawl(make_client(rec), URL, {}, module="sessions"))
+    assert set(ids(pages)) >= set(original) - {"0", "90", "91", "92", "93", "94"}
+    offsets = [int(r.url.params.get("offset", 0)) for r in rec.requests]
+    assert offsets[:3] == [0, 10, 6]  # the first shrink: a step back below the frontier
+    assert offsets[2:] == sorted(offsets[2:])  # the 5 departures ahead: none
 
 
 def test_growing_total_keeps_going(make_client: MakeClient) -> None:
