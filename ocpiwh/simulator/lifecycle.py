@@ -294,7 +294,7 @@ def advance_to(st: WorldState, t1: int) -> None:
             break
         add_session(st, c, i, t1, added, cadded)
         i += 1
-    st.s_keys = remove_keys(st.s_keys, removed)
+    remove_keys(st.s_keys, removed)
     # every new key is later than t0, every existing one at most t0: appending keeps order
     st.s_keys.extend(sorted(added))
     st.c_keys.extend(sorted(cadded))
@@ -316,7 +316,7 @@ def retime(st: WorldState, i: int, c: Core) -> None:
     lu1 = lu_at(st, i, now)
     if lu0 != lu1:
         if lu0 is not None:
-            st.s_keys = remove_keys(st.s_keys, [(lu0 << SHIFT) | i] * n)
+            remove_keys(st.s_keys, [(lu0 << SHIFT) | i] * n)
         if lu1 is not None:
             for _ in range(n):
                 bisect.insort(st.s_keys, (lu1 << SHIFT) | i)
