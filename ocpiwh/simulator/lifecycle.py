@@ -73,8 +73,12 @@ def _enter(st: WorldState, i: int, phase: int) -> None:
         st.active_by_evse[ev] = st.active_by_evse.get(ev, 0) + 1
         st.ev_last[ev] = max(st.ev_last.get(ev, 0), st.s_start[i])
     else:
-        st.ev_last[ev] = max(st.ev_last.get(ev, 0), st.s_done[i])
+        done = st.s_done[i]
+        st.ev_last[ev] = max(st.ev_last.get(ev, 0), done)
         st.cdr_pending.add(i)
+        bumps = st.bumps["sessions"]
+        if bumps.get(i, done) < done:  # a meter bump its completion supersedes for good
+            del bumps[i]
 
 
 def publish_cdr(st: WorldState, i: int, now: int, ckeys: list[int]) -> None:
