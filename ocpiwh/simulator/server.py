@@ -23,7 +23,7 @@ import orjson
 
 from ocpiwh.paths import MODULES
 
-from .config import VERSIONS, SimConfig
+from .config import VERSIONS, SimConfig, check_live
 from .formats import iso
 from .hashing import mix
 from .indexes import bump, index
@@ -144,8 +144,7 @@ class Simulator:
 
     def set_live(self, rate: float) -> None:
         """Change the live update rate (0: the platform holds still from now on)."""
-        if not 0.0 <= rate <= 1000.0:
-            raise ValueError(f"live rate must be in 0..1000 updates per page, got {rate}")
+        check_live(rate)
         with self.lock:
             self.live_rate = rate
             self._stats["live"]["rate"] = rate
