@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import os
 import time
 from pathlib import Path
@@ -11,7 +10,7 @@ from typing import Annotated
 import typer
 
 from ..errors import UsageError
-from .config import Dirt, Faults, SimConfig, parse_duration
+from .config import Dirt, Faults, SimConfig, check_live, parse_duration
 from .server import Simulator
 
 
@@ -24,14 +23,11 @@ def _rate(name: str, value: float) -> float:
 def parse_live(text: str) -> float:
     """``--live RATE``: a number of updates per page in 0..1000."""
     try:
-        rate = float(text)
+        return check_live(float(text))
     except ValueError:
-        rate = math.nan
-    if not 0.0 <= rate <= 1000.0:  # also NaN
         raise UsageError(
             f"--live must be a number of updates per page in 0..1000 (e.g. 0.1, 3), got {text!r}"
-        )
-    return rate
+        ) from None
 
 
 def simulate(

@@ -10,6 +10,14 @@ from typing import Literal
 
 VERSIONS: tuple[str, ...] = ("2.1.1", "2.2.1", "2.3.0")
 
+
+def check_live(rate: float) -> float:
+    """A live rate (updates per list page served) is in 0..1000; NaN is not."""
+    if not 0.0 <= rate <= 1000.0:
+        raise ValueError(f"live must be a number of updates per page in 0..1000, got {rate}")
+    return rate
+
+
 #: Every kind of "dirty but parseable" data the simulator can serve.
 DIRT_KINDS: tuple[str, ...] = (
     "zero_energy",  # sessions/CDRs with 0 kWh
@@ -162,10 +170,7 @@ class SimConfig:
             v = getattr(self.faults, f.name)
             if f.name.startswith("rate_") and not 0.0 <= v <= 1.0:
                 raise ValueError(f"fault {f.name}={v} is outside 0..1")
-        if not 0.0 <= self.live <= 1000.0:  # also NaN
-            raise ValueError(
-                f"live must be a number of updates per page in 0..1000, got {self.live}"
-            )
+        check_live(self.live)
         if self.live_step_s < 0 or self.meter_interval_s < 0:
             raise ValueError("live_step_s and meter_interval_s must be >= 0")
         if not 0.0 <= self.credit_rate <= 1.0:

@@ -70,7 +70,7 @@ def bump(st: WorldState, module: str, idx: int) -> None:
         if old is None or old >= now:
             return
         n = n_listed(st.s_flags[idx], SESSION_DIRT)
-        st.s_keys = remove_keys(st.s_keys, [(old << SHIFT) | idx] * n)
+        remove_keys(st.s_keys, [(old << SHIFT) | idx] * n)
         st.bumps["sessions"][idx] = now
         for _ in range(n):
             bisect.insort(st.s_keys, (now << SHIFT) | idx)

@@ -18,11 +18,11 @@ MASK = (1 << SHIFT) - 1
 CREDIT_BIT = 1 << 26
 
 
-def remove_keys(arr: array[int], keys: list[int]) -> array[int]:
-    """Remove each key (once per occurrence in ``keys``) from a sorted array, O(N) memcpy
-    (in place for a few keys, into a new array otherwise)."""
-    if not keys:
-        return arr
+def remove_keys(arr: array[int], keys: list[int]) -> None:
+    """Remove each key (once per occurrence in ``keys``) from a sorted array, in place.
+
+    Only the tail from the first removed key is rewritten: clock steps and live updates
+    remove recent keys (near the end), so this stays cheap however long the array is."""
     positions: list[int] = []
     for k in sorted(keys):
         p = bisect.bisect_left(arr, k)
@@ -31,15 +31,12 @@ def remove_keys(arr: array[int], keys: list[int]) -> array[int]:
         if p < len(arr) and arr[p] == k:
             positions.append(p)
     if not positions:
-        return arr
-    if len(positions) <= 16:  # a few: memmove in place rather than copy the whole array
-        for p in reversed(positions):
-            del arr[p]
-        return arr
-    out = array("q")
+        return
+    first = positions[0]
+    tail = arr[first:]
+    del arr[first:]
     prev = 0
     for p in positions:
-        out.extend(arr[prev:p])
-        prev = p + 1
-    out.extend(arr[prev:])
-    return out
+        arr.extend(tail[prev : p - first])
+        prev = p - first + 1
+    arr.extend(tail[prev:])

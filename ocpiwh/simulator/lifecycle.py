@@ -73,8 +73,12 @@ def _enter(st: WorldState, i: int, phase: int) -> None:
         st.active_by_evse[ev] = st.active_by_evse.get(ev, 0) + 1
         st.ev_last[ev] = max(st.ev_last.get(ev, 0), st.s_start[i])
     else:
-        st.ev_last[ev] = max(st.ev_last.get(ev, 0), st.s_done[i])
+        done = st.s_done[i]
+        st.ev_last[ev] = max(st.ev_last.get(ev, 0), done)
         st.cdr_pending.add(i)
+        bumps = st.bumps["sessions"]
+        if bumps.get(i, done) < done:  # a meter bump its completion supersedes for good
+            del bumps[i]
 
 
 def publish_cdr(st: WorldState, i: int, now: int, ckeys: list[int]) -> None:
@@ -279,14 +283,13 @@ def advance_to(st: WorldState, t1: int) -> None:
             continue  # superseded
         del next_event[i]
         _move(st, i, t0, t1, removed, added)
-    for i in sorted(st.cdr_pending):
-        if st.s_cdr[i] <= t1:
-            st.cdr_pending.discard(i)
-            publish_cdr(st, i, t1, cadded)
-    for i in sorted(st.credit_pending):
-        if st.credit_at[i] <= t1:
-            st.credit_pending.discard(i)
-            cadded.append((st.credit_at[i] << SHIFT) | i | CREDIT_BIT)
+    s_cdr, credit_at = st.s_cdr, st.credit_at  # sort the due ones only (a few per step)
+    for i in sorted([i for i in st.cdr_pending if s_cdr[i] <= t1]):
+        st.cdr_pending.discard(i)
+        publish_cdr(st, i, t1, cadded)
+    for i in sorted([i for i in st.credit_pending if credit_at[i] <= t1]):
+        st.credit_pending.discard(i)
+        cadded.append((credit_at[i] << SHIFT) | i | CREDIT_BIT)
     i = st.n_sessions
     while True:
         c = core(st, i)
@@ -294,7 +297,7 @@ def advance_to(st: WorldState, t1: int) -> None:
             break
         add_session(st, c, i, t1, added, cadded)
         i += 1
-    st.s_keys = remove_keys(st.s_keys, removed)
+    remove_keys(st.s_keys, removed)
     # every new key is later than t0, every existing one at most t0: appending keeps order
     st.s_keys.extend(sorted(added))
     st.c_keys.extend(sorted(cadded))
@@ -316,7 +319,7 @@ def retime(st: WorldState, i: int, c: Core) -> None:
     lu1 = lu_at(st, i, now)
     if lu0 != lu1:
         if lu0 is not None:
-            st.s_keys = remove_keys(st.s_keys, [(lu0 << SHIFT) | i] * n)
+            remove_keys(st.s_keys, [(lu0 << SHIFT) | i] * n)
         if lu1 is not None:
             for _ in range(n):
                 bisect.insort(st.s_keys, (lu1 << SHIFT) | i)

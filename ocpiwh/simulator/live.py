@@ -21,6 +21,7 @@ object for real, stamped with the new *now*:
 from __future__ import annotations
 
 import bisect
+from collections.abc import Callable
 
 from .evse_status import evse_state
 from .hashing import mix, unit
@@ -73,9 +74,20 @@ def apply(st: WorldState, module: str, page: list[int], step_s: int) -> str:
     return kind
 
 
-def _pick(h: int, preferred: list[int], others: set[int]) -> int | None:
-    pool = preferred or sorted(others)
-    return pool[(h >> 16) % len(pool)] if pool else None
+def _pick(
+    h: int, preferred: list[int], others: set[int], ok: Callable[[int], bool] | None = None
+) -> int | None:
+    """One of ``preferred`` (candidates of the page), else the first of ``others`` that is
+    ``ok`` from a hashed position in index order: no Python pass over the whole set, which
+    grows with the world (thousands of ACTIVE sessions at 1M)."""
+    if preferred:
+        return preferred[(h >> 16) % len(preferred)]
+    pool = sorted(others)
+    for j in range(len(pool)):
+        i = pool[((h >> 16) + j) % len(pool)]
+        if ok is None or ok(i):
+            return i
+    return None
 
 
 def _session(st: WorldState, page: list[int], h: int) -> str:
@@ -91,9 +103,12 @@ def _session(st: WorldState, page: list[int], h: int) -> str:
             d = c.start - now
             retime(st, i, c._replace(start=now, done=c.done - d, end=c.end - d))
             return "activate"
-    stoppable = {i for i in st.active if not st.s_flags[i] and st.s_start[i] < now}
-    if r < 102 and stoppable:  # 15 %
-        i = _pick(h, [i for i in running if i in stoppable], stoppable)
+    if r < 102:  # 15 %
+
+        def stoppable(i: int) -> bool:
+            return not st.s_flags[i] and st.s_start[i] < now
+
+        i = _pick(h, [i for i in running if i in st.active and stoppable(i)], st.active, stoppable)
         if i is not None:
             c = core(st, i)
             charged = min(now - c.start, c.charge_s)

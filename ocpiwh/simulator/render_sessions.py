@@ -39,8 +39,11 @@ def cost(
     return round(flat + energy + parking, 2), flat, energy, parking
 
 
-def price(version: str, excl: float, as_str: bool = False) -> dict[str, Any]:
-    """A Price: 2.2.1 ``excl_vat``/``incl_vat``, 2.3.0 ``before_taxes`` + TVA."""
+def price(version: str, excl: float, as_str: bool = False) -> float | str | dict[str, Any]:
+    """A price: 2.1.1 a bare number, 2.2.1 ``excl_vat``/``incl_vat``, 2.3.0
+    ``before_taxes`` + TVA (``as_str``: the excl. VAT amount as a string, dirt)."""
+    if version == "2.1.1":
+        return str(excl) if as_str else excl
     incl = round(excl * 1.2, 2)
     if version == "2.3.0":
         return {
@@ -92,6 +95,29 @@ def active_periods(
     return periods(st, version, c._replace(kwh=kwh, charge_s=charged, idle_s=idle), conn)
 
 
+def auth_fields(
+    st: WorldState,
+    o: dict[str, Any],
+    version: str,
+    token: int,
+    kind: str | None,
+    am: str,
+    aref: str | None,
+) -> None:
+    """Who charged, in ``o``: 2.1.1 ``auth_id``; 2.2+ ``cdr_token`` and the reference."""
+    if version == "2.1.1":
+        o["auth_id"] = st.tokens[token].contract_id
+        o["auth_method"] = "AUTH_REQUEST" if am == "COMMAND" else am
+        return
+    tok = st.token_cdr[token]
+    if kind == "unknown_enums" and version == "2.3.0":
+        tok = dict(tok, type="KEY_FOB")
+    o["cdr_token"] = tok
+    o["auth_method"] = am
+    if aref:
+        o["authorization_reference"] = aref
+
+
 def render_session(st: WorldState, i: int, version: str) -> Obj:
     c = core(st, i)
     conn = st.conns[c.conn]
@@ -117,18 +143,10 @@ def render_session(st: WorldState, i: int, version: str) -> Obj:
     now_kwh, charged, idle = energy_at(c, lu) if phase == ACTIVE else (0.0, 0, 0)
     kwh = c.kwh if completed else now_kwh
     o["kwh"] = str(kwh) if kind == "numbers_as_strings" else kwh
+    auth_fields(st, o, version, c.token, kind, am, aref)
     if v211:
-        o["auth_id"] = st.tokens[c.token].contract_id
-        o["auth_method"] = "AUTH_REQUEST" if am == "COMMAND" else am
         o["location"] = embedded_location_211(st, conn)
     else:
-        tok = st.token_cdr[c.token]
-        if kind == "unknown_enums" and version == "2.3.0":
-            tok = dict(tok, type="KEY_FOB")
-        o["cdr_token"] = tok
-        o["auth_method"] = am
-        if aref:
-            o["authorization_reference"] = aref
         o["location_id"] = loc.id
         if kind == "na_fields":
             o["evse_uid"] = "#NA"
@@ -142,10 +160,7 @@ def render_session(st: WorldState, i: int, version: str) -> Obj:
     if completed:
         o["charging_periods"] = None if kind == "null_lists" else periods(st, version, c, conn)
         excl = cost(st, conn, c.kwh, c.charge_s, c.idle_s)[0]
-        if v211:
-            o["total_cost"] = str(excl) if kind == "numbers_as_strings" else excl
-        else:
-            o["total_cost"] = price(version, excl, kind == "numbers_as_strings")
+        o["total_cost"] = price(version, excl, kind == "numbers_as_strings")
         o["status"] = "COMPLETED"
     elif phase == ACTIVE:
         running = lu > c.start
@@ -154,10 +169,7 @@ def render_session(st: WorldState, i: int, version: str) -> Obj:
         )
         if running:
             excl = cost(st, conn, now_kwh, charged, idle)[0]
-            if v211:
-                o["total_cost"] = str(excl) if kind == "numbers_as_strings" else excl
-            else:
-                o["total_cost"] = price(version, excl, kind == "numbers_as_strings")
+            o["total_cost"] = price(version, excl, kind == "numbers_as_strings")
         o["status"] = "ACTIVE"
     else:
         o["charging_periods"] = None if kind == "null_lists" else []
@@ -216,19 +228,12 @@ def render_cdr(st: WorldState, rank: int, version: str) -> Obj:
     o["id"] = f"CDR{i:09d}"
     o["start_date_time"] = iso(c.start, z)
     o["stop_date_time" if v211 else "end_date_time"] = iso(c.end, z)
+    if not v211:
+        o["session_id"] = f"S{i:09d}"
+    auth_fields(st, o, version, c.token, kind, am, aref)
     if v211:
-        o["auth_id"] = st.tokens[c.token].contract_id
-        o["auth_method"] = "AUTH_REQUEST" if am == "COMMAND" else am
         o["location"] = embedded_location_211(st, conn)
     else:
-        o["session_id"] = f"S{i:09d}"
-        tok = st.token_cdr[c.token]
-        if kind == "unknown_enums" and version == "2.3.0":
-            tok = dict(tok, type="KEY_FOB")
-        o["cdr_token"] = tok
-        o["auth_method"] = am
-        if aref:
-            o["authorization_reference"] = aref
         cl = cdr_location(st, conn)
         if kind == "na_fields":
             cl = dict(cl, evse_uid="#NA", evse_id="#NA", connector_id="#NA")
@@ -244,10 +249,8 @@ def render_cdr(st: WorldState, rank: int, version: str) -> Obj:
     if not v211 and (d >> 2) & 3 == 0:
         o["signed_data"] = signed_data(d, meter, c)
     hours = round((c.charge_s + c.idle_s) / 3600, 4)
-    if v211:
-        o["total_cost"] = str(total) if ns else total
-    else:
-        o["total_cost"] = price(version, total, ns)
+    o["total_cost"] = price(version, total, ns)
+    if not v211:
         if flat:
             o["total_fixed_cost"] = price(version, flat)
         o["total_energy_cost"] = price(version, energy_cost)

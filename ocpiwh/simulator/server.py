@@ -23,14 +23,17 @@ import orjson
 
 from ocpiwh.paths import MODULES
 
-from .config import VERSIONS, SimConfig
+from .config import VERSIONS, SimConfig, check_live
 from .formats import iso
 from .hashing import mix
+from .indexes import bump, index
 from .keys import MASK, SHIFT
+from .lifecycle import advance_to
 from .live import KINDS as LIVE_KINDS
 from .live import apply as apply_live
 from .live import count as live_updates
 from .names import PLATFORM_NAME, PLATFORM_PARTY
+from .summary import summary as world_summary
 from .world import World
 
 _DROP = object()
@@ -123,7 +126,7 @@ class Simulator:
         if self.cfg.tick:
             target = self.world.t0 + int(time.monotonic() - self._real0)
             if target > self.world.now:
-                self.world.advance_to(target)
+                advance_to(self.world, target)
 
     def now(self) -> datetime:
         with self.lock:
@@ -136,13 +139,12 @@ class Simulator:
         if total < 0:
             raise ValueError("the clock only moves forward")
         with self.lock:
-            self.world.advance_to(self.world.now + int(total))
+            advance_to(self.world, self.world.now + int(total))
             return datetime.fromtimestamp(self.world.now, UTC)
 
     def set_live(self, rate: float) -> None:
         """Change the live update rate (0: the platform holds still from now on)."""
-        if not 0.0 <= rate <= 1000.0:
-            raise ValueError(f"live rate must be in 0..1000 updates per page, got {rate}")
+        check_live(rate)
         with self.lock:
             self.live_rate = rate
             self._stats["live"]["rate"] = rate
@@ -158,7 +160,7 @@ class Simulator:
     def summary(self) -> dict[str, Any]:
         with self.lock:
             self._tick()
-            return self.world.summary()
+            return world_summary(self.world)
 
     def stats(self) -> dict[str, Any]:
         with self.lock:
@@ -177,14 +179,14 @@ class Simulator:
                         for obj in self.world.truth(module, version):
                             f.write(orjson.dumps(obj) + b"\n")
             (out / "summary.json").write_bytes(
-                orjson.dumps(self.world.summary(), option=orjson.OPT_INDENT_2)
+                orjson.dumps(world_summary(self.world), option=orjson.OPT_INDENT_2)
             )
         return out
 
     def _page(self, module: str, version: str, start: int, stop: int) -> tuple[list[int], bytes]:
         """Object indexes and rendered JSON array of ``keys[start:stop]``, via the cache."""
         w = self.world
-        keys, rank_to_idx = w.index(module)
+        keys, rank_to_idx = index(w, module)
         page = keys[start:stop] if start < stop else []
         idxs = [rank_to_idx[k & MASK] for k in page] if rank_to_idx else [k & MASK for k in page]
         ckey = (module, version, start, len(idxs), w.now, w.mut)
@@ -378,7 +380,7 @@ class Simulator:
                 return self._error(400, 2001, "seconds must be a number")
             if seconds < 0:
                 return self._error(400, 2001, "the clock only moves forward")
-            self.world.advance_to(self.world.now + seconds)
+            advance_to(self.world, self.world.now + seconds)
             return 200, [], self._envelope({"now": iso(self.world.now)})
         if path == "/admin/live" and method == "POST":
             try:
@@ -391,7 +393,7 @@ class Simulator:
         if path == "/admin/clock":
             return 200, [], self._envelope({"now": iso(self.world.now)})
         if path == "/admin/summary":
-            return 200, [], orjson.dumps(self.world.summary())
+            return 200, [], orjson.dumps(world_summary(self.world))
         if path == "/admin/stats":
             return 200, [], orjson.dumps(self._stats)
         if path == "/admin/truth":
@@ -486,7 +488,7 @@ class Simulator:
         if module == "sessions" and date_from is None:
             return self._error(400, 2001, "Missing required parameter: date_from")
         w = self.world
-        keys, _ = w.index(module)
+        keys, _ = index(w, module)
         lo = 0 if date_from is None else bisect.bisect_left(keys, date_from << SHIFT)
         hi = len(keys) if date_to is None else bisect.bisect_left(keys, date_to << SHIFT)
         hi = max(hi, lo)
@@ -506,7 +508,7 @@ class Simulator:
             u = (mix(self._fault_salt ^ (n * 31 + 7)) >> 11) / 9007199254740992.0
             if u < rate:
                 victim = idxs[mix(self._fault_salt ^ n) % len(idxs)]
-                w.bump(module, victim)
+                bump(w, module, victim)
                 self._stats["faults"]["update_while_paging"] += 1
         if self.live_rate:
             self._live(module, idxs, n)

@@ -96,6 +96,8 @@ class WorldState:
         self.loc_kind = [self.kinds("locations", i) for i in range(len(self.locations))]
         self.tariff_kind = [self.kinds("tariffs", i) for i in range(len(self.tariffs))]
         self.token_kind = [self.kinds("tokens", i) for i in range(len(self.tokens))]
+        # objects changed at a time of their own (session meter bumps are dropped once the
+        # session's completion supersedes them; see lifecycle._enter)
         self.bumps: dict[str, dict[int, int]] = {m: {} for m in MODULES}
 
         # --- sessions: compact per-session arrays

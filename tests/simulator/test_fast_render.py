@@ -8,7 +8,10 @@ import pytest
 
 from ocpiwh.simulator import Dirt, Faults, SimConfig, Simulator, serve_in_thread
 from ocpiwh.simulator.bulk import init_sessions
+from ocpiwh.simulator.indexes import bump, iter_listed
 from ocpiwh.simulator.keys import MASK
+from ocpiwh.simulator.lifecycle import init_sessions as init_one_by_one
+from ocpiwh.simulator.session_model import cdr_time, core
 from ocpiwh.simulator.world import World
 
 from .conftest import START, Ocpi, auth_header
@@ -28,7 +31,7 @@ def test_session_and_cdr_bytes_equal_reference_renderer(clean: bool) -> None:
     sim = Simulator(cfg)
     w = sim.world
     for step in range(3):
-        rng = sorted(set(w.iter_listed("sessions")))  # visible ones
+        rng = sorted(set(iter_listed(w, "sessions")))  # visible ones
         assert len(rng) == w.n_sessions - len(w.scheduled)
         cdrs = sorted({k & MASK for k in w.c_keys})
         assert cdrs
@@ -38,7 +41,7 @@ def test_session_and_cdr_bytes_equal_reference_renderer(clean: bool) -> None:
             assert w.render_page("cdrs", v, cdrs) == _reference(sim, "cdrs", v, cdrs), (step, v)
         # bump completed and running sessions (update-while-paging), then move the clock
         for i in (*sorted(w.active)[:5], 1, 2, 3, 500):
-            w.bump("sessions", i)
+            bump(w, "sessions", i)
         sim.advance(seconds=1800 + 3600 * step)
     assert w.bumps["sessions"] and w.active
 
@@ -94,7 +97,7 @@ def test_fast_initial_history_matches_core(clean: bool) -> None:
     w = Simulator(cfg).world
     assert w.n_sessions - len(w.scheduled | w.waiting) == 5000  # started ones
     for i in range(w.n_sessions):
-        c = w.core(i)
+        c = core(w, i)
         assert (w.s_start[i], w.s_done[i], w.s_kwh[i], w.s_conn[i]) == (
             c.start, c.done, c.kwh, c.conn
         ), i  # fmt: skip
@@ -103,7 +106,7 @@ def test_fast_initial_history_matches_core(clean: bool) -> None:
             c.token,
             c.kind | c.mal << 4,
         )
-        assert w.s_cdr[i] == w.cdr_time(i, c.done)
+        assert w.s_cdr[i] == cdr_time(w, i, c.done)
 
 
 def test_round2_is_round() -> None:
@@ -152,7 +155,7 @@ def test_vectorized_start_equals_reference_loop(cfg: SimConfig) -> None:
     a = _emptied(Simulator(cfg).world)
     init_sessions(a)  # as worlds from BULK_MIN_SESSIONS sessions are built
     b = _emptied(Simulator(cfg).world)
-    b._init_sessions()  # one session at a time
+    init_one_by_one(b)  # one session at a time
     c = _emptied(Simulator(cfg).world)
     init_sessions(c, chunk=997)  # forced dirt, duplicates, patches across chunk borders
     for name in _STATE:

@@ -121,6 +121,9 @@ def test_truth_is_the_latest_version_and_paging_a_still_platform_equals_it(clien
             params = {"date_from": EPOCH} if m == "sessions" else {}
             _crawl(c, "2.3.0", m, limit=30, **params)
         assert sim.stats()["live"]["updates"] >= 300
+        w = sim.world  # meter bumps are dropped once a completion supersedes them
+        assert w.bumps["sessions"]
+        assert all(b >= w.s_done[i] or w.s_done[i] > w.now for i, b in w.bumps["sessions"].items())
         sim.set_live(0)  # the platform holds still: one more crawl sees the truth
         for v in VERSIONS:
             for m in MODULES:
