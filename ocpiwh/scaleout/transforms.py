@@ -828,8 +828,9 @@ def unique_cte_names(tree: exp.Expr, fam: str) -> exp.Expr:
     """Rename CTEs nested in another CTE when their name is used twice in the query.
 
     A model's dependencies are inlined as CTEs with their own WITH clauses; sqlglot's Spark
-    generator hoists nested CTEs to the top level, where two ``cfg`` (``ind_pdc`` and
-    ``irve_statique``) are DUPLICATED_CTE_NAMES. A nested CTE ``x`` of CTE ``dep`` becomes
+    generator hoists nested CTEs to the top level, where two ``cfg`` (a model reading both
+    ``irve_statique`` and ``ind_pdc``) are DUPLICATED_CTE_NAMES. No shipped model does today;
+    the rename keeps such a model compiling. A nested CTE ``x`` of CTE ``dep`` becomes
     ``dep__x``, with the references in its scope.
     """
     withs = list(tree.find_all(exp.With))
@@ -894,10 +895,9 @@ def transform(tree: exp.Expr, dialect: Any, schema: Schema | None = None) -> exp
     if fam is None:
         return tree
     tree = expand_stars(tree, schema or default_schema)
-    if fam in ("spark", "trino"):
-        # after expanding *, sqlglot's own rewrite of QUALIFY is exact: apply it here so that
-        # generators that would keep QUALIFY (Spark ≥ 3.4/4 parses it) see the same shape
-        tree = eliminate_qualify(tree)
+    # after expanding *, sqlglot's own rewrite of QUALIFY is exact: apply it here so that
+    # generators that would keep QUALIFY (Spark ≥ 3.4/4 parses it) see the same shape
+    tree = eliminate_qualify(tree)
     for _, fn in TRANSFORMS:
         tree = fn(tree, fam)
     return tree
