@@ -77,12 +77,6 @@ class ExportResult:
     warnings: list[str] = field(default_factory=list)
 
 
-def guess_format(out: Path) -> str:
-    """Format from the target's suffix (``.csv``, ``.parquet``, ``.jsonl``/``.ndjson``/``.json``);
-    any other suffix is a :class:`UsageError` (never a CSV file named ``.xlsx``)."""
-    return output.format_from_suffix(out)
-
-
 def manifest_path(out: Path) -> Path:
     return out.with_name(out.name + ".manifest.json")
 
@@ -559,7 +553,6 @@ __all__ = [
     "EXPORT_FORMATS",
     "ExportResult",
     "export",
-    "guess_format",
     "manifest_path",
     "pseudonymous_feeds",
     "report_path",
