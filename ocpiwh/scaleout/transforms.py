@@ -16,13 +16,18 @@ raw tables (``_raw_<module>``, from :func:`ocpiwh.warehouse.raw_columns`) and th
 from __future__ import annotations
 
 import json
+import tempfile
 from collections.abc import Callable, Mapping
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 import sqlglot
 from sqlglot import exp
 from sqlglot.transforms import eliminate_qualify
+
+from ocpiwh import lake, warehouse
+from ocpiwh.paths import MODULES
 
 Schema = Callable[[str], "list[str] | None"]
 """table name → its columns in order (None: unknown table)."""
@@ -47,9 +52,6 @@ def family(dialect: Any) -> str | None:
 
 @cache
 def _raw_schema() -> dict[str, list[str]]:
-    from ocpiwh import lake, warehouse
-    from ocpiwh.paths import MODULES
-
     return {
         f"_raw_{m}": [c for c, _ in warehouse.raw_columns(m)]
         for m in (*MODULES, lake.REMOVED, "quarantine")
@@ -65,8 +67,6 @@ def default_schema(name: str) -> list[str] | None:
 
 
 def _view_columns(name: str) -> list[str] | None:
-    from ocpiwh import warehouse
-
     if name not in warehouse.view_order():
         return None
     tree = sqlglot.parse_one(warehouse.view_sql(name), read="duckdb")
@@ -277,9 +277,6 @@ def decimal_literal_division(tree: exp.Expr, fam: str) -> exp.Expr:
 
 def _list_names() -> frozenset[str]:
     """Names of list-typed columns and struct fields in the raw layer."""
-    from ocpiwh import lake, warehouse
-    from ocpiwh.paths import MODULES
-
     names: set[str] = set()
     for m in (*MODULES, lake.REMOVED):
         for col, typ in warehouse.raw_columns(m):
@@ -392,12 +389,6 @@ _UNIT_ALIASES |= {"quarters": "quarter", "years": "year", "y": "year", "yyyy": "
 @cache
 def _instant_names() -> frozenset[str]:
     """Columns (raw tables, public views) typed TIMESTAMPTZ: the lake's instants."""
-    import tempfile
-    from pathlib import Path
-
-    from ocpiwh import lake, warehouse
-    from ocpiwh.paths import MODULES
-
     names = {
         c
         for m in (*MODULES, lake.REMOVED)
