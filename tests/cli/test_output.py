@@ -197,3 +197,17 @@ def test_intervals_are_iso_8601_durations_everywhere(
     assert json.loads(capsys.readouterr().out) == {"i": "PT1H30M", "j": "P1M2DT3.5S"}
     run(sessions_lake, "sql", q)
     assert "PT1H30M" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("where", ["under_a_file", "is_a_folder"])
+def test_an_out_that_cannot_be_written_is_named_in_one_line(
+    sessions_lake: Path, tmp_path: Path, where: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "afile").write_text("not a folder")
+    (tmp_path / "x.csv").mkdir()
+    out = tmp_path / ("afile/x.csv" if where == "under_a_file" else "x.csv")
+    assert run(sessions_lake, *COMMANDS["sql"](out)) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"error: cannot write {out}: ") and len(err.splitlines()) == 1, err
+    assert "warehouse" not in err  # the --out file is at fault, not the warehouse
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["afile", "x.csv"]  # no temporary file
