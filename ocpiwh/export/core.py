@@ -227,9 +227,8 @@ def _provenance(root: Store, con: duckdb.DuckDBPyConnection, views: set[str]) ->
 
 
 def _iso(value: datetime | None) -> str | None:
-    if value is None:
-        return None
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    """The manifest's times, in :mod:`ocpiwh.output`'s one form (naive values are UTC)."""
+    return None if value is None else output.iso_utc(value)
 
 
 def _param_json(name: str, value: Any) -> Any:
