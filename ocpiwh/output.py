@@ -17,6 +17,7 @@ Rules, the same everywhere:
 
 from __future__ import annotations
 
+import contextlib
 import decimal
 import io
 import math
@@ -32,7 +33,7 @@ import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ocpiwh.errors import UsageError
+from ocpiwh.errors import OcpiwhError, UsageError
 
 FORMATS: tuple[str, ...] = ("table", "csv", "jsonl", "parquet")
 """``table`` is for people (stdout only); the others are files or pipes."""
@@ -203,9 +204,9 @@ def write(
     if fmt == "table":
         raise UsageError("a text table is not written to files")
     out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.{secrets.token_hex(4)}.tmp")
     try:
+        out.parent.mkdir(parents=True, exist_ok=True)
         if fmt == "parquet":
             import pyarrow.parquet as pq
 
@@ -214,8 +215,14 @@ def write(
             with tmp.open("wb") as sink:
                 _write_text(table, fmt, sink)
         os.replace(tmp, out)
+    except OSError as exc:  # the --out path, not the warehouse: say which file
+        reason = exc.strerror or str(exc)
+        if exc.filename and Path(exc.filename) not in (out, tmp):
+            reason += f" ({exc.filename})"  # a folder on the way
+        raise OcpiwhError(f"cannot write {out}: {reason}", hint="check --out") from None
     finally:
-        tmp.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):  # already renamed, or never created
+            tmp.unlink()
 
 
 def _write_text(table: pa.Table, fmt: str, sink: IO[bytes]) -> None:

@@ -2,7 +2,7 @@
 
     con = connect(root)                      # in-memory DuckDB, TimeZone UTC, every view created
     table = query(root, "SELECT * FROM sessions WHERE kwh > $min", {"min": 10})
-    write_result(table, "csv", Path("out.csv"))
+    ocpiwh.output.write(table, "csv", Path("out.csv"))  # files and tables: ocpiwh.output
     refresh(root)                            # writes <root>/warehouse.duckdb (views only)
 
 Views are defined in ``sql/views/<name>.sql`` (one SELECT per file, leading comment = its
@@ -31,14 +31,11 @@ import pyarrow as pa
 import sqlglot
 from sqlglot import exp
 
-from ocpiwh import lake, output, resources
+from ocpiwh import lake, resources
 from ocpiwh.errors import OcpiwhError, UsageError
 from ocpiwh.lake import Location, ModuleState, Store, committed_files, manifests, open_store
 from ocpiwh.paths import MODULES, Warehouse, fsync_dir
 from ocpiwh.sqltext import identifier, literal
-
-FORMATS: tuple[str, ...] = output.FORMATS
-TABLE_MAX_ROWS = output.TABLE_MAX_ROWS
 
 SHELL_STORAGE_VERSION = "v1.4.0"
 """warehouse.duckdb is written in this storage format so the duckdb-cli 1.x shell opens it."""
@@ -389,24 +386,6 @@ def query(root: Location | Store, sql: str, params: Mapping[str, Any] | None = N
         return run_sql(con, sql, params)
     finally:
         con.close()
-
-
-# -- output ----------------------------------------------------------------------------------
-
-
-def write_result(
-    table: pa.Table,
-    fmt: str,
-    out: Path | None = None,
-    *,
-    max_rows: int = TABLE_MAX_ROWS,
-) -> None:
-    """Write ``table`` as table|csv|jsonl|parquet to ``out`` (stdout when None).
-
-    The rules (formats, ISO 8601 UTC times, exact numbers in files) are :mod:`ocpiwh.output`'s;
-    pick ``fmt`` with :func:`ocpiwh.output.resolve_format`.
-    """
-    output.write(table, fmt, out, max_rows=max_rows)
 
 
 # -- documentation ---------------------------------------------------------------------------

@@ -175,7 +175,7 @@ def indicators_run(
 
     Example: `ocpiwh indicators run u10 --period d --level 5 --from 2026-03-01 --to 2026-04-01 --up w`
     """
-    from ocpiwh import warehouse
+    from ocpiwh import output
     from ocpiwh.cli.query import check_format
 
     table = quality.run_indicators(
@@ -183,4 +183,4 @@ def indicators_run(
     )
     if up:
         table = quality.roll_up(table, up)
-    warehouse.write_result(table, check_format(fmt, out_path), out_path)
+    output.write(table, check_format(fmt, out_path), out_path)

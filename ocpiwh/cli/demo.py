@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from ocpiwh import output
 from ocpiwh.cli.app import app
 from ocpiwh.cli.common import err, out, state
 from ocpiwh.errors import UsageError
@@ -33,7 +34,6 @@ def demo(
     """
     from ocpiwh.demo import run_demo, summary_rows  # heavy (simulator, exports): load on use
     from ocpiwh.lake import is_remote
-    from ocpiwh.warehouse import write_result
 
     if is_remote(state(ctx).warehouse):
         raise UsageError(
@@ -49,7 +49,7 @@ def demo(
     )
     if report.energy is not None:
         out.print("\n[bold]energy_by_operator[/] (kWh per operator and month):", markup=True)
-        write_result(report.energy, "table", None)
+        output.print_table(report.energy)
     table = Table(title="demo summary", title_justify="left", show_header=False)
     table.add_column("what")
     table.add_column("result")

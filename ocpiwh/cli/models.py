@@ -128,7 +128,7 @@ def run_command(
             failures = model.run_audits(con, values, result=table) if audit else {}
         finally:
             con.close()
-    warehouse.write_result(table, fmt, out_file)
+    output.write(table, fmt, out_file)
     if audit:
         failed = {k: v.num_rows for k, v in failures.items() if v.num_rows}
         for audit_name in failures:

@@ -54,7 +54,7 @@ def sql_command(
     with progress("sql", enabled=not state(ctx).quiet) as step:
         step("running")
         table = warehouse.query(state(ctx).warehouse, sql)
-    warehouse.write_result(table, fmt, out)
+    output.write(table, fmt, out)
 
 
 def find_duckdb_cli() -> str | None:

@@ -77,12 +77,6 @@ class ExportResult:
     warnings: list[str] = field(default_factory=list)
 
 
-def guess_format(out: Path) -> str:
-    """Format from the target's suffix (``.csv``, ``.parquet``, ``.jsonl``/``.ndjson``/``.json``);
-    any other suffix is a :class:`UsageError` (never a CSV file named ``.xlsx``)."""
-    return output.format_from_suffix(out)
-
-
 def manifest_path(out: Path) -> Path:
     return out.with_name(out.name + ".manifest.json")
 
@@ -233,9 +227,8 @@ def _provenance(root: Store, con: duckdb.DuckDBPyConnection, views: set[str]) ->
 
 
 def _iso(value: datetime | None) -> str | None:
-    if value is None:
-        return None
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    """The manifest's times, in :mod:`ocpiwh.output`'s one form (naive values are UTC)."""
+    return None if value is None else output.iso_utc(value)
 
 
 def _param_json(name: str, value: Any) -> Any:
@@ -559,7 +552,6 @@ __all__ = [
     "EXPORT_FORMATS",
     "ExportResult",
     "export",
-    "guess_format",
     "manifest_path",
     "pseudonymous_feeds",
     "report_path",

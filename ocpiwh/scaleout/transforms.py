@@ -16,13 +16,18 @@ raw tables (``_raw_<module>``, from :func:`ocpiwh.warehouse.raw_columns`) and th
 from __future__ import annotations
 
 import json
+import tempfile
 from collections.abc import Callable, Mapping
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 import sqlglot
 from sqlglot import exp
 from sqlglot.transforms import eliminate_qualify
+
+from ocpiwh import lake, warehouse
+from ocpiwh.paths import MODULES
 
 Schema = Callable[[str], "list[str] | None"]
 """table name → its columns in order (None: unknown table)."""
@@ -47,9 +52,6 @@ def family(dialect: Any) -> str | None:
 
 @cache
 def _raw_schema() -> dict[str, list[str]]:
-    from ocpiwh import lake, warehouse
-    from ocpiwh.paths import MODULES
-
     return {
         f"_raw_{m}": [c for c, _ in warehouse.raw_columns(m)]
         for m in (*MODULES, lake.REMOVED, "quarantine")
@@ -65,8 +67,6 @@ def default_schema(name: str) -> list[str] | None:
 
 
 def _view_columns(name: str) -> list[str] | None:
-    from ocpiwh import warehouse
-
     if name not in warehouse.view_order():
         return None
     tree = sqlglot.parse_one(warehouse.view_sql(name), read="duckdb")
@@ -277,9 +277,6 @@ def decimal_literal_division(tree: exp.Expr, fam: str) -> exp.Expr:
 
 def _list_names() -> frozenset[str]:
     """Names of list-typed columns and struct fields in the raw layer."""
-    from ocpiwh import lake, warehouse
-    from ocpiwh.paths import MODULES
-
     names: set[str] = set()
     for m in (*MODULES, lake.REMOVED):
         for col, typ in warehouse.raw_columns(m):
@@ -392,12 +389,6 @@ _UNIT_ALIASES |= {"quarters": "quarter", "years": "year", "y": "year", "yyyy": "
 @cache
 def _instant_names() -> frozenset[str]:
     """Columns (raw tables, public views) typed TIMESTAMPTZ: the lake's instants."""
-    import tempfile
-    from pathlib import Path
-
-    from ocpiwh import lake, warehouse
-    from ocpiwh.paths import MODULES
-
     names = {
         c
         for m in (*MODULES, lake.REMOVED)
@@ -828,8 +819,9 @@ def unique_cte_names(tree: exp.Expr, fam: str) -> exp.Expr:
     """Rename CTEs nested in another CTE when their name is used twice in the query.
 
     A model's dependencies are inlined as CTEs with their own WITH clauses; sqlglot's Spark
-    generator hoists nested CTEs to the top level, where two ``cfg`` (``ind_pdc`` and
-    ``irve_statique``) are DUPLICATED_CTE_NAMES. A nested CTE ``x`` of CTE ``dep`` becomes
+    generator hoists nested CTEs to the top level, where two ``cfg`` (a model reading both
+    ``irve_statique`` and ``ind_pdc``) are DUPLICATED_CTE_NAMES. No shipped model does today;
+    the rename keeps such a model compiling. A nested CTE ``x`` of CTE ``dep`` becomes
     ``dep__x``, with the references in its scope.
     """
     withs = list(tree.find_all(exp.With))
@@ -894,10 +886,9 @@ def transform(tree: exp.Expr, dialect: Any, schema: Schema | None = None) -> exp
     if fam is None:
         return tree
     tree = expand_stars(tree, schema or default_schema)
-    if fam in ("spark", "trino"):
-        # after expanding *, sqlglot's own rewrite of QUALIFY is exact: apply it here so that
-        # generators that would keep QUALIFY (Spark ≥ 3.4/4 parses it) see the same shape
-        tree = eliminate_qualify(tree)
+    # after expanding *, sqlglot's own rewrite of QUALIFY is exact: apply it here so that
+    # generators that would keep QUALIFY (Spark ≥ 3.4/4 parses it) see the same shape
+    tree = eliminate_qualify(tree)
     for _, fn in TRANSFORMS:
         tree = fn(tree, fam)
     return tree

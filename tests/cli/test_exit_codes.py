@@ -5,18 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from ocpi_objects import session
 
 from ocpiwh import docgen, warehouse
 from ocpiwh.cli.main import main
-from ocpiwh.lake import write_batch
-
-
-@pytest.fixture(scope="module")
-def lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("wh")
-    write_batch(root, source="sim", module="sessions", version="2.2.1", objects=[session("2.2.1")])
-    return root
 
 
 def code(*args: str) -> int:
@@ -69,19 +60,21 @@ CASES = [
 
 
 @pytest.mark.parametrize(("what", "args", "expected"), CASES, ids=[c[0] for c in CASES])
-def test_exit_codes(lake: Path, tmp_path: Path, what: str, args: list[str], expected: int) -> None:
-    argv = [a.format(wh=lake, missing=tmp_path / "missing", tmp=tmp_path) for a in args]
+def test_exit_codes(
+    sessions_lake: Path, tmp_path: Path, what: str, args: list[str], expected: int
+) -> None:
+    argv = [a.format(wh=sessions_lake, missing=tmp_path / "missing", tmp=tmp_path) for a in args]
     assert code(*argv) == expected, what
 
 
 def test_ctrl_c_in_a_command_exits_130_with_one_line(
-    lake: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    sessions_lake: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     def interrupted(*_args: object, **_kw: object) -> None:
         raise KeyboardInterrupt
 
     monkeypatch.setattr(warehouse, "query", interrupted)
-    assert code("-w", str(lake), "sql", "SELECT 1") == 130
+    assert code("-w", str(sessions_lake), "sql", "SELECT 1") == 130
     assert capsys.readouterr().err.strip() == "interrupted"
 
 

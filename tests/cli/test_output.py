@@ -14,10 +14,8 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
-from ocpi_objects import location, session
 
 from ocpiwh.cli.main import main
-from ocpiwh.lake import write_batch
 
 # command line writing rows to OUT, one per command taking --out
 COMMANDS: dict[str, Callable[[Path], list[str]]] = {
@@ -34,26 +32,10 @@ SUFFIXES = {
 }
 
 
-@pytest.fixture(scope="module")
-def lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("wh")
-    write_batch(
-        root, source="sim", module="locations", version="2.2.1", objects=[location("2.2.1")]
-    )
-    write_batch(
-        root,
-        source="sim",
-        module="sessions",
-        version="2.2.1",
-        objects=[session("2.2.1"), session("2.2.1", id="S2", kwh=3.0)],
-    )
-    return root
-
-
-def run(lake: Path, *args: str) -> int:
+def run(sessions_lake: Path, *args: str) -> int:
     """Exit code of the CLI run in-process."""
     try:
-        main(["--warehouse", str(lake), *args])
+        main(["--warehouse", str(sessions_lake), *args])
     except SystemExit as exc:
         return int(exc.code or 0)
     return 0
@@ -71,10 +53,10 @@ def read_rows(path: Path, fmt: str) -> list[dict[str, object]]:
 @pytest.mark.parametrize("suffix", list(SUFFIXES))
 @pytest.mark.parametrize("command", list(COMMANDS))
 def test_out_suffix_decides_the_format(
-    lake: Path, tmp_path: Path, command: str, suffix: str
+    sessions_lake: Path, tmp_path: Path, command: str, suffix: str
 ) -> None:
     out = tmp_path / f"result{suffix}"
-    assert run(lake, *COMMANDS[command](out)) == 0
+    assert run(sessions_lake, *COMMANDS[command](out)) == 0
     rows = read_rows(out, SUFFIXES[suffix])
     assert rows and all(isinstance(r, dict) for r in rows)
     assert "┃" not in out.read_bytes().decode(errors="replace")  # never a text table
@@ -83,106 +65,111 @@ def test_out_suffix_decides_the_format(
 @pytest.mark.parametrize("command", list(COMMANDS))
 @pytest.mark.parametrize("name", ["e.xlsx", "e.txt", "e"])
 def test_an_unknown_suffix_is_refused_in_one_line(
-    lake: Path, tmp_path: Path, command: str, name: str, capsys: pytest.CaptureFixture[str]
+    sessions_lake: Path, tmp_path: Path, command: str, name: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = tmp_path / name
-    assert run(lake, *COMMANDS[command](out)) == 2
+    assert run(sessions_lake, *COMMANDS[command](out)) == 2
     err = capsys.readouterr().err.strip()
     assert f"cannot tell the format of {name}" in err and len(err.splitlines()) == 1
     assert not out.exists()
 
 
 def test_format_overrides_an_unknown_suffix_but_not_a_known_one(
-    lake: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    sessions_lake: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = tmp_path / "e.txt"
-    assert run(lake, *COMMANDS["sql"](out), "--format", "csv") == 0
+    assert run(sessions_lake, *COMMANDS["sql"](out), "--format", "csv") == 0
     assert out.read_text().startswith('"id","kwh"')
-    assert run(lake, *COMMANDS["sql"](tmp_path / "e.parquet"), "--format", "csv") == 2
+    assert run(sessions_lake, *COMMANDS["sql"](tmp_path / "e.parquet"), "--format", "csv") == 2
     assert "contradicts" in capsys.readouterr().err
-    assert run(lake, *COMMANDS["export"](tmp_path / "x.parquet"), "--format", "csv") == 2
+    assert run(sessions_lake, *COMMANDS["export"](tmp_path / "x.parquet"), "--format", "csv") == 2
 
 
 def test_a_text_table_never_goes_into_a_file(
-    lake: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    sessions_lake: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = tmp_path / "t.txt"
-    assert run(lake, *COMMANDS["models run"](out), "--format", "table") == 2
+    assert run(sessions_lake, *COMMANDS["models run"](out), "--format", "table") == 2
     assert not out.exists()
     # `--format table` (the old default) with a known suffix: the suffix decides
-    assert run(lake, *COMMANDS["models run"](tmp_path / "t.csv"), "--format", "table") == 0
+    assert run(sessions_lake, *COMMANDS["models run"](tmp_path / "t.csv"), "--format", "table") == 0
     assert read_rows(tmp_path / "t.csv", "csv")
 
 
 def test_one_timestamp_form_in_every_format(
-    lake: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    sessions_lake: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     q = [
         "sql",
         "SELECT start_date_time AS t, CAST(start_date_time AS TIMESTAMP) AS naive FROM sessions LIMIT 1",
     ]
-    run(lake, *q, "--format", "csv")
+    run(sessions_lake, *q, "--format", "csv")
     assert (
         capsys.readouterr().out.splitlines()[1] == '"2024-03-01T10:00:00Z","2024-03-01T10:00:00Z"'
     )
-    run(lake, *q, "--format", "json")
+    run(sessions_lake, *q, "--format", "json")
     assert json.loads(capsys.readouterr().out) == {
         "t": "2024-03-01T10:00:00Z",
         "naive": "2024-03-01T10:00:00Z",
     }
-    run(lake, *q)
+    run(sessions_lake, *q)
     assert capsys.readouterr().out.count("2024-03-01T10:00:00Z") == 2
-    run(lake, *COMMANDS["export"](tmp_path / "e.csv"))
+    run(sessions_lake, *COMMANDS["export"](tmp_path / "e.csv"))
     assert read_rows(tmp_path / "e.csv", "csv")[0]["period_start"] == "2024-03-01T00:00:00Z"
-    run(lake, *COMMANDS["export"](tmp_path / "e.jsonl"))
+    run(sessions_lake, *COMMANDS["export"](tmp_path / "e.jsonl"))
     assert read_rows(tmp_path / "e.jsonl", "jsonl")[0]["period_start"] == "2024-03-01T00:00:00Z"
 
 
 def test_fractional_seconds_are_kept_in_files(
-    lake: Path, capsys: pytest.CaptureFixture[str]
+    sessions_lake: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     q = "SELECT TIMESTAMPTZ '2026-06-01 08:00:00.25+00' AS t"
-    run(lake, "sql", q, "--format", "csv")
+    run(sessions_lake, "sql", q, "--format", "csv")
     assert capsys.readouterr().out.splitlines()[1] == '"2026-06-01T08:00:00.250000Z"'
-    run(lake, "sql", q, "--format", "jsonl")
+    run(sessions_lake, "sql", q, "--format", "jsonl")
     assert json.loads(capsys.readouterr().out)["t"] == "2026-06-01T08:00:00.250000Z"
 
 
 def test_numbers_exact_in_files_rounded_and_right_aligned_in_tables(
-    lake: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    sessions_lake: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     q = "SELECT 'a' AS label, 1.1::DOUBLE + 2.2::DOUBLE AS x UNION ALL SELECT 'bb', 1234.5"
-    run(lake, "sql", q, "--format", "csv")
+    run(sessions_lake, "sql", q, "--format", "csv")
     assert "3.3000000000000003" in capsys.readouterr().out
-    run(lake, "sql", q, "--format", "json")
+    run(sessions_lake, "sql", q, "--format", "json")
     assert json.loads(capsys.readouterr().out.splitlines()[0])["x"] == 1.1 + 2.2
-    run(lake, "sql", q, "--out", str(tmp_path / "x.parquet"))
+    run(sessions_lake, "sql", q, "--out", str(tmp_path / "x.parquet"))
     assert pq.read_table(tmp_path / "x.parquet")["x"][0].as_py() == 1.1 + 2.2
-    run(lake, "sql", q)
+    run(sessions_lake, "sql", q)
     lines = [line for line in capsys.readouterr().out.splitlines() if "│" in line]
     assert "3.3000000000000003" not in "".join(lines)
     cells = [line.split("│")[2] for line in lines]  # the x column, padded by rich
     assert cells[0].endswith("    3.3 ") and cells[1].endswith(" 1234.5 ")  # right-aligned
 
 
-def test_several_statements_are_refused(lake: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert run(lake, "sql", "SELECT 1; SELECT 2") == 2
+def test_several_statements_are_refused(
+    sessions_lake: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(sessions_lake, "sql", "SELECT 1; SELECT 2") == 2
     err = capsys.readouterr().err
     assert "one SQL statement at a time, got 2" in err and len(err.strip().splitlines()) == 1
 
 
 def test_export_quiet_prints_nothing(
-    lake: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    sessions_lake: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     main_args = ["-q", *COMMANDS["export"](tmp_path / "e.csv")]
-    assert run(lake, *main_args) == 0
+    assert run(sessions_lake, *main_args) == 0
     printed = capsys.readouterr()
     assert printed.out == "" and printed.err == ""
     assert (tmp_path / "e.csv").exists()
 
 
 def test_long_commands_show_their_steps_on_a_terminal_only(
-    lake: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    sessions_lake: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     from rich.console import Console
 
@@ -190,23 +177,37 @@ def test_long_commands_show_their_steps_on_a_terminal_only(
 
     screen = io.StringIO()
     monkeypatch.setattr(common, "err", Console(file=screen, force_terminal=True, width=120))
-    assert run(lake, *COMMANDS["export"](tmp_path / "e.csv")) == 0
+    assert run(sessions_lake, *COMMANDS["export"](tmp_path / "e.csv")) == 0
     assert "export energy_by_operator: writing the manifest" in screen.getvalue()
     screen.truncate(0)
-    assert run(lake, "-q", *COMMANDS["export"](tmp_path / "e.csv")) == 0
+    assert run(sessions_lake, "-q", *COMMANDS["export"](tmp_path / "e.csv")) == 0
     assert screen.getvalue() == ""  # -q: nothing
     monkeypatch.setattr(common, "err", Console(file=screen, force_terminal=False))
-    assert run(lake, *COMMANDS["models run"](tmp_path / "m.csv")) == 0
+    assert run(sessions_lake, *COMMANDS["models run"](tmp_path / "m.csv")) == 0
     assert screen.getvalue() == ""  # not a terminal (logs, pipes): no spinner
 
 
 def test_intervals_are_iso_8601_durations_everywhere(
-    lake: Path, capsys: pytest.CaptureFixture[str]
+    sessions_lake: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     q = "SELECT INTERVAL 90 MINUTE AS i, INTERVAL '1 month 2 days 3.5 seconds' AS j"
-    run(lake, "sql", q, "--format", "csv")
+    run(sessions_lake, "sql", q, "--format", "csv")
     assert capsys.readouterr().out.splitlines()[1] == '"PT1H30M","P1M2DT3.5S"'
-    run(lake, "sql", q, "--format", "jsonl")
+    run(sessions_lake, "sql", q, "--format", "jsonl")
     assert json.loads(capsys.readouterr().out) == {"i": "PT1H30M", "j": "P1M2DT3.5S"}
-    run(lake, "sql", q)
+    run(sessions_lake, "sql", q)
     assert "PT1H30M" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("where", ["under_a_file", "is_a_folder"])
+def test_an_out_that_cannot_be_written_is_named_in_one_line(
+    sessions_lake: Path, tmp_path: Path, where: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "afile").write_text("not a folder")
+    (tmp_path / "x.csv").mkdir()
+    out = tmp_path / ("afile/x.csv" if where == "under_a_file" else "x.csv")
+    assert run(sessions_lake, *COMMANDS["sql"](out)) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"error: cannot write {out}: ") and len(err.splitlines()) == 1, err
+    assert "warehouse" not in err  # the --out file is at fault, not the warehouse
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["afile", "x.csv"]  # no temporary file

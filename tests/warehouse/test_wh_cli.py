@@ -11,49 +11,33 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
-from ocpi_objects import location, session
 
 from ocpiwh import warehouse
 from ocpiwh.cli import query as query_cli
 from ocpiwh.cli.main import main
-from ocpiwh.lake import write_batch
 
 DUCKDB_CLI = Path(sys.executable).parent / "duckdb"
 
 
-@pytest.fixture(scope="module")
-def lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("wh")
-    write_batch(
-        root, source="sim", module="locations", version="2.2.1", objects=[location("2.2.1")]
-    )
-    write_batch(
-        root,
-        source="sim",
-        module="sessions",
-        version="2.2.1",
-        objects=[session("2.2.1"), session("2.2.1", id="S2", kwh=3.0)],
-    )
-    return root
-
-
-def run(lake: Path, *args: str) -> None:
+def run(sessions_lake: Path, *args: str) -> None:
     """The CLI in-process; a clean exit (SystemExit 0) returns, others propagate."""
     try:
-        main(["--warehouse", str(lake), *args])
+        main(["--warehouse", str(sessions_lake), *args])
     except SystemExit as exc:
         if exc.code not in (0, None):
             raise
 
 
 @pytest.mark.skipif(not DUCKDB_CLI.exists(), reason="duckdb-cli not installed")
-def test_the_duckdb_cli_shell_opens_the_refreshed_database(lake: Path, tmp_path: Path) -> None:
-    db = warehouse.refresh(lake)
-    assert db == lake / "warehouse.duckdb"
-    assert not list(lake.glob(".warehouse.duckdb*"))  # the temporary file was renamed
+def test_the_duckdb_cli_shell_opens_the_refreshed_database(
+    sessions_lake: Path, tmp_path: Path
+) -> None:
+    db = warehouse.refresh(sessions_lake)
+    assert db == sessions_lake / "warehouse.duckdb"
+    assert not list(sessions_lake.glob(".warehouse.duckdb*"))  # the temporary file was renamed
     # moved elsewhere, the folder still works: paths are relative
     moved = tmp_path / "moved"
-    subprocess.run(["cp", "-r", str(lake), str(moved)], check=True)
+    subprocess.run(["cp", "-r", str(sessions_lake), str(moved)], check=True)
     proc = subprocess.run(
         [
             str(DUCKDB_CLI),
@@ -69,13 +53,13 @@ def test_the_duckdb_cli_shell_opens_the_refreshed_database(lake: Path, tmp_path:
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.split() == ["n,kwh", "2,15.5", "count_star()", "2"]
-    assert str(lake).encode() not in (moved / "warehouse.duckdb").read_bytes()
+    assert str(sessions_lake).encode() not in (moved / "warehouse.duckdb").read_bytes()
 
 
-def test_refresh_holds_only_views(lake: Path) -> None:
+def test_refresh_holds_only_views(sessions_lake: Path) -> None:
     import duckdb
 
-    db = warehouse.refresh(lake)
+    db = warehouse.refresh(sessions_lake)
     con = duckdb.connect(str(db), read_only=True)
     tables = con.execute("SELECT count(*) FROM duckdb_tables()").fetchone()
     views = con.execute("SELECT count(*) FROM duckdb_views() WHERE NOT internal").fetchone()
@@ -84,50 +68,54 @@ def test_refresh_holds_only_views(lake: Path) -> None:
     assert views is not None and views[0] >= 14
 
 
-def test_sql_formats(lake: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+def test_sql_formats(
+    sessions_lake: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
     q = "SELECT id, kwh, start_date_time FROM sessions ORDER BY id"
-    run(lake, "sql", q, "--format", "csv")
+    run(sessions_lake, "sql", q, "--format", "csv")
     rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
     assert rows[0] == {"id": "S1", "kwh": "12.5", "start_date_time": "2024-03-01T10:00:00Z"}
-    run(lake, "sql", q, "--format", "json")
+    run(sessions_lake, "sql", q, "--format", "json")
     lines = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
     assert lines[1] == {"id": "S2", "kwh": 3.0, "start_date_time": "2024-03-01T10:00:00Z"}
-    run(lake, "sql", q, "--format", "parquet", "--out", str(tmp_path / "s.parquet"))
+    run(sessions_lake, "sql", q, "--format", "parquet", "--out", str(tmp_path / "s.parquet"))
     assert pq.read_table(tmp_path / "s.parquet").num_rows == 2
-    run(lake, "sql", q)
+    run(sessions_lake, "sql", q)
     text = capsys.readouterr().out
     assert "S1" in text and "2 rows" in text
 
 
 def test_table_format_truncates_with_a_footer(
-    lake: Path, capsys: pytest.CaptureFixture[str]
+    sessions_lake: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    run(lake, "sql", "SELECT * FROM range(120)")
+    run(sessions_lake, "sql", "SELECT * FROM range(120)")
     assert "120 rows (showing the first 50" in capsys.readouterr().out
 
 
-def test_sql_error_is_one_line_exit_1(lake: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_sql_error_is_one_line_exit_1(
+    sessions_lake: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     with pytest.raises(SystemExit) as exc:
-        run(lake, "sql", "SELECT nope FROM sessions")
+        run(sessions_lake, "sql", "SELECT nope FROM sessions")
     assert exc.value.code == 1
     err = capsys.readouterr().err.strip()
     assert err.startswith("error: SQL error:") and "nope" in err and "\n" not in err
 
 
 def test_parquet_without_out_is_a_usage_error(
-    lake: Path, capsys: pytest.CaptureFixture[str]
+    sessions_lake: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     with pytest.raises(SystemExit) as exc:
-        run(lake, "sql", "SELECT 1", "--format", "parquet")
+        run(sessions_lake, "sql", "SELECT 1", "--format", "parquet")
     assert exc.value.code == 2
 
 
 def test_shell_without_the_binary_says_how_to_install(
-    lake: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    sessions_lake: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(query_cli, "find_duckdb_cli", lambda: None)
     with pytest.raises(SystemExit) as exc:
-        run(lake, "shell")
+        run(sessions_lake, "shell")
     assert exc.value.code == 1
     assert "pip install duckdb-cli" in capsys.readouterr().err
 
