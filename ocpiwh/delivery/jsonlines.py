@@ -1,42 +1,28 @@
 """Rows → JSON lines, one Arrow record batch at a time, onto a stdout that may go away.
 
 Memory stays bounded by one batch whatever the result's size: DuckDB streams record
-batches, each becomes Python objects, then bytes, then is written and dropped. Times are
-RFC 3339 UTC with a ``Z`` (``2026-06-01T08:00:00Z``; fractional seconds only when there are
-some); columns without a zone are UTC (every connection runs in UTC). JSON columns
-(``_raw``, ``charging_periods``…) are embedded as JSON, not as strings; decimals keep
-every digit.
+batches, each is rendered (by DuckDB's ``to_json`` when it can, else by
+:func:`ocpiwh.output.jsonl_batch`, the form of every ``jsonl`` output), written and dropped.
+Times are RFC 3339 UTC with a ``Z`` (``2026-06-01T08:00:00Z``; fractional seconds only when
+there are some); columns without a zone are UTC (every connection runs in UTC). JSON
+columns (``_raw``, ``charging_periods``…) are embedded as JSON, not as strings; decimals
+keep every digit.
 """
 
 from __future__ import annotations
 
-import decimal
 import os
 import select
 import sys
 from collections.abc import Iterable
-from datetime import timedelta
 from typing import IO, Any
 
 import duckdb
-import orjson
-import pyarrow as pa
-import pyarrow.compute as pc
 
-OPTIONS = orjson.OPT_UTC_Z | orjson.OPT_NAIVE_UTC | orjson.OPT_APPEND_NEWLINE
+from ocpiwh.output import jsonl_batch
+
 BATCH_ROWS = 8192
 """Rows per record batch: small enough that ``| head -1`` returns at once."""
-
-
-def _default(value: Any) -> Any:
-    if isinstance(value, decimal.Decimal):
-        return orjson.Fragment(str(value))
-    if isinstance(value, timedelta):
-        return value.total_seconds()
-    if isinstance(value, bytes):
-        return value.hex()
-    return str(value)
-
 
 EMBEDDED = frozenset({"_raw"})
 """Text columns always holding JSON the lake itself wrote (the stored object)."""
@@ -53,37 +39,6 @@ def json_columns(
         for c, t in zip(rel.columns, rel.types, strict=True)
         if str(t) == "JSON" or (c in EMBEDDED and str(t) == "VARCHAR")
     )
-
-
-def _times_as_text(batch: pa.RecordBatch) -> pa.RecordBatch:
-    """Top-level timestamp columns → RFC 3339 text, vectorized: Arrow builds a tz-aware
-    ``datetime`` per value in ``to_pylist`` (~40 µs each), which made timestamps most of the
-    cost of a row. Whole seconds unless the column has fractions in this batch."""
-    columns = []
-    for field, col in zip(batch.schema, batch.columns, strict=True):
-        if pa.types.is_timestamp(field.type):
-            ticks = pc.cast(col, pa.int64())
-            per_second = {"s": 1, "ms": 1_000, "us": 1_000_000, "ns": 1_000_000_000}
-            fraction = pc.any(pc.not_equal(pc.remainder(ticks, per_second[field.type.unit]), 0))
-            if not fraction.as_py():
-                col = pc.cast(col, pa.timestamp("s", tz=field.type.tz))
-            col = pc.strftime(col, format="%Y-%m-%dT%H:%M:%SZ")
-        columns.append(col)
-    return pa.RecordBatch.from_arrays(columns, names=batch.schema.names)
-
-
-def encode(batch: pa.RecordBatch, json_cols: Iterable[str] = ()) -> bytes:
-    """One record batch as JSON lines."""
-    rows = _times_as_text(batch).to_pylist()
-    embed = [c for c in json_cols if c in batch.schema.names]
-    if embed:
-        for row in rows:
-            for c in embed:
-                value = row[c]
-                if value is not None:
-                    row[c] = orjson.Fragment(value)
-    dumps = orjson.dumps
-    return b"".join([dumps(row, default=_default, option=OPTIONS) for row in rows])
 
 
 class PipeClosed(Exception):
@@ -186,7 +141,7 @@ def stream_query(
             lines = batch.column(0).to_pylist()
             data = ("\n".join(lines) + "\n").encode() if lines else b""
         else:
-            data = encode(batch, cols)
+            data = jsonl_batch(batch, cols)
         sink.write(data, batch.num_rows)
         n += batch.num_rows
     return n

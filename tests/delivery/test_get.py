@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ocpiwh import warehouse
+from ocpiwh import output, warehouse
 from ocpiwh.delivery import jsonlines as jl
 from ocpiwh.delivery.relations import resolve
 from ocpiwh.lake import open_store
@@ -256,7 +256,7 @@ def test_duckdb_and_python_encodings_agree(synced: Path) -> None:
             streamed = io.BytesIO()
             n = jl.stream_query(con, sql, rel.params, jl.Sink(streamed), cols)
             reader = con.sql(sql, params=rel.params or None).to_arrow_reader(1000)
-            slow = b"".join(jl.encode(batch, cols) for batch in reader)
+            slow = b"".join(output.jsonl_batch(batch, cols) for batch in reader)
             a = [json.loads(line) for line in streamed.getvalue().splitlines()]
             b = [json.loads(line) for line in slow.splitlines()]
             assert len(a) == n == len(b), name
