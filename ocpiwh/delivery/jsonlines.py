@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from typing import IO, Any
 
 import duckdb
+from duckdb.sqltypes import DuckDBPyType
 
 from ocpiwh.output import jsonl_batch
 
@@ -94,32 +95,69 @@ def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+_WHOLE = "'%Y-%m-%dT%H:%M:%SZ'"
+_FRACTION = "'%Y-%m-%dT%H:%M:%S.%fZ'"
+
+
+def _for_json(expr: str, typ: DuckDBPyType, depth: int = 0) -> str | None:
+    """``expr`` as ``to_json`` must see it to write :func:`ocpiwh.output.jsonl_batch`'s form:
+    times as RFC 3339 text, NaN and infinities as null (DuckDB writes ``NaN``, not JSON),
+    at any depth (``locations.evses[].connectors[].last_updated``). None: DuckDB cannot
+    (intervals; times or floats in a map or union), the Python path renders the rows."""
+    kind = typ.id
+    if kind.startswith("timestamp"):
+        return (
+            f"CASE WHEN epoch_us({expr}) % 1000000 = 0 THEN strftime({expr}, {_WHOLE}) "
+            f"ELSE strftime({expr}, {_FRACTION}) END"
+        )
+    if kind in ("float", "double"):
+        return f"CASE WHEN isfinite({expr}) THEN {expr} END"
+    if kind == "interval":
+        return None
+    if kind == "list":
+        var, child = f"_e{depth}", typ.children[0][1]
+        inner = _for_json(var, child, depth + 1) if isinstance(child, DuckDBPyType) else None
+        if inner is None or inner == var:
+            return None if inner is None else expr
+        return f"list_transform({expr}, lambda {var}: {inner})"
+    if kind == "struct":
+        fields, changed = [], False
+        for name, field_type in typ.children:
+            get = f"struct_extract({expr}, '{name.replace(chr(39), chr(39) * 2)}')"
+            if not isinstance(field_type, DuckDBPyType):
+                return None
+            inner = _for_json(get, field_type, depth + 1)
+            if inner is None:
+                return None
+            changed |= inner != get
+            fields.append(f"{_quote(name)} := {inner}")
+        if not changed:
+            return expr
+        return f"CASE WHEN {expr} IS NOT NULL THEN struct_pack({', '.join(fields)}) END"
+    if kind in ("map", "union", "array"):
+        t = str(typ).upper()
+        return None if any(k in t for k in ("TIMESTAMP", "FLOAT", "DOUBLE", "INTERVAL")) else expr
+    return expr
+
+
 def _as_json_sql(
     con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any], json_cols: Iterable[str]
 ) -> str | None:
     """``sql`` turned into one JSON text per row by DuckDB itself (``to_json``, in parallel,
-    three times faster than Arrow → Python → orjson), with the same rendering: times as
-    RFC 3339 text, JSON columns embedded. None when a nested column holds times (DuckDB
-    would render those its own way): the Python path then encodes the rows."""
+    three times faster than Arrow → Python → orjson), with the same rendering
+    (:func:`_for_json`; JSON columns embedded). None when DuckDB cannot render a column so:
+    the Python path then encodes the rows."""
     rel = con.sql(sql, params=params or None)
     embed = set(json_cols)
     exprs = []
     for column, typ in zip(rel.columns, rel.types, strict=True):
-        t, q = str(typ).upper(), _quote(column)
-        nested = t.endswith("]") or t.startswith(("STRUCT", "MAP", "UNION"))
-        if nested and "TIMESTAMP" in t:
-            return None
-        if t.startswith("TIMESTAMP"):
-            expr = (
-                f"CASE WHEN epoch_us({q}) % 1000000 = 0 THEN strftime({q}, '%Y-%m-%dT%H:%M:%SZ') "
-                f"ELSE strftime({q}, '%Y-%m-%dT%H:%M:%S.%fZ') END"
-            )
-        elif column in embed and t != "JSON":
-            expr = f"CAST({q} AS JSON)"
-        elif t in ("DOUBLE", "FLOAT", "REAL"):  # NaN and infinities are not JSON
-            expr = f"CASE WHEN isfinite({q}) THEN {q} END"
+        q = _quote(column)
+        if column in embed and str(typ).upper() != "JSON":
+            expr: str | None = f"CAST({q} AS JSON)"
         else:
-            expr = q
+            expr = _for_json(q, typ)
+        if expr is None:
+            return None
         exprs.append(f"{expr} AS {q}")
     return f"SELECT CAST(to_json(_row) AS VARCHAR) FROM (SELECT {', '.join(exprs)} FROM ({sql})) AS _row"
 

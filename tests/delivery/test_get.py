@@ -16,6 +16,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import duckdb
+
 from ocpiwh import output, warehouse
 from ocpiwh.delivery import jsonlines as jl
 from ocpiwh.delivery.relations import resolve
@@ -243,7 +245,7 @@ def test_follow_a_model_writes_new_and_changed_rows(synced: Path, sim: Any) -> N
 
 def test_duckdb_and_python_encodings_agree(synced: Path) -> None:
     """The fast path (DuckDB's to_json) and the Python path (orjson) write the same objects,
-    on every view and a model; locations (times nested in evses) takes the Python path."""
+    on every view and a model; all take the fast path (locations too: times nested in evses)."""
     store = open_store(synced)
     con = warehouse.connect(store)
     try:
@@ -252,7 +254,7 @@ def test_duckdb_and_python_encodings_agree(synced: Path) -> None:
             sql = f"SELECT * FROM ({rel.sql})"
             cols = jl.json_columns(con, sql, rel.params)
             fast = jl._as_json_sql(con, sql, rel.params, cols) is not None
-            assert fast == (name not in ("locations", "locations_history")), name
+            assert fast, name
             streamed = io.BytesIO()
             n = jl.stream_query(con, sql, rel.params, jl.Sink(streamed), cols)
             reader = con.sql(sql, params=rel.params or None).to_arrow_reader(1000)
@@ -265,3 +267,37 @@ def test_duckdb_and_python_encodings_agree(synced: Path) -> None:
             assert [list(r) for r in a[:1]] == [list(r) for r in b[:1]]  # column order
     finally:
         con.close()
+
+
+def test_nested_times_and_non_finite_floats_render_alike_on_both_paths() -> None:
+    """Times and NaN deep in lists of structs: DuckDB's path writes what output.jsonl_batch
+    writes (valid JSON: DuckDB alone would write NaN); an interval falls back to Python."""
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    sql = (
+        "SELECT [{'t': TIMESTAMPTZ '2026-06-01 08:00:00.25+00', 'f': [1.5, 'nan'::DOUBLE], "
+        "'c': [{'d': TIMESTAMP '2026-06-01 09:00:00'}], 'e': NULL::STRUCT(g TIMESTAMP)}, NULL] "
+        "AS x, 'inf'::DOUBLE AS y, ['a'] AS plain"
+    )
+    assert jl._as_json_sql(con, sql, {}, ()) is not None
+    fast = io.BytesIO()
+    assert jl.stream_query(con, sql, {}, jl.Sink(fast)) == 1
+    slow = b"".join(output.jsonl_batch(b) for b in con.sql(sql).to_arrow_reader(10))
+    assert fast.getvalue() == slow
+    assert json.loads(fast.getvalue()) == {
+        "x": [
+            {
+                "t": "2026-06-01T08:00:00.250000Z",
+                "f": [1.5, None],
+                "c": [{"d": "2026-06-01T09:00:00Z"}],
+                "e": None,
+            },
+            None,
+        ],
+        "y": None,
+        "plain": ["a"],
+    }
+    assert jl._as_json_sql(con, "SELECT INTERVAL 90 MINUTE AS i", {}, ()) is None
+    timed = io.BytesIO()
+    jl.stream_query(con, "SELECT INTERVAL 90 MINUTE AS i", {}, jl.Sink(timed))
+    assert json.loads(timed.getvalue()) == {"i": "PT1H30M"}
