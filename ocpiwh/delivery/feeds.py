@@ -46,7 +46,15 @@ from ocpiwh.delivery.diff import Counts, diff
 from ocpiwh.delivery.relations import WALL_CLOCK_MODELS, Relation, resolve
 from ocpiwh.errors import OcpiwhError, UsageError
 from ocpiwh.export import EXPORT_FORMATS, manifest_path, pseudonymous_feeds
-from ocpiwh.export.core import _copy_options, _provenance, _select_for
+from ocpiwh.export.core import (
+    _TMP_MARK,
+    _clean_leftovers,
+    _copy_options,
+    _iso,
+    _provenance,
+    _select_for,
+    _sha256,
+)
 from ocpiwh.lake import Location, Store, crashpoint, open_store
 from ocpiwh.paths import atomic_write_bytes, fsync_dir
 
@@ -54,7 +62,6 @@ STDOUT = "-"
 QUALICHARGE = "qualicharge"
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 _SUFFIX = {"csv": "csv", "parquet": "parquet", "jsonl": "jsonl"}
-_TMP_MARK = ".ocpiwh-feed-"
 
 
 @dataclass
@@ -101,10 +108,6 @@ class Delivery:
 
 def _dir(name: str) -> str:
     return f"state/feeds/{name}"
-
-
-def _iso(value: datetime | None) -> str | None:
-    return None if value is None else value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def _stamp(value: datetime | None) -> str:
@@ -370,14 +373,6 @@ def _build(
     return counts, provenance, columns
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def _manifest(
     feed: Feed,
     intent: Mapping[str, Any],
@@ -387,6 +382,7 @@ def _manifest(
     tmp: Path,
 ) -> dict[str, Any]:
     """The export manifest's fields, plus the feed's (``feed``)."""
+    sha = _sha256(tmp)
     return {
         "ocpiwh_version": __version__,
         "created_at": _iso(datetime.now(UTC)),
@@ -396,8 +392,8 @@ def _manifest(
         "path": intent["file"],
         "partition_by": [],
         "rows": counts.rows,
-        "sha256": _sha256(tmp),
-        "files": [{"path": intent["file"], "bytes": tmp.stat().st_size, "sha256": _sha256(tmp)}],
+        "sha256": sha,
+        "files": [{"path": intent["file"], "bytes": tmp.stat().st_size, "sha256": sha}],
         "sql_sha256": intent["sql_sha256"],
         "parameters": intent["params"],
         "columns": columns,
@@ -433,8 +429,7 @@ def _deliver(
     if not folder.is_dir():
         raise OcpiwhError(f"feed {feed.name}: the folder {folder} is gone", hint="create it again")
     target = folder / intent["file"]
-    for stale in folder.glob(f".{intent['file']}{_TMP_MARK}*"):
-        stale.unlink(missing_ok=True)
+    _clean_leftovers(target)
     tmp = folder / f".{intent['file']}{_TMP_MARK}{os.getpid()}"
     try:
         counts, provenance, columns = _build(store, intent, tmp)
@@ -445,15 +440,7 @@ def _deliver(
                 shutil.copyfileobj(fh, sink)
             sink.flush()
         else:
-            with tmp.open("rb") as fh:
-                os.fsync(fh.fileno())
-            os.replace(tmp, target)
-            fsync_dir(folder)
-            crashpoint("feed-written")
-            atomic_write_bytes(
-                manifest_path(target), orjson.dumps(manifest, option=orjson.OPT_INDENT_2)
-            )
-            crashpoint("feed-manifest")
+            _publish(tmp, target, manifest)
         _record(store, feed.name, manifest)
         crashpoint("feed-recorded")
         store.delete(f"{_dir(feed.name)}/pending.json")
@@ -471,6 +458,18 @@ def _deliver(
         manifest=manifest,
         rolled_forward=rolled_forward,
     )
+
+
+def _publish(tmp: Path, target: Path, manifest: Mapping[str, Any]) -> None:
+    """``tmp`` becomes ``target`` durably (fsync, rename, fsync of the folder), then its
+    manifest beside it (:func:`ocpiwh.paths.atomic_write_bytes`)."""
+    with tmp.open("rb") as fh:
+        os.fsync(fh.fileno())
+    os.replace(tmp, target)
+    fsync_dir(target.parent)
+    crashpoint("feed-written")
+    atomic_write_bytes(manifest_path(target), orjson.dumps(manifest, option=orjson.OPT_INDENT_2))
+    crashpoint("feed-manifest")
 
 
 def _record(store: Store, name: str, manifest: dict[str, Any]) -> None:
@@ -531,11 +530,7 @@ def redeliver(
                 f"{manifest['sha256'][:12]}…): the lake no longer holds what it delivered",
                 hint="was a source reset (`login --reset-source`) since?",
             )
-        os.replace(tmp, target)
-        fsync_dir(folder)
-        atomic_write_bytes(
-            manifest_path(target), orjson.dumps(manifest, option=orjson.OPT_INDENT_2)
-        )
+        _publish(tmp, target, manifest)
     finally:
         tmp.unlink(missing_ok=True)
     return target, sha
