@@ -8,8 +8,6 @@ import hashlib
 import io
 import itertools
 import signal
-import subprocess
-import sys
 import time
 from collections import Counter
 from pathlib import Path
@@ -21,7 +19,7 @@ import pyarrow.parquet as pq
 from ocpiwh.delivery import feeds
 from ocpiwh.lake import compact
 
-from .conftest import ocpiwh, run_sync
+from .conftest import interrupt, ocpiwh, run_sync, spawn
 
 MODEL = "session_durations"
 KEY = ("country_code", "party_id", "session_id")
@@ -223,33 +221,15 @@ def test_stdout_feed_and_watch(synced: Path, sim: Any, tmp_path: Path) -> None:
     out = tmp_path / "out"
     out.mkdir()
     _ok(synced, "feed", "add", "w", "--model", MODEL, "--format", "csv", "--to", str(out))
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "ocpiwh",
-            "--warehouse",
-            str(synced),
-            "feed",
-            "run",
-            "w",
-            "--watch",
-            "--interval",
-            "0.5s",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    proc = spawn(synced, "feed", "run", "w", "--watch", "--interval", "0.5s")
     try:
         _wait(lambda: len(feeds.deliveries(synced, "w")) == 1)
         sim.advance(seconds=1800)
         run_sync(synced)
         _wait(lambda: len(feeds.deliveries(synced, "w")) == 2)
     finally:
-        proc.send_signal(signal.SIGINT)
-        rc = proc.wait(timeout=30)
-    assert rc == 130
+        rc, stderr = interrupt(proc)
+    assert rc == 130, stderr
     assert feeds.pending(synced, "w") is None and len(feeds.deliveries(synced, "w")) == 2
 
 

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import queue
-import signal
 import subprocess
 import sys
 import threading
@@ -24,7 +22,7 @@ from ocpiwh.delivery.relations import resolve
 from ocpiwh.lake import open_store
 from ocpiwh.models import get_model
 
-from .conftest import ocpiwh, run_sync
+from .conftest import interrupt, ocpiwh, run_sync, spawn
 
 
 def _lines(text: str) -> list[dict[str, Any]]:
@@ -141,24 +139,7 @@ def _versions(root: Path) -> set[tuple[str, str]]:
 
 def test_follow_sees_a_concurrent_sync(synced: Path, sim: Any) -> None:
     before = _versions(synced)
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "ocpiwh",
-            "--warehouse",
-            str(synced),
-            "get",
-            "sessions",
-            "--follow",
-            "--interval",
-            "0.2",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=dict(os.environ),
-    )
+    proc = spawn(synced, "get", "sessions", "--follow", "--interval", "0.2")
     try:
         lines = _reader(proc)
         first = _take(lines, len(before), 60)
@@ -176,9 +157,7 @@ def test_follow_sees_a_concurrent_sync(synced: Path, sim: Any) -> None:
             seen = now
         assert _take(lines, 1, 1.0) == []  # and nothing more
     finally:
-        proc.send_signal(signal.SIGINT)
-        rc = proc.wait(timeout=30)
-        stderr = proc.stderr.read() if proc.stderr else ""
+        rc, stderr = interrupt(proc)
     assert rc == 130, stderr
     assert "Traceback" not in stderr
 
@@ -208,23 +187,7 @@ def _model_rows(root: Path) -> set[tuple[Any, ...]]:
 
 def test_follow_a_model_writes_new_and_changed_rows(synced: Path, sim: Any) -> None:
     before = _model_rows(synced)
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "ocpiwh",
-            "--warehouse",
-            str(synced),
-            "get",
-            "session_durations",
-            "--follow",
-            "--interval",
-            "0.2",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    proc = spawn(synced, "get", "session_durations", "--follow", "--interval", "0.2")
     try:
         lines = _reader(proc)
         first = _take(lines, len(before), 60)
@@ -238,9 +201,8 @@ def test_follow_a_model_writes_new_and_changed_rows(synced: Path, sim: Any) -> N
         assert {(r["session_id"], r["status"], r["kwh"]) for r in got} == fresh
         assert _take(lines, 1, 1.0) == []
     finally:
-        proc.send_signal(signal.SIGINT)
-        rc = proc.wait(timeout=30)
-    assert rc == 130
+        rc, stderr = interrupt(proc)
+    assert rc == 130, stderr
 
 
 def test_duckdb_and_python_encodings_agree(synced: Path) -> None:
