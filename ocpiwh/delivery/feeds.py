@@ -40,7 +40,7 @@ from typing import IO, Any
 import duckdb
 import orjson
 
-from ocpiwh import __version__, warehouse
+from ocpiwh import __version__
 from ocpiwh.delivery import cursor as cur
 from ocpiwh.delivery.diff import Counts, diff
 from ocpiwh.delivery.relations import WALL_CLOCK_MODELS, Relation, resolve
@@ -100,9 +100,8 @@ class Delivery:
     sequence: int
     file: Path | None
     counts: Counts
-    cursor_from: dict[str, str]
-    cursor_to: dict[str, str]
     manifest: dict[str, Any]
+    """As recorded in ``deliveries.jsonl`` (its ``feed.cursor``: the range delivered)."""
     rolled_forward: bool = False
 
 
@@ -278,7 +277,7 @@ def run(root: Location | Store, name: str, *, stdout: IO[bytes] | None = None) -
         last = done[-1]["feed"] if done else None
         start: dict[str, str] = dict(last["cursor"]["to"]) if last else {}
         rel = check_deliverable(store, feed.model, feed.params)
-        con = _connect(store)
+        con = cur.connect(store)
         try:
             end = cur.current(con, rel.modules)
             if not cur.advanced(start, end):
@@ -319,16 +318,6 @@ def _file_name(
     return f"{base}.{_SUFFIX[feed.format]}"
 
 
-def _connect(store: Store) -> duckdb.DuckDBPyConnection:
-    con = warehouse.connect(store, read_only=False)
-    try:
-        cur.time_travel(con, store)
-    except BaseException:
-        con.close()
-        raise
-    return con
-
-
 def _earliest(con: duckdb.DuckDBPyConnection, rel: Relation) -> datetime | None:
     firsts = [
         con.execute(f"SELECT min(_batch_id) FROM _lake_raw_{m}").fetchall()[0][0]
@@ -352,7 +341,7 @@ def _build(
             "it cannot be rebuilt as it was",
             hint="restore the model file, or remove the feed and add it again",
         )
-    con = _connect(store)
+    con = cur.connect(store, read_only=False)  # COPY writes outside the warehouse
     try:
         con.execute("SET threads = 1")  # one writer thread: the same bytes every time
         counts = diff(con, rel, intent["cursor"]["from"], intent["cursor"]["to"], "_delivery")
@@ -453,8 +442,6 @@ def _deliver(
         sequence=intent["sequence"],
         file=None if to_stdout else target,
         counts=counts,
-        cursor_from=intent["cursor"]["from"],
-        cursor_to=intent["cursor"]["to"],
         manifest=manifest,
         rolled_forward=rolled_forward,
     )
