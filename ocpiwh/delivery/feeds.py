@@ -30,7 +30,7 @@ import re
 import shutil
 import sys
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -259,9 +259,20 @@ def _feed_lock(store: Store, name: str) -> Iterator[None]:
 # -- running ---------------------------------------------------------------------------------
 
 
-def run(root: Location | Store, name: str, *, stdout: IO[bytes] | None = None) -> list[Delivery]:
+def _silent(_text: str) -> None:
+    pass
+
+
+def run(
+    root: Location | Store,
+    name: str,
+    *,
+    stdout: IO[bytes] | None = None,
+    on_step: Callable[[str], None] = _silent,
+) -> list[Delivery]:
     """Deliver what is new for feed ``name``: first any delivery a killed run left pending,
-    then the range from the last delivery to the lake's last commit (none: nothing new)."""
+    then the range from the last delivery to the lake's last commit (none: nothing new).
+    ``on_step`` hears what is being done (the CLI's progress line)."""
     store = open_store(root)
     feed = load(store, name)
     out: list[Delivery] = []
@@ -272,7 +283,8 @@ def run(root: Location | Store, name: str, *, stdout: IO[bytes] | None = None) -
             if done and done[-1]["feed"]["sequence"] >= intent["sequence"]:
                 store.delete(f"{_dir(name)}/pending.json")  # recorded; only the intent was left
             else:
-                out.append(_deliver(store, feed, intent, stdout, rolled_forward=True))
+                on_step(f"completing interrupted delivery #{intent['sequence']}")
+                out.append(_deliver(store, feed, intent, stdout, on_step, rolled_forward=True))
         done = deliveries(store, name)
         last = done[-1]["feed"] if done else None
         start: dict[str, str] = dict(last["cursor"]["to"]) if last else {}
@@ -302,7 +314,7 @@ def run(root: Location | Store, name: str, *, stdout: IO[bytes] | None = None) -
         }
         store.write(f"{_dir(name)}/pending.json", orjson.dumps(intent, option=orjson.OPT_INDENT_2))
         crashpoint("feed-pending")
-        out.append(_deliver(store, feed, intent, stdout))
+        out.append(_deliver(store, feed, intent, stdout, on_step))
     return out
 
 
@@ -327,7 +339,7 @@ def _earliest(con: duckdb.DuckDBPyConnection, rel: Relation) -> datetime | None:
 
 
 def _build(
-    store: Store, intent: Mapping[str, Any], tmp: Path
+    store: Store, intent: Mapping[str, Any], tmp: Path, on_step: Callable[[str], None]
 ) -> tuple[Counts, dict[str, Any], list[str]]:
     """Write the delivery ``intent`` describes to ``tmp``; returns counts, provenance and the
     columns. Refused when the model's SQL changed since the intent was made."""
@@ -344,8 +356,10 @@ def _build(
     con = cur.connect(store, read_only=False)  # COPY writes outside the warehouse
     try:
         con.execute("SET threads = 1")  # one writer thread: the same bytes every time
+        on_step(f"{intent['model']}: rows new, changed or removed since the last delivery")
         counts = diff(con, rel, intent["cursor"]["from"], intent["cursor"]["to"], "_delivery")
         select = _select_for(con, "_delivery", intent["format"])
+        on_step(f"writing {intent['file']} ({counts.rows:,} rows)")
         con.execute(
             f"COPY (SELECT {select} FROM _delivery ORDER BY ALL) TO "
             f"'{str(tmp).replace(chr(39), chr(39) * 2)}' ({_copy_options(intent['format'], [])})"
@@ -410,6 +424,7 @@ def _deliver(
     feed: Feed,
     intent: dict[str, Any],
     stdout: IO[bytes] | None,
+    on_step: Callable[[str], None],
     *,
     rolled_forward: bool = False,
 ) -> Delivery:
@@ -421,7 +436,7 @@ def _deliver(
     _clean_leftovers(target)
     tmp = folder / f".{intent['file']}{_TMP_MARK}{os.getpid()}"
     try:
-        counts, provenance, columns = _build(store, intent, tmp)
+        counts, provenance, columns = _build(store, intent, tmp, on_step)
         manifest = _manifest(feed, intent, counts, provenance, columns, tmp)
         if to_stdout:
             sink = stdout if stdout is not None else sys.stdout.buffer
@@ -483,7 +498,12 @@ def find_delivery(root: Location | Store, name: str, period: str) -> dict[str, A
 
 
 def redeliver(
-    root: Location | Store, name: str, period: str, *, to: Path | None = None
+    root: Location | Store,
+    name: str,
+    period: str,
+    *,
+    to: Path | None = None,
+    on_step: Callable[[str], None] = _silent,
 ) -> tuple[Path, str]:
     """Rebuild a recorded delivery into its folder (or ``to``): the same bytes, checked
     against the sha256 its manifest recorded, and the manifest as recorded."""
@@ -509,7 +529,7 @@ def redeliver(
     target = folder / intent["file"]
     tmp = folder / f".{intent['file']}{_TMP_MARK}{os.getpid()}"
     try:
-        _build(store, intent, tmp)
+        _build(store, intent, tmp, on_step)
         sha = _sha256(tmp)
         if sha != manifest["sha256"]:
             raise OcpiwhError(

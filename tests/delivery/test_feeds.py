@@ -15,7 +15,11 @@ from typing import Any
 
 import orjson
 import pyarrow.parquet as pq
+import pytest
+from rich.console import Console
 
+from ocpiwh.cli import common
+from ocpiwh.cli.main import main
 from ocpiwh.delivery import feeds
 from ocpiwh.lake import compact
 
@@ -238,3 +242,29 @@ def _wait(cond: Any, timeout: float = 60) -> None:
     while not cond():
         assert time.monotonic() < deadline, "timed out"
         time.sleep(0.2)
+
+
+def test_feed_run_shows_its_steps_on_a_terminal_only(
+    synced: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    feeds.add(synced, "steps", MODEL, "csv", str(out))
+
+    def run(*args: str) -> int:
+        try:
+            main(["--warehouse", str(synced), *args])
+        except SystemExit as exc:
+            return int(exc.code or 0)
+        return 0
+
+    screen = io.StringIO()
+    monkeypatch.setattr(common, "err", Console(file=screen, force_terminal=True, width=200))
+    assert run("feed", "run", "steps") == 0
+    # the spinner redraws ten times a second: only the last step is sure to be drawn
+    assert "feed steps: writing steps-" in screen.getvalue()
+    monkeypatch.setattr(common, "err", Console(file=screen, force_terminal=False))
+    screen.seek(0)
+    screen.truncate(0)
+    assert run("feed", "run", "steps", "--redeliver", "1") == 0
+    assert screen.getvalue() == ""  # not a terminal (cron, logs): no spinner
