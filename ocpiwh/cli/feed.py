@@ -11,7 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from ocpiwh.cli.app import app
-from ocpiwh.cli.common import err, out, parse_params, state
+from ocpiwh.cli.common import err, out, parse_params, progress, state
 from ocpiwh.cli.get import parse_interval
 from ocpiwh.delivery import feeds
 from ocpiwh.errors import UsageError
@@ -132,17 +132,19 @@ def run_command(
     """Deliver what is new or changed since each feed's last delivery (nothing new: no file).
 
     A run killed at any instant is completed by the next one: nothing is delivered twice,
-    nothing is lost (to a folder; stdout is at-least-once).
+    nothing is lost (to a folder; stdout is at-least-once). On a terminal, the current step
+    and the elapsed time show on stderr while it runs.
 
     Example: `ocpiwh feed run weekly`, `ocpiwh feed run --watch --interval 1w`,
     `ocpiwh feed run weekly --redeliver 3`
     """
-    root = state(ctx).warehouse
+    root, quiet = state(ctx).warehouse, state(ctx).quiet
     chosen = names or sorted(f.name for f in feeds.list_feeds(root))
     if redeliver is not None:
         if len(chosen) != 1:
             raise UsageError("--redeliver needs exactly one feed name")
-        target, sha = feeds.redeliver(root, chosen[0], redeliver, to=to)
+        with progress(f"feed {chosen[0]}", enabled=not quiet) as step:
+            target, sha = feeds.redeliver(root, chosen[0], redeliver, to=to, on_step=step)
         out.print(f"{target}: rebuilt, identical to the delivery (sha256 {sha})")
         return
     if not chosen:
@@ -152,7 +154,8 @@ def run_command(
     pause = parse_interval(interval, "--interval").total_seconds()
     while True:
         for name in chosen:
-            made = feeds.run(root, name)
+            with progress(f"feed {name}", enabled=not quiet) as step:
+                made = feeds.run(root, name, on_step=step)
             for d in made:
                 where = d.file if d.file is not None else "stdout"
                 c = d.counts

@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 import duckdb
 
 from ocpiwh import lake, warehouse
-from ocpiwh.lake import ModuleState, Store, manifests
+from ocpiwh.lake import Store, manifests
 from ocpiwh.paths import MODULES
 
 Cursor = dict[str, str]
@@ -33,10 +33,21 @@ def _key(source: str, module: str) -> str:
     return f"{source}/{module}"
 
 
-def time_travel(con: duckdb.DuckDBPyConnection, store: Store) -> dict[tuple[str, str], ModuleState]:
+def connect(store: Store, *, read_only: bool = True) -> duckdb.DuckDBPyConnection:
+    """:func:`ocpiwh.warehouse.connect` then :func:`time_travel` (closed if that fails)."""
+    con = warehouse.connect(store, read_only=read_only)
+    try:
+        time_travel(con, store)
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
+def time_travel(con: duckdb.DuckDBPyConnection, store: Store) -> None:
     """Rebind ``_raw_<module>`` on ``con`` (from :func:`ocpiwh.warehouse.connect`) to the
-    committed files of this moment, filtered by the table ``_cursor``; returns the manifests
-    read (one consistent snapshot). Until :func:`set_cursor` is called, nothing is visible."""
+    committed files of this moment (one consistent snapshot of the manifests), filtered by
+    the table ``_cursor``. Until :func:`set_cursor` is called, nothing is visible."""
     states = manifests(store)
     con.execute(
         "CREATE OR REPLACE TABLE _cursor (source VARCHAR, module VARCHAR, batch_id VARCHAR)"
@@ -52,7 +63,6 @@ def time_travel(con: duckdb.DuckDBPyConnection, store: Store) -> dict[tuple[str,
             f"JOIN _cursor AS c ON c.source = r._source AND c.module = {owner} "
             "WHERE r._batch_id <= c.batch_id"
         )
-    return states
 
 
 def current(con: duckdb.DuckDBPyConnection, modules: Iterable[str]) -> Cursor:

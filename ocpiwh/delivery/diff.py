@@ -66,22 +66,20 @@ def diff(
         f"CREATE OR REPLACE TEMP TABLE _fresh AS "
         f"SELECT {cols} FROM _after EXCEPT SELECT {cols} FROM _before"
     )
+    # the outer SELECT restores the relation's column order, whatever UNION BY NAME made of it
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE {quote(table)} AS
-SELECT
-    CASE WHEN EXISTS (SELECT 1 FROM _before AS b WHERE {same("b", "f")})
-        THEN 'changed' ELSE 'new' END AS {CHANGE},
-    f.*
-FROM _fresh AS f
-UNION ALL BY NAME
-SELECT 'removed' AS {CHANGE}, g.*
-FROM (SELECT DISTINCT {keys} FROM _before) AS g
-WHERE NOT EXISTS (SELECT 1 FROM _after AS a WHERE {same("a", "g")})"""
-    )
-    # the relation's column order, whatever UNION BY NAME made of it
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {quote(table)} AS "
-        f"SELECT {CHANGE}, {cols} FROM {quote(table)}"
+SELECT {CHANGE}, {cols} FROM (
+    SELECT
+        CASE WHEN EXISTS (SELECT 1 FROM _before AS b WHERE {same("b", "f")})
+            THEN 'changed' ELSE 'new' END AS {CHANGE},
+        f.*
+    FROM _fresh AS f
+    UNION ALL BY NAME
+    SELECT 'removed' AS {CHANGE}, g.*
+    FROM (SELECT DISTINCT {keys} FROM _before) AS g
+    WHERE NOT EXISTS (SELECT 1 FROM _after AS a WHERE {same("a", "g")})
+)"""
     )
     counts = Counts()
     for change, n in con.execute(

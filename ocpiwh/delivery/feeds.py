@@ -30,7 +30,7 @@ import re
 import shutil
 import sys
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -40,13 +40,21 @@ from typing import IO, Any
 import duckdb
 import orjson
 
-from ocpiwh import __version__, warehouse
+from ocpiwh import __version__
 from ocpiwh.delivery import cursor as cur
 from ocpiwh.delivery.diff import Counts, diff
 from ocpiwh.delivery.relations import WALL_CLOCK_MODELS, Relation, resolve
 from ocpiwh.errors import OcpiwhError, UsageError
 from ocpiwh.export import EXPORT_FORMATS, manifest_path, pseudonymous_feeds
-from ocpiwh.export.core import _copy_options, _provenance, _select_for
+from ocpiwh.export.core import (
+    _TMP_MARK,
+    _clean_leftovers,
+    _copy_options,
+    _iso,
+    _provenance,
+    _select_for,
+    _sha256,
+)
 from ocpiwh.lake import Location, Store, crashpoint, open_store
 from ocpiwh.paths import atomic_write_bytes, fsync_dir
 
@@ -54,7 +62,6 @@ STDOUT = "-"
 QUALICHARGE = "qualicharge"
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 _SUFFIX = {"csv": "csv", "parquet": "parquet", "jsonl": "jsonl"}
-_TMP_MARK = ".ocpiwh-feed-"
 
 
 @dataclass
@@ -93,18 +100,13 @@ class Delivery:
     sequence: int
     file: Path | None
     counts: Counts
-    cursor_from: dict[str, str]
-    cursor_to: dict[str, str]
     manifest: dict[str, Any]
+    """As recorded in ``deliveries.jsonl`` (its ``feed.cursor``: the range delivered)."""
     rolled_forward: bool = False
 
 
 def _dir(name: str) -> str:
     return f"state/feeds/{name}"
-
-
-def _iso(value: datetime | None) -> str | None:
-    return None if value is None else value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def _stamp(value: datetime | None) -> str:
@@ -257,9 +259,20 @@ def _feed_lock(store: Store, name: str) -> Iterator[None]:
 # -- running ---------------------------------------------------------------------------------
 
 
-def run(root: Location | Store, name: str, *, stdout: IO[bytes] | None = None) -> list[Delivery]:
+def _silent(_text: str) -> None:
+    pass
+
+
+def run(
+    root: Location | Store,
+    name: str,
+    *,
+    stdout: IO[bytes] | None = None,
+    on_step: Callable[[str], None] = _silent,
+) -> list[Delivery]:
     """Deliver what is new for feed ``name``: first any delivery a killed run left pending,
-    then the range from the last delivery to the lake's last commit (none: nothing new)."""
+    then the range from the last delivery to the lake's last commit (none: nothing new).
+    ``on_step`` hears what is being done (the CLI's progress line)."""
     store = open_store(root)
     feed = load(store, name)
     out: list[Delivery] = []
@@ -270,12 +283,13 @@ def run(root: Location | Store, name: str, *, stdout: IO[bytes] | None = None) -
             if done and done[-1]["feed"]["sequence"] >= intent["sequence"]:
                 store.delete(f"{_dir(name)}/pending.json")  # recorded; only the intent was left
             else:
-                out.append(_deliver(store, feed, intent, stdout, rolled_forward=True))
+                on_step(f"completing interrupted delivery #{intent['sequence']}")
+                out.append(_deliver(store, feed, intent, stdout, on_step, rolled_forward=True))
         done = deliveries(store, name)
         last = done[-1]["feed"] if done else None
         start: dict[str, str] = dict(last["cursor"]["to"]) if last else {}
         rel = check_deliverable(store, feed.model, feed.params)
-        con = _connect(store)
+        con = cur.connect(store)
         try:
             end = cur.current(con, rel.modules)
             if not cur.advanced(start, end):
@@ -300,7 +314,7 @@ def run(root: Location | Store, name: str, *, stdout: IO[bytes] | None = None) -
         }
         store.write(f"{_dir(name)}/pending.json", orjson.dumps(intent, option=orjson.OPT_INDENT_2))
         crashpoint("feed-pending")
-        out.append(_deliver(store, feed, intent, stdout))
+        out.append(_deliver(store, feed, intent, stdout, on_step))
     return out
 
 
@@ -316,16 +330,6 @@ def _file_name(
     return f"{base}.{_SUFFIX[feed.format]}"
 
 
-def _connect(store: Store) -> duckdb.DuckDBPyConnection:
-    con = warehouse.connect(store, read_only=False)
-    try:
-        cur.time_travel(con, store)
-    except BaseException:
-        con.close()
-        raise
-    return con
-
-
 def _earliest(con: duckdb.DuckDBPyConnection, rel: Relation) -> datetime | None:
     firsts = [
         con.execute(f"SELECT min(_batch_id) FROM _lake_raw_{m}").fetchall()[0][0]
@@ -335,7 +339,7 @@ def _earliest(con: duckdb.DuckDBPyConnection, rel: Relation) -> datetime | None:
 
 
 def _build(
-    store: Store, intent: Mapping[str, Any], tmp: Path
+    store: Store, intent: Mapping[str, Any], tmp: Path, on_step: Callable[[str], None]
 ) -> tuple[Counts, dict[str, Any], list[str]]:
     """Write the delivery ``intent`` describes to ``tmp``; returns counts, provenance and the
     columns. Refused when the model's SQL changed since the intent was made."""
@@ -349,11 +353,13 @@ def _build(
             "it cannot be rebuilt as it was",
             hint="restore the model file, or remove the feed and add it again",
         )
-    con = _connect(store)
+    con = cur.connect(store, read_only=False)  # COPY writes outside the warehouse
     try:
         con.execute("SET threads = 1")  # one writer thread: the same bytes every time
+        on_step(f"{intent['model']}: rows new, changed or removed since the last delivery")
         counts = diff(con, rel, intent["cursor"]["from"], intent["cursor"]["to"], "_delivery")
         select = _select_for(con, "_delivery", intent["format"])
+        on_step(f"writing {intent['file']} ({counts.rows:,} rows)")
         con.execute(
             f"COPY (SELECT {select} FROM _delivery ORDER BY ALL) TO "
             f"'{str(tmp).replace(chr(39), chr(39) * 2)}' ({_copy_options(intent['format'], [])})"
@@ -370,14 +376,6 @@ def _build(
     return counts, provenance, columns
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def _manifest(
     feed: Feed,
     intent: Mapping[str, Any],
@@ -387,6 +385,7 @@ def _manifest(
     tmp: Path,
 ) -> dict[str, Any]:
     """The export manifest's fields, plus the feed's (``feed``)."""
+    sha = _sha256(tmp)
     return {
         "ocpiwh_version": __version__,
         "created_at": _iso(datetime.now(UTC)),
@@ -396,8 +395,8 @@ def _manifest(
         "path": intent["file"],
         "partition_by": [],
         "rows": counts.rows,
-        "sha256": _sha256(tmp),
-        "files": [{"path": intent["file"], "bytes": tmp.stat().st_size, "sha256": _sha256(tmp)}],
+        "sha256": sha,
+        "files": [{"path": intent["file"], "bytes": tmp.stat().st_size, "sha256": sha}],
         "sql_sha256": intent["sql_sha256"],
         "parameters": intent["params"],
         "columns": columns,
@@ -425,6 +424,7 @@ def _deliver(
     feed: Feed,
     intent: dict[str, Any],
     stdout: IO[bytes] | None,
+    on_step: Callable[[str], None],
     *,
     rolled_forward: bool = False,
 ) -> Delivery:
@@ -433,11 +433,10 @@ def _deliver(
     if not folder.is_dir():
         raise OcpiwhError(f"feed {feed.name}: the folder {folder} is gone", hint="create it again")
     target = folder / intent["file"]
-    for stale in folder.glob(f".{intent['file']}{_TMP_MARK}*"):
-        stale.unlink(missing_ok=True)
+    _clean_leftovers(target)
     tmp = folder / f".{intent['file']}{_TMP_MARK}{os.getpid()}"
     try:
-        counts, provenance, columns = _build(store, intent, tmp)
+        counts, provenance, columns = _build(store, intent, tmp, on_step)
         manifest = _manifest(feed, intent, counts, provenance, columns, tmp)
         if to_stdout:
             sink = stdout if stdout is not None else sys.stdout.buffer
@@ -445,15 +444,7 @@ def _deliver(
                 shutil.copyfileobj(fh, sink)
             sink.flush()
         else:
-            with tmp.open("rb") as fh:
-                os.fsync(fh.fileno())
-            os.replace(tmp, target)
-            fsync_dir(folder)
-            crashpoint("feed-written")
-            atomic_write_bytes(
-                manifest_path(target), orjson.dumps(manifest, option=orjson.OPT_INDENT_2)
-            )
-            crashpoint("feed-manifest")
+            _publish(tmp, target, manifest)
         _record(store, feed.name, manifest)
         crashpoint("feed-recorded")
         store.delete(f"{_dir(feed.name)}/pending.json")
@@ -466,11 +457,21 @@ def _deliver(
         sequence=intent["sequence"],
         file=None if to_stdout else target,
         counts=counts,
-        cursor_from=intent["cursor"]["from"],
-        cursor_to=intent["cursor"]["to"],
         manifest=manifest,
         rolled_forward=rolled_forward,
     )
+
+
+def _publish(tmp: Path, target: Path, manifest: Mapping[str, Any]) -> None:
+    """``tmp`` becomes ``target`` durably (fsync, rename, fsync of the folder), then its
+    manifest beside it (:func:`ocpiwh.paths.atomic_write_bytes`)."""
+    with tmp.open("rb") as fh:
+        os.fsync(fh.fileno())
+    os.replace(tmp, target)
+    fsync_dir(target.parent)
+    crashpoint("feed-written")
+    atomic_write_bytes(manifest_path(target), orjson.dumps(manifest, option=orjson.OPT_INDENT_2))
+    crashpoint("feed-manifest")
 
 
 def _record(store: Store, name: str, manifest: dict[str, Any]) -> None:
@@ -497,7 +498,12 @@ def find_delivery(root: Location | Store, name: str, period: str) -> dict[str, A
 
 
 def redeliver(
-    root: Location | Store, name: str, period: str, *, to: Path | None = None
+    root: Location | Store,
+    name: str,
+    period: str,
+    *,
+    to: Path | None = None,
+    on_step: Callable[[str], None] = _silent,
 ) -> tuple[Path, str]:
     """Rebuild a recorded delivery into its folder (or ``to``): the same bytes, checked
     against the sha256 its manifest recorded, and the manifest as recorded."""
@@ -523,7 +529,7 @@ def redeliver(
     target = folder / intent["file"]
     tmp = folder / f".{intent['file']}{_TMP_MARK}{os.getpid()}"
     try:
-        _build(store, intent, tmp)
+        _build(store, intent, tmp, on_step)
         sha = _sha256(tmp)
         if sha != manifest["sha256"]:
             raise OcpiwhError(
@@ -531,11 +537,7 @@ def redeliver(
                 f"{manifest['sha256'][:12]}…): the lake no longer holds what it delivered",
                 hint="was a source reset (`login --reset-source`) since?",
             )
-        os.replace(tmp, target)
-        fsync_dir(folder)
-        atomic_write_bytes(
-            manifest_path(target), orjson.dumps(manifest, option=orjson.OPT_INDENT_2)
-        )
+        _publish(tmp, target, manifest)
     finally:
         tmp.unlink(missing_ok=True)
     return target, sha

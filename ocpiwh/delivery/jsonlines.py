@@ -1,42 +1,29 @@
 """Rows → JSON lines, one Arrow record batch at a time, onto a stdout that may go away.
 
 Memory stays bounded by one batch whatever the result's size: DuckDB streams record
-batches, each becomes Python objects, then bytes, then is written and dropped. Times are
-RFC 3339 UTC with a ``Z`` (``2026-06-01T08:00:00Z``; fractional seconds only when there are
-some); columns without a zone are UTC (every connection runs in UTC). JSON columns
-(``_raw``, ``charging_periods``…) are embedded as JSON, not as strings; decimals keep
-every digit.
+batches, each is rendered (by DuckDB's ``to_json`` when it can, else by
+:func:`ocpiwh.output.jsonl_batch`, the form of every ``jsonl`` output), written and dropped.
+Times are RFC 3339 UTC with a ``Z`` (``2026-06-01T08:00:00Z``; fractional seconds only when
+there are some); columns without a zone are UTC (every connection runs in UTC). JSON
+columns (``_raw``, ``charging_periods``…) are embedded as JSON, not as strings; decimals
+keep every digit.
 """
 
 from __future__ import annotations
 
-import decimal
 import os
 import select
 import sys
 from collections.abc import Iterable
-from datetime import timedelta
 from typing import IO, Any
 
 import duckdb
-import orjson
-import pyarrow as pa
-import pyarrow.compute as pc
+from duckdb.sqltypes import DuckDBPyType
 
-OPTIONS = orjson.OPT_UTC_Z | orjson.OPT_NAIVE_UTC | orjson.OPT_APPEND_NEWLINE
+from ocpiwh.output import jsonl_batch
+
 BATCH_ROWS = 8192
 """Rows per record batch: small enough that ``| head -1`` returns at once."""
-
-
-def _default(value: Any) -> Any:
-    if isinstance(value, decimal.Decimal):
-        return orjson.Fragment(str(value))
-    if isinstance(value, timedelta):
-        return value.total_seconds()
-    if isinstance(value, bytes):
-        return value.hex()
-    return str(value)
-
 
 EMBEDDED = frozenset({"_raw"})
 """Text columns always holding JSON the lake itself wrote (the stored object)."""
@@ -53,37 +40,6 @@ def json_columns(
         for c, t in zip(rel.columns, rel.types, strict=True)
         if str(t) == "JSON" or (c in EMBEDDED and str(t) == "VARCHAR")
     )
-
-
-def _times_as_text(batch: pa.RecordBatch) -> pa.RecordBatch:
-    """Top-level timestamp columns → RFC 3339 text, vectorized: Arrow builds a tz-aware
-    ``datetime`` per value in ``to_pylist`` (~40 µs each), which made timestamps most of the
-    cost of a row. Whole seconds unless the column has fractions in this batch."""
-    columns = []
-    for field, col in zip(batch.schema, batch.columns, strict=True):
-        if pa.types.is_timestamp(field.type):
-            ticks = pc.cast(col, pa.int64())
-            per_second = {"s": 1, "ms": 1_000, "us": 1_000_000, "ns": 1_000_000_000}
-            fraction = pc.any(pc.not_equal(pc.remainder(ticks, per_second[field.type.unit]), 0))
-            if not fraction.as_py():
-                col = pc.cast(col, pa.timestamp("s", tz=field.type.tz))
-            col = pc.strftime(col, format="%Y-%m-%dT%H:%M:%SZ")
-        columns.append(col)
-    return pa.RecordBatch.from_arrays(columns, names=batch.schema.names)
-
-
-def encode(batch: pa.RecordBatch, json_cols: Iterable[str] = ()) -> bytes:
-    """One record batch as JSON lines."""
-    rows = _times_as_text(batch).to_pylist()
-    embed = [c for c in json_cols if c in batch.schema.names]
-    if embed:
-        for row in rows:
-            for c in embed:
-                value = row[c]
-                if value is not None:
-                    row[c] = orjson.Fragment(value)
-    dumps = orjson.dumps
-    return b"".join([dumps(row, default=_default, option=OPTIONS) for row in rows])
 
 
 class PipeClosed(Exception):
@@ -139,32 +95,69 @@ def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+_WHOLE = "'%Y-%m-%dT%H:%M:%SZ'"
+_FRACTION = "'%Y-%m-%dT%H:%M:%S.%fZ'"
+
+
+def _for_json(expr: str, typ: DuckDBPyType, depth: int = 0) -> str | None:
+    """``expr`` as ``to_json`` must see it to write :func:`ocpiwh.output.jsonl_batch`'s form:
+    times as RFC 3339 text, NaN and infinities as null (DuckDB writes ``NaN``, not JSON),
+    at any depth (``locations.evses[].connectors[].last_updated``). None: DuckDB cannot
+    (intervals; times or floats in a map or union), the Python path renders the rows."""
+    kind = typ.id
+    if kind.startswith("timestamp"):
+        return (
+            f"CASE WHEN epoch_us({expr}) % 1000000 = 0 THEN strftime({expr}, {_WHOLE}) "
+            f"ELSE strftime({expr}, {_FRACTION}) END"
+        )
+    if kind in ("float", "double"):
+        return f"CASE WHEN isfinite({expr}) THEN {expr} END"
+    if kind == "interval":
+        return None
+    if kind == "list":
+        var, child = f"_e{depth}", typ.children[0][1]
+        inner = _for_json(var, child, depth + 1) if isinstance(child, DuckDBPyType) else None
+        if inner is None or inner == var:
+            return None if inner is None else expr
+        return f"list_transform({expr}, lambda {var}: {inner})"
+    if kind == "struct":
+        fields, changed = [], False
+        for name, field_type in typ.children:
+            get = f"struct_extract({expr}, '{name.replace(chr(39), chr(39) * 2)}')"
+            if not isinstance(field_type, DuckDBPyType):
+                return None
+            inner = _for_json(get, field_type, depth + 1)
+            if inner is None:
+                return None
+            changed |= inner != get
+            fields.append(f"{_quote(name)} := {inner}")
+        if not changed:
+            return expr
+        return f"CASE WHEN {expr} IS NOT NULL THEN struct_pack({', '.join(fields)}) END"
+    if kind in ("map", "union", "array"):
+        t = str(typ).upper()
+        return None if any(k in t for k in ("TIMESTAMP", "FLOAT", "DOUBLE", "INTERVAL")) else expr
+    return expr
+
+
 def _as_json_sql(
     con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any], json_cols: Iterable[str]
 ) -> str | None:
     """``sql`` turned into one JSON text per row by DuckDB itself (``to_json``, in parallel,
-    three times faster than Arrow → Python → orjson), with the same rendering: times as
-    RFC 3339 text, JSON columns embedded. None when a nested column holds times (DuckDB
-    would render those its own way): the Python path then encodes the rows."""
+    three times faster than Arrow → Python → orjson), with the same rendering
+    (:func:`_for_json`; JSON columns embedded). None when DuckDB cannot render a column so:
+    the Python path then encodes the rows."""
     rel = con.sql(sql, params=params or None)
     embed = set(json_cols)
     exprs = []
     for column, typ in zip(rel.columns, rel.types, strict=True):
-        t, q = str(typ).upper(), _quote(column)
-        nested = t.endswith("]") or t.startswith(("STRUCT", "MAP", "UNION"))
-        if nested and "TIMESTAMP" in t:
-            return None
-        if t.startswith("TIMESTAMP"):
-            expr = (
-                f"CASE WHEN epoch_us({q}) % 1000000 = 0 THEN strftime({q}, '%Y-%m-%dT%H:%M:%SZ') "
-                f"ELSE strftime({q}, '%Y-%m-%dT%H:%M:%S.%fZ') END"
-            )
-        elif column in embed and t != "JSON":
-            expr = f"CAST({q} AS JSON)"
-        elif t in ("DOUBLE", "FLOAT", "REAL"):  # NaN and infinities are not JSON
-            expr = f"CASE WHEN isfinite({q}) THEN {q} END"
+        q = _quote(column)
+        if column in embed and str(typ).upper() != "JSON":
+            expr: str | None = f"CAST({q} AS JSON)"
         else:
-            expr = q
+            expr = _for_json(q, typ)
+        if expr is None:
+            return None
         exprs.append(f"{expr} AS {q}")
     return f"SELECT CAST(to_json(_row) AS VARCHAR) FROM (SELECT {', '.join(exprs)} FROM ({sql})) AS _row"
 
@@ -186,7 +179,7 @@ def stream_query(
             lines = batch.column(0).to_pylist()
             data = ("\n".join(lines) + "\n").encode() if lines else b""
         else:
-            data = encode(batch, cols)
+            data = jsonl_batch(batch, cols)
         sink.write(data, batch.num_rows)
         n += batch.num_rows
     return n

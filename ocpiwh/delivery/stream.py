@@ -38,16 +38,6 @@ class GetResult:
     """Commits followed after the first snapshot."""
 
 
-def _open(store: Store) -> duckdb.DuckDBPyConnection:
-    con = warehouse.connect(store)
-    try:
-        cur.time_travel(con, store)
-    except BaseException:
-        con.close()
-        raise
-    return con
-
-
 def _since_filter(rel: Relation, since: datetime | None) -> tuple[str, dict[str, Any]]:
     if since is None:
         return "", {}
@@ -96,7 +86,7 @@ def get(
     params_all = {**rel.params, **extra}
     sql = f"SELECT * FROM ({rel.sql}){where}"
     result = GetResult()
-    con = _open(store)
+    con = cur.connect(store)
     try:
         position = cur.current(con, rel.modules)
         cur.set_cursor(con, position)
@@ -115,7 +105,7 @@ def get(
         if now_seen == seen:
             continue
         seen = now_seen
-        con = _open(store)
+        con = cur.connect(store)
         try:
             after = cur.current(con, rel.modules)
             if not cur.advanced(position, after):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -47,4 +48,21 @@ def ocpiwh(
     )
 
 
-__all__ = ["do_login", "ocpiwh", "run_sync"]
+def spawn(root: Path, *args: str) -> subprocess.Popen[str]:
+    """The real ``ocpiwh`` running in the background (``--follow``, ``--watch``)."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "ocpiwh", "--warehouse", str(root), *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def interrupt(proc: subprocess.Popen[str]) -> tuple[int, str]:
+    """Ctrl-C to a :func:`spawn`-ed command: its exit code and standard error."""
+    proc.send_signal(signal.SIGINT)
+    rc = proc.wait(timeout=30)
+    return rc, proc.stderr.read() if proc.stderr else ""
+
+
+__all__ = ["do_login", "interrupt", "ocpiwh", "run_sync", "spawn"]

@@ -8,8 +8,6 @@ import hashlib
 import io
 import itertools
 import signal
-import subprocess
-import sys
 import time
 from collections import Counter
 from pathlib import Path
@@ -17,11 +15,15 @@ from typing import Any
 
 import orjson
 import pyarrow.parquet as pq
+import pytest
+from rich.console import Console
 
+from ocpiwh.cli import common
+from ocpiwh.cli.main import main
 from ocpiwh.delivery import feeds
 from ocpiwh.lake import compact
 
-from .conftest import ocpiwh, run_sync
+from .conftest import interrupt, ocpiwh, run_sync, spawn
 
 MODEL = "session_durations"
 KEY = ("country_code", "party_id", "session_id")
@@ -223,33 +225,15 @@ def test_stdout_feed_and_watch(synced: Path, sim: Any, tmp_path: Path) -> None:
     out = tmp_path / "out"
     out.mkdir()
     _ok(synced, "feed", "add", "w", "--model", MODEL, "--format", "csv", "--to", str(out))
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "ocpiwh",
-            "--warehouse",
-            str(synced),
-            "feed",
-            "run",
-            "w",
-            "--watch",
-            "--interval",
-            "0.5s",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    proc = spawn(synced, "feed", "run", "w", "--watch", "--interval", "0.5s")
     try:
         _wait(lambda: len(feeds.deliveries(synced, "w")) == 1)
         sim.advance(seconds=1800)
         run_sync(synced)
         _wait(lambda: len(feeds.deliveries(synced, "w")) == 2)
     finally:
-        proc.send_signal(signal.SIGINT)
-        rc = proc.wait(timeout=30)
-    assert rc == 130
+        rc, stderr = interrupt(proc)
+    assert rc == 130, stderr
     assert feeds.pending(synced, "w") is None and len(feeds.deliveries(synced, "w")) == 2
 
 
@@ -258,3 +242,29 @@ def _wait(cond: Any, timeout: float = 60) -> None:
     while not cond():
         assert time.monotonic() < deadline, "timed out"
         time.sleep(0.2)
+
+
+def test_feed_run_shows_its_steps_on_a_terminal_only(
+    synced: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    feeds.add(synced, "steps", MODEL, "csv", str(out))
+
+    def run(*args: str) -> int:
+        try:
+            main(["--warehouse", str(synced), *args])
+        except SystemExit as exc:
+            return int(exc.code or 0)
+        return 0
+
+    screen = io.StringIO()
+    monkeypatch.setattr(common, "err", Console(file=screen, force_terminal=True, width=200))
+    assert run("feed", "run", "steps") == 0
+    # the spinner redraws ten times a second: only the last step is sure to be drawn
+    assert "feed steps: writing steps-" in screen.getvalue()
+    monkeypatch.setattr(common, "err", Console(file=screen, force_terminal=False))
+    screen.seek(0)
+    screen.truncate(0)
+    assert run("feed", "run", "steps", "--redeliver", "1") == 0
+    assert screen.getvalue() == ""  # not a terminal (cron, logs): no spinner

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import queue
-import signal
 import subprocess
 import sys
 import threading
@@ -16,13 +14,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ocpiwh import warehouse
+import duckdb
+
+from ocpiwh import output, warehouse
 from ocpiwh.delivery import jsonlines as jl
 from ocpiwh.delivery.relations import resolve
 from ocpiwh.lake import open_store
 from ocpiwh.models import get_model
 
-from .conftest import ocpiwh, run_sync
+from .conftest import interrupt, ocpiwh, run_sync, spawn
 
 
 def _lines(text: str) -> list[dict[str, Any]]:
@@ -139,24 +139,7 @@ def _versions(root: Path) -> set[tuple[str, str]]:
 
 def test_follow_sees_a_concurrent_sync(synced: Path, sim: Any) -> None:
     before = _versions(synced)
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "ocpiwh",
-            "--warehouse",
-            str(synced),
-            "get",
-            "sessions",
-            "--follow",
-            "--interval",
-            "0.2",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=dict(os.environ),
-    )
+    proc = spawn(synced, "get", "sessions", "--follow", "--interval", "0.2")
     try:
         lines = _reader(proc)
         first = _take(lines, len(before), 60)
@@ -174,9 +157,7 @@ def test_follow_sees_a_concurrent_sync(synced: Path, sim: Any) -> None:
             seen = now
         assert _take(lines, 1, 1.0) == []  # and nothing more
     finally:
-        proc.send_signal(signal.SIGINT)
-        rc = proc.wait(timeout=30)
-        stderr = proc.stderr.read() if proc.stderr else ""
+        rc, stderr = interrupt(proc)
     assert rc == 130, stderr
     assert "Traceback" not in stderr
 
@@ -206,23 +187,7 @@ def _model_rows(root: Path) -> set[tuple[Any, ...]]:
 
 def test_follow_a_model_writes_new_and_changed_rows(synced: Path, sim: Any) -> None:
     before = _model_rows(synced)
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "ocpiwh",
-            "--warehouse",
-            str(synced),
-            "get",
-            "session_durations",
-            "--follow",
-            "--interval",
-            "0.2",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    proc = spawn(synced, "get", "session_durations", "--follow", "--interval", "0.2")
     try:
         lines = _reader(proc)
         first = _take(lines, len(before), 60)
@@ -236,14 +201,13 @@ def test_follow_a_model_writes_new_and_changed_rows(synced: Path, sim: Any) -> N
         assert {(r["session_id"], r["status"], r["kwh"]) for r in got} == fresh
         assert _take(lines, 1, 1.0) == []
     finally:
-        proc.send_signal(signal.SIGINT)
-        rc = proc.wait(timeout=30)
-    assert rc == 130
+        rc, stderr = interrupt(proc)
+    assert rc == 130, stderr
 
 
 def test_duckdb_and_python_encodings_agree(synced: Path) -> None:
     """The fast path (DuckDB's to_json) and the Python path (orjson) write the same objects,
-    on every view and a model; locations (times nested in evses) takes the Python path."""
+    on every view and a model; all take the fast path (locations too: times nested in evses)."""
     store = open_store(synced)
     con = warehouse.connect(store)
     try:
@@ -252,11 +216,11 @@ def test_duckdb_and_python_encodings_agree(synced: Path) -> None:
             sql = f"SELECT * FROM ({rel.sql})"
             cols = jl.json_columns(con, sql, rel.params)
             fast = jl._as_json_sql(con, sql, rel.params, cols) is not None
-            assert fast == (name not in ("locations", "locations_history")), name
+            assert fast, name
             streamed = io.BytesIO()
             n = jl.stream_query(con, sql, rel.params, jl.Sink(streamed), cols)
             reader = con.sql(sql, params=rel.params or None).to_arrow_reader(1000)
-            slow = b"".join(jl.encode(batch, cols) for batch in reader)
+            slow = b"".join(output.jsonl_batch(batch, cols) for batch in reader)
             a = [json.loads(line) for line in streamed.getvalue().splitlines()]
             b = [json.loads(line) for line in slow.splitlines()]
             assert len(a) == n == len(b), name
@@ -265,3 +229,37 @@ def test_duckdb_and_python_encodings_agree(synced: Path) -> None:
             assert [list(r) for r in a[:1]] == [list(r) for r in b[:1]]  # column order
     finally:
         con.close()
+
+
+def test_nested_times_and_non_finite_floats_render_alike_on_both_paths() -> None:
+    """Times and NaN deep in lists of structs: DuckDB's path writes what output.jsonl_batch
+    writes (valid JSON: DuckDB alone would write NaN); an interval falls back to Python."""
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    sql = (
+        "SELECT [{'t': TIMESTAMPTZ '2026-06-01 08:00:00.25+00', 'f': [1.5, 'nan'::DOUBLE], "
+        "'c': [{'d': TIMESTAMP '2026-06-01 09:00:00'}], 'e': NULL::STRUCT(g TIMESTAMP)}, NULL] "
+        "AS x, 'inf'::DOUBLE AS y, ['a'] AS plain"
+    )
+    assert jl._as_json_sql(con, sql, {}, ()) is not None
+    fast = io.BytesIO()
+    assert jl.stream_query(con, sql, {}, jl.Sink(fast)) == 1
+    slow = b"".join(output.jsonl_batch(b) for b in con.sql(sql).to_arrow_reader(10))
+    assert fast.getvalue() == slow
+    assert json.loads(fast.getvalue()) == {
+        "x": [
+            {
+                "t": "2026-06-01T08:00:00.250000Z",
+                "f": [1.5, None],
+                "c": [{"d": "2026-06-01T09:00:00Z"}],
+                "e": None,
+            },
+            None,
+        ],
+        "y": None,
+        "plain": ["a"],
+    }
+    assert jl._as_json_sql(con, "SELECT INTERVAL 90 MINUTE AS i", {}, ()) is None
+    timed = io.BytesIO()
+    jl.stream_query(con, "SELECT INTERVAL 90 MINUTE AS i", {}, jl.Sink(timed))
+    assert json.loads(timed.getvalue()) == {"i": "PT1H30M"}
