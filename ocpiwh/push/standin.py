@@ -31,18 +31,18 @@ import contextlib
 import gzip
 import re
 import secrets
-import socket
 import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import orjson
+
+from ocpiwh import httpserve
 
 API = "/api/v1"
 BULK_MAX_SIZE = 10
@@ -635,27 +635,13 @@ class StandIn:
         return 404, {"detail": "Not Found"}
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-    request_queue_size = 64
+class _Server(httpserve.Server):
     standin: StandIn
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class _Handler(httpserve.Handler):
     server: _Server
-    disable_nagle_algorithm = True
     server_version = "qualicharge-standin/1"
-    sys_version = ""
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-    def _drop(self) -> None:
-        self.close_connection = True
-        with contextlib.suppress(OSError):
-            self.connection.shutdown(socket.SHUT_RDWR)
 
     def _send(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
         body = b"" if payload is None else orjson.dumps(payload)
@@ -677,7 +663,7 @@ class _Handler(BaseHTTPRequestHandler):
         if fault is not None and fault.kind == "drop":  # recorded as status 0, not processed
             with si.lock:
                 si.requests.append(Received(method, path, 0, None, zipped))
-            self._drop()
+            self.drop()
             return
         status: int
         payload: Any
@@ -718,18 +704,9 @@ class _Handler(BaseHTTPRequestHandler):
         with si.lock:
             si.requests.append(Received(method, path, status, rows, zipped))
         if fault is not None and fault.kind == "drop_after":
-            self._drop()
+            self.drop()
             return
         self._send(status, payload, extra)
-
-    def do_GET(self) -> None:
-        self._serve("GET")
-
-    def do_POST(self) -> None:
-        self._serve("POST")
-
-    def do_PUT(self) -> None:
-        self._serve("PUT")
 
 
 @contextlib.contextmanager
@@ -741,20 +718,12 @@ def serve_standin(
     server = _Server((host, port), _Handler)
     server.standin = si
     si.url = f"http://{host}:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, name="qualicharge-standin", daemon=True)
-    thread.start()
-    try:
+    with httpserve.serving(server, "qualicharge-standin"):
         yield si
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
 
 
 def serve_forever(standin: StandIn, host: str, port: int, ready: Callable[[str], None]) -> None:
     """Serve in the foreground until interrupted (the ``qualicharge-standin`` command)."""
     with serve_standin(standin, host, port) as si:
         ready(si.url)
-        with contextlib.suppress(KeyboardInterrupt):
-            while True:
-                time.sleep(3600)
+        httpserve.wait_for_interrupt()
