@@ -104,6 +104,7 @@ STATIQUE_OPTIONAL = (
     "cable_t2_attache",
 )
 STATUS_FIELDS = ("id_pdc_itinerance", "etat_pdc", "occupation_pdc", "horodatage")
+SESSION_FIELDS = ("id_pdc_itinerance", "start", "end", "energy")
 
 Error = dict[str, Any]
 
@@ -294,29 +295,28 @@ def _aware_past(
     return value, []
 
 
+def _dynamic_head(row: Any, i: int, required: tuple[str, ...]) -> tuple[bool, list[Error]]:
+    """What ``StatusCreate`` and ``SessionCreate`` check first: an object with its fields
+    (else stop there: ``(False, errors)``), then the point's id pattern."""
+    if not isinstance(row, dict):
+        return False, [_err(["body", i], "model_attributes_type", "Input should be an object", row)]
+    missing = [
+        _err(["body", i, f], "missing", "Field required", None) for f in required if f not in row
+    ]
+    if missing:
+        return False, missing
+    pdc = row["id_pdc_itinerance"]
+    if isinstance(pdc, str) and DYN_PDC_RE.match(pdc):
+        return True, []
+    msg = f"String should match pattern '{DYN_PDC_RE.pattern}'"
+    return True, [_err(["body", i, "id_pdc_itinerance"], "string_pattern_mismatch", msg, pdc)]
+
+
 def validate_status(row: Any, i: int, now: datetime, max_age: timedelta) -> list[Error]:
     """``StatusCreate``: id, enums, an aware past ``horodatage`` at most ``max_age`` old."""
-    if not isinstance(row, dict):
-        return [_err(["body", i], "model_attributes_type", "Input should be an object", row)]
-    errors = [
-        _err(["body", i, f], "missing", "Field required", None)
-        for f in STATUS_FIELDS
-        if f not in row
-    ]
-    if errors:
+    complete, errors = _dynamic_head(row, i, STATUS_FIELDS)
+    if not complete:
         return errors
-    if not isinstance(row["id_pdc_itinerance"], str) or not DYN_PDC_RE.match(
-        row["id_pdc_itinerance"]
-    ):
-        msg = f"String should match pattern '{DYN_PDC_RE.pattern}'"
-        errors.append(
-            _err(
-                ["body", i, "id_pdc_itinerance"],
-                "string_pattern_mismatch",
-                msg,
-                row["id_pdc_itinerance"],
-            )
-        )
     for name, allowed in (("etat_pdc", ETAT_PDC), ("occupation_pdc", OCCUPATION)):
         if row[name] not in allowed:
             errors.append(
@@ -348,27 +348,9 @@ def validate_status(row: Any, i: int, now: datetime, max_age: timedelta) -> list
 
 def validate_session(row: Any, i: int, now: datetime, max_age: timedelta) -> list[Error]:
     """``SessionCreate``: id, aware past dates, start ≤ end, at most a week, energy 0–1000."""
-    if not isinstance(row, dict):
-        return [_err(["body", i], "model_attributes_type", "Input should be an object", row)]
-    errors = [
-        _err(["body", i, f], "missing", "Field required", None)
-        for f in ("id_pdc_itinerance", "start", "end", "energy")
-        if f not in row
-    ]
-    if errors:
+    complete, errors = _dynamic_head(row, i, SESSION_FIELDS)
+    if not complete:
         return errors
-    if not isinstance(row["id_pdc_itinerance"], str) or not DYN_PDC_RE.match(
-        row["id_pdc_itinerance"]
-    ):
-        msg = f"String should match pattern '{DYN_PDC_RE.pattern}'"
-        errors.append(
-            _err(
-                ["body", i, "id_pdc_itinerance"],
-                "string_pattern_mismatch",
-                msg,
-                row["id_pdc_itinerance"],
-            )
-        )
     energy = row["energy"]
     if not isinstance(energy, int | float) or isinstance(energy, bool) or not 0 <= energy <= 1000:
         errors.append(
