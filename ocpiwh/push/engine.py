@@ -224,9 +224,8 @@ class Pusher:
             )
         except Ambiguous as exc:
             self._settle(rid, [(r.key, r.hash) for r in rows], f"no answer ({exc})")
-            left = [
-                r for r in rows if self.ledger.entries(self.kind.name)[r.key].state == "pending"
-            ]
+            pending = self.ledger.keys(rid, "pending")
+            left = [r for r in rows if r.key in pending]
             if left:
                 self._bulk(left)
             return None

@@ -97,6 +97,13 @@ class Ledger:
             out.setdefault(str(rid), []).append((key, h))
         return out
 
+    def keys(self, rid: str, state: str) -> set[str]:
+        """Keys of the request's rows now in ``state`` (by the request index, not the kind)."""
+        cur = self.con.execute(
+            "SELECT key FROM rows WHERE request_id = ? AND state = ?", (rid, state)
+        )
+        return {str(k) for (k,) in cur}
+
     def begin(
         self, rid: str, kind: str, method: str, path: str, rows: Sequence[tuple[str, str]]
     ) -> None:
