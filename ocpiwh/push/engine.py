@@ -28,7 +28,7 @@ from ocpiwh.export import export
 from ocpiwh.lake import crashpoint, open_store
 from ocpiwh.lake.store import LocalStore, Location, Store
 from ocpiwh.push.client import API, Ambiguous, Answer, QualiChargeClient
-from ocpiwh.push.ledger import Entry, Ledger
+from ocpiwh.push.ledger import Ledger
 
 BULK_MAX_SIZE = 10
 """The API's default ``API_*_BULK_CREATE_MAX_SIZE``; a server configured higher takes more."""
@@ -69,7 +69,13 @@ KINDS: dict[str, Kind] = {
 class Row:
     key: str
     hash: str
-    body: dict[str, Any]
+    line: bytes
+    """The exported JSON line: a whole table is held as compact bytes, parsed when sent."""
+
+    @property
+    def body(self) -> dict[str, Any]:
+        body: dict[str, Any] = orjson.loads(self.line)
+        return body
 
 
 @dataclass
@@ -116,7 +122,7 @@ def load_rows(
                 continue
             body = orjson.loads(line)
             key = "|".join(str(body.get(k)) for k in kind.key)
-            rows[key] = Row(key, content_hash(body), body)
+            rows[key] = Row(key, content_hash(body), line.rstrip())
     return list(rows.values())
 
 
@@ -132,32 +138,14 @@ def _exclusive(folder: Path) -> Iterator[None]:
 
 
 def plan(
-    rows: Sequence[Row], known: dict[str, Entry], *, resend_in_doubt: bool = False
+    rows: Sequence[Row], ledger: Ledger, kind: str, *, resend_in_doubt: bool = False
 ) -> tuple[list[Row], list[Row], int]:
-    """(to create with the bulk route, to update with PUT, unchanged)."""
-    create: list[Row] = []
-    update: list[Row] = []
-    unchanged = 0
-    for row in rows:
-        entry = known.get(row.key)
-        if entry is None:
-            create.append(row)
-        elif _settled(entry, row.hash, resend_in_doubt):
-            unchanged += 1
-        elif entry.accepted_hash is not None:
-            update.append(row)
-        else:
-            create.append(row)
-    return create, update, unchanged
-
-
-def _settled(entry: Entry, h: str, resend_in_doubt: bool) -> bool:
-    """Nothing to send: accepted as is, rejected as is, or in doubt as is (unless asked)."""
-    if entry.state == "accepted":
-        return entry.accepted_hash == h
-    if entry.state == "rejected":
-        return entry.hash == h
-    return entry.state == "in_doubt" and entry.hash == h and not resend_in_doubt
+    """(to create with the bulk route, to update with PUT, unchanged), in the rows' order;
+    what is settled is :meth:`Ledger.to_send`'s call."""
+    todo = ledger.to_send(kind, ((r.key, r.hash) for r in rows), resend_in_doubt=resend_in_doubt)
+    create = [r for r in rows if todo.get(r.key) is False]
+    update = [r for r in rows if todo.get(r.key) is True]
+    return create, update, len(rows) - len(todo)
 
 
 class Pusher:
@@ -364,7 +352,7 @@ def push(
                 )
                 if dry_run or client is None:
                     create, update, unchanged = plan(
-                        rows, ledger.entries(kind.name), resend_in_doubt=resend_in_doubt
+                        rows, ledger, kind.name, resend_in_doubt=resend_in_doubt
                     )
                     reports.append(
                         KindReport(kind.name, len(rows), unchanged, len(create), len(update))
@@ -373,7 +361,7 @@ def push(
                 pusher = Pusher(ledger, client, kind, bulk_size)
                 pusher.reconcile()
                 create, update, unchanged = plan(
-                    rows, ledger.entries(kind.name), resend_in_doubt=resend_in_doubt
+                    rows, ledger, kind.name, resend_in_doubt=resend_in_doubt
                 )
                 r = pusher.report
                 r.rows, r.unchanged, r.to_create, r.to_update = (
@@ -410,9 +398,7 @@ def status(root: Location | Store, *, with_plan: bool = True) -> dict[str, Any]:
             }
             if with_plan:
                 with tempfile.TemporaryDirectory(dir=folder, prefix=".status-") as tmp:
-                    create, update, _ = plan(
-                        load_rows(store, kind, Path(tmp)), ledger.entries(name)
-                    )
+                    create, update, _ = plan(load_rows(store, kind, Path(tmp)), ledger, name)
                 entry["to_send"] = len(create) + len(update)
             entry["rejections"] = [{"key": k, "reason": r} for k, r in ledger.rejections(name)]
             kinds[name] = entry

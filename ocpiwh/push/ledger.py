@@ -85,6 +85,33 @@ class Ledger:
         )
         return {k: Entry(h, s, a, r) for k, h, s, a, r in cur}
 
+    def to_send(
+        self, kind: str, rows: Iterable[tuple[str, str]], *, resend_in_doubt: bool = False
+    ) -> dict[str, bool]:
+        """Of ``rows`` (key, content hash; distinct keys), those to send: key → True to update
+        (an earlier content was accepted), False to create. Settled rows are left out:
+        accepted, rejected or in doubt (unless ``resend_in_doubt``) with that very hash. One
+        join in SQLite: a push over a large table builds no Python object per ledger row."""
+        self.con.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS incoming (key TEXT NOT NULL, hash TEXT NOT NULL)"
+        )
+        self.con.execute("BEGIN")  # the temp table only: the ledger itself is not locked
+        try:
+            self.con.execute("DELETE FROM incoming")
+            self.con.executemany("INSERT INTO incoming VALUES (?, ?)", rows)
+            cur = self.con.execute(
+                "SELECT i.key, r.accepted_hash IS NOT NULL FROM incoming i "
+                "LEFT JOIN rows r ON r.kind = ? AND r.key = i.key "
+                "WHERE r.key IS NULL OR NOT ("
+                "(r.state = 'accepted' AND r.accepted_hash IS i.hash) "
+                "OR (r.state = 'rejected' AND r.hash IS i.hash) "
+                "OR (r.state = 'in_doubt' AND r.hash IS i.hash AND NOT ?))",
+                (kind, resend_in_doubt),
+            )
+            return {str(key): bool(update) for key, update in cur}
+        finally:
+            self.con.execute("ROLLBACK")
+
     def in_flight(self, kind: str) -> dict[str, list[tuple[str, str]]]:
         """request id → [(key, hash)] of rows a killed run left in flight."""
         out: dict[str, list[tuple[str, str]]] = {}
