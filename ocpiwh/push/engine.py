@@ -13,7 +13,7 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -192,10 +192,17 @@ class Pusher:
 
     # -- sending ----------------------------------------------------------------------------------
 
-    def send(self, create: list[Row], update: list[Row]) -> None:
+    def send(
+        self, create: list[Row], update: list[Row], on_step: Callable[[str], None] | None = None
+    ) -> None:
+        """``on_step`` hears ``kind: n/total rows sent`` before each request batch."""
+        step = on_step or (lambda _: None)
+        total = len(create) + len(update)
         for i in range(0, len(create), self.bulk_size):
+            step(f"{self.kind.name}: {i:,}/{total:,} rows sent")
             self._bulk(create[i : i + self.bulk_size])
-        for row in update:  # statique only: PUT the changed point
+        for n, row in enumerate(update, len(create)):  # statique only: PUT the changed point
+            step(f"{self.kind.name}: {n:,}/{total:,} rows sent")
             self._put(row)
 
     def _begin(self, method: str, path: str, rows: Sequence[Row]) -> str:
@@ -331,9 +338,12 @@ def push(
     resend_in_doubt: bool = False,
     now: datetime | None = None,
     max_session_age_days: float | None = None,
+    on_step: Callable[[str], None] | None = None,
 ) -> PushReport:
     """Send what is new or changed in each kind (statique first: the API refuses statuses and
-    sessions of undeclared points). ``dry_run`` plans without sending (``client`` may be None)."""
+    sessions of undeclared points). ``dry_run`` plans without sending (``client`` may be None).
+    ``on_step`` hears what is being done (for a progress display: a push can take hours)."""
+    step = on_step or (lambda _: None)
     for k in kinds:
         if k not in KINDS:
             raise UsageError(f"--what must be among {', '.join(KINDS)}, got {k!r}")
@@ -347,6 +357,7 @@ def push(
         ledger = Ledger(folder)
         try:
             for kind in ordered:
+                step(f"{kind.name}: export")
                 rows = load_rows(
                     store, kind, folder / "work", now=now, max_session_age_days=max_session_age_days
                 )
@@ -359,6 +370,7 @@ def push(
                     )
                     continue
                 pusher = Pusher(ledger, client, kind, bulk_size)
+                step(f"{kind.name}: reconcile")
                 pusher.reconcile()
                 create, update, unchanged = plan(
                     rows, ledger, kind.name, resend_in_doubt=resend_in_doubt
@@ -370,7 +382,7 @@ def push(
                     len(create),
                     len(update),
                 )
-                pusher.send(create, update)
+                pusher.send(create, update, step)
                 reports.append(r)
         finally:
             ledger.close()
