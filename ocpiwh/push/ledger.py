@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from ocpiwh.output import iso_utc
+
 STATES = ("accepted", "rejected", "pending", "in_flight", "in_doubt")
 
 _SCHEMA = """
@@ -47,10 +49,6 @@ CREATE TABLE IF NOT EXISTS requests (
 );
 CREATE INDEX IF NOT EXISTS rows_request ON rows (request_id);
 """
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 @dataclass(frozen=True)
@@ -135,7 +133,7 @@ class Ledger:
         self, rid: str, kind: str, method: str, path: str, rows: Sequence[tuple[str, str]]
     ) -> None:
         """Record the request and its rows as in flight, durably, before anything is sent."""
-        now = _now()
+        now = iso_utc(datetime.now(UTC))
         self.con.execute("PRAGMA synchronous=FULL")
         with self._tx():
             self.con.execute(
@@ -156,7 +154,7 @@ class Ledger:
         self, rid: str, status: int | None, answer: str, items: Iterable[tuple[str, str | None]]
     ) -> None:
         """The API took the request: its rows are accepted (answer: the item id it gave)."""
-        now = _now()
+        now = iso_utc(datetime.now(UTC))
         with self._tx():
             self._end(rid, status, answer, now)
             kind = self._kind(rid)
@@ -169,7 +167,7 @@ class Ledger:
 
     def reject(self, rid: str, status: int, answer: str, key: str, reason: str) -> None:
         """The API refused this one row: kept with its reason, not resent until it changes."""
-        now = _now()
+        now = iso_utc(datetime.now(UTC))
         with self._tx():
             self._end(rid, status, answer, now)
             self.con.execute(
@@ -181,7 +179,7 @@ class Ledger:
     def release(self, rid: str, status: int | None, answer: str, state: str = "pending") -> None:
         """The request's rows still in flight leave it: ``pending`` (nothing was stored: send
         again) or ``in_doubt`` (maybe stored, no way to ask)."""
-        now = _now()
+        now = iso_utc(datetime.now(UTC))
         with self._tx():
             self._end(rid, status, answer, now)
             self.con.execute(
