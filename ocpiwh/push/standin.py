@@ -104,6 +104,12 @@ STATIQUE_OPTIONAL = (
     "cable_t2_attache",
 )
 STATUS_FIELDS = ("id_pdc_itinerance", "etat_pdc", "occupation_pdc", "horodatage")
+PRISE_FIELDS = (
+    "etat_prise_type_2",
+    "etat_prise_type_combo_ccs",
+    "etat_prise_type_chademo",
+    "etat_prise_type_ef",
+)
 SESSION_FIELDS = ("id_pdc_itinerance", "start", "end", "energy")
 
 Error = dict[str, Any]
@@ -144,6 +150,10 @@ class Received:
 
 def _err(loc: list[Any], typ: str, msg: str, value: Any) -> Error:
     return {"type": typ, "loc": loc, "msg": msg, "input": value}
+
+
+def _enum(loc: list[Any], allowed: tuple[str, ...], value: Any) -> Error:
+    return _err(loc, "enum", "Input should be " + ", ".join(map(repr, allowed)), value)
 
 
 def _parse_dt(value: Any) -> datetime | None:
@@ -231,8 +241,7 @@ def validate_statique(row: Any, i: int, today: date) -> list[Error]:
         ("raccordement", RACCORDEMENT),
     ):
         if row.get(name) not in allowed:
-            msg = "Input should be " + ", ".join(repr(a) for a in allowed)
-            errors.append(_err(loc(name), "enum", msg, row.get(name)))
+            errors.append(_enum(loc(name), allowed, row.get(name)))
     if not _in_france(row.get("coordonneesXY")):
         msg = "Value error, Input coordinates are not within the french territory."
         errors.append(_err(loc("coordonneesXY"), "value_error", msg, row.get("coordonneesXY")))
@@ -319,29 +328,10 @@ def validate_status(row: Any, i: int, now: datetime, max_age: timedelta) -> list
         return errors
     for name, allowed in (("etat_pdc", ETAT_PDC), ("occupation_pdc", OCCUPATION)):
         if row[name] not in allowed:
-            errors.append(
-                _err(
-                    ["body", i, name],
-                    "enum",
-                    "Input should be " + ", ".join(map(repr, allowed)),
-                    row[name],
-                )
-            )
-    for name in (
-        "etat_prise_type_2",
-        "etat_prise_type_combo_ccs",
-        "etat_prise_type_chademo",
-        "etat_prise_type_ef",
-    ):
+            errors.append(_enum(["body", i, name], allowed, row[name]))
+    for name in PRISE_FIELDS:  # optional
         if row.get(name) is not None and row[name] not in ETAT_PRISE:
-            errors.append(
-                _err(
-                    ["body", i, name],
-                    "enum",
-                    "Input should be " + ", ".join(map(repr, ETAT_PRISE)),
-                    row[name],
-                )
-            )
+            errors.append(_enum(["body", i, name], ETAT_PRISE, row[name]))
     errors += _aware_past(row, "horodatage", i, now, max_age)[1]
     return errors
 
