@@ -19,6 +19,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import orjson
+
 from ocpiwh.push import Credentials, Ledger, QualiChargeClient
 from ocpiwh.push.engine import KINDS, Pusher, Row, content_hash, plan
 from ocpiwh.push.standin import StandIn, serve_standin
@@ -35,7 +37,8 @@ def sessions(n: int, points: list[str]) -> list[Row]:
             "end": (s + timedelta(minutes=40)).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "energy": round(5 + (i % 500) / 10, 3),
         }
-        rows.append(Row(f"{body['id_pdc_itinerance']}|{body['start']}", content_hash(body), body))
+        key = f"{body['id_pdc_itinerance']}|{body['start']}"
+        rows.append(Row(key, content_hash(body), orjson.dumps(body)))
     return rows
 
 
@@ -55,11 +58,11 @@ def main() -> None:
         ledger = Ledger(args.folder)
         pusher = Pusher(ledger, client, KINDS["sessions"], args.bulk_size)
         t0 = time.perf_counter()
-        create, update, _ = plan(rows, ledger.entries("sessions"))
+        create, update, _ = plan(rows, ledger, "sessions")
         pusher.send(create, update)
         took = time.perf_counter() - t0
         t1 = time.perf_counter()
-        again, _, unchanged = plan(rows, ledger.entries("sessions"))
+        again, _, unchanged = plan(rows, ledger, "sessions")
         replan = time.perf_counter() - t1
         ledger.close()
         client.close()

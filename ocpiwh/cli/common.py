@@ -12,6 +12,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -27,6 +28,16 @@ err = Console(
     stderr=True, highlight=False, soft_wrap=True, width=None if sys.stderr.isatty() else 160
 )
 """Progress, logs and errors go to stderr, so stdout can be piped."""
+
+
+MaxSessionAgeDays = Annotated[
+    float | None,
+    typer.Option(
+        "--max-age-days",
+        help="qualicharge_sessions: oldest session start accepted, in days (default \\[irve] session_max_age_days, else 15).",
+    ),
+]
+"""``--max-age-days`` of ``export`` and ``push qualicharge`` (the push exports the same rows)."""
 
 
 @dataclass

@@ -11,7 +11,7 @@ from rich.table import Table
 
 from ocpiwh import irve
 from ocpiwh.cli.app import app
-from ocpiwh.cli.common import err, out, parse_params, progress, state
+from ocpiwh.cli.common import MaxSessionAgeDays, err, out, parse_params, progress, state
 from ocpiwh.errors import OcpiwhError
 from ocpiwh.export import ExportResult, export
 from ocpiwh.irve.init import fix_hints
@@ -73,13 +73,7 @@ def export_command(
             help="IRVE validation: qualicharge (schema + QualiCharge rules) or irve (schema only).",
         ),
     ] = "qualicharge",
-    max_age_days: Annotated[
-        float | None,
-        typer.Option(
-            "--max-age-days",
-            help="qualicharge_sessions: oldest session start accepted, in days (default \\[irve] session_max_age_days, else 15).",
-        ),
-    ] = None,
+    max_age_days: MaxSessionAgeDays = None,
     max_status_age_days: Annotated[
         float | None,
         typer.Option(

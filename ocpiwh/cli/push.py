@@ -12,7 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from ocpiwh.cli.app import app
-from ocpiwh.cli.common import err, out, state
+from ocpiwh.cli.common import MaxSessionAgeDays, err, out, progress, state
 from ocpiwh.config import Config
 from ocpiwh.errors import UsageError
 from ocpiwh.lake import open_store
@@ -64,13 +64,7 @@ def push_qualicharge(
             help="Also send rows whose earlier request got no answer and cannot be checked.",
         ),
     ] = False,
-    max_age_days: Annotated[
-        float | None,
-        typer.Option(
-            "--max-age-days",
-            help="qualicharge_sessions: oldest session start sent (as `export --max-age-days`).",
-        ),
-    ] = None,
+    max_age_days: MaxSessionAgeDays = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
     """Send `irve_statique` (bulk, PUT when changed), `irve_dynamique_events` statuses and
@@ -89,15 +83,17 @@ def push_qualicharge(
         creds_file = Config.load(root).credentials_file if root.is_warehouse() else None
         client = QualiChargeClient(load_credentials(creds_file))
     try:
-        report = push(
-            root,
-            client,
-            kinds,
-            dry_run=dry_run,
-            bulk_size=bulk_size,
-            resend_in_doubt=resend_in_doubt,
-            max_session_age_days=max_age_days,
-        )
+        with progress("push qualicharge", enabled=not state(ctx).quiet) as step:
+            report = push(
+                root,
+                client,
+                kinds,
+                dry_run=dry_run,
+                bulk_size=bulk_size,
+                resend_in_doubt=resend_in_doubt,
+                max_session_age_days=max_age_days,
+                on_step=step,
+            )
     finally:
         if client is not None:
             client.close()

@@ -13,7 +13,7 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -28,7 +28,7 @@ from ocpiwh.export import export
 from ocpiwh.lake import crashpoint, open_store
 from ocpiwh.lake.store import LocalStore, Location, Store
 from ocpiwh.push.client import API, Ambiguous, Answer, QualiChargeClient
-from ocpiwh.push.ledger import Entry, Ledger
+from ocpiwh.push.ledger import Ledger
 
 BULK_MAX_SIZE = 10
 """The API's default ``API_*_BULK_CREATE_MAX_SIZE``; a server configured higher takes more."""
@@ -69,7 +69,13 @@ KINDS: dict[str, Kind] = {
 class Row:
     key: str
     hash: str
-    body: dict[str, Any]
+    line: bytes
+    """The exported JSON line: a whole table is held as compact bytes, parsed when sent."""
+
+    @property
+    def body(self) -> dict[str, Any]:
+        body: dict[str, Any] = orjson.loads(self.line)
+        return body
 
 
 @dataclass
@@ -116,7 +122,7 @@ def load_rows(
                 continue
             body = orjson.loads(line)
             key = "|".join(str(body.get(k)) for k in kind.key)
-            rows[key] = Row(key, content_hash(body), body)
+            rows[key] = Row(key, content_hash(body), line.rstrip())
     return list(rows.values())
 
 
@@ -132,32 +138,14 @@ def _exclusive(folder: Path) -> Iterator[None]:
 
 
 def plan(
-    rows: Sequence[Row], known: dict[str, Entry], *, resend_in_doubt: bool = False
+    rows: Sequence[Row], ledger: Ledger, kind: str, *, resend_in_doubt: bool = False
 ) -> tuple[list[Row], list[Row], int]:
-    """(to create with the bulk route, to update with PUT, unchanged)."""
-    create: list[Row] = []
-    update: list[Row] = []
-    unchanged = 0
-    for row in rows:
-        entry = known.get(row.key)
-        if entry is None:
-            create.append(row)
-        elif _settled(entry, row.hash, resend_in_doubt):
-            unchanged += 1
-        elif entry.accepted_hash is not None:
-            update.append(row)
-        else:
-            create.append(row)
-    return create, update, unchanged
-
-
-def _settled(entry: Entry, h: str, resend_in_doubt: bool) -> bool:
-    """Nothing to send: accepted as is, rejected as is, or in doubt as is (unless asked)."""
-    if entry.state == "accepted":
-        return entry.accepted_hash == h
-    if entry.state == "rejected":
-        return entry.hash == h
-    return entry.state == "in_doubt" and entry.hash == h and not resend_in_doubt
+    """(to create with the bulk route, to update with PUT, unchanged), in the rows' order;
+    what is settled is :meth:`Ledger.to_send`'s call."""
+    todo = ledger.to_send(kind, ((r.key, r.hash) for r in rows), resend_in_doubt=resend_in_doubt)
+    create = [r for r in rows if todo.get(r.key) is False]
+    update = [r for r in rows if todo.get(r.key) is True]
+    return create, update, len(rows) - len(todo)
 
 
 class Pusher:
@@ -204,10 +192,17 @@ class Pusher:
 
     # -- sending ----------------------------------------------------------------------------------
 
-    def send(self, create: list[Row], update: list[Row]) -> None:
+    def send(
+        self, create: list[Row], update: list[Row], on_step: Callable[[str], None] | None = None
+    ) -> None:
+        """``on_step`` hears ``kind: n/total rows sent`` before each request batch."""
+        step = on_step or (lambda _: None)
+        total = len(create) + len(update)
         for i in range(0, len(create), self.bulk_size):
+            step(f"{self.kind.name}: {i:,}/{total:,} rows sent")
             self._bulk(create[i : i + self.bulk_size])
-        for row in update:  # statique only: PUT the changed point
+        for n, row in enumerate(update, len(create)):  # statique only: PUT the changed point
+            step(f"{self.kind.name}: {n:,}/{total:,} rows sent")
             self._put(row)
 
     def _begin(self, method: str, path: str, rows: Sequence[Row]) -> str:
@@ -224,9 +219,8 @@ class Pusher:
             )
         except Ambiguous as exc:
             self._settle(rid, [(r.key, r.hash) for r in rows], f"no answer ({exc})")
-            left = [
-                r for r in rows if self.ledger.entries(self.kind.name)[r.key].state == "pending"
-            ]
+            pending = self.ledger.keys(rid, "pending")
+            left = [r for r in rows if r.key in pending]
             if left:
                 self._bulk(left)
             return None
@@ -344,9 +338,12 @@ def push(
     resend_in_doubt: bool = False,
     now: datetime | None = None,
     max_session_age_days: float | None = None,
+    on_step: Callable[[str], None] | None = None,
 ) -> PushReport:
     """Send what is new or changed in each kind (statique first: the API refuses statuses and
-    sessions of undeclared points). ``dry_run`` plans without sending (``client`` may be None)."""
+    sessions of undeclared points). ``dry_run`` plans without sending (``client`` may be None).
+    ``on_step`` hears what is being done (for a progress display: a push can take hours)."""
+    step = on_step or (lambda _: None)
     for k in kinds:
         if k not in KINDS:
             raise UsageError(f"--what must be among {', '.join(KINDS)}, got {k!r}")
@@ -360,21 +357,23 @@ def push(
         ledger = Ledger(folder)
         try:
             for kind in ordered:
+                step(f"{kind.name}: export")
                 rows = load_rows(
                     store, kind, folder / "work", now=now, max_session_age_days=max_session_age_days
                 )
                 if dry_run or client is None:
                     create, update, unchanged = plan(
-                        rows, ledger.entries(kind.name), resend_in_doubt=resend_in_doubt
+                        rows, ledger, kind.name, resend_in_doubt=resend_in_doubt
                     )
                     reports.append(
                         KindReport(kind.name, len(rows), unchanged, len(create), len(update))
                     )
                     continue
                 pusher = Pusher(ledger, client, kind, bulk_size)
+                step(f"{kind.name}: reconcile")
                 pusher.reconcile()
                 create, update, unchanged = plan(
-                    rows, ledger.entries(kind.name), resend_in_doubt=resend_in_doubt
+                    rows, ledger, kind.name, resend_in_doubt=resend_in_doubt
                 )
                 r = pusher.report
                 r.rows, r.unchanged, r.to_create, r.to_update = (
@@ -383,7 +382,7 @@ def push(
                     len(create),
                     len(update),
                 )
-                pusher.send(create, update)
+                pusher.send(create, update, step)
                 reports.append(r)
         finally:
             ledger.close()
@@ -411,9 +410,7 @@ def status(root: Location | Store, *, with_plan: bool = True) -> dict[str, Any]:
             }
             if with_plan:
                 with tempfile.TemporaryDirectory(dir=folder, prefix=".status-") as tmp:
-                    create, update, _ = plan(
-                        load_rows(store, kind, Path(tmp)), ledger.entries(name)
-                    )
+                    create, update, _ = plan(load_rows(store, kind, Path(tmp)), ledger, name)
                 entry["to_send"] = len(create) + len(update)
             entry["rejections"] = [{"key": k, "reason": r} for k, r in ledger.rejections(name)]
             kinds[name] = entry

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from ocpiwh.output import iso_utc
+
 STATES = ("accepted", "rejected", "pending", "in_flight", "in_doubt")
 
 _SCHEMA = """
@@ -47,10 +49,6 @@ CREATE TABLE IF NOT EXISTS requests (
 );
 CREATE INDEX IF NOT EXISTS rows_request ON rows (request_id);
 """
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 @dataclass(frozen=True)
@@ -85,6 +83,33 @@ class Ledger:
         )
         return {k: Entry(h, s, a, r) for k, h, s, a, r in cur}
 
+    def to_send(
+        self, kind: str, rows: Iterable[tuple[str, str]], *, resend_in_doubt: bool = False
+    ) -> dict[str, bool]:
+        """Of ``rows`` (key, content hash; distinct keys), those to send: key → True to update
+        (an earlier content was accepted), False to create. Settled rows are left out:
+        accepted, rejected or in doubt (unless ``resend_in_doubt``) with that very hash. One
+        join in SQLite: a push over a large table builds no Python object per ledger row."""
+        self.con.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS incoming (key TEXT NOT NULL, hash TEXT NOT NULL)"
+        )
+        self.con.execute("BEGIN")  # the temp table only: the ledger itself is not locked
+        try:
+            self.con.execute("DELETE FROM incoming")
+            self.con.executemany("INSERT INTO incoming VALUES (?, ?)", rows)
+            cur = self.con.execute(
+                "SELECT i.key, r.accepted_hash IS NOT NULL FROM incoming i "
+                "LEFT JOIN rows r ON r.kind = ? AND r.key = i.key "
+                "WHERE r.key IS NULL OR NOT ("
+                "(r.state = 'accepted' AND r.accepted_hash IS i.hash) "
+                "OR (r.state = 'rejected' AND r.hash IS i.hash) "
+                "OR (r.state = 'in_doubt' AND r.hash IS i.hash AND NOT ?))",
+                (kind, resend_in_doubt),
+            )
+            return {str(key): bool(update) for key, update in cur}
+        finally:
+            self.con.execute("ROLLBACK")
+
     def in_flight(self, kind: str) -> dict[str, list[tuple[str, str]]]:
         """request id → [(key, hash)] of rows a killed run left in flight."""
         out: dict[str, list[tuple[str, str]]] = {}
@@ -97,11 +122,18 @@ class Ledger:
             out.setdefault(str(rid), []).append((key, h))
         return out
 
+    def keys(self, rid: str, state: str) -> set[str]:
+        """Keys of the request's rows now in ``state`` (by the request index, not the kind)."""
+        cur = self.con.execute(
+            "SELECT key FROM rows WHERE request_id = ? AND state = ?", (rid, state)
+        )
+        return {str(k) for (k,) in cur}
+
     def begin(
         self, rid: str, kind: str, method: str, path: str, rows: Sequence[tuple[str, str]]
     ) -> None:
         """Record the request and its rows as in flight, durably, before anything is sent."""
-        now = _now()
+        now = iso_utc(datetime.now(UTC))
         self.con.execute("PRAGMA synchronous=FULL")
         with self._tx():
             self.con.execute(
@@ -122,7 +154,7 @@ class Ledger:
         self, rid: str, status: int | None, answer: str, items: Iterable[tuple[str, str | None]]
     ) -> None:
         """The API took the request: its rows are accepted (answer: the item id it gave)."""
-        now = _now()
+        now = iso_utc(datetime.now(UTC))
         with self._tx():
             self._end(rid, status, answer, now)
             kind = self._kind(rid)
@@ -135,7 +167,7 @@ class Ledger:
 
     def reject(self, rid: str, status: int, answer: str, key: str, reason: str) -> None:
         """The API refused this one row: kept with its reason, not resent until it changes."""
-        now = _now()
+        now = iso_utc(datetime.now(UTC))
         with self._tx():
             self._end(rid, status, answer, now)
             self.con.execute(
@@ -147,7 +179,7 @@ class Ledger:
     def release(self, rid: str, status: int | None, answer: str, state: str = "pending") -> None:
         """The request's rows still in flight leave it: ``pending`` (nothing was stored: send
         again) or ``in_doubt`` (maybe stored, no way to ask)."""
-        now = _now()
+        now = iso_utc(datetime.now(UTC))
         with self._tx():
             self._end(rid, status, answer, now)
             self.con.execute(

@@ -31,18 +31,18 @@ import contextlib
 import gzip
 import re
 import secrets
-import socket
 import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import orjson
+
+from ocpiwh import httpserve
 
 API = "/api/v1"
 BULK_MAX_SIZE = 10
@@ -104,6 +104,13 @@ STATIQUE_OPTIONAL = (
     "cable_t2_attache",
 )
 STATUS_FIELDS = ("id_pdc_itinerance", "etat_pdc", "occupation_pdc", "horodatage")
+PRISE_FIELDS = (
+    "etat_prise_type_2",
+    "etat_prise_type_combo_ccs",
+    "etat_prise_type_chademo",
+    "etat_prise_type_ef",
+)
+SESSION_FIELDS = ("id_pdc_itinerance", "start", "end", "energy")
 
 Error = dict[str, Any]
 
@@ -143,6 +150,10 @@ class Received:
 
 def _err(loc: list[Any], typ: str, msg: str, value: Any) -> Error:
     return {"type": typ, "loc": loc, "msg": msg, "input": value}
+
+
+def _enum(loc: list[Any], allowed: tuple[str, ...], value: Any) -> Error:
+    return _err(loc, "enum", "Input should be " + ", ".join(map(repr, allowed)), value)
 
 
 def _parse_dt(value: Any) -> datetime | None:
@@ -230,8 +241,7 @@ def validate_statique(row: Any, i: int, today: date) -> list[Error]:
         ("raccordement", RACCORDEMENT),
     ):
         if row.get(name) not in allowed:
-            msg = "Input should be " + ", ".join(repr(a) for a in allowed)
-            errors.append(_err(loc(name), "enum", msg, row.get(name)))
+            errors.append(_enum(loc(name), allowed, row.get(name)))
     if not _in_france(row.get("coordonneesXY")):
         msg = "Value error, Input coordinates are not within the french territory."
         errors.append(_err(loc("coordonneesXY"), "value_error", msg, row.get("coordonneesXY")))
@@ -294,81 +304,43 @@ def _aware_past(
     return value, []
 
 
+def _dynamic_head(row: Any, i: int, required: tuple[str, ...]) -> tuple[bool, list[Error]]:
+    """What ``StatusCreate`` and ``SessionCreate`` check first: an object with its fields
+    (else stop there: ``(False, errors)``), then the point's id pattern."""
+    if not isinstance(row, dict):
+        return False, [_err(["body", i], "model_attributes_type", "Input should be an object", row)]
+    missing = [
+        _err(["body", i, f], "missing", "Field required", None) for f in required if f not in row
+    ]
+    if missing:
+        return False, missing
+    pdc = row["id_pdc_itinerance"]
+    if isinstance(pdc, str) and DYN_PDC_RE.match(pdc):
+        return True, []
+    msg = f"String should match pattern '{DYN_PDC_RE.pattern}'"
+    return True, [_err(["body", i, "id_pdc_itinerance"], "string_pattern_mismatch", msg, pdc)]
+
+
 def validate_status(row: Any, i: int, now: datetime, max_age: timedelta) -> list[Error]:
     """``StatusCreate``: id, enums, an aware past ``horodatage`` at most ``max_age`` old."""
-    if not isinstance(row, dict):
-        return [_err(["body", i], "model_attributes_type", "Input should be an object", row)]
-    errors = [
-        _err(["body", i, f], "missing", "Field required", None)
-        for f in STATUS_FIELDS
-        if f not in row
-    ]
-    if errors:
+    complete, errors = _dynamic_head(row, i, STATUS_FIELDS)
+    if not complete:
         return errors
-    if not isinstance(row["id_pdc_itinerance"], str) or not DYN_PDC_RE.match(
-        row["id_pdc_itinerance"]
-    ):
-        msg = f"String should match pattern '{DYN_PDC_RE.pattern}'"
-        errors.append(
-            _err(
-                ["body", i, "id_pdc_itinerance"],
-                "string_pattern_mismatch",
-                msg,
-                row["id_pdc_itinerance"],
-            )
-        )
     for name, allowed in (("etat_pdc", ETAT_PDC), ("occupation_pdc", OCCUPATION)):
         if row[name] not in allowed:
-            errors.append(
-                _err(
-                    ["body", i, name],
-                    "enum",
-                    "Input should be " + ", ".join(map(repr, allowed)),
-                    row[name],
-                )
-            )
-    for name in (
-        "etat_prise_type_2",
-        "etat_prise_type_combo_ccs",
-        "etat_prise_type_chademo",
-        "etat_prise_type_ef",
-    ):
+            errors.append(_enum(["body", i, name], allowed, row[name]))
+    for name in PRISE_FIELDS:  # optional
         if row.get(name) is not None and row[name] not in ETAT_PRISE:
-            errors.append(
-                _err(
-                    ["body", i, name],
-                    "enum",
-                    "Input should be " + ", ".join(map(repr, ETAT_PRISE)),
-                    row[name],
-                )
-            )
+            errors.append(_enum(["body", i, name], ETAT_PRISE, row[name]))
     errors += _aware_past(row, "horodatage", i, now, max_age)[1]
     return errors
 
 
 def validate_session(row: Any, i: int, now: datetime, max_age: timedelta) -> list[Error]:
     """``SessionCreate``: id, aware past dates, start ≤ end, at most a week, energy 0–1000."""
-    if not isinstance(row, dict):
-        return [_err(["body", i], "model_attributes_type", "Input should be an object", row)]
-    errors = [
-        _err(["body", i, f], "missing", "Field required", None)
-        for f in ("id_pdc_itinerance", "start", "end", "energy")
-        if f not in row
-    ]
-    if errors:
+    complete, errors = _dynamic_head(row, i, SESSION_FIELDS)
+    if not complete:
         return errors
-    if not isinstance(row["id_pdc_itinerance"], str) or not DYN_PDC_RE.match(
-        row["id_pdc_itinerance"]
-    ):
-        msg = f"String should match pattern '{DYN_PDC_RE.pattern}'"
-        errors.append(
-            _err(
-                ["body", i, "id_pdc_itinerance"],
-                "string_pattern_mismatch",
-                msg,
-                row["id_pdc_itinerance"],
-            )
-        )
     energy = row["energy"]
     if not isinstance(energy, int | float) or isinstance(energy, bool) or not 0 <= energy <= 1000:
         errors.append(
@@ -635,27 +607,13 @@ class StandIn:
         return 404, {"detail": "Not Found"}
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-    request_queue_size = 64
+class _Server(httpserve.Server):
     standin: StandIn
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class _Handler(httpserve.Handler):
     server: _Server
-    disable_nagle_algorithm = True
     server_version = "qualicharge-standin/1"
-    sys_version = ""
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-    def _drop(self) -> None:
-        self.close_connection = True
-        with contextlib.suppress(OSError):
-            self.connection.shutdown(socket.SHUT_RDWR)
 
     def _send(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
         body = b"" if payload is None else orjson.dumps(payload)
@@ -677,7 +635,7 @@ class _Handler(BaseHTTPRequestHandler):
         if fault is not None and fault.kind == "drop":  # recorded as status 0, not processed
             with si.lock:
                 si.requests.append(Received(method, path, 0, None, zipped))
-            self._drop()
+            self.drop()
             return
         status: int
         payload: Any
@@ -718,18 +676,9 @@ class _Handler(BaseHTTPRequestHandler):
         with si.lock:
             si.requests.append(Received(method, path, status, rows, zipped))
         if fault is not None and fault.kind == "drop_after":
-            self._drop()
+            self.drop()
             return
         self._send(status, payload, extra)
-
-    def do_GET(self) -> None:
-        self._serve("GET")
-
-    def do_POST(self) -> None:
-        self._serve("POST")
-
-    def do_PUT(self) -> None:
-        self._serve("PUT")
 
 
 @contextlib.contextmanager
@@ -741,20 +690,12 @@ def serve_standin(
     server = _Server((host, port), _Handler)
     server.standin = si
     si.url = f"http://{host}:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, name="qualicharge-standin", daemon=True)
-    thread.start()
-    try:
+    with httpserve.serving(server, "qualicharge-standin"):
         yield si
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
 
 
 def serve_forever(standin: StandIn, host: str, port: int, ready: Callable[[str], None]) -> None:
     """Serve in the foreground until interrupted (the ``qualicharge-standin`` command)."""
     with serve_standin(standin, host, port) as si:
         ready(si.url)
-        with contextlib.suppress(KeyboardInterrupt):
-            while True:
-                time.sleep(3600)
+        httpserve.wait_for_interrupt()

@@ -8,19 +8,18 @@ import contextlib
 import hmac
 import json
 import math
-import socket
 import threading
 import time
 from collections import OrderedDict, deque
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import orjson
 
+from ocpiwh import httpserve
 from ocpiwh.paths import MODULES
 
 from .config import VERSIONS, SimConfig, check_live
@@ -108,7 +107,7 @@ class Simulator:
         self._prefetch_thread: threading.Thread | None = None
         self._prefetch_stop = False
         self._tls = threading.local()
-        self._server: ThreadingHTTPServer | None = None
+        self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         self.host = "127.0.0.1"
         self.port = 0
@@ -270,11 +269,7 @@ class Simulator:
         self._server = server
         self.host = host if host not in ("0.0.0.0", "") else "127.0.0.1"
         self.port = server.server_address[1]
-        self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True,
-            name=f"ocpi-sim-{self.port}",
-        )  # fmt: skip
-        self._thread.start()
+        self._thread = httpserve.start(server, f"ocpi-sim-{self.port}")
         self._prefetch_stop = False
         self._prefetch_thread = threading.Thread(
             target=self._prefetch_loop, daemon=True, name=f"ocpi-sim-{self.port}-prefetch"
@@ -290,13 +285,9 @@ class Simulator:
                 self._prefetch_cv.notify()
             self._prefetch_thread.join(timeout=5)
             self._prefetch_thread = None
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+        if self._server is not None and self._thread is not None:
+            httpserve.stop(self._server, self._thread)
+            self._server, self._thread = None, None
 
     def __enter__(self) -> Simulator:
         return self
@@ -517,22 +508,13 @@ class Simulator:
         return resp
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-    request_queue_size = 128
+class _Server(httpserve.Server):
     sim: Simulator
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True
+class _Handler(httpserve.Handler):
     server: _Server
     server_version = "ocpiwh-simulator/1"
-    sys_version = ""
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
 
     def _serve(self, method: str) -> None:
         sim = self.server.sim
@@ -542,9 +524,7 @@ class _Handler(BaseHTTPRequestHandler):
         hdrs = {k.lower(): v for k, v in self.headers.items()}
         result = sim.handle(method, self.path, hdrs, self.client_address[0], hdrs.get("host", ""))
         if result is _DROP:
-            self.close_connection = True
-            with contextlib.suppress(OSError):
-                self.connection.shutdown(socket.SHUT_RDWR)
+            self.drop()
             return
         assert isinstance(result, tuple)
         status, extra, body = result
@@ -570,21 +550,6 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
         sim._kick_prefetch()
-
-    def do_GET(self) -> None:
-        self._serve("GET")
-
-    def do_POST(self) -> None:
-        self._serve("POST")
-
-    def do_PUT(self) -> None:
-        self._serve("PUT")
-
-    def do_PATCH(self) -> None:
-        self._serve("PATCH")
-
-    def do_DELETE(self) -> None:
-        self._serve("DELETE")
 
 
 @contextlib.contextmanager

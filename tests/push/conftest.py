@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import sys
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -26,24 +24,11 @@ from ocpiwh.push import RetryPolicy as PushRetry
 from ocpiwh.push.standin import StandIn, serve_standin
 from ocpiwh.simulator import SimConfig, serve_in_thread
 from ocpiwh.sync.engine import SyncOptions, sync
+from tests.export.test_export import IRVE_TOML
 
 TOKEN = "test-token-Zq9"
 USER, PASSWORD = "operator-7", "pw-Secret-93kd"
 FAST = RetryPolicy(max_attempts=12, base_delay=0.001, max_delay=0.01, max_total=60.0)
-IRVE_TOML = """
-[irve]
-session_max_age_days = 30
-
-[irve.defaults]
-contact_amenageur = "amenageur@example.fr"
-contact_operateur = "support@example.fr"
-siren_amenageur = "130025265"
-code_insee_commune = "75111"
-raccordement = "Indirect"
-restriction_gabarit = "Aucune"
-telephone_operateur = "+33 1 23 45 67 89"
-nom_amenageur = "Aménageur SAS"
-"""
 MODELS = {
     "statique": "irve_statique",
     "statuses": "irve_dynamique_events",
@@ -142,20 +127,6 @@ def held(si: StandIn) -> dict[str, Counter[bytes]]:
             "statuses": Counter(canon(r) for r in si.statuses),
             "sessions": Counter(canon(r) for r in si.sessions),
         }
-
-
-def cli(
-    root: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 180
-) -> subprocess.CompletedProcess[str]:
-    full_env = dict(os.environ)
-    full_env.update(env or {})
-    return subprocess.run(
-        [sys.executable, "-m", "ocpiwh", "--warehouse", str(root), *args],
-        capture_output=True,
-        text=True,
-        env=full_env,
-        timeout=timeout,
-    )
 
 
 def api_env(si: StandIn) -> dict[str, str]:

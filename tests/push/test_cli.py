@@ -16,8 +16,9 @@ import tomli_w
 from ocpiwh.config import Config
 from ocpiwh.push import Credentials, QualiChargeClient
 from ocpiwh.push.standin import StandIn
+from tests.sync.conftest import cli
 
-from .conftest import PASSWORD, USER, api_env, cli, held
+from .conftest import PASSWORD, USER, api_env, held
 
 
 def _no_secret(si: StandIn, *outputs: str) -> None:

@@ -10,8 +10,9 @@ import pytest
 
 from ocpiwh.push import Ledger
 from ocpiwh.push.standin import serve_standin
+from tests.sync.conftest import cli
 
-from .conftest import api_env, canon, cli, expected_on_server, exported, held, make_standin
+from .conftest import api_env, canon, expected_on_server, exported, held, make_standin
 
 # (crash point:n-th time, the kind left in flight): requests 1-8 carry statique (10-point
 # chunks), 9-16 statuses, 17-37 sessions (the session template of conftest.py)

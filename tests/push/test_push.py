@@ -30,8 +30,17 @@ def test_push_delivers_each_valid_row_once(root: Path, standin: StandIn, tmp_pat
     _unique_keys(rows)
     want = expected_on_server(rows)
     assert all(want.values()), "the simulator should give rows of every kind"
-    report = push(root, client_for(standin))
+    steps: list[str] = []
+    report = push(root, client_for(standin), on_step=steps.append)
     assert held(standin) == want
+
+    # the progress display hears each kind's export, reconciliation and sending, in order
+    for kind in ("statique", "statuses", "sessions"):
+        n = {k.kind: k.to_create + k.to_update for k in report.kinds}[kind]
+        mine = [s for s in steps if s.startswith(f"{kind}: ")]
+        assert mine[:3] == [f"{kind}: export", f"{kind}: reconcile", f"{kind}: 0/{n:,} rows sent"]
+        assert len(mine) == 2 + -(-n // BULK_MAX_SIZE)
+    assert steps.index("statuses: export") > steps.index("statique: reconcile")
 
     reqs = standin.api_requests()
     assert reqs and all(r.gzip for r in reqs if r.method == "POST")

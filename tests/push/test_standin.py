@@ -13,7 +13,14 @@ import httpx
 import orjson
 import pytest
 
-from ocpiwh.push.standin import API, StandIn, serve_standin
+from ocpiwh.push.standin import (
+    API,
+    StandIn,
+    serve_standin,
+    validate_session,
+    validate_statique,
+    validate_status,
+)
 
 STATIQUE: dict[str, Any] = {
     "nom_amenageur": "Aménageur SAS",
@@ -188,4 +195,32 @@ def test_faults_and_admin(api: tuple[StandIn, httpx.Client]) -> None:
         0,
         201,
         422,
+    ]
+
+
+def test_validators_refuse_values_outside_the_enums() -> None:
+    now = datetime.now(UTC)
+    status = {
+        "id_pdc_itinerance": "FRABCE0001",
+        "etat_pdc": "en_panne",
+        "occupation_pdc": "libre",
+        "horodatage": _iso(now - timedelta(minutes=5)),
+        "etat_prise_type_2": None,  # optional
+        "etat_prise_type_ef": "cassée",
+    }
+    errors = validate_status(status, 3, now, timedelta(days=1))
+    assert [(e["type"], e["loc"], e["input"]) for e in errors] == [
+        ("enum", ["body", 3, "etat_pdc"], "en_panne"),
+        ("enum", ["body", 3, "etat_prise_type_ef"], "cassée"),
+    ]
+    assert errors[0]["msg"] == "Input should be 'en_service', 'hors_service', 'inconnu'"
+    errors = validate_statique({**STATIQUE, "raccordement": "Aérien"}, 0, now.date())
+    assert [(e["type"], e["loc"]) for e in errors] == [("enum", ["body", 0, "raccordement"])]
+    assert (
+        validate_status({**status, "id_pdc_itinerance": 7}, 0, now, timedelta(days=1))[0]["type"]
+        == "string_pattern_mismatch"
+    )
+    assert validate_session({"id_pdc_itinerance": "FRABCE0001"}, 1, now, timedelta(days=1)) == [
+        {"type": "missing", "loc": ["body", 1, f], "msg": "Field required", "input": None}
+        for f in ("start", "end", "energy")
     ]
