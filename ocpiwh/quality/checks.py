@@ -458,6 +458,7 @@ def compute_bases(
     wanted = set(BASES if only is None else only)
     if "qc_sessions" in wanted:
         wanted.add("qc_statique")
+    configured = {"irve_config": irve_config, "blocked_as": blocked_as}
     out: dict[str, pa.Table] = {}
     for name in ("qc_statique", "qc_statuses", "qc_sessions"):
         if name not in wanted:
@@ -465,16 +466,21 @@ def compute_bases(
         if name in given:
             table = given[name]
         else:
+            # the base's own query over the bases registered above and the models it reads,
+            # run first (expanding it would compute qc_statique a second time)
             model = registry[name]
-            if name == "qc_sessions":  # reads qc_statique, already registered
-                table = warehouse.run_sql(con, model.sql)
-            else:
-                values: dict[str, Any] = {}
-                if "irve_config" in model.all_params:
-                    values["irve_config"] = irve_config
-                if "blocked_as" in model.all_params and blocked_as:
-                    values["blocked_as"] = blocked_as
-                table = model.run(con, values)
+            values = {k: v for k, v in configured.items() if v and k in model.all_params}
+            deps = sorted(model.reads & set(registry) - set(BASES))
+            for dep in deps:
+                own = {k: v for k, v in values.items() if k in registry[dep].all_params}
+                con.register(dep, registry[dep].run(con, own))
+            try:
+                bound = model.bind(values)
+                used = models.Model._placeholders(model.tree)
+                table = warehouse.run_sql(con, model.sql, {k: bound[k] for k in used})
+            finally:
+                for dep in deps:
+                    con.unregister(dep)
         con.register(name, table)
         out[name] = table
     return out

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 import ocpiwh.cli.check  # noqa: F401  (registers `check` until cli/commands.py does)
-from ocpiwh import quality, warehouse
+from ocpiwh import models, quality, warehouse
 from ocpiwh.cli.main import main
 from ocpiwh.login import login
 from ocpiwh.ocpi import RetryPolicy
@@ -50,11 +50,19 @@ def dirty(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, dict
 
 
 def _completed_in_lake(root: Path) -> set[str]:
+    """Sessions that ended, at a location whose points are open data (irve_sites): the ones
+    QualiCharge receives and the rules look at."""
     con = warehouse.connect(root)
     try:
+        con.register("irve_sites", models.get_model("irve_sites").run(con))
         rows = con.execute(
-            "SELECT id FROM sessions WHERE status = 'COMPLETED' AND end_date_time IS NOT NULL "
-            "UNION SELECT session_id FROM cdrs WHERE session_id IS NOT NULL"
+            "SELECT id FROM sessions AS s WHERE status = 'COMPLETED' AND end_date_time IS NOT NULL"
+            " AND {open} UNION SELECT session_id FROM cdrs AS s WHERE session_id IS NOT NULL"
+            " AND {open}".format(
+                open="NOT EXISTS (SELECT 1 FROM irve_sites AS o WHERE NOT o.open_data"
+                " AND o.country_code = s.country_code AND o.party_id = s.party_id"
+                " AND o.location_id = s.location_id)"
+            )
         ).fetchall()
     finally:
         con.close()
