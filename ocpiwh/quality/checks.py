@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -20,10 +20,12 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from ocpiwh import models, resources, warehouse
 from ocpiwh.errors import UsageError
 from ocpiwh.lake import Location, Store, open_store
+from ocpiwh.output import iso_utc
 
 FAMILIES: tuple[str, ...] = ("static", "session", "status", "pdc", "status-session")
 BASES: tuple[str, ...] = ("qc_statique", "qc_sessions", "qc_statuses")
@@ -279,7 +281,7 @@ class Window:
     end: datetime
 
     def to_dict(self) -> dict[str, str]:
-        return {"from": self.start.isoformat(), "to": self.end.isoformat()}
+        return {"from": iso_utc(self.start), "to": iso_utc(self.end)}
 
 
 def _as_utc(value: datetime | date | str) -> datetime:
@@ -377,6 +379,16 @@ class RuleResult:
     def items(self) -> list[str]:
         return [i for u in self.units for i in u.items]
 
+    @property
+    def checked(self) -> int:
+        """Objects checked, all units together."""
+        return sum(u.checked for u in self.units)
+
+    @property
+    def flagged(self) -> int:
+        """Objects flagged, all units together."""
+        return sum(u.flagged for u in self.units)
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "rule": self.code,
@@ -406,6 +418,10 @@ class CheckReport:
     results: list[RuleResult]
     fail_on: tuple[str, ...]
     not_computable: dict[str, str] = field(default_factory=lambda: dict(NOT_COMPUTABLE))
+    default_windows: bool = False
+    """The windows are QualiCharge's defaults (no ``from_``/``to`` given)."""
+    data_span: Window | None = None
+    """First and last session start or status change of the bases, to widen an empty window."""
 
     def __getitem__(self, code: str) -> RuleResult:
         for r in self.results:
@@ -434,6 +450,7 @@ class CheckReport:
             "blocking_failures": [r.code for r in self.blocking_failures],
             "rules": [r.to_dict() for r in self.results],
             "not_computable": self.not_computable,
+            "data_span": self.data_span.to_dict() if self.data_span else None,
         }
 
     def to_json(self) -> str:
@@ -496,6 +513,7 @@ def run_checks(
     fail_on: str | Sequence[str] | None = None,
     today: date | None = None,
     bases: Mapping[str, pa.Table] | None = None,
+    step: Callable[[str], None] | None = None,
 ) -> CheckReport:
     """Run the quality rules over the warehouse at ``root``.
 
@@ -503,7 +521,8 @@ def run_checks(
     SQL); they override ``[quality.RULE]`` of ``ocpiwh.toml``. ``rules``: codes to run (default
     all). ``fail_on``: blocking rules (``"all"``, ``"none"``, codes; default ``[quality]
     fail_on``, else :data:`DEFAULT_FAIL_ON`). ``from_``/``to``: see :func:`windows`.
-    ``bases``: replace base tables (``qc_statique``…) with given Arrow tables.
+    ``bases``: replace base tables (``qc_statique``…) with given Arrow tables. ``step(text)``
+    is told what is being computed (a progress display).
     """
     from ocpiwh.irve import IrveConfig
 
@@ -525,10 +544,12 @@ def run_checks(
     wins = windows(from_, to, today=today)
     irve_cfg = IrveConfig.load(root)
     registry = next(iter(all_rules.values())).model.registry if all_rules else load_registry()
+    step = step or (lambda _text: None)
     con = warehouse.connect(root)
     results: list[RuleResult] = []
     try:
-        compute_bases(
+        step("base tables")
+        computed = compute_bases(
             con,
             registry,
             irve_config=irve_cfg.add_geography(con).to_json(),
@@ -536,7 +557,8 @@ def run_checks(
             given=bases,
             only={b for code in selected for b in all_rules[code].model.reads if b in BASES},
         )
-        for code in selected:
+        for n, code in enumerate(selected, start=1):
+            step(f"rule {code} ({n}/{len(selected)})")
             rule = all_rules[code]
             values = dict(bound[code])
             window = wins[rule.family] if rule.windowed else None
@@ -571,7 +593,23 @@ def run_checks(
             )
     finally:
         con.close()
-    return CheckReport(results=results, fail_on=blocking)
+    return CheckReport(
+        results=results,
+        fail_on=blocking,
+        default_windows=from_ is None and to is None,
+        data_span=_span(computed),
+    )
+
+
+def _span(bases: Mapping[str, pa.Table]) -> Window | None:
+    """[first, last] session start or status change of the computed bases."""
+    times = []
+    for name, column in (("qc_sessions", "start"), ("qc_statuses", "horodatage")):
+        table = bases.get(name)
+        if table is not None and column in table.column_names and table.num_rows:
+            bounds = pc.min_max(table.column(column))
+            times += [v for v in (bounds["min"].as_py(), bounds["max"].as_py()) if v is not None]
+    return Window(min(times), max(times)) if times else None
 
 
 def _select(rules: Sequence[str] | None, all_rules: Mapping[str, Rule]) -> list[str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -102,6 +102,26 @@ def test_check_command(dirty: tuple[Path, dict[str, Any]], tmp_path: Path,
     data = json.loads((tmp_path / "r.json").read_text())
     assert data["blocking_failures"] == ["NEGS"] and not data["ok"]
     assert {r["rule"] for r in data["rules"]} == set(quality.load_rules())
+    # one line per rule: the counts of all units, not of the worst one
+    spread = [r for r in data["rules"] if len(r["units"]) > 1 and r["family"] == "session"]
+    assert spread, "the simulator's sessions span one operational unit only"
+    for r in spread:
+        flagged = sum(u["flagged"] for u in r["units"])
+        checked = sum(u["checked"] for u in r["units"])
+        assert f"{flagged:,}/{checked:,}" in out, r["rule"]
+    assert "window of every rule: [2000-01-01T00:00:00Z, 2100-01-01T00:00:00Z)" in out
+
+    # QualiCharge's default windows (yesterday, 15 days ago) miss the simulator's March data
+    with pytest.raises(SystemExit) as exc:
+        main(["--warehouse", str(root), "check", "--fail-on", "none"])
+    assert exc.value.code in (0, None)
+    out = capsys.readouterr().out
+    span = data["data_span"]
+    assert "2026-02-01" < span["from"] < span["to"] < "2026-04-01", span  # the simulated weeks
+    last = date.fromisoformat(span["to"][:10]) + timedelta(days=1)
+    assert f"try `ocpiwh check --from {span['from'][:10]} --to {last}`" in out
+    assert "window of status, pdc rules: [" in out
+    assert "window of session, status-session rules: [" in out
 
     with pytest.raises(SystemExit) as exc:
         main([*args, "session", "--fail-on", "none", "--json", "-", "-p", "DUPS.threshold=1"])
