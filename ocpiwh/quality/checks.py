@@ -24,6 +24,7 @@ import pyarrow.compute as pc
 
 from ocpiwh import models, resources, warehouse
 from ocpiwh.errors import UsageError
+from ocpiwh.irve.config import model_values
 from ocpiwh.lake import Location, Store, open_store
 from ocpiwh.output import iso_utc
 
@@ -524,8 +525,6 @@ def run_checks(
     ``bases``: replace base tables (``qc_statique``…) with given Arrow tables. ``step(text)``
     is told what is being computed (a progress display).
     """
-    from ocpiwh.irve import IrveConfig
-
     all_rules = load_rules()
     selected = _select(rules, all_rules)
     qcfg = QualityConfig.load(root)
@@ -542,18 +541,18 @@ def run_checks(
         except UsageError as exc:
             raise UsageError(f"rule {code}: {exc}") from None
     wins = windows(from_, to, today=today)
-    irve_cfg = IrveConfig.load(root)
     registry = next(iter(all_rules.values())).model.registry if all_rules else load_registry()
     step = step or (lambda _text: None)
     con = warehouse.connect(root)
     results: list[RuleResult] = []
     try:
         step("base tables")
+        configured = model_values(root, con, ("irve_config", "blocked_as"))
         computed = compute_bases(
             con,
             registry,
-            irve_config=irve_cfg.add_geography(con).to_json(),
-            blocked_as=irve_cfg.blocked_as,
+            irve_config=configured["irve_config"],
+            blocked_as=configured.get("blocked_as"),
             given=bases,
             only={b for code in selected for b in all_rules[code].model.reads if b in BASES},
         )
