@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -12,7 +13,8 @@ from rich.table import Table
 
 from ocpiwh import quality
 from ocpiwh.cli.app import app
-from ocpiwh.cli.common import err, out, parse_params, state
+from ocpiwh.cli.common import err, out, parse_params, progress, state
+from ocpiwh.output import iso_utc
 from ocpiwh.quality.checks import CheckReport, RuleResult
 
 MAX_ITEMS = 5
@@ -63,14 +65,16 @@ def check_command(
     Example: `ocpiwh check --from 2026-03-01 --to 2026-03-08 --fail-on all --json report.json`
     or `ocpiwh check session -p DUPS.threshold=0.01`
     """
-    report = quality.run_checks(
-        state(ctx).warehouse,
-        from_=from_,
-        to=to,
-        params=parse_params(param),
-        rules=rules,
-        fail_on=fail_on,
-    )
+    with progress("check", enabled=not state(ctx).quiet) as step:
+        report = quality.run_checks(
+            state(ctx).warehouse,
+            from_=from_,
+            to=to,
+            params=parse_params(param),
+            rules=rules,
+            fail_on=fail_on,
+            step=step,
+        )
     if json_out == "-":
         sys.stdout.write(report.to_json() + "\n")
     else:
@@ -97,28 +101,50 @@ def render(report: CheckReport, details: bool = False) -> None:
         if not units:
             grid.add_row(r.code, escape(r.meaning), escape(r.fails_when), "", "–", "", "no data")
             continue
-        shown = units if details else [max(units, key=lambda u: (u.failed, u.value or 0))]
-        for u in shown:
-            result = "[red]FAIL[/]" if u.failed else "[green]pass[/]"
-            if u.failed and r.blocking:
-                result += " (blocking)"
-            unit = u.unit if details or len(units) == 1 else f"{u.unit} (worst of {len(units)})"
+        if not details:  # one line: the worst unit's value, the counts of all units
+            worst = max(units, key=lambda u: (u.failed, u.value or 0))
+            failing = sum(u.failed for u in units)
+            unit = worst.unit if len(units) == 1 else f"{len(units)} units, worst {worst.unit}"
+            result = _result(r.failed, r.blocking)
+            if len(units) > 1 and failing:
+                result += f" in {failing}/{len(units)} units"
             grid.add_row(
                 r.code,
                 escape(r.meaning),
                 escape(r.fails_when),
                 escape(unit),
-                _value(r, u.value),
-                f"{u.flagged:,}/{u.checked:,}",
+                _value(r, worst.value),
+                f"{r.flagged:,}/{r.checked:,}",
                 result,
             )
-            if details and u.items:
+            continue
+        for u in units:
+            grid.add_row(
+                r.code,
+                escape(r.meaning),
+                escape(r.fails_when),
+                escape(u.unit),
+                _value(r, u.value),
+                f"{u.flagged:,}/{u.checked:,}",
+                _result(u.failed, r.blocking),
+            )
+            if u.items:
                 more = f" … +{len(u.items) - MAX_ITEMS}" if len(u.items) > MAX_ITEMS else ""
                 grid.add_row("", "", "", "", "", escape(", ".join(u.items[:MAX_ITEMS]) + more), "")
     out.print(grid)
-    windows = sorted({(w.start, w.end) for r in report.results if (w := r.window)})
-    for start, end in windows:
-        out.print(f"window: [{start.isoformat()}, {end.isoformat()})")
+    families: dict[tuple[str, str], list[str]] = {}
+    for r in report.results:
+        if r.window is not None:
+            key = (iso_utc(r.window.start), iso_utc(r.window.end))
+            names = families.setdefault(key, [])
+            if r.family not in names:
+                names.append(r.family)
+    for (start, end), names in sorted(families.items()):
+        which = "every rule" if len(families) == 1 else f"{', '.join(names)} rules"
+        out.print(f"window of {which}: [{start}, {end})", soft_wrap=True)
+    hint = _empty_window_hint(report)
+    if hint:
+        out.print(hint, soft_wrap=True)
     failed = [r.code for r in report.failed]
     blocking = [r.code for r in report.blocking_failures]
     out.print(
@@ -131,6 +157,28 @@ def render(report: CheckReport, details: bool = False) -> None:
             "not computable here: "
             + ", ".join(f"{code} ({why})" for code, why in report.not_computable.items())
         )
+
+
+def _result(failed: bool, blocking: bool) -> str:
+    if not failed:
+        return "[green]pass[/]"
+    return "[red]FAIL[/] (blocking)" if blocking else "[red]FAIL[/]"
+
+
+def _empty_window_hint(report: CheckReport) -> str | None:
+    """What to run when QualiCharge's default windows miss the data (a new warehouse)."""
+    empty = [r for r in report.results if r.window is not None and not r.units]
+    if not (report.default_windows and empty):
+        return None
+    span = report.data_span
+    if span is None:
+        return "no data: the warehouse has no session or status change yet (run `ocpiwh sync`)"
+    first, last = span.start.date(), span.end.date() + timedelta(days=1)
+    return (
+        f"{len(empty)} rule(s) without data in QualiCharge's default windows; the data runs "
+        f"from {iso_utc(span.start)} to {iso_utc(span.end)}: "
+        f"try `ocpiwh check --from {first} --to {last}`"
+    )
 
 
 indicators_app = typer.Typer(

@@ -409,8 +409,7 @@ def export(
             ) from None
         files = _describe_files(tmp, out)
         if report is not None:
-            with tmp_report.open("w", newline="", encoding="utf-8") as fh:
-                write_report_csv(report.errors, fh)
+            write_report_csv(report.errors, tmp_report)
         step("writing the manifest")
         provenance = _provenance(root, con, source.views)
         open_data, warnings = _open_data(con, source)

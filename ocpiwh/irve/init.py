@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import csv
 import io
-from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import orjson
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from ocpiwh import models, warehouse
 from ocpiwh.config import Config
@@ -44,18 +45,25 @@ class InitResult:
     complete: int = 0
 
 
+_MISSING_RULES = [
+    "ocpiwh:insee_not_derived",
+    "qualicharge:num_pdl_required",
+    "qualicharge:telephone",
+]
+"""Besides ``*:required``: the rules a configured value fixes (a refused phone included)."""
+
+
 def _missing(report: ValidationReport) -> dict[int, set[str]]:
     """Row → configurable fields reported missing (or, for phones, refused)."""
+    errors = report.errors
+    rule = errors.column("rule")
+    wanted = pc.and_(
+        pc.or_(pc.ends_with(rule, ":required"), pc.is_in(rule, pa.array(_MISSING_RULES))),
+        pc.is_in(errors.column("field"), pa.array(sorted(CONFIG_FIELDS))),
+    )
     out: dict[int, set[str]] = {}
-    for e in report.errors.to_pylist():
-        rule, fld = str(e["rule"]), str(e["field"])
-        wanted = rule.endswith(":required") or rule in (
-            "ocpiwh:insee_not_derived",
-            "qualicharge:num_pdl_required",
-            "qualicharge:telephone",
-        )
-        if wanted and fld in CONFIG_FIELDS:
-            out.setdefault(int(e["row"]), set()).add(fld)
+    for e in errors.filter(wanted).select(["row", "field"]).to_pylist():
+        out.setdefault(int(e["row"]), set()).add(str(e["field"]))
     return out
 
 
@@ -161,15 +169,14 @@ FIELD_KEYS = {
 
 def fix_hints(report: ValidationReport, limit: int = 10) -> list[str]:
     """For an export without valid rows: the fields failing most rows, and the key fixing each."""
-    rows_by_field: Counter[str] = Counter()
-    seen: set[tuple[int, str]] = set()
-    for e in report.errors.to_pylist():
-        key = (int(e["row"]), str(e["field"]))
-        if key not in seen and not str(e["rule"]).startswith("export:"):
-            seen.add(key)
-            rows_by_field[str(e["field"])] += 1
+    errors = report.errors
+    failing = errors.filter(pc.invert(pc.starts_with(errors.column("rule"), "export:")))
+    pairs = failing.group_by(["row", "field"]).aggregate([])  # one per (row, field)
+    counts = pairs.group_by("field").aggregate([([], "count_all")])
+    counts = counts.sort_by([("count_all", "descending"), ("field", "ascending")])
     hints = []
-    for fld, n in rows_by_field.most_common(limit):
+    for row in counts.slice(0, limit).to_pylist():
+        fld, n = str(row["field"]), int(row["count_all"])
         if fld in FIELD_KEYS:
             how = FIELD_KEYS[fld]
         elif fld in CONFIG_FIELDS:

@@ -13,10 +13,8 @@ QualiCharge API's hard rules (docs/irve.md lists them).
 
 from __future__ import annotations
 
-import csv
 import itertools
 import re
-from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -25,6 +23,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.csv as pcsv
 
 from ocpiwh.errors import OcpiwhError, UsageError
 from ocpiwh.irve.phone import refused
@@ -144,18 +143,13 @@ class ValidationReport:
 
     def by_rule(self) -> list[tuple[str, str, int]]:
         """(rule, field, failing rows), most frequent first."""
-        counts: Counter[tuple[str, str]] = Counter(
-            zip(
-                self.errors.column("rule").to_pylist(),
-                self.errors.column("field").to_pylist(),
-                strict=True,
-            )
-        )
-        return [(r, f, n) for (r, f), n in sorted(counts.items(), key=lambda x: (-x[1], x[0]))]
+        counts = self.errors.group_by(["rule", "field"]).aggregate([([], "count_all")])
+        order = [("count_all", "descending"), ("rule", "ascending"), ("field", "ascending")]
+        counts = counts.sort_by(order)
+        return [(str(r["rule"]), str(r["field"]), int(r["count_all"])) for r in counts.to_pylist()]
 
     def write_csv(self, path: Path) -> None:
-        with path.open("w", newline="", encoding="utf-8") as fh:
-            write_report_csv(self.errors, fh)
+        write_report_csv(self.errors, path)
 
     def summary(self) -> str:
         old = f", {self.too_old} too old to submit" if self.too_old else ""
@@ -168,13 +162,13 @@ class ValidationReport:
         return "\n".join(lines)
 
 
-def write_report_csv(errors: pa.Table, fh: Any) -> None:
-    writer = csv.writer(fh, lineterminator="\n")
-    writer.writerow(REPORT_COLUMNS)
-    for batch in errors.to_batches():
-        cols = [batch.column(i).to_pylist() for i in range(batch.num_columns)]
-        for row in zip(*cols, strict=True):
-            writer.writerow(["" if v is None else v for v in row])
+def write_report_csv(errors: pa.Table, path: Path) -> None:
+    """The report as CSV (Arrow's writer: the report has a row per failing value, which can be
+    millions; a missing value is an empty cell)."""
+    with path.open("wb") as fh:
+        fh.write((",".join(REPORT_COLUMNS) + "\n").encode())
+        options = pcsv.WriteOptions(include_header=False, quoting_style="needed")
+        pcsv.write_csv(errors.select(list(REPORT_COLUMNS)), fh, options)
 
 
 class _Checks:

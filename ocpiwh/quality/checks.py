@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -20,10 +20,13 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from ocpiwh import models, resources, warehouse
 from ocpiwh.errors import UsageError
+from ocpiwh.irve.config import model_values
 from ocpiwh.lake import Location, Store, open_store
+from ocpiwh.output import iso_utc
 
 FAMILIES: tuple[str, ...] = ("static", "session", "status", "pdc", "status-session")
 BASES: tuple[str, ...] = ("qc_statique", "qc_sessions", "qc_statuses")
@@ -279,7 +282,7 @@ class Window:
     end: datetime
 
     def to_dict(self) -> dict[str, str]:
-        return {"from": self.start.isoformat(), "to": self.end.isoformat()}
+        return {"from": iso_utc(self.start), "to": iso_utc(self.end)}
 
 
 def _as_utc(value: datetime | date | str) -> datetime:
@@ -377,6 +380,16 @@ class RuleResult:
     def items(self) -> list[str]:
         return [i for u in self.units for i in u.items]
 
+    @property
+    def checked(self) -> int:
+        """Objects checked, all units together."""
+        return sum(u.checked for u in self.units)
+
+    @property
+    def flagged(self) -> int:
+        """Objects flagged, all units together."""
+        return sum(u.flagged for u in self.units)
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "rule": self.code,
@@ -406,6 +419,10 @@ class CheckReport:
     results: list[RuleResult]
     fail_on: tuple[str, ...]
     not_computable: dict[str, str] = field(default_factory=lambda: dict(NOT_COMPUTABLE))
+    default_windows: bool = False
+    """The windows are QualiCharge's defaults (no ``from_``/``to`` given)."""
+    data_span: Window | None = None
+    """First and last session start or status change of the bases, to widen an empty window."""
 
     def __getitem__(self, code: str) -> RuleResult:
         for r in self.results:
@@ -434,6 +451,7 @@ class CheckReport:
             "blocking_failures": [r.code for r in self.blocking_failures],
             "rules": [r.to_dict() for r in self.results],
             "not_computable": self.not_computable,
+            "data_span": self.data_span.to_dict() if self.data_span else None,
         }
 
     def to_json(self) -> str:
@@ -458,6 +476,7 @@ def compute_bases(
     wanted = set(BASES if only is None else only)
     if "qc_sessions" in wanted:
         wanted.add("qc_statique")
+    configured = {"irve_config": irve_config, "blocked_as": blocked_as}
     out: dict[str, pa.Table] = {}
     for name in ("qc_statique", "qc_statuses", "qc_sessions"):
         if name not in wanted:
@@ -465,16 +484,21 @@ def compute_bases(
         if name in given:
             table = given[name]
         else:
+            # the base's own query over the bases registered above and the models it reads,
+            # run first (expanding it would compute qc_statique a second time)
             model = registry[name]
-            if name == "qc_sessions":  # reads qc_statique, already registered
-                table = warehouse.run_sql(con, model.sql)
-            else:
-                values: dict[str, Any] = {}
-                if "irve_config" in model.all_params:
-                    values["irve_config"] = irve_config
-                if "blocked_as" in model.all_params and blocked_as:
-                    values["blocked_as"] = blocked_as
-                table = model.run(con, values)
+            values = {k: v for k, v in configured.items() if v and k in model.all_params}
+            deps = sorted(model.reads & set(registry) - set(BASES))
+            for dep in deps:
+                own = {k: v for k, v in values.items() if k in registry[dep].all_params}
+                con.register(dep, registry[dep].run(con, own))
+            try:
+                bound = model.bind(values)
+                used = models.Model._placeholders(model.tree)
+                table = warehouse.run_sql(con, model.sql, {k: bound[k] for k in used})
+            finally:
+                for dep in deps:
+                    con.unregister(dep)
         con.register(name, table)
         out[name] = table
     return out
@@ -490,6 +514,7 @@ def run_checks(
     fail_on: str | Sequence[str] | None = None,
     today: date | None = None,
     bases: Mapping[str, pa.Table] | None = None,
+    step: Callable[[str], None] | None = None,
 ) -> CheckReport:
     """Run the quality rules over the warehouse at ``root``.
 
@@ -497,10 +522,9 @@ def run_checks(
     SQL); they override ``[quality.RULE]`` of ``ocpiwh.toml``. ``rules``: codes to run (default
     all). ``fail_on``: blocking rules (``"all"``, ``"none"``, codes; default ``[quality]
     fail_on``, else :data:`DEFAULT_FAIL_ON`). ``from_``/``to``: see :func:`windows`.
-    ``bases``: replace base tables (``qc_statique``…) with given Arrow tables.
+    ``bases``: replace base tables (``qc_statique``…) with given Arrow tables. ``step(text)``
+    is told what is being computed (a progress display).
     """
-    from ocpiwh.irve import IrveConfig
-
     all_rules = load_rules()
     selected = _select(rules, all_rules)
     qcfg = QualityConfig.load(root)
@@ -517,20 +541,23 @@ def run_checks(
         except UsageError as exc:
             raise UsageError(f"rule {code}: {exc}") from None
     wins = windows(from_, to, today=today)
-    irve_cfg = IrveConfig.load(root)
     registry = next(iter(all_rules.values())).model.registry if all_rules else load_registry()
+    step = step or (lambda _text: None)
     con = warehouse.connect(root)
     results: list[RuleResult] = []
     try:
-        compute_bases(
+        step("base tables")
+        configured = model_values(root, con, ("irve_config", "blocked_as"))
+        computed = compute_bases(
             con,
             registry,
-            irve_config=irve_cfg.add_geography(con).to_json(),
-            blocked_as=irve_cfg.blocked_as,
+            irve_config=configured["irve_config"],
+            blocked_as=configured.get("blocked_as"),
             given=bases,
             only={b for code in selected for b in all_rules[code].model.reads if b in BASES},
         )
-        for code in selected:
+        for n, code in enumerate(selected, start=1):
+            step(f"rule {code} ({n}/{len(selected)})")
             rule = all_rules[code]
             values = dict(bound[code])
             window = wins[rule.family] if rule.windowed else None
@@ -565,7 +592,23 @@ def run_checks(
             )
     finally:
         con.close()
-    return CheckReport(results=results, fail_on=blocking)
+    return CheckReport(
+        results=results,
+        fail_on=blocking,
+        default_windows=from_ is None and to is None,
+        data_span=_span(computed),
+    )
+
+
+def _span(bases: Mapping[str, pa.Table]) -> Window | None:
+    """[first, last] session start or status change of the computed bases."""
+    times = []
+    for name, column in (("qc_sessions", "start"), ("qc_statuses", "horodatage")):
+        table = bases.get(name)
+        if table is not None and column in table.column_names and table.num_rows:
+            bounds = pc.min_max(table.column(column))
+            times += [v for v in (bounds["min"].as_py(), bounds["max"].as_py()) if v is not None]
+    return Window(min(times), max(times)) if times else None
 
 
 def _select(rules: Sequence[str] | None, all_rules: Mapping[str, Rule]) -> list[str]:

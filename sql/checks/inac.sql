@@ -11,6 +11,7 @@
 -- value: ratio
 -- fails: share of points silent for > $max_age_days days > $threshold
 -- source: src/prefect/quality/expectations/dynamic.py (rule numbers: docs/schemas.md)
+-- shape: flags
 WITH last AS (
     SELECT id_pdc_itinerance, max(horodatage) AS last_status
     FROM qc_statuses
@@ -23,13 +24,4 @@ p AS (
     LEFT JOIN last AS l ON l.id_pdc_itinerance = s.id_pdc_itinerance
     WHERE s.id_pdc_itinerance IS NOT NULL
 )
-SELECT
-    unit,
-    count(*) AS checked,
-    count(*) FILTER (WHERE bad) AS flagged,
-    count(*) FILTER (WHERE bad) / count(*) AS value,
-    count(*) FILTER (WHERE bad) / count(*) > $threshold AS failed,
-    COALESCE(list(item ORDER BY item) FILTER (WHERE bad), []) AS items
-FROM (SELECT unit, item, last_status < $until - to_microseconds(CAST($max_age_days * 86400e6 AS BIGINT)) AS bad FROM p)
-GROUP BY unit
-ORDER BY unit
+SELECT unit, item, last_status < $until - to_microseconds(CAST($max_age_days * 86400e6 AS BIGINT)) AS bad FROM p

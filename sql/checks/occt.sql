@@ -11,6 +11,7 @@
 -- value: ratio
 -- fails: share of point-days with > $min_occupe occupe statuses and no session > $threshold
 -- source: src/prefect/quality/expectations/dynamic.py (rule numbers: docs/schemas.md)
+-- shape: flags
 WITH st AS (
     SELECT unit, id_pdc_itinerance, CAST(horodatage AS DATE) AS day,
         count(*) FILTER (WHERE occupation_pdc = 'occupe') AS occupe
@@ -35,13 +36,4 @@ d AS (
     JOIN dc ON dc.id_pdc_itinerance = st.id_pdc_itinerance
     LEFT JOIN se ON se.id_pdc_itinerance = st.id_pdc_itinerance AND se.day = st.day
 )
-SELECT
-    unit,
-    count(*) AS checked,
-    count(*) FILTER (WHERE bad) AS flagged,
-    count(*) FILTER (WHERE bad) / count(*) AS value,
-    count(*) FILTER (WHERE bad) / count(*) > $threshold AS failed,
-    COALESCE(list(item ORDER BY item) FILTER (WHERE bad), []) AS items
-FROM d
-GROUP BY unit
-ORDER BY unit
+SELECT unit, item, bad FROM d

@@ -11,6 +11,7 @@
 -- value: ratio
 -- fails: share of point-days with a session > $min_kwh kWh and no occupe status > $threshold
 -- source: src/prefect/quality/expectations/dynamic.py (rule numbers: docs/schemas.md)
+-- shape: flags
 WITH st AS (
     SELECT unit, id_pdc_itinerance, CAST(horodatage AS DATE) AS day,
         count(*) FILTER (WHERE occupation_pdc = 'occupe') AS occupe
@@ -31,13 +32,4 @@ d AS (
     LEFT JOIN st ON st.id_pdc_itinerance = se.id_pdc_itinerance AND st.day = se.day
     WHERE se.max_energy > $min_kwh
 )
-SELECT
-    unit,
-    count(*) AS checked,
-    count(*) FILTER (WHERE bad) AS flagged,
-    count(*) FILTER (WHERE bad) / count(*) AS value,
-    count(*) FILTER (WHERE bad) / count(*) > $threshold AS failed,
-    COALESCE(list(item ORDER BY item) FILTER (WHERE bad), []) AS items
-FROM d
-GROUP BY unit
-ORDER BY unit
+SELECT unit, item, bad FROM d

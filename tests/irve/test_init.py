@@ -7,12 +7,15 @@ import csv
 import tomllib
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 import tomli_w
 from ocpi_fixtures import connector, evse, location
 
 from ocpiwh import warehouse
 from ocpiwh.cli.main import main
+from ocpiwh.irve.init import fix_hints
+from ocpiwh.irve.validate import ValidationReport
 from ocpiwh.lake import write_batch
 
 SAMPLE = {
@@ -124,3 +127,30 @@ def test_init_then_fill_the_blanks_gives_valid_rows(
     # models run reads [irve] the same way as export
     assert _run([*w, "models", "run", "irve_statique", "--format", "csv"]) == 0
     assert "130025265" in capsys.readouterr().out
+
+
+def test_fix_hints_count_rows_per_field() -> None:
+    """A row failing two rules on one field counts once; export-only rules give no hint."""
+    errors = pa.table(
+        {
+            "row": pa.array([1, 1, 2, 3, 3, 4], pa.int64()),
+            "key": ["a", "a", "b", "c", "c", "d"],
+            "field": ["siren_amenageur"] * 3 + ["nom_operateur", "x", "x"],
+            "rule": [
+                "a:required",
+                "qualicharge:siren_luhn",
+                "a:required",
+                "a:required",
+                "export:too_old",
+                "export:too_old",
+            ],
+            "value": [None] * 6,
+        }
+    )
+    report = ValidationReport(schema="statique", profile="p", rows=4, errors=errors)
+    hints = fix_hints(report)
+    assert [h.split(" — ")[0] for h in hints] == [
+        "siren_amenageur: 2 rows",
+        "nom_operateur: 1 rows",
+    ]
+    assert fix_hints(report, limit=1) == hints[:1]

@@ -276,6 +276,33 @@ def test_report_csv_and_summary(tmp_path: Path) -> None:
     assert "qualicharge:siren_luhn" in report.summary()
 
 
+def test_report_csv_quotes_and_empty_cells(tmp_path: Path) -> None:
+    """Values with separators, quotes and line breaks come back as written; a missing key is
+    an empty cell; by_rule counts most frequent first, then by rule and field."""
+    values = ['Rue "A", 12', "a\nb", "", "y"]
+    errors = pa.table(
+        {
+            "row": pa.array([3, 1, 2, 4], pa.int64()),
+            "key": ["FRA68E3", None, "FRA68E2", "FRA68E4"],
+            "field": ["adresse_station", "nom_station", "x", "x"],
+            "rule": ["r1", "r2", "r2", "r2"],
+            "value": values,
+        }
+    )
+    report = irve.ValidationReport(schema="statique", profile="p", rows=4, errors=errors)
+    report.write_csv(tmp_path / "r.csv")
+    assert (tmp_path / "r.csv").read_text().startswith("row,key,field,rule,value\n")
+    rows = list(csv.DictReader((tmp_path / "r.csv").open(newline="")))
+    assert [r["value"] for r in rows] == values
+    assert [r["key"] for r in rows] == ["FRA68E3", "", "FRA68E2", "FRA68E4"]
+    assert [r["row"] for r in rows] == ["3", "1", "2", "4"]
+    assert report.by_rule() == [
+        ("r2", "x", 2),
+        ("r1", "adresse_station", 1),
+        ("r2", "nom_station", 1),
+    ]
+
+
 def _python_calls_to_validate(n: int) -> tuple[int, Any]:
     """Python function calls made while validating ``n`` rows (sys.setprofile counts them)."""
     base = base_statique()

@@ -23,6 +23,7 @@ CASES = golden_cases()
 IRVE_MODELS = {
     "irve_statique", "irve_dynamique", "irve_dynamique_events", "qualicharge_sessions",
     "irve_sites", "irve_pdc", "irve_status_map",  # tested in tests/irve (test_open_data …)
+    "qualicharge_session_rows",  # through qualicharge_sessions (tests/export) and qc_sessions
 }  # fmt: skip
 
 

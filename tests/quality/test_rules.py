@@ -154,12 +154,12 @@ def test_default_windows() -> None:
 
     w = quality.windows(today=date(2026, 3, 20))
     assert w["status"].to_dict() == {
-        "from": "2026-03-19T00:00:00+00:00",
-        "to": "2026-03-20T00:00:00+00:00",
+        "from": "2026-03-19T00:00:00Z",
+        "to": "2026-03-20T00:00:00Z",
     }
     assert w["session"].to_dict() == {
-        "from": "2026-03-04T00:00:00+00:00",
-        "to": "2026-03-05T00:00:00+00:00",
+        "from": "2026-03-04T00:00:00Z",
+        "to": "2026-03-05T00:00:00Z",
     }
     assert w["status-session"] == w["session"]
     one = quality.windows("2026-03-01")

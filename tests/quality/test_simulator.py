@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 import ocpiwh.cli.check  # noqa: F401  (registers `check` until cli/commands.py does)
-from ocpiwh import quality, warehouse
+from ocpiwh import models, quality, warehouse
 from ocpiwh.cli.main import main
 from ocpiwh.login import login
 from ocpiwh.ocpi import RetryPolicy
@@ -50,11 +50,19 @@ def dirty(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, dict
 
 
 def _completed_in_lake(root: Path) -> set[str]:
+    """Sessions that ended, at a location whose points are open data (irve_sites): the ones
+    QualiCharge receives and the rules look at."""
     con = warehouse.connect(root)
     try:
+        con.register("irve_sites", models.get_model("irve_sites").run(con))
         rows = con.execute(
-            "SELECT id FROM sessions WHERE status = 'COMPLETED' AND end_date_time IS NOT NULL "
-            "UNION SELECT session_id FROM cdrs WHERE session_id IS NOT NULL"
+            "SELECT id FROM sessions AS s WHERE status = 'COMPLETED' AND end_date_time IS NOT NULL"
+            " AND {open} UNION SELECT session_id FROM cdrs AS s WHERE session_id IS NOT NULL"
+            " AND {open}".format(
+                open="NOT EXISTS (SELECT 1 FROM irve_sites AS o WHERE NOT o.open_data"
+                " AND o.country_code = s.country_code AND o.party_id = s.party_id"
+                " AND o.location_id = s.location_id)"
+            )
         ).fetchall()
     finally:
         con.close()
@@ -94,6 +102,26 @@ def test_check_command(dirty: tuple[Path, dict[str, Any]], tmp_path: Path,
     data = json.loads((tmp_path / "r.json").read_text())
     assert data["blocking_failures"] == ["NEGS"] and not data["ok"]
     assert {r["rule"] for r in data["rules"]} == set(quality.load_rules())
+    # one line per rule: the counts of all units, not of the worst one
+    spread = [r for r in data["rules"] if len(r["units"]) > 1 and r["family"] == "session"]
+    assert spread, "the simulator's sessions span one operational unit only"
+    for r in spread:
+        flagged = sum(u["flagged"] for u in r["units"])
+        checked = sum(u["checked"] for u in r["units"])
+        assert f"{flagged:,}/{checked:,}" in out, r["rule"]
+    assert "window of every rule: [2000-01-01T00:00:00Z, 2100-01-01T00:00:00Z)" in out
+
+    # QualiCharge's default windows (yesterday, 15 days ago) miss the simulator's March data
+    with pytest.raises(SystemExit) as exc:
+        main(["--warehouse", str(root), "check", "--fail-on", "none"])
+    assert exc.value.code in (0, None)
+    out = capsys.readouterr().out
+    span = data["data_span"]
+    assert "2026-02-01" < span["from"] < span["to"] < "2026-04-01", span  # the simulated weeks
+    last = date.fromisoformat(span["to"][:10]) + timedelta(days=1)
+    assert f"try `ocpiwh check --from {span['from'][:10]} --to {last}`" in out
+    assert "window of status, pdc rules: [" in out
+    assert "window of session, status-session rules: [" in out
 
     with pytest.raises(SystemExit) as exc:
         main([*args, "session", "--fail-on", "none", "--json", "-", "-p", "DUPS.threshold=1"])
