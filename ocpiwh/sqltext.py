@@ -8,11 +8,11 @@ from os import PathLike
 from sqlglot import exp
 
 
-def literal(value: str | PathLike[str]) -> str:
-    """``value`` as a DuckDB string literal (``'it''s'``)."""
-    return str(exp.Literal.string(str(value)).sql(dialect="duckdb"))
+def literal(value: str | PathLike[str], dialect: str = "duckdb") -> str:
+    """``value`` as a string literal of ``dialect`` (DuckDB: ``'it''s'``, Spark: ``'it\\'s'``)."""
+    return str(exp.Literal.string(str(value)).sql(dialect=dialect))
 
 
-def identifier(name: str) -> str:
-    """``name`` as a quoted DuckDB identifier (``"a""b"``)."""
-    return str(exp.to_identifier(name, quoted=True).sql(dialect="duckdb"))
+def identifier(name: str, dialect: str = "duckdb") -> str:
+    """``name`` as a quoted identifier of ``dialect`` (DuckDB: ``"a""b"``, Spark: ```a```)."""
+    return str(exp.to_identifier(name, quoted=True).sql(dialect=dialect))

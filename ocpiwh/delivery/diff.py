@@ -21,13 +21,10 @@ import duckdb
 
 from ocpiwh.delivery.cursor import set_cursor
 from ocpiwh.delivery.relations import Relation
+from ocpiwh.sqltext import identifier
 
 CHANGE = "_change"
 """Column of a delivery saying new, changed or removed."""
-
-
-def quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 @dataclass
@@ -55,12 +52,14 @@ def diff(
     con.execute(f"CREATE OR REPLACE TEMP TABLE _before AS {rel.sql}", params)
     set_cursor(con, after)
     con.execute(f"CREATE OR REPLACE TEMP TABLE _after AS {rel.sql}", params)
-    cols = ", ".join(quote(c) for c in rel.columns)
+    cols = ", ".join(identifier(c) for c in rel.columns)
     key = rel.key or rel.columns
-    keys = ", ".join(quote(c) for c in key)
+    keys = ", ".join(identifier(c) for c in key)
 
     def same(a: str, b: str) -> str:
-        return " AND ".join(f"{a}.{quote(c)} IS NOT DISTINCT FROM {b}.{quote(c)}" for c in key)
+        return " AND ".join(
+            f"{a}.{identifier(c)} IS NOT DISTINCT FROM {b}.{identifier(c)}" for c in key
+        )
 
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE _fresh AS "
@@ -68,7 +67,7 @@ def diff(
     )
     # the outer SELECT restores the relation's column order, whatever UNION BY NAME made of it
     con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE {quote(table)} AS
+        f"""CREATE OR REPLACE TEMP TABLE {identifier(table)} AS
 SELECT {CHANGE}, {cols} FROM (
     SELECT
         CASE WHEN EXISTS (SELECT 1 FROM _before AS b WHERE {same("b", "f")})
@@ -83,7 +82,7 @@ SELECT {CHANGE}, {cols} FROM (
     )
     counts = Counts()
     for change, n in con.execute(
-        f"SELECT {CHANGE}, count(*) FROM {quote(table)} GROUP BY ALL"
+        f"SELECT {CHANGE}, count(*) FROM {identifier(table)} GROUP BY ALL"
     ).fetchall():
         setattr(counts, str(change), int(n))
     for tmp in ("_before", "_after", "_fresh"):

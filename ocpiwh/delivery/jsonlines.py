@@ -21,6 +21,7 @@ import duckdb
 from duckdb.sqltypes import DuckDBPyType
 
 from ocpiwh.output import jsonl_batch
+from ocpiwh.sqltext import identifier
 
 BATCH_ROWS = 8192
 """Rows per record batch: small enough that ``| head -1`` returns at once."""
@@ -91,10 +92,6 @@ def silence_stdout() -> None:
         os.close(devnull)
 
 
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 _WHOLE = "'%Y-%m-%dT%H:%M:%SZ'"
 _FRACTION = "'%Y-%m-%dT%H:%M:%S.%fZ'"
 
@@ -130,7 +127,7 @@ def _for_json(expr: str, typ: DuckDBPyType, depth: int = 0) -> str | None:
             if inner is None:
                 return None
             changed |= inner != get
-            fields.append(f"{_quote(name)} := {inner}")
+            fields.append(f"{identifier(name)} := {inner}")
         if not changed:
             return expr
         return f"CASE WHEN {expr} IS NOT NULL THEN struct_pack({', '.join(fields)}) END"
@@ -151,7 +148,7 @@ def _as_json_sql(
     embed = set(json_cols)
     exprs = []
     for column, typ in zip(rel.columns, rel.types, strict=True):
-        q = _quote(column)
+        q = identifier(column)
         if column in embed and str(typ).upper() != "JSON":
             expr: str | None = f"CAST({q} AS JSON)"
         else:

@@ -23,12 +23,13 @@ import duckdb
 
 from ocpiwh import warehouse
 from ocpiwh.delivery import cursor as cur
-from ocpiwh.delivery.diff import CHANGE, diff, quote
+from ocpiwh.delivery.diff import CHANGE, diff
 from ocpiwh.delivery.jsonlines import Sink, json_columns, stream_query
 from ocpiwh.delivery.relations import Relation, resolve
 from ocpiwh.errors import UsageError
 from ocpiwh.export import pseudonymous_feeds
 from ocpiwh.lake import Location, Store, open_store
+from ocpiwh.sqltext import identifier
 
 
 @dataclass
@@ -46,7 +47,7 @@ def _since_filter(rel: Relation, since: datetime | None) -> tuple[str, dict[str,
             f"{rel.name} has no time column for --since",
             hint="filter with the model's parameters (--param from=…) instead",
         )
-    return f" WHERE {quote(rel.time_column)} >= $get_since", {"get_since": since}
+    return f" WHERE {identifier(rel.time_column)} >= $get_since", {"get_since": since}
 
 
 def _version_module(rel: Relation) -> str | None:
@@ -131,7 +132,7 @@ def _write_new(
     module = _version_module(rel)
     if module is None:
         diff(con, rel, before, after, "_get_new")
-        cols = ", ".join(quote(c) for c in rel.columns)
+        cols = ", ".join(identifier(c) for c in rel.columns)
         sql = f"SELECT {cols} FROM _get_new WHERE {CHANGE} <> 'removed'"
         if where:
             sql = f"SELECT * FROM ({sql}){where}"

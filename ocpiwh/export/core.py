@@ -45,13 +45,13 @@ from ocpiwh.irve.validate import (
     PROFILES,
     ValidationReport,
     check_table,
-    quote,
     read_report,
     render_text,
     write_report_csv,
 )
 from ocpiwh.lake import Location, StateStore, Store, crashpoint, open_store
 from ocpiwh.paths import MODULES, atomic_write_bytes, fsync_dir
+from ocpiwh.sqltext import identifier, literal
 
 EXPORT_FORMATS: tuple[str, ...] = output.FILE_FORMATS
 _TMP_MARK = ".ocpiwh-export-"
@@ -118,7 +118,7 @@ def _resolve(root: Store, name: str, params: Mapping[str, Any] | None) -> _Sourc
     if name in warehouse.view_order():
         if params:
             raise UsageError(f"{name} is a view: it takes no --param")
-        return _Source(name, "view", f"SELECT * FROM {quote(name)}", {}, None, {name})
+        return _Source(name, "view", f"SELECT * FROM {identifier(name)}", {}, None, {name})
     raise UsageError(
         f"nothing named {name!r} to export; models: {', '.join(sorted(registry))}; "
         f"views: {', '.join(warehouse.view_order())}"
@@ -259,22 +259,18 @@ def _sha256(path: Path) -> str:
 # -- writing -------------------------------------------------------------------------------------
 
 
-def _sql_path(path: Path) -> str:
-    return "'" + str(path).replace("'", "''") + "'"
-
-
 def _select_for(con: duckdb.DuckDBPyConnection, table: str, fmt: str) -> str:
     """The SELECT list writing ``table`` in ``fmt`` (CSV: the validated text form)."""
     described = con.execute(
-        f"SELECT column_name, column_type FROM (DESCRIBE {quote(table)})"
+        f"SELECT column_name, column_type FROM (DESCRIBE {identifier(table)})"
     ).fetchall()
     parts = []
     for column, typ in described:
         c, t = str(column), str(typ).upper()
         if fmt == "csv" or (fmt == "jsonl" and t.startswith("TIMESTAMP")):
-            parts.append(f"{render_text(c, t)} AS {quote(c)}")
+            parts.append(f"{render_text(c, t)} AS {identifier(c)}")
         else:
-            parts.append(quote(c))
+            parts.append(identifier(c))
     return ", ".join(parts)
 
 
@@ -285,7 +281,7 @@ def _copy_options(fmt: str, partition_by: list[str]) -> str:
         return "FORMAT JSON"
     opts = "FORMAT PARQUET, COMPRESSION ZSTD, ROW_GROUP_SIZE 500000"
     if partition_by:
-        opts += ", PARTITION_BY (" + ", ".join(quote(c) for c in partition_by) + ")"
+        opts += ", PARTITION_BY (" + ", ".join(identifier(c) for c in partition_by) + ")"
     return opts
 
 
@@ -398,7 +394,7 @@ def export(
             select = _select_for(con, table, fmt)
             order = " ORDER BY rowid" if materialize and not parts else ""
             copied = con.execute(
-                f"COPY (SELECT {select} FROM {table}{keep}{order}) TO {_sql_path(tmp)} "
+                f"COPY (SELECT {select} FROM {table}{keep}{order}) TO {literal(tmp)} "
                 f"({_copy_options(fmt, parts)})"
             ).fetchall()
             written = int(copied[0][0]) if copied else 0

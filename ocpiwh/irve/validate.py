@@ -28,6 +28,7 @@ import pyarrow.csv as pcsv
 from ocpiwh.errors import OcpiwhError, UsageError
 from ocpiwh.irve.phone import refused
 from ocpiwh.irve.schema import load_schema
+from ocpiwh.sqltext import identifier
 
 PROFILES: tuple[str, ...] = ("qualicharge", "irve")
 REPORT_COLUMNS: tuple[str, ...] = ("row", "key", "field", "rule", "value")
@@ -85,13 +86,9 @@ TRUE_VALUES = ["true", "True", "TRUE", "1"]
 FALSE_VALUES = ["false", "False", "FALSE", "0"]
 
 
-def quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 def render_text(column: str, duck_type: str) -> str:
     """SQL rendering ``column`` as the text a CSV export writes (NULL stays NULL)."""
-    c = quote(column)
+    c = identifier(column)
     t = duck_type.upper()
     if t == "BOOLEAN":
         return f"CASE WHEN {c} THEN 'true' WHEN NOT {c} THEN 'false' END"
@@ -261,7 +258,7 @@ def build_checks(
     windows: list[str] = []
     for f in schema["fields"]:
         name = str(f["name"])
-        v = quote(f"t_{name}")
+        v = identifier(f"t_{name}")
         cons = f.get("constraints", {})
         present = f"({v} IS NOT NULL AND NOT list_contains({checks.bind(missing_values)}, {v}))"
         if cons.get("required"):
@@ -324,7 +321,7 @@ def build_checks(
 
 
 def _t(name: str) -> str:
-    return quote(f"t_{name}")
+    return identifier(f"t_{name}")
 
 
 def _qc_pdc(checks: _Checks) -> None:
@@ -552,32 +549,32 @@ def check_table(
     sch = load_schema(schema)
     now = (now or datetime.now(UTC)).astimezone(UTC)
     described = con.execute(
-        f"SELECT column_name, column_type FROM (DESCRIBE {quote(table)})"
+        f"SELECT column_name, column_type FROM (DESCRIBE {identifier(table)})"
     ).fetchall()
     columns = {str(c): str(t) for c, t in described}
-    row_sql = quote(row_column) if row_column else "rowid + 1"
+    row_sql = identifier(row_column) if row_column else "rowid + 1"
     text_cols = []
     for f in sch["fields"]:
         name = str(f["name"])
         if name in columns:
-            text_cols.append(f"{render_text(name, columns[name])} AS {quote('t_' + name)}")
+            text_cols.append(f"{render_text(name, columns[name])} AS {identifier('t_' + name)}")
         else:
-            text_cols.append(f"CAST(NULL AS VARCHAR) AS {quote('t_' + name)}")
+            text_cols.append(f"CAST(NULL AS VARCHAR) AS {identifier('t_' + name)}")
     phones: list[str] = []
     if profile == "qualicharge" and schema == "statique" and "telephone_operateur" in columns:
         tel = render_text("telephone_operateur", columns["telephone_operateur"])
-        distinct = con.execute(f"SELECT DISTINCT {tel} FROM {quote(table)}").fetchall()
+        distinct = con.execute(f"SELECT DISTINCT {tel} FROM {identifier(table)}").fetchall()
         phones = refused(str(v[0]) for v in distinct if v[0] is not None)
     windows, items, params = build_checks(
         schema, profile, columns, now, max_session_age_days, max_status_age_days, phones
     )
-    keys = [quote("t_" + k) for k in KEY_FIELDS.get(schema, ()) if k in columns]
+    keys = [identifier("t_" + k) for k in KEY_FIELDS.get(schema, ()) if k in columns]
     key_sql = (" || '|' || ".join(f"COALESCE({k}, '')" for k in keys)) if keys else "NULL"
     win_sql = (",\n       " + ",\n       ".join(windows)) if windows else ""
     sql = f"""
-CREATE OR REPLACE TEMP TABLE {quote(errors_table)} AS
+CREATE OR REPLACE TEMP TABLE {identifier(errors_table)} AS
 WITH src AS (
-    SELECT {row_sql} AS _row, {", ".join(text_cols)} FROM {quote(table)}
+    SELECT {row_sql} AS _row, {", ".join(text_cols)} FROM {identifier(table)}
 ),
 w AS (
     SELECT *{win_sql} FROM src
@@ -595,7 +592,7 @@ ORDER BY "row", field, rule
     params = {k: v for k, v in params.items() if k in used}
     try:
         con.execute(sql, params)
-        n = con.execute(f"SELECT count(*) FROM {quote(table)}").fetchall()
+        n = con.execute(f"SELECT count(*) FROM {identifier(table)}").fetchall()
     except duckdb.Error as exc:
         raise OcpiwhError(f"validation query failed: {' '.join(str(exc).split())[:400]}") from None
     return int(n[0][0]) if n else 0
@@ -657,12 +654,12 @@ def read_report(
     """The :class:`ValidationReport` of a :func:`check_table` run: rows failing only
     :data:`TOO_OLD` are counted as ``too_old``, apart from ``invalid`` ones."""
     errors = con.sql(
-        f"SELECT {', '.join(quote(c) for c in REPORT_COLUMNS)} FROM {quote(errors_table)} "
+        f"SELECT {', '.join(identifier(c) for c in REPORT_COLUMNS)} FROM {identifier(errors_table)} "
         'ORDER BY "row", field, rule'
     ).to_arrow_table()
     counts = con.execute(
         f"""SELECT count(*) FILTER (WHERE NOT only_old), count(*) FILTER (WHERE only_old)
-        FROM (SELECT "row", bool_and(rule = $old) AS only_old FROM {quote(errors_table)}
+        FROM (SELECT "row", bool_and(rule = $old) AS only_old FROM {identifier(errors_table)}
               GROUP BY "row")""",
         {"old": TOO_OLD},
     ).fetchall()

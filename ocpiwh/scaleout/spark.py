@@ -26,6 +26,7 @@ from ocpiwh.models import Model, get_model
 from ocpiwh.paths import MODULES, Warehouse
 from ocpiwh.scaleout.compile import compile_model, compile_view
 from ocpiwh.scaleout.ddl import empty_select, spark_type
+from ocpiwh.sqltext import identifier, literal
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -59,14 +60,6 @@ def session(master: str = "local[2]", app_name: str = "ocpiwh", **conf: str) -> 
     return spark
 
 
-def _sql_string(text: str) -> str:
-    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
-
-
-def _ident(name: str) -> str:
-    return "`" + name.replace("`", "``") + "`"
-
-
 def raw_view_statements(root: Path | str, module: str) -> list[str]:
     """Statements creating the temporary view ``_raw_<module>`` over the lake at ``root``.
 
@@ -76,17 +69,19 @@ def raw_view_statements(root: Path | str, module: str) -> list[str]:
     name = f"_raw_{module}"
     folder = _module_folder(root, module)
     if folder is None:
-        return [f"CREATE OR REPLACE TEMPORARY VIEW {_ident(name)} AS {empty_select(cols, 'spark')}"]
+        return [
+            f"CREATE OR REPLACE TEMPORARY VIEW {identifier(name, 'spark')} AS {empty_select(cols, 'spark')}"
+        ]
     files = f"_files_{module}"
-    schema = ", ".join(f"{_ident(c)} {spark_type(t)}" for c, t in cols)
+    schema = ", ".join(f"{identifier(c, 'spark')} {spark_type(t)}" for c, t in cols)
     options = {"path": folder, "pathGlobFilter": "*.parquet"}
     if module == "quarantine":  # quarantine/<module>/source=…: not a Hive layout
         options["recursiveFileLookup"] = "true"
-    opts = ", ".join(f"{k} {_sql_string(v)}" for k, v in options.items())
-    select = ", ".join(_ident(c) for c, _ in cols)
+    opts = ", ".join(f"{k} {literal(v, 'spark')}" for k, v in options.items())
+    select = ", ".join(identifier(c, "spark") for c, _ in cols)
     return [
-        f"CREATE OR REPLACE TEMPORARY VIEW {_ident(files)} ({schema}) USING parquet OPTIONS ({opts})",
-        f"CREATE OR REPLACE TEMPORARY VIEW {_ident(name)} AS SELECT {select} FROM {_ident(files)}",
+        f"CREATE OR REPLACE TEMPORARY VIEW {identifier(files, 'spark')} ({schema}) USING parquet OPTIONS ({opts})",
+        f"CREATE OR REPLACE TEMPORARY VIEW {identifier(name, 'spark')} AS SELECT {select} FROM {identifier(files, 'spark')}",
     ]
 
 
@@ -109,7 +104,9 @@ def view_statements(root: Path | str) -> list[str]:
         statements += raw_view_statements(root, module)
     for name in warehouse.view_order():
         body = compile_view(name, "spark")
-        statements.append(f"CREATE OR REPLACE TEMPORARY VIEW {_ident(name)} AS\n{body}")
+        statements.append(
+            f"CREATE OR REPLACE TEMPORARY VIEW {identifier(name, 'spark')} AS\n{body}"
+        )
     return statements
 
 
