@@ -130,6 +130,7 @@ def minimal_client(server: ReplayServer, modules: tuple[str, ...], out: Path) ->
 def ocpiwh(root: Path, *args: str) -> Run:
     """The CLI in a child process: objects from its run log, RSS and CPU from wait4."""
     env = {**os.environ, "OCPIWH_TOKEN": TOKEN, "OCPIWH_CONFIG_DIR": str(root / ".config")}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)  # an installed ocpiwh starts from bytecode
     cmd = [sys.executable, "-m", "ocpiwh", "--warehouse", str(root), "-q", *args]
     t = time.monotonic()
     proc = subprocess.Popen(cmd, env=env)

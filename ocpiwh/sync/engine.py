@@ -189,6 +189,7 @@ def _sync_locked(
     stop: threading.Event,
     client_factory: Callable[[Config, Source, SyncOptions], OcpiClient] | None,
 ) -> list[SourceResult]:
+    fresh_from = lake.new_batch_id()  # files of this run sort from here (deferred compaction)
     report = lake.recover(root)
     if report.rolled_back:
         log.warning(
@@ -210,19 +211,24 @@ def _sync_locked(
         finally:
             client.close()
     if options.compact:
-        _compact_after(root, results)
+        _compact_after(root, results, fresh_from)
     return results
 
 
-def _compact_after(root: lake.Store, results: list[SourceResult]) -> None:
-    """Merge the small files of the partitions this sync grew past the threshold."""
-    synced = {m.module for r in results for m in r.modules if m.written or m.quarantined}
-    if not synced:
-        return
-    lake.release_engine()
-    trim_malloc()  # compaction's DuckDB comes on top of what the sync left allocated
+def _compact_after(root: lake.Store, results: list[SourceResult], fresh_from: str) -> None:
+    """Merge the small files of the partitions of this sync's modules that earlier syncs
+    grew past the threshold. The files this run wrote wait for the next sync: a backfill
+    is not slowed down by merging what it has just written (``docs/architecture.md``)."""
+    modules = {m.module for r in results for m in r.modules}
+    threshold = lake.AUTO_THRESHOLD + 1
     try:
-        done = lake.compact(root, modules=synced, min_files=lake.AUTO_THRESHOLD + 1)
+        if not modules or not lake.compaction_due(
+            root, modules=modules, min_files=threshold, fresh_from=fresh_from
+        ):
+            return
+        lake.release_engine()
+        trim_malloc()  # compaction's DuckDB comes on top of what the sync left allocated
+        done = lake.compact(root, modules=modules, min_files=threshold, fresh_from=fresh_from)
     except (OcpiwhError, duckdb.Error, OSError) as exc:
         # the windows are committed: a failed optimization must not fail the sync
         log.warning("automatic compaction failed (%s); run `ocpiwh compact` later", exc)
