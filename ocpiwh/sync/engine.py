@@ -19,6 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
+from functools import partial
 from typing import Any
 
 import duckdb
@@ -26,7 +27,7 @@ import duckdb
 from ocpiwh import lake, warehouse
 from ocpiwh.config import Config, Source
 from ocpiwh.errors import OcpiwhError, UsageError, os_error
-from ocpiwh.lake import ModuleState, StateStore, folders_source
+from ocpiwh.lake import BatchRecord, ModuleState, StateStore, folders_source
 from ocpiwh.ocpi import (
     CrawlStats,
     OcpiClient,
@@ -425,7 +426,7 @@ class SourceSync:
             return
         window.write_removals()
         state.last_full = platform_now
-        self._commit(module, state, window, end)
+        self._commit(module, state, end, None, window.take_records())
         result.window_to = end
 
     def _sub_windows(
@@ -458,15 +459,21 @@ class SourceSync:
             if start is not None:
                 params["date_from"] = format_ocpi_datetime(start)
             before = result.fetched
-            self._fetch(module, params, window, result, announce=False)
+            self._fetch(module, params, window, result, announce=False, wait=False)
             if result.interrupted:
+                window.flush()  # the previous sub-window's commit, if it waited
                 self.state.keep_batches(module, window.take_records())
                 return
             done += result.fetched - before
             backfill = {"until": iso(date_to), "objects": done, "estimate": result.estimate}
-            self._commit(module, state, window, end, backfill if end < date_to else None)
+            # Committed once its last batch is written, while the next one is fetched: the
+            # writer and the fetch workers do not drain at every sub-window boundary.
+            window.commit_when_written(
+                partial(self._commit, module, state, end, backfill if end < date_to else None)
+            )
             result.sub_windows += 1
             if end >= date_to:
+                window.flush()  # the last commit
                 return
             start = end
 
@@ -474,15 +481,15 @@ class SourceSync:
         self,
         module: str,
         state: ModuleState,
-        window: WindowWriter,
         end: datetime,
-        backfill: dict[str, Any] | None = None,
+        backfill: dict[str, Any] | None,
+        records: list[BatchRecord],
     ) -> None:
         """Commit the (sub-)window ending at ``end``: its batches become part of the lake."""
         state.window_end = end
         state.backfill = backfill
         state.interrupted = False
-        self.state.commit(module, state, window.take_records())
+        self.state.commit(module, state, records)
 
     def _url(self, module: str) -> str:
         url = self.src.sender_url(module)
@@ -509,8 +516,10 @@ class SourceSync:
         result: ModuleResult,
         *,
         announce: bool,
+        wait: bool = True,
     ) -> None:
-        """Every page of one (sub-)window into the module's batches, then flush them."""
+        """Every page of one (sub-)window into the module's batches, then flush them (and
+        wait until they are written, with ``wait``)."""
         stats = CrawlStats()
 
         def on_first(page: Page) -> None:
@@ -541,7 +550,7 @@ class SourceSync:
         if self.stop.is_set():  # the crawl may also have returned early, between pages:
             result.interrupted = True  # either way the window is incomplete
         result.requests += stats.requests
-        window.flush()
+        window.flush(wait=wait)
 
     def _date_from(self, module: str, state: ModuleState, full: bool) -> datetime | None:
         if full:
