@@ -13,14 +13,16 @@ pseudonym memo, DuckDB). Stages, as a fetch worker and the writer thread run the
   batch buffer (``JsonLines.add``);
 * ``type`` — the writer: DuckDB types the batch (``sql/normalize``) and writes Parquet.
 
-``--callgrind`` runs this script under ``valgrind --tool=callgrind`` once per stage and
-once with no stage (same set-up), and prints the difference per object: a count that does
-not move with the machine's load (a few percent between runs: allocator and hash seeds).
+``--callgrind`` runs this script under ``valgrind --tool=callgrind`` once per stage, counting
+only the instructions executed inside the stage (it is run through ``functools.reduce``,
+whose C function toggles the collection): a count per object that does not move with the
+machine's load.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import re
 import subprocess
@@ -128,17 +130,17 @@ def one(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         b = Bench(args.module[0], args.version, args.pages, Path(tmp))
         b.prepare_measured()
-        if args.stage != "none":
-            b.run(args.stage, b.pages)
+        # callgrind collects only inside functools_reduce (--toggle-collect): the stage
+        functools.reduce(lambda _, stage: b.run(stage, b.pages), [args.stage], None)
         print(f"objects {b.objects}", file=sys.stderr)
 
 
 def callgrind(args: argparse.Namespace) -> None:
-    env = {**os.environ, "PYTHONHASHSEED": "0", "OCPIWH_DUCKDB_THREADS": "1"}
+    env = {**os.environ, "PYTHONHASHSEED": "0"}
     for module in args.module:
-        counts = {}
-        for stage in ("none", *STAGES):
+        for stage in STAGES:
             cmd = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null",
+                   "--collect-atstart=no", "--toggle-collect=functools_reduce",
                    sys.executable, "-m", "bench.bench_stages", "--one", stage,
                    "--module", module, "--version", args.version, "--pages", str(args.pages)]  # fmt: skip
             err = subprocess.run(cmd, env=env, capture_output=True, text=True).stderr
@@ -146,13 +148,11 @@ def callgrind(args: argparse.Namespace) -> None:
             objects = re.search(r"objects (\d+)", err)
             if not m or not objects:
                 raise RuntimeError(f"callgrind failed for {stage}:\n{err[-2000:]}")
-            counts[stage] = int(m.group(1))
-            if stage != "none":
-                per = (counts[stage] - counts["none"]) / int(objects.group(1))
-                print(
-                    f"{args.version} {module:<9} {stage:<9} {per:10,.0f} instructions/object",
-                    flush=True,
-                )
+            per = int(m.group(1)) / int(objects.group(1))
+            print(
+                f"{args.version} {module:<9} {stage:<9} {per:10,.0f} instructions/object",
+                flush=True,
+            )
 
 
 def main() -> None:
@@ -162,7 +162,7 @@ def main() -> None:
     ap.add_argument("--pages", type=int, default=5, help="pages measured (and as many to warm up)")
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--callgrind", action="store_true")
-    ap.add_argument("--one", choices=("none", *STAGES), dest="stage", help=argparse.SUPPRESS)
+    ap.add_argument("--one", choices=STAGES, dest="stage", help=argparse.SUPPRESS)
     args = ap.parse_args()
     args.module = args.module or ["sessions", "cdrs"]
     if args.stage:
