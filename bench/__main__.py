@@ -22,6 +22,8 @@ def run(*args: str) -> None:
 def main() -> None:
     run("-m", "bench.bench_simulator", "--sessions", "100000")
     run("-m", "bench.bench_sync", "--sessions", "100000")
+    run("-m", "bench.bench_replay", "--sessions", "100000", "--case", "sessions+cdrs-2.2.1")
+    run("-m", "bench.bench_stages")
     with tempfile.TemporaryDirectory(prefix="ocpiwh-bench-") as tmp:
         lake = str(Path(tmp) / "lake")
         run("bench/gen_lake.py", lake, "--sessions", "1000000")

@@ -15,8 +15,9 @@ this package imports them. Inside, data flows one way:
 """
 
 from ocpiwh.lake.compaction import AUTO_THRESHOLD, CompactionResult, collect_garbage, compact
+from ocpiwh.lake.compaction import due as compaction_due
 from ocpiwh.lake.engine import housekeeping_connection, release_engine
-from ocpiwh.lake.journal import crashpoint, discard_batches, pending_journals
+from ocpiwh.lake.journal import crashpoint, discard_batches, new_batch_id, pending_journals
 from ocpiwh.lake.layout import (
     FULL_LISTING,
     KEY_COLUMNS,
@@ -66,6 +67,7 @@ __all__ = [
     "collect_garbage",
     "committed_files",
     "compact",
+    "compaction_due",
     "crashpoint",
     "discard_batches",
     "drop_source",
@@ -74,6 +76,7 @@ __all__ = [
     "is_remote",
     "manifests",
     "module_glob",
+    "new_batch_id",
     "normalize_macros",
     "normalize_sql",
     "open_store",

@@ -97,14 +97,49 @@ def partitions(root: Location | Store, modules: Iterable[str] | None = None) -> 
     ]
 
 
+def is_fresh(rel: str, fresh_from: str | None) -> bool:
+    """Was the file ``rel`` written by a batch (or compaction) at or after the batch id
+    ``fresh_from``? Batch ids sort by time and every lake file is ``part-<batch id>…``."""
+    if fresh_from is None:
+        return False
+    name = rel.rsplit("/", 1)[-1]
+    return name.startswith("part-") and name[5:] >= fresh_from
+
+
+def due(
+    root: Location | Store,
+    *,
+    modules: Iterable[str] | None = None,
+    min_files: int = 2,
+    small_file_bytes: int = SMALL_FILE_BYTES,
+    fresh_from: str | None = None,
+) -> list[tuple[Partition, list[tuple[str, int]]]]:
+    """The partitions :func:`compact` would merge, with their small files.
+
+    With ``fresh_from`` (the first batch id of the running sync) a partition is due only
+    when it holds ``min_files`` small files written *before* it: the files of a backfill
+    are merged by the next sync, not inside the backfill (see ``docs/architecture.md``,
+    Compaction). All its small files are merged then, the fresh ones too.
+    """
+    out = []
+    for part in partitions(root, modules):
+        files = [(rel, size) for rel, size in part.files if size < small_file_bytes]
+        settled = [f for f in files if not is_fresh(f[0], fresh_from)]
+        if len(settled) >= min_files:
+            out.append((part, files))
+    return out
+
+
 def compact(
     root: Location | Store,
     *,
     modules: Iterable[str] | None = None,
     min_files: int = 2,
     small_file_bytes: int = SMALL_FILE_BYTES,
+    fresh_from: str | None = None,
 ) -> CompactionResult:
-    """Merge the small files of every partition holding at least ``min_files`` of them.
+    """Merge the small files of every partition holding at least ``min_files`` of them
+    (written before the batch id ``fresh_from``, when given: see :func:`due`).
 
     The caller holds the warehouse lock (no sync may publish into a partition meanwhile).
     """
@@ -112,10 +147,13 @@ def compact(
     finish(store)
     migrate_legacy(store)
     result = CompactionResult()
-    for part in partitions(store, modules):
-        files = [(rel, size) for rel, size in part.files if size < small_file_bytes]
-        if len(files) < min_files:
-            continue
+    for part, files in due(
+        store,
+        modules=modules,
+        min_files=min_files,
+        small_file_bytes=small_file_bytes,
+        fresh_from=fresh_from,
+    ):
         result.partitions += 1
         for group in _groups(files):
             _merge_group(store, part, [rel for rel, _ in group], result)

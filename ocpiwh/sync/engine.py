@@ -19,6 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
+from functools import partial
 from typing import Any
 
 import duckdb
@@ -26,7 +27,7 @@ import duckdb
 from ocpiwh import lake, warehouse
 from ocpiwh.config import Config, Source
 from ocpiwh.errors import OcpiwhError, UsageError, os_error
-from ocpiwh.lake import ModuleState, StateStore, folders_source
+from ocpiwh.lake import BatchRecord, ModuleState, StateStore, folders_source
 from ocpiwh.ocpi import (
     CrawlStats,
     OcpiClient,
@@ -189,6 +190,7 @@ def _sync_locked(
     stop: threading.Event,
     client_factory: Callable[[Config, Source, SyncOptions], OcpiClient] | None,
 ) -> list[SourceResult]:
+    fresh_from = lake.new_batch_id()  # files of this run sort from here (deferred compaction)
     report = lake.recover(root)
     if report.rolled_back:
         log.warning(
@@ -210,19 +212,24 @@ def _sync_locked(
         finally:
             client.close()
     if options.compact:
-        _compact_after(root, results)
+        _compact_after(root, results, fresh_from)
     return results
 
 
-def _compact_after(root: lake.Store, results: list[SourceResult]) -> None:
-    """Merge the small files of the partitions this sync grew past the threshold."""
-    synced = {m.module for r in results for m in r.modules if m.written or m.quarantined}
-    if not synced:
-        return
-    lake.release_engine()
-    trim_malloc()  # compaction's DuckDB comes on top of what the sync left allocated
+def _compact_after(root: lake.Store, results: list[SourceResult], fresh_from: str) -> None:
+    """Merge the small files of the partitions of this sync's modules that earlier syncs
+    grew past the threshold. The files this run wrote wait for the next sync: a backfill
+    is not slowed down by merging what it has just written (``docs/architecture.md``)."""
+    modules = {m.module for r in results for m in r.modules}
+    threshold = lake.AUTO_THRESHOLD + 1
     try:
-        done = lake.compact(root, modules=synced, min_files=lake.AUTO_THRESHOLD + 1)
+        if not modules or not lake.compaction_due(
+            root, modules=modules, min_files=threshold, fresh_from=fresh_from
+        ):
+            return
+        lake.release_engine()
+        trim_malloc()  # compaction's DuckDB comes on top of what the sync left allocated
+        done = lake.compact(root, modules=modules, min_files=threshold, fresh_from=fresh_from)
     except (OcpiwhError, duckdb.Error, OSError) as exc:
         # the windows are committed: a failed optimization must not fail the sync
         log.warning("automatic compaction failed (%s); run `ocpiwh compact` later", exc)
@@ -419,7 +426,7 @@ class SourceSync:
             return
         window.write_removals()
         state.last_full = platform_now
-        self._commit(module, state, window, end)
+        self._commit(module, state, end, None, window.take_records())
         result.window_to = end
 
     def _sub_windows(
@@ -452,15 +459,21 @@ class SourceSync:
             if start is not None:
                 params["date_from"] = format_ocpi_datetime(start)
             before = result.fetched
-            self._fetch(module, params, window, result, announce=False)
+            self._fetch(module, params, window, result, announce=False, wait=False)
             if result.interrupted:
+                window.flush()  # the previous sub-window's commit, if it waited
                 self.state.keep_batches(module, window.take_records())
                 return
             done += result.fetched - before
             backfill = {"until": iso(date_to), "objects": done, "estimate": result.estimate}
-            self._commit(module, state, window, end, backfill if end < date_to else None)
+            # Committed once its last batch is written, while the next one is fetched: the
+            # writer and the fetch workers do not drain at every sub-window boundary.
+            window.commit_when_written(
+                partial(self._commit, module, state, end, backfill if end < date_to else None)
+            )
             result.sub_windows += 1
             if end >= date_to:
+                window.flush()  # the last commit
                 return
             start = end
 
@@ -468,15 +481,15 @@ class SourceSync:
         self,
         module: str,
         state: ModuleState,
-        window: WindowWriter,
         end: datetime,
-        backfill: dict[str, Any] | None = None,
+        backfill: dict[str, Any] | None,
+        records: list[BatchRecord],
     ) -> None:
         """Commit the (sub-)window ending at ``end``: its batches become part of the lake."""
         state.window_end = end
         state.backfill = backfill
         state.interrupted = False
-        self.state.commit(module, state, window.take_records())
+        self.state.commit(module, state, records)
 
     def _url(self, module: str) -> str:
         url = self.src.sender_url(module)
@@ -503,8 +516,10 @@ class SourceSync:
         result: ModuleResult,
         *,
         announce: bool,
+        wait: bool = True,
     ) -> None:
-        """Every page of one (sub-)window into the module's batches, then flush them."""
+        """Every page of one (sub-)window into the module's batches, then flush them (and
+        wait until they are written, with ``wait``)."""
         stats = CrawlStats()
 
         def on_first(page: Page) -> None:
@@ -535,7 +550,7 @@ class SourceSync:
         if self.stop.is_set():  # the crawl may also have returned early, between pages:
             result.interrupted = True  # either way the window is incomplete
         result.requests += stats.requests
-        window.flush()
+        window.flush(wait=wait)
 
     def _date_from(self, module: str, state: ModuleState, full: bool) -> datetime | None:
         if full:

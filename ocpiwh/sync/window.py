@@ -9,6 +9,7 @@ batch fills (memory: two batches at most).
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import suppress
 from dataclasses import dataclass
@@ -98,6 +99,9 @@ class WindowWriter:
         # bounded by two batches.
         self._io = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"write-{module}")
         self._pending: Future[lake.BatchResult] | None = None
+        self._pending_bounds = self.bounds
+        self._on_written: Callable[[list[BatchRecord]], None] | None = None
+        """The commit of a fetched (sub-)window whose last batch is still being written."""
 
     def prepare(self, page: Page) -> Prepared:
         """Privacy-filter and serialize one page (thread-safe: a filter per thread).
@@ -154,6 +158,7 @@ class WindowWriter:
         only once every batch handed over so far is in ``raw/`` and recorded."""
         if self.lines or self.rejected:
             self._collect()  # one batch in the writer at a time (bounded memory)
+            self._pending_bounds = self.bounds
             self._pending = self._io.submit(
                 self.writer.write,
                 version=self.version,
@@ -168,19 +173,39 @@ class WindowWriter:
         if wait:
             self._collect()
 
+    def commit_when_written(self, commit: Callable[[list[BatchRecord]], None]) -> None:
+        """The (sub-)window just fetched is complete: hand it to ``commit`` with its batch
+        records once its last batch is written, meanwhile the next window is fetched (the
+        commit runs in the thread that hands over the next batch, or that flushes). A
+        failure of that batch fails the sync before the commit: the window is fetched again.
+        """
+        self.flush(wait=False)
+        if self._pending is None:
+            commit(self.take_records())
+        else:
+            self._on_written = commit
+
     def _collect(self) -> None:
-        """Wait for the batch being written, if any, and record it (raises its error)."""
+        """Wait for the batch being written, if any, and record it (raises its error); then
+        run a commit waiting for it (see :meth:`commit_when_written`)."""
         pending, self._pending = self._pending, None
         if pending is None:
             return
-        res = pending.result()
+        try:
+            res = pending.result()
+        except BaseException:
+            self._on_written = None  # that window is not complete: never committed
+            raise
         self.result.written += res.rows
         self.result.quarantined += res.quarantined
         if res.keys is not None and self.module in lake.FULL_LISTING:
             self.keys.append(res.keys)
-        record = self._record(res, "data")
+        record = self._record(res, "data", self._pending_bounds)
         self.records.append(record)
         self.all_records.append(record)
+        commit, self._on_written = self._on_written, None
+        if commit is not None:
+            commit(self.take_records())
 
     def take_records(self) -> list[BatchRecord]:
         """The batches of the window just fetched, handed over for its commit."""
@@ -242,7 +267,13 @@ class WindowWriter:
             self.records.append(record)
             self.all_records.append(record)
 
-    def _record(self, res: lake.BatchResult, kind: str) -> BatchRecord:
+    def _record(
+        self,
+        res: lake.BatchResult,
+        kind: str,
+        bounds: tuple[datetime | None, datetime | None] | None = None,
+    ) -> BatchRecord:
+        bounds = bounds or self.bounds
         return BatchRecord(
             batch_id=res.batch_id,
             module=self.module,
@@ -251,8 +282,8 @@ class WindowWriter:
             quarantined=res.quarantined,
             bytes=res.bytes,
             privacy=self.sync.profile.fingerprint,
-            window_from=iso(self.bounds[0]),
-            window_to=iso(self.bounds[1]),
+            window_from=iso(bounds[0]),
+            window_to=iso(bounds[1]),
             kind=kind,
             files=res.files,
         )
