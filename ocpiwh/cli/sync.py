@@ -452,8 +452,8 @@ def compact_cmd(
 ) -> None:
     """Merge each partition's small files into one, keeping every row (history), atomically.
 
-    Syncs already compact partitions that pass a threshold; run this after a large backfill
-    or before sharing a warehouse. Example: `ocpiwh compact -m sessions`
+    Each sync compacts the partitions that earlier syncs left past the threshold (a backfill's
+    own files wait for the next sync); run this to compact now, e.g. before sharing a warehouse. Example: `ocpiwh compact -m sessions`
     """
     st = state(ctx)
     for m in module or []:
