@@ -19,7 +19,7 @@ from pathlib import Path
 import duckdb
 
 from ocpiwh import warehouse
-from ocpiwh.lake import write_batch
+from ocpiwh.lake import BatchRecord, ModuleState, StateStore, write_batch
 
 MONTHS = [(y, m) for y in (2023, 2024) for m in range(1, 13)]
 LOCATIONS = 2000
@@ -134,6 +134,7 @@ def generate(root: Path, sessions: int) -> None:
     con = duckdb.connect()
     con.execute("SET TimeZone='UTC'")
     per_month = sessions // len(MONTHS)
+    records: list[BatchRecord] = []
     for k, (year, month) in enumerate(MONTHS):
         lo = k * per_month
         hi = sessions if k == len(MONTHS) - 1 else lo + per_month
@@ -146,11 +147,28 @@ def generate(root: Path, sessions: int) -> None:
             (False, "20250101T000000000001-0001-000000"),
         ):
             sql = session_select(lo, hi, year, month, batch, shift)
-            con.execute(
-                f"COPY ({sql}) TO '{folder / f'part-{batch}.parquet'}' "
-                "(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 256000)"
+            path = folder / f"part-{batch}.parquet"
+            rows = con.execute(
+                f"COPY ({sql}) TO '{path}' (FORMAT parquet, COMPRESSION zstd, "
+                "ROW_GROUP_SIZE 256000)"
+            ).fetchall()[0][0]
+            records.append(
+                BatchRecord(
+                    batch_id=batch,
+                    module="sessions",
+                    version="2.2.1",
+                    rows=int(rows),
+                    quarantined=0,
+                    bytes=path.stat().st_size,
+                    privacy="bench",
+                    window_from=None,
+                    window_to=None,
+                    files=[str(path.relative_to(root))],
+                )
             )
     con.close()
+    # the lake reads the files its manifests list (ocpiwh.lake.manifest): commit them
+    StateStore(root, "bench").commit("sessions", ModuleState(), records)
     print(f"{sessions:,} sessions in {root} ({time.perf_counter() - t0:.1f} s)")
 
 

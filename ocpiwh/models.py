@@ -61,6 +61,9 @@ _PARAM_RE = re.compile(
     r"(?P<default>\"[^\"]*\"|\S+)(?:\s+\"(?P<doc>.*)\")?\s*$"
 )
 _AUDIT_RE = re.compile(r"^@audit\s+(?P<name>[A-Za-z_]\w*)\s*:?\s*(?P<sql>.*)$")
+_FUNCTION_RE = re.compile(r"^(?P<name>[a-z_]\w*)\((?P<arg>[a-z_]\w*)\)\s*=\s*(?P<body>.+)$")
+FUNCTIONS_FILE = "_functions.sql.in"
+"""Scalar functions shared by models and rules (``sql/models/_functions.sql.in``)."""
 _TRUE = {"true", "t", "yes", "y", "1", "on"}
 _FALSE = {"false", "f", "no", "n", "0", "off"}
 
@@ -413,6 +416,80 @@ def compile(model: Model, dialect: str) -> tuple[str, list[str]]:
 # -- loading ---------------------------------------------------------------------------------
 
 
+@cache
+def sql_functions() -> dict[str, str]:
+    """``name → body`` of every function of :data:`FUNCTIONS_FILE`; the body is DuckDB SQL
+    with ``{}`` where the argument goes."""
+    functions: dict[str, str] = {}
+    for line in (models_dir() / FUNCTIONS_FILE).read_text().splitlines():
+        if not line.strip() or line.startswith("--"):
+            continue
+        m = _FUNCTION_RE.match(line.strip())
+        if not m:
+            raise OcpiwhError(f"{FUNCTIONS_FILE}: malformed line {line!r} (name(arg) = expression)")
+        body = sqlglot.parse_one(m["body"], read="duckdb")
+        for column in list(body.find_all(exp.Column)):
+            if not column.table and column.name == m["arg"]:
+                column.replace(exp.column("__arg__"))
+        text = body.sql(dialect="duckdb").replace("{", "{{").replace("}", "}}")
+        functions[m["name"]] = text.replace("__arg__", "({})")
+    return functions
+
+
+def _argument(sql: str, start: int, where: str) -> tuple[str, int]:
+    """The text of a call's argument list from ``start`` (just after the ``(``) and the index
+    after its ``)``: parentheses balanced, quoted strings and identifiers skipped."""
+    depth, i = 0, start
+    while i < len(sql):
+        c = sql[i]
+        if c in "'\"":
+            close = sql.find(c, i + 1)
+            while close != -1 and sql[close + 1 : close + 2] == c:  # '' / "" escapes
+                close = sql.find(c, close + 2)
+            if close == -1:
+                break
+            i = close
+        elif c == "(":
+            depth += 1
+        elif c == ")":
+            if depth == 0:
+                return sql[start:i], i + 1
+            depth -= 1
+        i += 1
+    raise OcpiwhError(f"{where}: unbalanced parentheses in a function call")
+
+
+def inline_functions(sql: str, where: str) -> str:
+    """``sql`` with every call of a function of :func:`sql_functions` replaced by its body
+    (the argument substituted), as text: the rest of the query is left exactly as written."""
+    for name, body in sql_functions().items():
+        call = re.compile(rf"\b{name}\s*\(", re.IGNORECASE)
+        while m := call.search(sql):
+            arg, end = _argument(sql, m.end(), where)
+            if not arg.strip() or _top_level_comma(arg):
+                raise OcpiwhError(f"{where}: {name}() takes one argument")
+            sql = sql[: m.start()] + body.format(arg.strip()) + sql[end:]
+    return sql
+
+
+def _top_level_comma(arg: str) -> list[int]:
+    """Where ``arg`` has a comma outside parentheses and quotes (two arguments)."""
+    found: list[int] = []
+    depth, quote = 0, ""
+    for i, c in enumerate(arg):
+        if quote:
+            quote = "" if c == quote else quote
+        elif c in "'\"":
+            quote = c
+        elif c == "(":
+            depth += 1
+        elif c == ")":
+            depth -= 1
+        elif c == "," and depth == 0:
+            found.append(i)
+    return found
+
+
 def _split_header(text: str) -> tuple[list[str], str]:
     header: list[str] = []
     lines = text.splitlines()
@@ -483,7 +560,7 @@ def parse_model(path: Path) -> Model:
         description=" ".join(description),
         grain=grain,
         params=params,
-        sql=body.strip().rstrip(";"),
+        sql=inline_functions(body.strip().rstrip(";"), path.name),
         audits=audits,
     )
 

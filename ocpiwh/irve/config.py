@@ -44,6 +44,7 @@ from ocpiwh.irve.geo import communes
 from ocpiwh.irve.phone import check_phone
 from ocpiwh.irve.schema import load_schema
 from ocpiwh.lake import Location, Store, open_store
+from ocpiwh.privacy import Sites
 
 CONFIG_FIELDS: tuple[str, ...] = (
     "nom_amenageur", "siren_amenageur", "contact_amenageur", "nom_operateur",
@@ -287,6 +288,26 @@ class IrveConfig:
                     self.by_station.append(values)
                 else:
                     raise UsageError(f"{where}: no location_id nor id_station_itinerance")
+
+    def sites(self, party: tuple[str, str] | None = None) -> Sites:
+        """The declarations the privacy stage reads for OCPI 2.1.1 locations (docs/irve.md,
+        the open-data boundary): ``ocpi211_public`` and the ``public`` column. A public
+        declaration naming a country or party applies only to the source whose platform
+        party (the party of its 2.1.1 objects in the lake) it names, as ``irve_sites``
+        matches it; a declaration "not public" applies whatever the party."""
+        public: set[str] = set()
+        private: set[str] = set()
+        for row in self.by_location:
+            lid, value = row.get("location_id"), row.get("public")
+            if not lid or value is None:
+                continue
+            if value == "false":
+                private.add(lid)
+            elif (row.get("country_code") in (None, party and party[0])) and (
+                row.get("party_id") in (None, party and party[1])
+            ):
+                public.add(lid)
+        return Sites(self.ocpi211_public, frozenset(public - private), frozenset(private))
 
     def configured_codes(self) -> set[str]:
         """Every ``code_insee_commune`` the configuration sets."""

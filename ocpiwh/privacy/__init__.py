@@ -5,6 +5,7 @@ is serialized; what the filter returns is the only thing stored (raw JSON and ty
 
     key = load_or_create_key(path)                      # 32 bytes, mode 0600
     profile = PrivacyProfile.from_config(toml.get("privacy"), cli_passes)
+    profile = profile.with_sites(Sites(ocpi211_public=True))  # 2.1.1 locations declared public
     f = compile_filter("sessions", "2.2.1", profile, key)
     clean = f(obj)                                      # filtered copy, or None
     f.stats                                             # FilterStats counters
@@ -28,7 +29,7 @@ from ._engine import (
 )
 from ._key import KEY_SIZE, PSEUDONYM_KINDS, load_or_create_key, normalize_id, pseudonymize
 from ._profile import POLICY_VERSION, PrivacyProfile, parse_path
-from ._schema import VERSIONS, FieldRule, Obj, Treatment
+from ._schema import VERSIONS, FieldRule, Obj, Sites, Treatment
 from ._stats import FilterStats
 
 __all__ = [
@@ -43,6 +44,7 @@ __all__ = [
     "ObjectFilter",
     "PolicyRow",
     "PrivacyProfile",
+    "Sites",
     "Treatment",
     "coarsen_coordinate",
     "coarsen_postal_code",

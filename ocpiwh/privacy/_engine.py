@@ -324,7 +324,7 @@ class ObjectFilter:
         self.version = version
         self.fingerprint = profile.fingerprint
         self.stats = FilterStats()
-        root = schema(module, version)
+        root = schema(module, version, profile.sites)
         trie = _build_trie(root, profile, module)
         self._root = _Compiler(key, self.stats).obj_fn(root, "", False, trie, False)
         self._page: FastPageFilter | None = None
@@ -451,7 +451,7 @@ def policy_rows(
     rows: list[PolicyRow] = []
     for m in modules:
         for v in versions:
-            root = schema(m, v)
+            root = schema(m, v, profile.sites)
             trie = _build_trie(root, profile, m)
             for path, t, reason in _walk(root, "", trie, False, False, ""):
                 rows.append(PolicyRow(m, v, path, t, reason))

@@ -19,7 +19,8 @@ object took (the key order may differ, which JSON does not see):
   decode (a regex guard, no Python per value); such a page is decoded again with a hook
   that marks those items, and :func:`_prune` removes and counts them;
 * a profile with privacy passes for the module, or a policy the types cannot express
-  (coarsening outside a private context, a private context inside an array), has no fast
+  (coarsening outside a private context, a private context inside an array, a context
+  private by default such as an OCPI 2.1.1 location not declared public), has no fast
   path.
 
 Dropped fields are decoded to a sentinel equal to their default, so the encoder leaves them
@@ -194,6 +195,8 @@ def _struct(
     if test is not None:
         if not node.private_if_keys or in_list:
             raise Unsupported(f"{name}: a private context in an array, or undeclared")
+        if test({}):  # private by default (an undeclared 2.1.1 location): no key tells it
+            raise Unsupported(f"{name}: a private context unless declared otherwise")
         keys = node.private_if_keys
     fields: list[tuple[str, Any, Any]] = []
     rename: dict[str, str] = {}

@@ -12,10 +12,11 @@ from typing import Any, Literal
 from ocpiwh.errors import UsageError
 from ocpiwh.paths import MODULES
 
-from ._schema import VERSIONS, FieldRule, Obj, schema
+from ._schema import NO_SITES, VERSIONS, FieldRule, Obj, Sites, schema
 
-POLICY_VERSION = 1
-"""Bump when the default policy changes: it is part of :attr:`PrivacyProfile.fingerprint`."""
+POLICY_VERSION = 2
+"""Bump when the default policy changes: it is part of :attr:`PrivacyProfile.fingerprint`.
+2: OCPI 2.1.1 locations are private unless declared public (:class:`Sites`)."""
 
 _NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]{0,63}$")
 
@@ -101,13 +102,15 @@ def _suggest(segs: tuple[str, ...], modules: Iterable[str]) -> str | None:
 
 @dataclass(frozen=True)
 class PrivacyProfile:
-    """The effective privacy policy: the default plus ``passes`` (opt-in clear-text paths).
+    """The effective privacy policy: the default plus ``passes`` (opt-in clear-text paths)
+    and ``sites`` (which OCPI 2.1.1 locations are declared public).
 
     A pass is a module-relative dotted path (arrays transparent), optionally module-qualified
     (``sessions:cdr_token.uid``). A bare path applies to every module that has it.
     """
 
     passes: tuple[str, ...] = ()
+    sites: Sites = NO_SITES
 
     def __post_init__(self) -> None:
         raw = (self.passes,) if isinstance(self.passes, str) else tuple(self.passes)
@@ -145,16 +148,22 @@ class PrivacyProfile:
         return cls(passes=tuple(passes))
 
     def with_passes(self, extra: Iterable[str]) -> PrivacyProfile:
-        return PrivacyProfile(passes=(*self.passes, *extra))
+        return PrivacyProfile(passes=(*self.passes, *extra), sites=self.sites)
+
+    def with_sites(self, sites: Sites) -> PrivacyProfile:
+        return PrivacyProfile(passes=self.passes, sites=sites)
 
     @property
     def fingerprint(self) -> str:
         """Short stable id of the effective policy, recorded with every batch."""
         base = f"default-v{POLICY_VERSION}"
-        if not self.passes:
-            return base
-        digest = hashlib.sha256("\n".join(self.passes).encode()).hexdigest()[:12]
-        return f"{base}+pass-{digest}"
+        if self.passes:
+            digest = hashlib.sha256("\n".join(self.passes).encode()).hexdigest()[:12]
+            base = f"{base}+pass-{digest}"
+        if self.sites.declared:
+            digest = hashlib.sha256(self.sites.digest().encode()).hexdigest()[:12]
+            base = f"{base}+sites-{digest}"
+        return base
 
     def passes_for(self, module: str) -> tuple[tuple[str, ...], ...]:
         """The passes that apply to ``module``, as segment tuples."""

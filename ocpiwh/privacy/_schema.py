@@ -2,8 +2,8 @@
 
 The tables follow ``ocpi-protocol.md`` §4 (2.1.1, 2.2.1, 2.3.0). A field's rule says what the
 default profile does with it; ``private`` says what happens instead when the object sits in a
-*private* context (a location with ``publish=false`` or ``ON_DRIVEWAY`` parking, a CDR with
-``home_charging_compensation=true``). Containers (objects and arrays of objects) are
+*private* context (a location with ``publish=false`` or ``ON_DRIVEWAY`` parking, an OCPI 2.1.1
+location not declared public (:class:`Sites`), a CDR with ``home_charging_compensation=true``). Containers (objects and arrays of objects) are
 :class:`Obj`; everything else is a :class:`FieldRule` (a scalar or a list of scalars).
 """
 
@@ -145,6 +145,57 @@ def location_is_private(obj: dict[str, Any]) -> bool:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class Sites:
+    """What the configuration declares about locations without a publish flag (OCPI 2.1.1
+    has neither ``publish`` nor ``ON_DRIVEWAY``): the same declarations that let them reach
+    the IRVE files (``[irve] ocpi211_public``, the ``public`` column of the overrides CSV).
+
+    Undeclared, a 2.1.1 location is private: a home charger cannot be told from a public
+    one by what 2.1.1 sends, and names or street addresses stored in clear cannot be taken
+    back. A location id declared not public stays private whatever ``ocpi211_public`` says.
+    """
+
+    ocpi211_public: bool | None = None
+    public: frozenset[str] = frozenset()  # location ids declared public
+    private: frozenset[str] = frozenset()  # location ids declared not public
+
+    @property
+    def declared(self) -> bool:
+        return self.ocpi211_public is not None or bool(self.public or self.private)
+
+    def digest(self) -> str:
+        """A stable text of the declarations (part of the policy fingerprint)."""
+        public = sorted(f"+{i}" for i in self.public)
+        private = sorted(f"-{i}" for i in self.private)
+        return "\n".join([f"211={self.ocpi211_public}", *public, *private])
+
+
+NO_SITES = Sites()
+"""Nothing declared: every OCPI 2.1.1 location is private."""
+
+
+@dataclass(frozen=True, slots=True)
+class Location211IsPrivate:
+    """The private-context test of an OCPI 2.1.1 location under :class:`Sites`.
+
+    A value object (hashable, equal for equal declarations), so the page filter's marker
+    types made for one filter serve every filter with the same declarations."""
+
+    sites: Sites
+
+    def __call__(self, obj: dict[str, Any]) -> bool:
+        if location_is_private(obj):
+            return True
+        lid = obj.get("id")
+        if lid.__class__ is str:
+            if lid in self.sites.private:
+                return True
+            if lid in self.sites.public:
+                return False
+        return self.sites.ocpi211_public is not True
+
+
 def cdr_is_private(obj: dict[str, Any]) -> bool:
     """A CDR of a home charger: ``home_charging_compensation=true``."""
     return _truthy(obj.get("home_charging_compensation"))
@@ -158,6 +209,10 @@ def is_soc_dimension(item: Any) -> bool:
 
 
 LOCATION_PRIVATE_DOC = "private location (publish=false, or parking_type/type ON_DRIVEWAY)"
+LOCATION_211_PRIVATE_DOC = (
+    "private location (type ON_DRIVEWAY, or not declared public: OCPI 2.1.1 has no publish "
+    "flag; declare with [irve] ocpi211_public or a public column of the [irve] overrides CSV)"
+)
 CDR_PRIVATE_DOC = "home charger CDR (home_charging_compensation=true)"
 
 
@@ -316,7 +371,7 @@ def _publish_allowed_to() -> Obj:
     )
 
 
-def location(version: str) -> Obj:
+def location(version: str, sites: Sites = NO_SITES) -> Obj:
     f: dict[str, Node] = {}
     if version != "2.1.1":
         f |= {"country_code": _keep(R_KEY), "party_id": _keep(R_KEY)}
@@ -365,6 +420,13 @@ def location(version: str) -> Obj:
     if version == "2.3.0":
         f["help_phone"] = _priv_drop()
     f["last_updated"] = _keep(R_META)
+    if version == "2.1.1":
+        return Obj(
+            f,
+            private_if=Location211IsPrivate(sites),
+            private_if_doc=LOCATION_211_PRIVATE_DOC,
+            private_if_keys=("type", "id"),
+        )
     return Obj(
         f,
         private_if=location_is_private,
@@ -489,7 +551,7 @@ def _cdr_location() -> Obj:
     )
 
 
-def session(version: str) -> Obj:
+def session(version: str, sites: Sites = NO_SITES) -> Obj:
     a = R_ACTIVITY
     f: dict[str, Node] = {}
     if version == "2.1.1":
@@ -500,7 +562,7 @@ def session(version: str) -> Obj:
             "kwh": _keep(a),
             "auth_id": _pseudo("contract", R_AUTH_ID_211),
             "auth_method": _keep(a),
-            "location": location(version),
+            "location": location(version, sites),
         }
     else:
         f |= {
@@ -528,7 +590,7 @@ def session(version: str) -> Obj:
     return Obj(f)
 
 
-def cdr(version: str) -> Obj:
+def cdr(version: str, sites: Sites = NO_SITES) -> Obj:
     a = R_ACTIVITY
     f: dict[str, Node] = {}
     if version != "2.1.1":
@@ -539,7 +601,7 @@ def cdr(version: str) -> Obj:
             "stop_date_time": _keep(a),
             "auth_id": _pseudo("contract", R_AUTH_ID_211),
             "auth_method": _keep(a),
-            "location": location(version),
+            "location": location(version, sites),
         }
     else:
         f |= {
@@ -629,21 +691,24 @@ def token(version: str) -> Obj:
     return Obj(f)
 
 
-_BUILDERS: dict[str, Callable[[str], Obj]] = {
+_BUILDERS: dict[str, Callable[[str, Sites], Obj]] = {
     "locations": location,
     "sessions": session,
     "cdrs": cdr,
-    "tariffs": tariff,
-    "tokens": token,
+    "tariffs": lambda version, _sites: tariff(version),
+    "tokens": lambda version, _sites: token(version),
 }
 
-_CACHE: dict[tuple[str, str], Obj] = {}
+_CACHE: dict[tuple[str, str, Sites], Obj] = {}
 
 
-def schema(module: str, version: str) -> Obj:
-    """The root node of ``module`` in ``version`` (both already validated)."""
-    key = (module, version)
+def schema(module: str, version: str, sites: Sites = NO_SITES) -> Obj:
+    """The root node of ``module`` in ``version`` (both already validated); ``sites`` only
+    changes the OCPI 2.1.1 location test (locations, and those embedded in sessions/CDRs)."""
+    if version != "2.1.1" or module not in ("locations", "sessions", "cdrs"):
+        sites = NO_SITES
+    key = (module, version, sites)
     node = _CACHE.get(key)
     if node is None:
-        node = _CACHE[key] = _BUILDERS[module](version)
+        node = _CACHE[key] = _BUILDERS[module](version, sites)
     return node

@@ -52,6 +52,8 @@ VALUE_SQL = {
     "ratio": "count(*) FILTER (WHERE bad) / count(*)",
 }
 """The value of a ``shape: flags`` rule: flagged objects, or their share of the checked ones."""
+DELAY_SQL = {"max": "max(delay)", "mean": "avg(delay)"}
+"""The value of a ``shape: delays AGG LIMIT`` rule: the largest delay, or their mean."""
 _PLACEHOLDER_RE = re.compile(r"\$([A-Za-z_]\w*)")
 _WINDOW_PARAMS = ("since", "until")
 
@@ -119,20 +121,33 @@ def _family_rank(path: Path) -> int:
 
 def _shaped(model: models.Model, path: Path, folder: Path) -> models.Model:
     """A ``shape: flags`` rule (its query returns unit, item, bad per checked object) wrapped
-    in the one output shape of ``sql/checks/_rule.sql.in``."""
+    in the one output shape of ``sql/checks/_rule.sql.in``; a ``shape: delays AGG LIMIT`` rule
+    (unit, item, delay) in ``sql/checks/_delays.sql.in``."""
     meta = _meta(path)
-    if meta.get("shape") != "flags":
-        return model
-    kind = meta.get("value", "count")
-    if kind not in VALUE_SQL:
-        raise UsageError(f"{path.name}: value must be count or ratio for shape: flags")
-    template = "\n".join(
-        line
-        for line in (folder / "_rule.sql.in").read_text().splitlines()
-        if not line.startswith("--")
+    shape = meta.get("shape", "").split()
+    body = "\n".join("    " + line if line else line for line in model.sql.splitlines())
+    if shape == ["flags"]:
+        kind = meta.get("value", "count")
+        if kind not in VALUE_SQL:
+            raise UsageError(f"{path.name}: value must be count or ratio for shape: flags")
+        sql = _template(folder, "_rule.sql.in").format(flags=body, value=VALUE_SQL[kind])
+        return replace(model, sql=sql.strip())
+    if shape[:1] == ["delays"]:
+        if len(shape) != 3 or shape[1] not in DELAY_SQL or shape[2] not in model.params:
+            raise UsageError(
+                f"{path.name}: shape must be `delays max|mean PARAM` (PARAM one of its @param)"
+            )
+        sql = _template(folder, "_delays.sql.in").format(
+            delays=body, value=DELAY_SQL[shape[1]], limit=shape[2]
+        )
+        return replace(model, sql=sql.strip())
+    return model
+
+
+def _template(folder: Path, name: str) -> str:
+    return "\n".join(
+        line for line in (folder / name).read_text().splitlines() if not line.startswith("--")
     )
-    flags = "\n".join("    " + line if line else line for line in model.sql.splitlines())
-    return replace(model, sql=template.format(flags=flags, value=VALUE_SQL[kind]).strip())
 
 
 def load_registry(directory: Path | None = None) -> dict[str, models.Model]:

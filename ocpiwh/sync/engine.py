@@ -27,6 +27,7 @@ import duckdb
 from ocpiwh import lake, warehouse
 from ocpiwh.config import Config, Source
 from ocpiwh.errors import OcpiwhError, UsageError, os_error
+from ocpiwh.irve.config import IrveConfig
 from ocpiwh.lake import BatchRecord, ModuleState, StateStore, folders_source
 from ocpiwh.ocpi import (
     CrawlStats,
@@ -200,14 +201,27 @@ def _sync_locked(
             report.files_removed,
         )
     profile = PrivacyProfile(passes=tuple(config.privacy_passes) + tuple(options.privacy_passes))
+    irve = IrveConfig.load(root) if any(s.version == "2.1.1" for s in selected) else None
     key = load_or_create_key(config.pseudonym_key_file)
     results = []
     for src in selected:
         factory = client_factory or make_client
         client = factory(config, src, options)
         try:
+            src_profile = profile
+            if irve is not None and src.version == "2.1.1":
+                src_profile = profile.with_sites(irve.sites(lake_party(src)))
+                if src_profile.sites.ocpi211_public is None:
+                    log.warning(
+                        "source %s speaks OCPI 2.1.1 (no publish flag): its locations are "
+                        "stored as private sites (name, address dropped, coordinates "
+                        "coarsened) unless declared public with [irve] ocpi211_public = true "
+                        "in ocpiwh.toml or a public column in the [irve] overrides CSV; "
+                        "declare before syncing (docs/privacy.md)",
+                        src.name,
+                    )
             results.append(
-                SourceSync(config, src, client, options, profile, key, progress, stop).run()
+                SourceSync(config, src, client, options, src_profile, key, progress, stop).run()
             )
         finally:
             client.close()
@@ -241,6 +255,11 @@ def _compact_after(root: lake.Store, results: list[SourceResult], fresh_from: st
             done.files_before,
             done.files_after,
         )
+
+
+def lake_party(src: Source) -> tuple[str, str]:
+    """The party of the objects that carry none (OCPI 2.1.1) in the lake."""
+    return src.platform_party or ("ZZ", "ZZZ")
 
 
 def platform_now(client: OcpiClient, url: str) -> datetime:
@@ -308,7 +327,7 @@ class SourceSync:
             store=self.root,
             source=src.name,
             version=src.version,
-            platform_party=src.platform_party or ("ZZ", "ZZZ"),
+            platform_party=lake_party(src),
             profile=profile,
             key=key,
             cpu_lock=cpu_lock,

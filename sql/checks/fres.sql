@@ -10,18 +10,7 @@
 -- value: days
 -- fails: max(received − end) > $max_days days
 -- source: src/prefect/quality/expectations/dynamic.py (FRES, max_duration_day 15)
-WITH d AS (
-    SELECT unit, item, date_diff('second', "end", received) / 86400.0 AS delay
-    FROM qc_sessions
-    WHERE start >= $since AND start < $until AND received IS NOT NULL AND "end" IS NOT NULL
-)
-SELECT
-    unit,
-    count(*) AS checked,
-    count(*) FILTER (WHERE delay > $max_days) AS flagged,
-    max(delay) AS value,
-    max(delay) > $max_days AS failed,
-    COALESCE(list(item ORDER BY item) FILTER (WHERE delay > $max_days), []) AS items
-FROM d
-GROUP BY unit
-ORDER BY unit
+-- shape: delays max max_days
+SELECT unit, item, date_diff('second', "end", received) / 86400.0 AS delay
+FROM qc_sessions
+WHERE start >= $since AND start < $until AND received IS NOT NULL AND "end" IS NOT NULL

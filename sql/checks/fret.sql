@@ -10,32 +10,21 @@
 -- value: seconds
 -- fails: mean(received − horodatage) > $max_mean_seconds s
 -- source: src/prefect/quality/expectations/dynamic.py (FRET, mean_duration_second 300)
+-- shape: delays mean max_mean_seconds
 WITH seen AS (
     SELECT
-        NULLIF(regexp_replace(upper(trim(evse.evse_id)), '[^A-Z0-9]', '', 'g'), '') AS id_pdc_itinerance,
+        irve_id(evse.evse_id) AS id_pdc_itinerance,
         evse.status AS status,
         COALESCE(evse.last_updated, last_updated) AS horodatage,
         min(_fetched_at) AS received
     FROM (SELECT last_updated, _fetched_at, unnest(evses) AS evse FROM locations_history)
     WHERE evse.status IS NOT NULL
     GROUP BY ALL
-),
-d AS (
-    SELECT
-        COALESCE(left(id_pdc_itinerance, 5), '?') AS unit,
-        id_pdc_itinerance || '@' || strftime(horodatage, '%Y-%m-%dT%H:%M:%SZ') AS item,
-        date_diff('second', horodatage, received) AS delay
-    FROM seen
-    WHERE horodatage >= $since AND horodatage < $until
-        AND id_pdc_itinerance IN (SELECT id_pdc_itinerance FROM qc_statuses)
 )
 SELECT
-    unit,
-    count(*) AS checked,
-    count(*) FILTER (WHERE delay > $max_mean_seconds) AS flagged,
-    avg(delay) AS value,
-    avg(delay) > $max_mean_seconds AS failed,
-    COALESCE(list(item ORDER BY item) FILTER (WHERE delay > $max_mean_seconds), []) AS items
-FROM d
-GROUP BY unit
-ORDER BY unit
+    COALESCE(left(id_pdc_itinerance, 5), '?') AS unit,
+    id_pdc_itinerance || '@' || strftime(horodatage, '%Y-%m-%dT%H:%M:%SZ') AS item,
+    date_diff('second', horodatage, received) AS delay
+FROM seen
+WHERE horodatage >= $since AND horodatage < $until
+    AND id_pdc_itinerance IN (SELECT id_pdc_itinerance FROM qc_statuses)

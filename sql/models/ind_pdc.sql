@@ -30,7 +30,7 @@ pdc AS (
         e.party_id,
         e.location_id,
         e.id_pdc_itinerance,
-        regexp_replace(upper(COALESCE(l.id, '')), '[^A-Z0-9]', '', 'g') AS location_norm,
+        COALESCE(irve_id(l.id), '') AS location_norm,
         l.operator_name,
         l.postal_code,
         l.city,

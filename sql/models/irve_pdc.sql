@@ -1,6 +1,6 @@
 -- description: The points de recharge of the IRVE and QualiCharge files, defined once: the EVSEs of
 --   the open-data locations (irve_sites) whose status is not REMOVED or PLANNED, with the IRVE id
---   (id_pdc_itinerance = upper(trim(evse_id)) without any character outside [A-Z0-9]) and the
+--   (id_pdc_itinerance = irve_id(evse_id): upper-cased, without any character outside [A-Z0-9]) and the
 --   connector types the dynamic files report (T2, CCS, CHAdeMO, E/F). irve_statique,
 --   irve_dynamique, irve_dynamique_events and ind_pdc read it.
 -- grain: one row per EVSE (country_code, party_id, location_id, evse_uid)
@@ -25,7 +25,7 @@ SELECT
     e.party_id,
     e.location_id,
     e.evse_uid,
-    NULLIF(regexp_replace(upper(trim(e.evse_id)), '[^A-Z0-9]', '', 'g'), '') AS id_pdc_itinerance,
+    irve_id(e.evse_id) AS id_pdc_itinerance,
     e.status,
     e.last_updated,
     COALESCE(c.ef, false) AS ef,

@@ -167,7 +167,7 @@ loc AS (
         NULLIF(trim(json_extract_string(l._raw, '$.help_phone')), '') AS help_phone,
         NULLIF(trim(json_extract_string(l._raw, '$.directions[0].text')), '') AS directions,
         list_min(TRY_CAST(json_extract_string(l._raw, '$.parking_places[*].max_vehicle_height') AS DOUBLE[])) AS max_height_cm,
-        regexp_replace(upper(COALESCE(l.id, '')), '[^A-Z0-9]', '', 'g') AS location_norm
+        COALESCE(irve_id(l.id), '') AS location_norm
     FROM locations AS l
     JOIN irve_sites AS site
         ON site.country_code = l.country_code AND site.party_id = l.party_id AND site.location_id = l.id

@@ -83,8 +83,7 @@ SELECT
     k.ocpi_id,
     k.item,
     k.source,
-    NULLIF(regexp_replace(upper(trim(COALESCE(k.evse_id, e.evse_id))), '[^A-Z0-9]', '', 'g'), '')
-        AS id_pdc_itinerance,
+    irve_id(COALESCE(k.evse_id, e.evse_id)) AS id_pdc_itinerance,
     k.start_date_time,
     k.end_date_time,
     k.energy,

@@ -96,3 +96,21 @@ def test_sessions_of_sites_that_are_not_public_stay_out(tmp_path: Path) -> None:
     (root / "ocpiwh.toml").write_text(BASE.replace("[irve]\n", "[irve]\nocpi211_public = true\n"))
     export(root, "qualicharge_sessions", out, keep_invalid=True)
     assert _ids(out) == {"FRABCE1STD01", "FRSIME0211"}
+
+
+def test_the_privacy_stage_reads_the_same_declarations(tmp_path: Path) -> None:
+    """[irve] ocpi211_public and the public column become the privacy stage's Sites: a
+    public row naming another party does not apply; a not-public row applies to any."""
+    from ocpiwh.irve import IrveConfig
+    from ocpiwh.privacy import Sites
+
+    (tmp_path / "ov.csv").write_text(
+        "location_id,country_code,party_id,public\n"
+        "HOME,,,false\nSHOP,FR,ABC,true\nOTHER,BE,XYZ,true\nNEVER,BE,XYZ,false\n"
+    )
+    cfg = IrveConfig.from_mapping({"overrides": "ov.csv"}, base=tmp_path)
+    assert cfg.sites(("FR", "ABC")) == Sites(
+        None, frozenset({"SHOP"}), frozenset({"HOME", "NEVER"})
+    )
+    cfg = IrveConfig.from_mapping({"ocpi211_public": False}, base=tmp_path)
+    assert cfg.sites(("FR", "ABC")) == Sites(False)

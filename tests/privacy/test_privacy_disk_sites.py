@@ -6,6 +6,10 @@ street address, full postal code and the coordinates (of the location, its EVSEs
 points, to the stored precision) of every private location of the simulator, and the
 ``cdr_location`` of every home-charging CDR — in every file's bytes and in every Parquet
 value decoded (text and floats).
+
+OCPI 2.1.1 has no publish flag: its locations are private unless declared public
+(``[irve] ocpi211_public``, the ``public`` column of the overrides CSV). The simulator's home
+chargers are the same sites in every version; its 2.2.1 truth says which they are.
 """
 
 from __future__ import annotations
@@ -81,9 +85,8 @@ def config_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("OCPIWH_TOKEN", raising=False)
 
 
-@pytest.mark.parametrize("version", ["2.2.1", "2.3.0"])
-def test_private_sites_are_not_on_disk(tmp_path: Path, version: str) -> None:
-    cfg = SimConfig(
+def sim_config() -> SimConfig:
+    return SimConfig(
         seed=5,
         sessions=300,
         locations=40,
@@ -91,8 +94,24 @@ def test_private_sites_are_not_on_disk(tmp_path: Path, version: str) -> None:
         clean=False,
         start=datetime(2026, 4, 1, tzinfo=UTC),
     )
+
+
+def assert_not_stored(root: Path, secrets: set[str]) -> None:
+    secret_floats = {
+        round(float(s), 6) for s in secrets if s.replace(".", "").lstrip("-").isdigit()
+    }
+    assert secret_floats
+    leaks: list[tuple[str, object]] = []
+    for name, blob, values in stored_values(root):
+        leaks.extend((name, s) for s in secrets if s.encode() in blob)
+        leaks.extend((name, v) for v in values if round(v, 6) in secret_floats)
+    assert not leaks, leaks[:5]
+
+
+@pytest.mark.parametrize("version", ["2.2.1", "2.3.0"])
+def test_private_sites_are_not_on_disk(tmp_path: Path, version: str) -> None:
     root = tmp_path / "data"
-    with serve_in_thread(cfg) as sim:
+    with serve_in_thread(sim_config()) as sim:
         login(root, sim.versions_url, TOKEN, version=version, retry=FAST)
         for result in sync(root, options=SyncOptions(lag=timedelta(0), retry=FAST)):
             assert result.ok, result.error
@@ -110,15 +129,7 @@ def test_private_sites_are_not_on_disk(tmp_path: Path, version: str) -> None:
     shared = set().union(*(site_values(site) for site in public))
     secrets -= shared  # a public site's postal code or address may be the same: not a leak
     assert len(secrets) >= 4 * len(private)
-    secret_floats = {
-        round(float(s), 6) for s in secrets if s.replace(".", "").lstrip("-").isdigit()
-    }
-    assert secret_floats
-    leaks: list[tuple[str, object]] = []
-    for name, blob, values in stored_values(root):
-        leaks.extend((name, s) for s in secrets if s.encode() in blob)
-        leaks.extend((name, v) for v in values if round(v, 6) in secret_floats)
-    assert not leaks, leaks[:5]
+    assert_not_stored(root, secrets)
     # the sites are still there, coarsened (not dropped)
     con = warehouse.connect(root)
     try:
@@ -131,3 +142,48 @@ def test_private_sites_are_not_on_disk(tmp_path: Path, version: str) -> None:
     finally:
         con.close()
     assert kept == len(private)
+
+
+@pytest.mark.parametrize("declared", [False, True], ids=["undeclared", "declared"])
+def test_211_home_chargers_are_not_on_disk(tmp_path: Path, declared: bool) -> None:
+    """OCPI 2.1.1 (no publish flag, no ON_DRIVEWAY): undeclared, no site's name or street
+    is stored; declared public but for the home chargers (``public = false`` in the
+    overrides CSV), the home chargers stay private and the public sites are kept in clear.
+    2.1.1 sessions and CDRs embed the location: the same test applies to it."""
+    root = tmp_path / "data"
+    with serve_in_thread(sim_config()) as sim:
+        login(root, sim.versions_url, TOKEN, version="2.1.1", retry=FAST)
+        homes = {loc["id"] for loc in sim.truth("locations", "2.2.1") if is_private_site(loc)}
+        if declared:
+            (root / "ov.csv").write_text(
+                "location_id,public\n" + "".join(f"{i},false\n" for i in sorted(homes))
+            )
+            with (root / "ocpiwh.toml").open("a") as fh:
+                fh.write('\n[irve]\nocpi211_public = true\noverrides = "ov.csv"\n')
+        for result in sync(root, options=SyncOptions(lag=timedelta(0), retry=FAST)):
+            assert result.ok, result.error
+        locations = sim.truth("locations", "2.1.1")
+        embedded = [o["location"] for m in ("sessions", "cdrs") for o in sim.truth(m, "2.1.1")]
+    private = [loc for loc in locations if loc["id"] in homes]
+    public = [loc for loc in locations if loc["id"] not in homes]
+    assert private and public and "type" in private[0] and "publish" not in private[0]
+    secrets: set[str] = set()
+    for site in private + [e for e in embedded if e.get("id") in homes]:
+        secrets |= site_values(site)
+    shared = set().union(*(site_values(site) for site in public))
+    secrets -= shared
+    assert {p["name"] for p in private} <= secrets and {p["address"] for p in private} <= secrets
+    assert_not_stored(root, secrets)
+    con = warehouse.connect(root)
+    try:
+        rows = con.execute(
+            "SELECT id, name, address, length(postal_code) FROM locations"
+        ).fetchall()
+    finally:
+        con.close()
+    assert {r[0] for r in rows} == homes | {p["id"] for p in public}
+    for lid, name, address, postal in rows:
+        if declared and lid not in homes:  # declared public: kept in clear
+            assert name is not None and address is not None and postal == 5, lid
+        else:  # private: coarsened, not dropped
+            assert name is None and address is None and postal == 2, lid

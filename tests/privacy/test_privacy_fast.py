@@ -13,7 +13,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ocpiwh.privacy import MODULES, VERSIONS, FieldRule, Obj, PrivacyProfile, compile_filter
+from ocpiwh.privacy import (
+    MODULES,
+    VERSIONS,
+    FieldRule,
+    Obj,
+    PrivacyProfile,
+    Sites,
+    compile_filter,
+)
 from ocpiwh.privacy._schema import schema
 
 from ._gen import Gen
@@ -21,10 +29,16 @@ from ._gen import Gen
 KEY = bytes(range(32))
 CASES = [(m, v) for m in MODULES for v in VERSIONS]
 SOC = {"type": "STATE_OF_CHARGE", "volume": 55}
+HOME, SHOP = "HOME-1", "SHOP-1"
+# OCPI 2.1.1 locations declared public, but one declared not public
+DECLARED = PrivacyProfile(sites=Sites(True, private=frozenset({HOME})))
+LOCATED_211 = [(m, "2.1.1") for m in ("locations", "sessions", "cdrs")]
 
 
-def generic(module: str, version: str, items: list[Any]) -> tuple[list[Any], list[Any], dict]:
-    f = compile_filter(module, version, PrivacyProfile(), KEY)
+def generic(
+    module: str, version: str, items: list[Any], profile: PrivacyProfile | None = None
+) -> tuple[list[Any], list[Any], dict]:
+    f = compile_filter(module, version, profile or PrivacyProfile(), KEY)
     docs, others = [], []
     for item in items:
         out = f(item)
@@ -76,6 +90,25 @@ def test_page_filter_equals_generic_filter(module: str, version: str, data: Any)
     assert paged(module, version, items) == generic(module, version, items)
 
 
+@pytest.mark.parametrize(("module", "version"), LOCATED_211)
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_page_filter_equals_generic_filter_with_declared_sites(
+    module: str, version: str, data: Any
+) -> None:
+    """2.1.1 locations declared public but one: the location id is a private-context test,
+    guarded by the page filter like ``type``."""
+    root = schema(module, version)
+    items: list[Any] = []
+    for _ in range(data.draw(st.integers(1, 6))):
+        obj = Gen(data.draw, extras=data.draw(st.booleans())).obj(root)
+        site = obj if module == "locations" else obj.get("location")
+        if isinstance(site, dict):
+            site["id"] = data.draw(st.sampled_from([HOME, SHOP, " HOME-1", 7, None, [HOME]]))
+        items.append(obj)
+    assert paged(module, version, items, DECLARED) == generic(module, version, items, DECLARED)
+
+
 @pytest.mark.parametrize("version", ["2.2.1", "2.3.0"])
 def test_clean_pages_take_the_fast_path_and_private_objects_the_generic_one(version: str) -> None:
     """A home-charger CDR among clean ones: only it goes through the generic filter, and the
@@ -114,10 +147,13 @@ def test_clean_pages_take_the_fast_path_and_private_objects_the_generic_one(vers
 
 def test_every_module_and_version_has_a_fast_path() -> None:
     """Including 2.1.1 sessions and CDRs, whose embedded location has its own private
-    context (guarded through the single-object path to it)."""
+    context (guarded through the single-object path to it) once 2.1.1 locations are
+    declared public; undeclared, every 2.1.1 location is private: the generic filter."""
     for module, version in CASES:
-        f = compile_filter(module, version, PrivacyProfile(), KEY)
+        f = compile_filter(module, version, DECLARED, KEY)
         assert f._page is not None, (module, version)
+        f = compile_filter(module, version, PrivacyProfile(), KEY)
+        assert (f._page is None) == ((module, version) in LOCATED_211), (module, version)
 
 
 def test_a_private_embedded_location_takes_the_generic_filter() -> None:
@@ -131,12 +167,18 @@ def test_a_private_embedded_location_takes_the_generic_filter() -> None:
     }
     public = {"id": "S1", "auth_id": "DE-ABC-C1", "location": loc, "kwh": 3}
     home = {**public, "id": "S2", "location": {**loc, "type": "ON_DRIVEWAY"}}
-    items = [public, home, public]
+    declared = {**public, "id": "S3", "location": {**loc, "id": HOME}}
+    items = [public, home, public, declared]
+    docs, others, stats = paged("sessions", "2.1.1", items, DECLARED)
+    assert (docs, others, stats) == generic("sessions", "2.1.1", items, DECLARED)
+    coarse = {"latitude": "48.86", "longitude": "2.35"}
+    assert docs[1]["location"]["coordinates"] == docs[3]["location"]["coordinates"] == coarse
+    assert docs[0]["location"]["coordinates"] == loc["coordinates"]
+    assert stats["pseudonymized"] == 4
+    # undeclared, every 2.1.1 location is private
     docs, others, stats = paged("sessions", "2.1.1", items)
     assert (docs, others, stats) == generic("sessions", "2.1.1", items)
-    assert docs[1]["location"]["coordinates"] == {"latitude": "48.86", "longitude": "2.35"}
-    assert docs[0]["location"]["coordinates"] == loc["coordinates"]
-    assert stats["pseudonymized"] == 3
+    assert all(d["location"]["coordinates"] == coarse for d in docs)
 
 
 def test_privacy_passes_use_the_generic_filter() -> None:
@@ -150,15 +192,20 @@ def test_privacy_passes_use_the_generic_filter() -> None:
 @pytest.mark.parametrize(("module", "version"), CASES)
 def test_private_if_keys_name_what_the_test_reads(module: str, version: str) -> None:
     """The fast path tests each declared key alone: the predicate must be true of an object
-    exactly when it is true of one of those keys alone, and false of absent or null ones."""
-    nodes = [schema(module, version)]
+    exactly when it is true of one of those keys alone, and false of absent or null ones.
+    A test true of an empty object (private by default) has no fast path at all."""
+    nodes = [schema(module, version), schema(module, version, DECLARED.sites)]
     while nodes:
         node = nodes.pop()
         nodes += [c for c in node.fields.values() if isinstance(c, Obj)]
         if node.private_if is None:
             continue
         assert node.private_if_keys
+        if node.private_if({}):
+            assert compile_filter(module, version, PrivacyProfile(), KEY)._page is None
+            continue
         values = [True, False, None, "false", "TRUE", "ON_DRIVEWAY", " on_driveway ", "ON_STREET"]
+        values += [HOME, SHOP]
         for k in node.private_if_keys:
             assert not node.private_if({k: None})
             assert not node.private_if({})

@@ -14,7 +14,7 @@ from typing import Any
 import orjson
 import pytest
 
-from ocpiwh.privacy import PrivacyProfile, compile_filter
+from ocpiwh.privacy import PrivacyProfile, Sites, compile_filter
 
 KEY = b"k" * 32
 ADDRESS = "12 rue des Lilas"
@@ -26,6 +26,8 @@ PRIVATE_FALSE = [False, "false", "FALSE", "False", " false ", "\tfalse\n"]
 NOT_FALSE = [True, "true", None, "no", "0", "", 0]
 DRIVEWAY = ["ON_DRIVEWAY", "on_driveway", " On_Driveway ", "\tON_DRIVEWAY\n"]
 NOT_DRIVEWAY = ["ON_STREET", "ON_DRIVEWAYS", "ON DRIVEWAY", "", None, 3]
+# 2.1.1 locations are private unless declared public: these tests declare them
+PROFILE = PrivacyProfile(sites=Sites(ocpi211_public=True))
 
 
 def spelled(value: Any) -> str:
@@ -82,8 +84,8 @@ def location(**fields: Any) -> dict[str, Any]:
 
 def both_paths(module: str, version: str, obj: dict[str, Any]) -> dict[str, Any]:
     """The object through the per-object filter, checked equal to the page filter's."""
-    one = compile_filter(module, version, PrivacyProfile(), KEY)(obj)
-    page = compile_filter(module, version, PrivacyProfile(), KEY)
+    one = compile_filter(module, version, PROFILE, KEY)(obj)
+    page = compile_filter(module, version, PROFILE, KEY)
     assert page._page is not None, "no page filter for this module: nothing to compare"
     docs, others = page.filter_page(orjson.dumps([obj, {**obj, "id": "twin"}]))
     assert others == []
@@ -138,9 +140,10 @@ def test_on_driveway_in_any_case_is_private(version: str, key: str, value: str) 
     assert site_hidden(out)
 
 
+@pytest.mark.parametrize(("version", "key"), [("2.2.1", "parking_type"), ("2.1.1", "type")])
 @pytest.mark.parametrize("value", NOT_DRIVEWAY, ids=spelled)
-def test_other_parking_types_keep_the_site(value: Any) -> None:
-    out = both_paths("locations", "2.2.1", location(parking_type=value))
+def test_other_parking_types_keep_the_site(version: str, key: str, value: Any) -> None:
+    out = both_paths("locations", version, location(**{key: value}))
     assert out["address"] == ADDRESS
 
 
