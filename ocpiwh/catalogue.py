@@ -17,17 +17,20 @@ catalogue starts without them.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import duckdb
 import orjson
-import pyarrow as pa
 
 from ocpiwh import __version__, resources
 from ocpiwh.errors import OcpiwhError, UsageError
 from ocpiwh.paths import MODULES, Warehouse
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 CATALOGUE_VIEW = "_catalogue"
 """The view of warehouse.duckdb holding the fingerprint of its views (NULL: not reusable)."""
@@ -161,7 +164,9 @@ def run_sql(
     """Run one statement with bound parameters; a DuckDB error becomes a one-line OcpiwhError."""
     try:
         rel = con.sql(sql, params=dict(params) if params else None)
-        if rel is None:
+        if rel is None:  # a statement without a result
+            import pyarrow as pa  # (the one pyarrow use here: DuckDB imports it for the rest)
+
             return pa.table({})
         table: pa.Table = rel.to_arrow_table()
     except duckdb.Error as exc:
@@ -180,3 +185,59 @@ def one_statement(con: duckdb.DuckDBPyConnection, sql: str) -> None:
             f"one SQL statement at a time, got {count}",
             hint="run them one by one, or combine them with WITH … or UNION ALL",
         )
+
+
+RESULT = "_result"
+"""The temporary table :func:`materialize` stores a result in."""
+CATALOGUE_QUERIES = frozenset({"SHOW", "DESCRIBE", "DESC", "SUMMARIZE"})
+NUMBERS = re.compile(r"(U?(TINY|SMALL|BIG|HUGE)?INT(EGER)?|FLOAT|DOUBLE|DECIMAL\(\d+,\d+\))")
+PLAIN_TYPES = re.compile(
+    rf"({NUMBERS.pattern}|BOOLEAN|VARCHAR|JSON|UUID|DATE|TIME|TIMESTAMP"
+    r"|TIMESTAMP WITH TIME ZONE|\"NULL\")"
+)
+"""Column types whose Python values show as their Arrow values do (output.cell); intervals
+(months), maps, nested and nanosecond types are shown through Arrow."""
+
+
+class Rows(NamedTuple):
+    """The head of a result, as output.render_rows takes it."""
+
+    names: list[str]
+    numeric: list[bool]
+    rows: list[tuple[Any, ...]]
+    total: int
+
+
+def materialize(con: duckdb.DuckDBPyConnection, sql: str) -> bool:
+    """Store the result of one query in the temporary table :data:`RESULT`, so it can be
+    counted and its head read without pyarrow; False when ``sql`` is not a query or its
+    result would not be stored as is (duplicate column names are renamed): run it as it is."""
+    try:
+        statements = con.extract_statements(sql)
+        if len(statements) != 1 or statements[0].type != duckdb.StatementType.SELECT:
+            return False
+        if sql.split(None, 1)[0].upper() in CATALOGUE_QUERIES:
+            return False  # would list the table being created
+        names = con.sql(sql).columns  # bound, not run
+        if len(set(names)) != len(names):
+            return False
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {RESULT} AS {sql}")
+    except duckdb.Error:
+        return False
+    return True
+
+
+def plain_rows(con: duckdb.DuckDBPyConnection, limit: int) -> Rows | None:
+    """The first ``limit`` rows of :data:`RESULT` and its row count, as Python values; None
+    when a column's type would show otherwise than through Arrow (read it with run_sql)."""
+    relation = con.table(RESULT)
+    types = [str(t) for t in relation.types]
+    if not all(PLAIN_TYPES.fullmatch(t) for t in types):
+        return None
+    ((count,),) = con.execute(f"SELECT count(*) FROM {RESULT}").fetchall()
+    return Rows(
+        names=list(relation.columns),
+        numeric=[NUMBERS.fullmatch(t) is not None for t in types],
+        rows=relation.limit(limit).fetchall(),
+        total=int(count),
+    )

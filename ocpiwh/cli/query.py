@@ -58,10 +58,17 @@ def sql_command(
         con = connect(state(ctx).warehouse)
         try:
             catalogue.one_statement(con, sql)
-            table = catalogue.run_sql(con, sql)
+            head = None
+            if fmt == "table" and out is None and catalogue.materialize(con, sql):
+                head = catalogue.plain_rows(con, output.TABLE_MAX_ROWS)
+                sql = f"SELECT * FROM {catalogue.RESULT}"  # stored: not run twice
+            table = None if head is not None else catalogue.run_sql(con, sql)
         finally:
             con.close()
-    output.write(table, fmt, out)
+    if table is None and head is not None:  # a table of plain columns: no pyarrow needed
+        output.print_grid(*output.render_rows(*head, max_rows=output.TABLE_MAX_ROWS))
+    elif table is not None:
+        output.write(table, fmt, out)
 
 
 def connect(root: str) -> duckdb.DuckDBPyConnection:

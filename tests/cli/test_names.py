@@ -91,5 +91,13 @@ def test_sql_on_a_current_catalogue_builds_no_view(sessions_lake: Path, tmp_path
     warehouse.refresh(root)
     loaded = _loaded("-w", str(root), "sql", "SELECT count(*) FROM sessions")
     assert "ocpiwh.cli.query" in loaded
-    for heavy in ("ocpiwh.warehouse", "ocpiwh.lake", "sqlglot", "pydantic", "ocpiwh.cli.sync"):
+    heavy_ones = (
+        "ocpiwh.warehouse",
+        "ocpiwh.lake",
+        "sqlglot",
+        "pydantic",
+        "pyarrow",
+        "ocpiwh.cli.sync",
+    )
+    for heavy in heavy_ones:
         assert heavy not in loaded, heavy

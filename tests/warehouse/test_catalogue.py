@@ -10,7 +10,7 @@ import orjson
 import pytest
 from ocpi_objects import location, session
 
-from ocpiwh import catalogue, warehouse
+from ocpiwh import catalogue, output, warehouse
 from ocpiwh.cli.main import main
 from ocpiwh.lake import write_batch
 
@@ -177,3 +177,40 @@ def test_a_database_held_by_a_writer_falls_back_to_building(tmp_path: Path) -> N
 
 def test_an_object_store_location_has_no_stored_catalogue() -> None:
     assert catalogue.connect_stored("s3://bucket/prefix") is None
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT id, kwh, start_date_time, last_updated, NULL AS nothing FROM sessions",
+        "SELECT 2.50::DECIMAL(10, 3) AS d, 1.5::FLOAT AS f, sum(range) AS h, true AS b, "
+        "DATE '2024-03-01' AS day, TIME '10:00:00' AS t, TIMESTAMP '2024-03-01 10:00:00' AS ts "
+        "FROM range(3)",
+        "SELECT range AS n, range::VARCHAR AS s FROM range(120) ORDER BY range DESC",  # > 50 rows
+        "SELECT [1, 2] AS l, {'a': INTERVAL 1 MONTH} AS s",  # nested: shown through Arrow
+        "SHOW TABLES",
+    ],
+)
+def test_the_sql_table_reads_as_the_arrow_table(
+    sessions_lake: Path, capsys: pytest.CaptureFixture[str], sql: str
+) -> None:
+    """The table of plain columns printed from Python values, without pyarrow, is the
+    table printed from the Arrow result."""
+    warehouse.refresh(sessions_lake)
+    with pytest.raises(SystemExit) as done:
+        main(["-w", str(sessions_lake), "sql", sql])
+    assert done.value.code in (0, None)
+    shown = capsys.readouterr().out
+    assert shown == output.table_text(warehouse.query(sessions_lake, sql))
+
+
+def test_materialize_refuses_what_it_would_change() -> None:
+    con = duckdb.connect()
+    assert not catalogue.materialize(con, "SELECT 1 AS a, 2 AS a")  # would be renamed a_1
+    assert not catalogue.materialize(con, "PRAGMA version")  # not a query
+    assert not catalogue.materialize(con, "SHOW TABLES")  # would list its own table
+    assert catalogue.materialize(con, "SELECT [1] AS l FROM range(3)")
+    assert catalogue.plain_rows(con, 2) is None  # a list shows through Arrow
+    assert catalogue.materialize(con, "FROM range(70) ORDER BY range DESC")
+    assert catalogue.plain_rows(con, 2) == catalogue.Rows(["range"], [True], [(69,), (68,)], 70)
+    con.close()
