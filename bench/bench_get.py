@@ -18,7 +18,7 @@ from pathlib import Path
 
 from bench import gen_lake
 from ocpiwh import warehouse
-from ocpiwh.cli.query import find_duckdb_cli
+from ocpiwh.cli.shell import find_duckdb_cli
 from ocpiwh.lake import ModuleState, StateStore, open_store
 
 

@@ -27,13 +27,17 @@ import sys
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import orjson
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from ocpiwh.errors import OcpiwhError, UsageError
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+# pyarrow is imported by the functions that handle Arrow data, not here: a `sql` printing
+# a few rows as a table (print_rows) runs without it.
 
 FORMATS: tuple[str, ...] = ("table", "csv", "jsonl", "parquet")
 """``table`` is for people (stdout only); the others are files or pipes."""
@@ -241,6 +245,9 @@ def _times_as_iso(col: pa.Array, typ: pa.TimestampType) -> pa.Array:
     """Timestamps → ``2026-06-01T08:00:00Z`` text in Arrow, the fraction where a value has
     one (orjson's form): ``to_pylist`` would build a zoned ``datetime`` per value, the bulk
     of a JSON line's cost."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     if typ.tz is not None:
         col = pc.cast(col, pa.timestamp(typ.unit))  # UTC wall time (Arrow stores UTC)
     whole = pc.strftime(pc.cast(col, pa.timestamp("s"), safe=False), format="%Y-%m-%dT%H:%M:%SZ")
@@ -258,6 +265,8 @@ def jsonl_batch(batch: pa.RecordBatch, embed: Iterable[str] = ()) -> bytes:
     """One record batch as JSON lines, the form of every ``jsonl`` output; written batch by
     batch, a result of any size streams in bounded memory. ``embed``: text columns holding
     JSON, written as JSON rather than as quoted strings."""
+    import pyarrow as pa
+
     columns = [
         _times_as_iso(col, field.type) if pa.types.is_timestamp(field.type) else col
         for field, col in zip(batch.schema, batch.columns, strict=True)
@@ -274,6 +283,9 @@ def jsonl_batch(batch: pa.RecordBatch, embed: Iterable[str] = ()) -> bytes:
 
 def _timestamps_as_text(col: pa.ChunkedArray, typ: pa.TimestampType) -> pa.ChunkedArray:
     """ISO 8601 UTC with Z; the fraction only when some value of the column has one."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     if typ.tz is not None:
         col = pc.cast(col, pa.timestamp(typ.unit))  # UTC wall time (Arrow stores UTC)
     fraction = False
@@ -287,6 +299,7 @@ def _timestamps_as_text(col: pa.ChunkedArray, typ: pa.TimestampType) -> pa.Chunk
 
 
 def _write_csv(table: pa.Table, sink: IO[bytes]) -> None:
+    import pyarrow as pa
     import pyarrow.csv as pcsv
 
     cols = []
@@ -311,32 +324,54 @@ def _json_texts(values: Iterable[Any]) -> list[str | None]:
 
 
 def _is_number(t: pa.DataType) -> bool:
+    import pyarrow as pa
+
     return bool(pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_decimal(t))
 
 
 def render_table(table: pa.Table, *, max_rows: int = TABLE_MAX_ROWS) -> tuple[Any, str]:
     """(rich Table of the first ``max_rows`` rows, footer line)."""
+    return render_rows(
+        table.schema.names,
+        [_is_number(field.type) for field in table.schema],
+        [tuple(row.values()) for row in table.slice(0, max_rows).to_pylist()],
+        table.num_rows,
+        max_rows=max_rows,
+    )
+
+
+def render_rows(
+    names: list[str],
+    numeric: list[bool],
+    rows: list[tuple[Any, ...]],
+    total: int,
+    *,
+    max_rows: int = TABLE_MAX_ROWS,
+) -> tuple[Any, str]:
+    """(rich Table, footer line) of ``rows`` (the first ``max_rows`` of ``total``) whose
+    columns are ``names``, right-aligned where ``numeric``: the grid of every text table."""
     from rich.table import Table
 
     grid = Table(show_header=True, header_style="bold", show_lines=False)
-    for field in table.schema:
-        grid.add_column(
-            field.name, overflow="fold", justify="right" if _is_number(field.type) else "left"
-        )
-    for row in table.slice(0, max_rows).to_pylist():
-        grid.add_row(*(cell(v) for v in row.values()))
-    n = table.num_rows
-    footer = f"{n} row{'s' if n != 1 else ''}"
-    if n > max_rows:
+    for name, number in zip(names, numeric, strict=True):
+        grid.add_column(name, overflow="fold", justify="right" if number else "left")
+    for row in rows[:max_rows]:
+        grid.add_row(*(cell(v) for v in row))
+    footer = f"{total} row{'s' if total != 1 else ''}"
+    if total > max_rows:
         footer += f" (showing the first {max_rows}; use --format csv or --out FILE for all)"
     return grid, footer
 
 
 def print_table(table: pa.Table, *, max_rows: int = TABLE_MAX_ROWS) -> None:
     """The readable grid on stdout (200 columns wide off a terminal, where rich would use 80)."""
+    print_grid(*render_table(table, max_rows=max_rows))
+
+
+def print_grid(grid: Any, footer: str) -> None:
+    """A grid from :func:`render_rows` on stdout, as :func:`print_table` prints it."""
     from rich.console import Console
 
-    grid, footer = render_table(table, max_rows=max_rows)
     console = Console(highlight=False, width=None if sys.stdout.isatty() else 200)
     console.print(grid)
     console.print(footer, style="dim")

@@ -31,7 +31,9 @@ import pyarrow as pa
 import sqlglot
 from sqlglot import exp
 
-from ocpiwh import lake, resources
+from ocpiwh import catalogue, lake, resources
+from ocpiwh.catalogue import one_line, one_statement
+from ocpiwh.catalogue import run_sql as run_sql  # re-exported: models, checks run SQL here
 from ocpiwh.errors import OcpiwhError, UsageError
 from ocpiwh.lake import Location, ModuleState, Store, committed_files, manifests, open_store
 from ocpiwh.paths import MODULES, Warehouse, fsync_dir
@@ -279,30 +281,31 @@ def _check_root(root: Location | Store) -> Store:
     return store
 
 
-def connect(root: Location | Store, *, read_only: bool = True) -> duckdb.DuckDBPyConnection:
+def connect(
+    root: Location | Store, *, read_only: bool = True, stored: bool = True
+) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB connection with every view of the warehouse at ``root``.
 
     TimeZone is UTC and relative paths resolve against the warehouse folder. With
     ``read_only`` (the default), SQL may only touch files inside the warehouse folder and may not
     install or load extensions: a guard against accidents (``COPY … TO`` elsewhere), not a
-    security boundary.
+    security boundary. With ``stored`` (the default), the views come from ``warehouse.duckdb``
+    when it holds the current commit's (:mod:`ocpiwh.catalogue`), else they are built here;
+    pass False to redefine views on the connection (stored views would not see the change).
     """
     store = _check_root(root)
+    if stored and store.local_root is not None:
+        reused = catalogue.connect_stored(store.local_root, read_only=read_only)
+        if reused is not None:
+            return reused
     con = duckdb.connect(":memory:")
     try:
-        con.execute("SET TimeZone = 'UTC'")
-        # the progress bar writes to stdout: it would corrupt csv/json results piped from there
-        con.execute("SET enable_progress_bar = false")
+        catalogue.session(con, store.local_root)
         store.register(con)
-        if store.local_root is not None:
-            con.execute("SET file_search_path = $p", {"p": str(store.local_root)})
         create_views(con, store)
         if read_only:
             # relative globs are checked as written, then as resolved: allow both spellings
-            allowed = [store.uri("").rstrip("/") + "/", "raw/", "quarantine/"]
-            con.execute("SET allowed_directories = $d", {"d": allowed})
-            con.execute("SET enable_external_access = false")
-            con.execute("SET lock_configuration = true")
+            catalogue.guard(con, [store.uri("").rstrip("/") + "/", "raw/", "quarantine/"])
     except BaseException:
         con.close()
         raise
@@ -330,15 +333,26 @@ def refresh(root: Location | Store) -> Path | None:
     try:
         con.execute("SET TimeZone = 'UTC'")
         con.execute("SET file_search_path = $p", {"p": str(root)})
-        con.execute(f"ATTACH '{tmp.as_posix()}' AS wh (STORAGE_VERSION '{SHELL_STORAGE_VERSION}')")
+        con.execute(
+            f"ATTACH {literal(tmp.as_posix())} AS wh (STORAGE_VERSION '{SHELL_STORAGE_VERSION}')"
+        )
         con.execute("USE wh")
+        # the fingerprint of the manifests the views were built from: equal before and after,
+        # nothing committed in between (else NULL: readers build their own views)
+        before = catalogue.fingerprint(root)
         create_views(con, root)
+        after = catalogue.fingerprint(root)
+        mark = literal(before) if before is not None and before == after else "NULL"
+        con.execute(
+            f"CREATE VIEW {catalogue.CATALOGUE_VIEW} AS "
+            f"SELECT CAST({mark} AS VARCHAR) AS fingerprint"
+        )
         con.execute("USE memory")
         con.execute("DETACH wh")
         os.replace(tmp, target)
         fsync_dir(root)
     except duckdb.Error as exc:
-        raise OcpiwhError(f"could not write {target.name}: {_one_line(exc)}") from None
+        raise OcpiwhError(f"could not write {target.name}: {one_line(exc)}") from None
     finally:
         con.close()
         for leftover in (tmp, Path(f"{tmp}.wal")):
@@ -346,43 +360,11 @@ def refresh(root: Location | Store) -> Path | None:
     return target
 
 
-def _one_line(exc: BaseException) -> str:
-    text = " ".join(str(exc).split())
-    return text if len(text) <= 400 else text[:397] + "..."
-
-
-def run_sql(
-    con: duckdb.DuckDBPyConnection, sql: str, params: Mapping[str, Any] | None = None
-) -> pa.Table:
-    """Run one statement with bound parameters; a DuckDB error becomes a one-line OcpiwhError."""
-    try:
-        rel = con.sql(sql, params=dict(params) if params else None)
-        if rel is None:
-            return pa.table({})
-        table: pa.Table = rel.to_arrow_table()
-    except duckdb.Error as exc:
-        raise OcpiwhError(f"SQL error: {_one_line(exc)}") from None
-    return table
-
-
-def _one_statement(con: duckdb.DuckDBPyConnection, sql: str) -> None:
-    """Refuse several statements: DuckDB would run them all and show only the last result."""
-    try:
-        count = len(con.extract_statements(sql))
-    except duckdb.Error as exc:
-        raise OcpiwhError(f"SQL error: {_one_line(exc)}") from None
-    if count > 1:
-        raise UsageError(
-            f"one SQL statement at a time, got {count}",
-            hint="run them one by one, or combine them with WITH … or UNION ALL",
-        )
-
-
 def query(root: Location | Store, sql: str, params: Mapping[str, Any] | None = None) -> pa.Table:
     """Run ``sql`` (``$name`` parameters bound from ``params``) over the warehouse's views."""
     con = connect(root)
     try:
-        _one_statement(con, sql)
+        one_statement(con, sql)
         return run_sql(con, sql, params)
     finally:
         con.close()

@@ -1,14 +1,25 @@
-"""The root command ``ocpiwh`` and its global options; command modules register on :data:`app`."""
+"""The root command ``ocpiwh`` and its global options; command modules register on :data:`app`.
+
+Command modules are imported when their command is used, not before (the table of
+:mod:`ocpiwh.cli.names` lists them): the one place that loads them is :class:`LazyCommands`.
+"""
 
 from __future__ import annotations
 
+import importlib
+import sys
+from collections.abc import Iterator, Mapping, MutableMapping
 from typing import Annotated, Any
 
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
 
 from ocpiwh import __version__
+from ocpiwh.cli import coercion
 from ocpiwh.cli.common import DEFAULT_WAREHOUSE, AppState, err, setup_logging
+from ocpiwh.cli.names import COMMANDS
+
+coercion.install()  # plain option values skip typer's pydantic coercion (0.1–0.2 s a process)
 
 GLOBAL_OPTIONS: dict[str, str] = {
     "-w": "--warehouse",
@@ -23,9 +34,77 @@ GLOBAL_OPTIONS: dict[str, str] = {
 """Options of the root command: they go before the command name, never after it."""
 
 
+def _complete(name: str) -> bool:
+    """Are all the modules defining ``name`` imported (a group may span several)?"""
+    entry = COMMANDS.get(name)
+    return entry is None or all(module in sys.modules for module in entry.modules)
+
+
+class LazyCommands(MutableMapping[str, Any]):
+    """The root's commands by name: the names of :data:`COMMANDS` (plus any command already
+    registered), each command built on first access by importing its modules."""
+
+    def __init__(self, built: Mapping[str, Any]) -> None:
+        # a group whose modules are not all imported yet is incomplete: built again on access
+        self._built: dict[str, Any] = {n: c for n, c in built.items() if _complete(n)}
+
+    def loaded(self, name: str) -> bool:
+        return name in self._built
+
+    def __getitem__(self, name: str) -> Any:
+        if name not in self._built:
+            entry = COMMANDS.get(name)
+            if entry is None:
+                raise KeyError(name)
+            for module in entry.modules:
+                importlib.import_module(module)
+            fresh: Any = getattr(typer.main.get_command(app), "commands", None)
+            if not isinstance(fresh, LazyCommands) or not fresh.loaded(name):
+                raise KeyError(f"{', '.join(entry.modules)} define no command {name!r}")
+            self._built[name] = fresh._built[name]
+        return self._built[name]
+
+    def __setitem__(self, name: str, command: Any) -> None:
+        self._built[name] = command
+
+    def __delitem__(self, name: str) -> None:
+        del self._built[name]
+
+    def __iter__(self) -> Iterator[str]:
+        yield from COMMANDS
+        yield from (name for name in self._built if name not in COMMANDS)
+
+    def __len__(self) -> int:
+        return len(COMMANDS) + sum(1 for name in self._built if name not in COMMANDS)
+
+
 class RootGroup(TyperGroup):
-    """The root command: says where a misplaced global option goes, and turns Ctrl-C into
-    one line and exit 130."""
+    """The root command: loads a command's module when it is used, lists the others from
+    their summaries, says where a misplaced global option goes, and turns Ctrl-C into one
+    line and exit 130."""
+
+    def __init__(self, **attrs: Any) -> None:
+        super().__init__(**attrs)
+        self.commands = LazyCommands(self.commands)
+        self._listing = False
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        self._listing = True  # the command list needs summaries, not the commands
+        try:
+            super().format_help(ctx, formatter)
+        finally:
+            self._listing = False
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return list(self.commands)  # names only: TyperGroup's would build every command
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        commands = self.commands
+        if self._listing and isinstance(commands, LazyCommands) and not commands.loaded(cmd_name):
+            entry = COMMANDS.get(cmd_name)
+            if entry is not None:
+                return TyperCommand(name=cmd_name, help=entry.summary)
+        return super().get_command(ctx, cmd_name)
 
     def invoke(self, ctx: Any) -> Any:
         try:

@@ -1,20 +1,22 @@
-"""``ocpiwh sql`` and ``ocpiwh shell``: SQL over the warehouse's views."""
+"""``ocpiwh sql``: SQL over the warehouse's views, and the output options of every command
+printing rows.
+
+Light on purpose: while ``warehouse.duckdb`` holds the current commit's views
+(:mod:`ocpiwh.catalogue`), ``sql`` runs without importing the lake or sqlglot; only a stale
+or missing catalogue loads :mod:`ocpiwh.warehouse` to build the views.
+"""
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 from typing import Annotated
 
+import duckdb
 import typer
 
-from ocpiwh import output, warehouse
+from ocpiwh import catalogue, output
 from ocpiwh.cli.app import app
 from ocpiwh.cli.common import progress, state
-from ocpiwh.errors import OcpiwhError, UsageError
 
 FormatOption = Annotated[str | None, typer.Option("--format", "-f", help=output.FORMAT_HELP)]
 OutOption = Annotated[
@@ -53,36 +55,28 @@ def sql_command(
     fmt = check_format(fmt, out)
     with progress("sql", enabled=not state(ctx).quiet) as step:
         step("running")
-        table = warehouse.query(state(ctx).warehouse, sql)
-    output.write(table, fmt, out)
+        con = connect(state(ctx).warehouse)
+        try:
+            catalogue.one_statement(con, sql)
+            head = None
+            if fmt == "table" and out is None and catalogue.materialize(con, sql):
+                head = catalogue.plain_rows(con, output.TABLE_MAX_ROWS)
+                sql = f"SELECT * FROM {catalogue.RESULT}"  # stored: not run twice
+            table = None if head is not None else catalogue.run_sql(con, sql)
+        finally:
+            con.close()
+    if table is None and head is not None:  # a table of plain columns: no pyarrow needed
+        output.print_grid(*output.render_rows(*head, max_rows=output.TABLE_MAX_ROWS))
+    elif table is not None:
+        output.write(table, fmt, out)
 
 
-def find_duckdb_cli() -> str | None:
-    """The ``duckdb`` shell: beside this Python (the venv's bin), else on PATH."""
-    here = Path(sys.executable).parent / "duckdb"
-    if here.is_file() and os.access(here, os.X_OK):
-        return str(here)
-    return shutil.which("duckdb")
+def connect(root: str) -> duckdb.DuckDBPyConnection:
+    """The views stored in warehouse.duckdb when they are the current commit's, else views
+    built from the manifests."""
+    con = catalogue.connect_stored(root)
+    if con is not None:
+        return con
+    from ocpiwh import warehouse  # heavy (lake, sqlglot): only when the views must be built
 
-
-@app.command("shell")
-def shell_command(ctx: typer.Context) -> None:
-    """Open the DuckDB shell on warehouse.duckdb (refreshed first), from the warehouse folder.
-
-    The views read Parquet with paths relative to the warehouse folder, so the shell runs there.
-    You can also open it yourself: `cd data && duckdb warehouse.duckdb`.
-
-    Example: `ocpiwh --warehouse data shell`
-    """
-    binary = find_duckdb_cli()
-    if binary is None:
-        raise OcpiwhError("the duckdb shell is not installed", hint="pip install duckdb-cli")
-    root = state(ctx).warehouse
-    database = warehouse.refresh(root)
-    if database is None:
-        raise UsageError(
-            f"the DuckDB shell needs a local warehouse folder; {root} is an object store",
-            hint='use `ocpiwh sql "…"`, whose views read the object store',
-        )
-    completed = subprocess.run([binary, database.name], cwd=database.parent, check=False)
-    raise typer.Exit(completed.returncode)
+    return warehouse.connect(root, stored=False)

@@ -34,8 +34,11 @@ def _key(source: str, module: str) -> str:
 
 
 def connect(store: Store, *, read_only: bool = True) -> duckdb.DuckDBPyConnection:
-    """:func:`ocpiwh.warehouse.connect` then :func:`time_travel` (closed if that fails)."""
-    con = warehouse.connect(store, read_only=read_only)
+    """:func:`ocpiwh.warehouse.connect` then :func:`time_travel` (closed if that fails).
+
+    The views are built on the connection, never the stored ones: time travel rebinds the
+    ``_raw_<module>`` views they read, which views stored in warehouse.duckdb would ignore."""
+    con = warehouse.connect(store, read_only=read_only, stored=False)
     try:
         time_travel(con, store)
     except BaseException:

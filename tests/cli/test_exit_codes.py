@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from ocpiwh import docgen, warehouse
+from ocpiwh import catalogue, docgen
 from ocpiwh.cli.main import main
 
 
@@ -73,7 +73,7 @@ def test_ctrl_c_in_a_command_exits_130_with_one_line(
     def interrupted(*_args: object, **_kw: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(warehouse, "query", interrupted)
+    monkeypatch.setattr(catalogue, "one_statement", interrupted)  # `sql` calls it first
     assert code("-w", str(sessions_lake), "sql", "SELECT 1") == 130
     assert capsys.readouterr().err.strip() == "interrupted"
 

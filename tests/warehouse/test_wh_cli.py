@@ -13,7 +13,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from ocpiwh import warehouse
-from ocpiwh.cli import query as query_cli
+from ocpiwh.cli import shell as shell_cli
 from ocpiwh.cli.main import main
 
 DUCKDB_CLI = Path(sys.executable).parent / "duckdb"
@@ -113,7 +113,7 @@ def test_parquet_without_out_is_a_usage_error(
 def test_shell_without_the_binary_says_how_to_install(
     sessions_lake: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(query_cli, "find_duckdb_cli", lambda: None)
+    monkeypatch.setattr(shell_cli, "find_duckdb_cli", lambda: None)
     with pytest.raises(SystemExit) as exc:
         run(sessions_lake, "shell")
     assert exc.value.code == 1
