@@ -138,8 +138,8 @@ def data_until(con: duckdb.DuckDBPyConnection) -> datetime | None:
     value = row[0] if row else None
     if not isinstance(value, datetime):
         row = con.execute(
-            "SELECT greatest((SELECT max(last_updated) FROM locations), "
-            "(SELECT max(last_updated) FROM tariffs)) + INTERVAL 1 MICROSECOND"
+            "SELECT greatest((SELECT max(last_updated) FROM locations), (SELECT max(last_updated) "
+            "FROM evses), (SELECT max(last_updated) FROM tariffs)) + INTERVAL 1 MICROSECOND"
         ).fetchone()
         value = row[0] if row else None
     return _utc(value) if isinstance(value, datetime) else None
@@ -206,7 +206,7 @@ def _check_envelope(name: str, envelope: dict[str, Any]) -> None:
     """The envelope alone (sites empty) must be valid: a configuration mistake stops here."""
     doc = orjson.loads(orjson.dumps(envelope).replace(orjson.dumps(_HOLE), b"[]"))
     definition = "TableDocument" if name == "afir_table" else "StatusDocument"
-    problems = [e.message for e in validator(definition).iter_errors(doc)]
+    problems = [str(e.message) for e in validator(definition).iter_errors(doc)]
     if problems:
         raise UsageError(
             f"{name}: the publication header is invalid ({problems[0][:200]}); check [afir]"
@@ -275,8 +275,7 @@ def publish(
             if errors:
                 invalid += 1
                 for e in errors:
-                    where = "/".join(str(p) for p in e.absolute_path) or "(site)"
-                    _add(rows, i + 1, key, where, f"schema:{e.validator}", e.message[:200])
+                    _add(rows, i + 1, key, e.path or "(site)", f"schema:{e.keyword}", e.message)
                 continue
             texts.append(text.encode())
             points += int(cols["refill_points"][i])
