@@ -4,6 +4,7 @@
 --   ad-hoc energy rates of its AD_HOC_PAYMENT tariffs, and its static content as a DuckDB
 --   struct (`point`). versionG is a hash of that static content: it changes when, and only
 --   when, what afir_table publishes about the point changes (a status change does not).
+--   A power type OCPI does not define gets no current type (the site is then invalid).
 --   Ids: site `CC*PARTY*location_id`, refill point `CC*PARTY*location_id*evse_uid`.
 -- grain: one row per refill point (country_code, party_id, location_id, evse_uid)
 -- @audit one_row_per_point: SELECT country_code, party_id, location_id, evse_uid FROM afir_refill_points GROUP BY ALL HAVING count(*) > 1
@@ -132,7 +133,8 @@ rp_static AS (
             'reservation': CASE WHEN list_contains(e.capabilities, 'RESERVABLE') THEN {'value': 'optional'} END,
             'currentType': CASE
                 WHEN c.power_type = 'DC' THEN {'value': 'dc'}
-                WHEN c.power_type LIKE 'AC%' THEN {'value': 'ac'} END,
+                WHEN c.power_type IN ('AC_1_PHASE', 'AC_2_PHASE', 'AC_2_PHASE_SPLIT', 'AC_3_PHASE')
+                    THEN {'value': 'ac'} END,
             'numberOfConnectors': c.n_connectors,
             'availableVoltage': NULLIF(list_filter(c.voltages, lambda v: v IS NOT NULL), []),
             'availableChargingPower': NULLIF(list_filter(c.powers, lambda w: w IS NOT NULL), []),
