@@ -12,11 +12,12 @@ out and reported) and writes the file atomically with its report and manifest. d
 from __future__ import annotations
 
 from ocpiwh.afir.config import AfirConfig
-from ocpiwh.afir.publish import AFIR_MODELS, AfirResult, parse_since, publish
+from ocpiwh.afir.publish import AFIR_MODELS, DUCKDB_ONLY_MODELS, AfirResult, parse_since, publish
 from ocpiwh.afir.schema import SCHEMA_FILE, validate_document
 
 __all__ = [
     "AFIR_MODELS",
+    "DUCKDB_ONLY_MODELS",
     "SCHEMA_FILE",
     "AfirConfig",
     "AfirResult",

@@ -33,6 +33,9 @@ from ocpiwh.lake import Location, Store, open_store
 from ocpiwh.paths import atomic_write_bytes, fsync_dir
 
 AFIR_MODELS: tuple[str, ...] = ("afir_table", "afir_status")
+DUCKDB_ONLY_MODELS: frozenset[str] = frozenset({"afir_refill_points", *AFIR_MODELS})
+"""Models that assemble DATEX II documents with DuckDB structs and ``to_json``: they are not
+compiled for Spark or Trino (docs/scale-out.md); their rows are documents, not data."""
 PROFILE = {"modelBaseVersionG": "3", "profileNameG": "AFIR Energy Infrastructure",
            "profileVersionG": "01-00-00"}  # fmt: skip
 _HOLE = "\x00sites\x00"

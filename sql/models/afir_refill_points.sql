@@ -7,6 +7,8 @@
 --   A power type OCPI does not define gets no current type (the site is then invalid).
 --   Ids: site `CC*PARTY*location_id`, refill point `CC*PARTY*location_id*evse_uid`.
 -- grain: one row per refill point (country_code, party_id, location_id, evse_uid)
+-- @param from timestamp 2000-01-01T00:00:00Z "unused (a current snapshot; kept for the model contract)"
+-- @param to timestamp 2100-01-01T00:00:00Z "unused (a current snapshot; kept for the model contract)"
 -- @audit one_row_per_point: SELECT country_code, party_id, location_id, evse_uid FROM afir_refill_points GROUP BY ALL HAVING count(*) > 1
 WITH rp_conn AS (
     SELECT

@@ -6,6 +6,8 @@
 --   out. The default (2000-01-01) is a full snapshot. OCPI status → DATEX II
 --   RefillPointStatusEnum one to one (OUTOFORDER → outOfOrder).
 -- grain: one row per site (country_code, party_id, location_id) with at least one refill point
+-- @param from timestamp 2000-01-01T00:00:00Z "unused (a current snapshot; kept for the model contract)"
+-- @param to timestamp 2100-01-01T00:00:00Z "unused (a current snapshot; kept for the model contract)"
 -- @param since timestamp 2000-01-01T00:00:00Z "delta: refill points changed at or after this time (UTC); the default is a full snapshot"
 -- @audit one_row_per_site: SELECT site_id FROM afir_status GROUP BY site_id HAVING count(*) > 1
 WITH st_current AS (

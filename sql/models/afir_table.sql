@@ -5,6 +5,8 @@
 --   entries OCPI did not give for this site (never invented; see docs/afir.md). The
 --   publication envelope (creator, table id, times) is added by `ocpiwh export`.
 -- grain: one row per site (country_code, party_id, location_id)
+-- @param from timestamp 2000-01-01T00:00:00Z "unused (a current snapshot; kept for the model contract)"
+-- @param to timestamp 2100-01-01T00:00:00Z "unused (a current snapshot; kept for the model contract)"
 -- @param afir_config string "{}" "AFIR configuration as JSON (see docs/afir.md); filled from ocpiwh.toml"
 -- @audit one_row_per_site: SELECT site_id FROM afir_table GROUP BY site_id HAVING count(*) > 1
 WITH tbl_cfg AS (
