@@ -563,6 +563,11 @@ def redeliver(
     store = open_store(root)
     feed = load(store, name)
     manifest = find_delivery(store, name, period)
+    if "afir" in manifest:
+        raise UsageError(
+            f"{period}: an AFIR publication shows the lake when it was made; it is not rebuilt",
+            hint="the next `feed run` publishes the current state (a full snapshot per the cadence)",
+        )
     f = manifest["feed"]
     intent = {
         "sequence": f["sequence"],

@@ -17,6 +17,7 @@ from ocpiwh import afir
 from ocpiwh.afir import cadence
 from ocpiwh.afir.config import AfirConfig
 from ocpiwh.delivery import feeds
+from ocpiwh.errors import UsageError
 from ocpiwh.simulator import serve_in_thread
 
 
@@ -51,6 +52,8 @@ def test_feed_snapshot_then_deltas(tmp_path: Path, sim: Any) -> None:
     for before, after in itertools.pairwise(recorded):
         if after["afir"]["publication"] == "delta":
             assert after["afir"]["since"] == before["afir"]["data_until"]
+    with pytest.raises(UsageError, match="not rebuilt"):
+        feeds.redeliver(root, "nap", "2")
 
 
 def test_cadence_limits() -> None:
