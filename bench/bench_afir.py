@@ -26,6 +26,7 @@ from ocpiwh import afir, models, warehouse
 from ocpiwh.afir.config import AfirConfig
 from ocpiwh.afir.publish import model_params
 from ocpiwh.lake import open_store, write_batch
+from ocpiwh.sqltext import literal
 
 TOML = 'warehouse_id = "bench"\n\n[afir]\ncountry = "FR"\nnational_identifier = "FR-BENCH"\n'
 
@@ -60,7 +61,9 @@ def measure(root: Path, what: str) -> dict[str, Any]:
         params = model_params(store, model, AfirConfig.load(store), None)
         con = warehouse.connect(store, read_only=False)
         out = root / f"{name}.copy.jsonl"
-        con.execute(f"COPY ({model.expanded_sql}) TO '{out}' (FORMAT json)", params or None)
+        con.execute(
+            f"COPY ({model.expanded_sql}) TO {literal(str(out))} (FORMAT json)", params or None
+        )
         con.close()
         size, sites = out.stat().st_size, None
     else:
