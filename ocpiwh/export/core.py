@@ -516,6 +516,8 @@ def _export_afir(
             f"{name} is a DATEX II JSON publication: it takes --out and --since only "
             "(no --format, --param, --partition-by or --keep-invalid; invalid sites never ship)"
         )
+    if Path(out).suffix.lower() != ".json":
+        raise UsageError(f"{name} is one JSON document: give --out FILE.json, not {Path(out).name}")
     result = afir.publish(root, name, Path(out), since=since, now=now, on_step=step)
     return ExportResult(
         name=name,

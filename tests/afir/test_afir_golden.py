@@ -160,3 +160,5 @@ def test_cli_export(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert "afir_status" in printed and "0 invalid" in printed
     assert _cli(*w, "afir_table", "--out", str(tmp_path / "t.json"), "--since", str(out)) == 2
     assert "afir_status only" in capsys.readouterr().err
+    assert _cli(*w, "afir_table", "--out", str(tmp_path / "t.csv")) == 2
+    assert "FILE.json" in capsys.readouterr().err
