@@ -12,8 +12,10 @@ from rich.markup import escape
 from rich.table import Table
 
 from ocpiwh import quality
+from ocpiwh.afir import compliance
 from ocpiwh.cli.app import app
 from ocpiwh.cli.common import err, out, parse_params, progress, state
+from ocpiwh.errors import UsageError
 from ocpiwh.output import iso_utc
 from ocpiwh.quality.checks import CheckReport, RuleResult
 
@@ -59,12 +61,24 @@ def check_command(
     details: Annotated[
         bool, typer.Option("--details", help="One line per operational unit, with flagged objects.")
     ] = False,
+    profile: Annotated[
+        str,
+        typer.Option(
+            "--profile",
+            help="qualicharge (QualiCharge's rules) or afir (per site, AFIR entries missing or stale: docs/afir.md).",
+        ),
+    ] = "qualicharge",
 ) -> None:
     """Run QualiCharge's data-quality rules per operational unit; exit 1 if a blocking rule fails.
 
     Example: `ocpiwh check --from 2026-03-01 --to 2026-03-08 --fail-on all --json report.json`
-    or `ocpiwh check session -p DUPS.threshold=0.01`
+    or `ocpiwh check session -p DUPS.threshold=0.01` or `ocpiwh check --profile afir`
     """
+    if profile == "afir":
+        _check_afir(ctx, json_out, details)
+        return
+    if profile != "qualicharge":
+        raise UsageError(f"--profile must be qualicharge or afir, got {profile!r}")
     with progress("check", enabled=not state(ctx).quiet) as step:
         report = quality.run_checks(
             state(ctx).warehouse,
@@ -79,6 +93,33 @@ def check_command(
         sys.stdout.write(report.to_json() + "\n")
     else:
         render(report, details)
+        if json_out:
+            Path(json_out).write_text(report.to_json() + "\n", encoding="utf-8")
+            err.print(f"report: {json_out}")
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+def _check_afir(ctx: typer.Context, json_out: str | None, details: bool) -> None:
+    with progress("check --profile afir", enabled=not state(ctx).quiet):
+        report = compliance.check(state(ctx).warehouse)
+    if json_out == "-":
+        sys.stdout.write(report.to_json() + "\n")
+    else:
+        grid = Table("AFIR table", "entry", "problem", "sites")
+        grid.columns[3].justify = "right"
+        for table, entry, problem, n in report.by_entry():
+            grid.add_row(table, escape(entry), problem, f"{n:,}")
+        out.print(
+            f"AFIR: {report.sites:,} sites checked; last publications (feeds): "
+            f"table {report.published['afir_table'] or 'none'}, "
+            f"status {report.published['afir_status'] or 'none'}"
+        )
+        if report.findings:
+            out.print(grid)
+        if details:
+            for f in report.findings:
+                out.print(f"{escape(f.site_id)}: {escape(f.entry)} {f.problem} {escape(f.detail)}")
         if json_out:
             Path(json_out).write_text(report.to_json() + "\n", encoding="utf-8")
             err.print(f"report: {json_out}")

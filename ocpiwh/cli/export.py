@@ -81,6 +81,13 @@ def export_command(
             help="irve_dynamique_events: oldest status accepted, in days (default \\[irve] status_max_age_days, else 1, as QualiCharge).",
         ),
     ] = None,
+    since: Annotated[
+        str | None,
+        typer.Option(
+            "--since",
+            help="afir_status: a delta of the refill points changed since this time, or since a previous publication (its file).",
+        ),
+    ] = None,
 ) -> None:
     """Export a model or view to CSV, Parquet or JSON lines, atomically, with a manifest.
 
@@ -94,6 +101,9 @@ def export_command(
 
     Example: `ocpiwh export irve_statique --out irve.csv` or
     `ocpiwh export qualicharge_sessions --out sessions.jsonl --param from=2026-03-01`
+
+    AFIR (DATEX II, docs/afir.md): `ocpiwh export afir_table --out table.json`,
+    `ocpiwh export afir_status --out status.json [--since previous-status.json]`.
     """
     quiet = state(ctx).quiet
     with progress(f"export {name}", enabled=not quiet) as step:
@@ -110,6 +120,7 @@ def export_command(
             max_session_age_days=max_age_days,
             max_status_age_days=max_status_age_days,
             on_step=step,
+            since=since,
         )
     if not quiet:
         print_summary(result, keep_invalid)

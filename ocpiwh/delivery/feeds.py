@@ -40,7 +40,8 @@ from typing import IO, Any
 import duckdb
 import orjson
 
-from ocpiwh import __version__
+from ocpiwh import __version__, afir
+from ocpiwh.afir import cadence
 from ocpiwh.delivery import cursor as cur
 from ocpiwh.delivery.diff import Counts, diff
 from ocpiwh.delivery.relations import WALL_CLOCK_MODELS, Relation, resolve
@@ -300,6 +301,14 @@ def run(
         period_to = _iso(cur.cursor_time(end))
         sequence = (last["sequence"] if last else 0) + 1
         file = _file_name(feed, period_from, period_to, sequence, done)
+        afir_plan: dict[str, Any] | None = None
+        if feed.model in afir.AFIR_MODELS:  # a DATEX II document: delta or snapshot (cadence)
+            now = datetime.now(UTC)
+            step = cadence.plan(feed.model, done, afir.AfirConfig.load(store), now)
+            if step is None:
+                return out
+            afir_plan = {"since": step.since, "publication_time": _iso(now), "why": step.reason}
+            file = file.rsplit(".", 1)[0] + ".json"
         intent = {
             "sequence": sequence,
             "file": file,
@@ -311,6 +320,7 @@ def run(
             "sql_sha256": hashlib.sha256(rel.sql.encode()).hexdigest(),
             "format": feed.format,
             "to": feed.to,
+            **({"afir": afir_plan} if afir_plan else {}),
         }
         store.write(f"{_dir(name)}/pending.json", orjson.dumps(intent, option=orjson.OPT_INDENT_2))
         crashpoint("feed-pending")
@@ -419,6 +429,45 @@ def _manifest(
     }
 
 
+def _build_afir(
+    store: Store, feed: Feed, intent: Mapping[str, Any], tmp: Path, on_step: Callable[[str], None]
+) -> dict[str, Any]:
+    """An AFIR publication (ocpiwh.afir.publish) as the delivery: a delta since the previous
+    delivery's ``data_until``, or a full snapshot, as the intent's cadence decided. Redone
+    after a kill, it reads the lake as it is then (a later sync shows in it)."""
+    plan = intent["afir"]
+    result = afir.publish(
+        store,
+        intent["model"],
+        tmp,
+        since=plan["since"],
+        now=datetime.fromisoformat(plan["publication_time"].replace("Z", "+00:00")),
+        on_step=on_step,
+    )
+    result.manifest_path.unlink(missing_ok=True)  # the feed writes its own
+    result.report_path.replace(tmp.parent / f"{intent['file']}.report.csv")
+    sha = _sha256(tmp)
+    return {
+        **result.manifest,
+        "kind": "feed",
+        "path": intent["file"],
+        "rows": result.sites,
+        "sha256": sha,
+        "files": [{"path": intent["file"], "bytes": tmp.stat().st_size, "sha256": sha}],
+        "parameters": intent["params"],
+        "feed": {
+            "name": feed.name,
+            "sequence": intent["sequence"],
+            "file": intent["file"],
+            "previous": intent["previous"],
+            "cursor": intent["cursor"],
+            "period": intent["period"],
+            "counts": {"new": result.sites, "changed": 0, "removed": 0},
+            "cadence": plan["why"],
+        },
+    }
+
+
 def _deliver(
     store: Store,
     feed: Feed,
@@ -436,8 +485,12 @@ def _deliver(
     _clean_leftovers(target)
     tmp = folder / f".{intent['file']}{_TMP_MARK}{os.getpid()}"
     try:
-        counts, provenance, columns = _build(store, intent, tmp, on_step)
-        manifest = _manifest(feed, intent, counts, provenance, columns, tmp)
+        if "afir" in intent:
+            manifest = _build_afir(store, feed, intent, tmp, on_step)
+            counts = Counts(new=int(manifest["rows"]))
+        else:
+            counts, provenance, columns = _build(store, intent, tmp, on_step)
+            manifest = _manifest(feed, intent, counts, provenance, columns, tmp)
         if to_stdout:
             sink = stdout if stdout is not None else sys.stdout.buffer
             with tmp.open("rb") as fh:
@@ -510,6 +563,11 @@ def redeliver(
     store = open_store(root)
     feed = load(store, name)
     manifest = find_delivery(store, name, period)
+    if "afir" in manifest:
+        raise UsageError(
+            f"{period}: an AFIR publication shows the lake when it was made; it is not rebuilt",
+            hint="the next `feed run` publishes the current state (a full snapshot per the cadence)",
+        )
     f = manifest["feed"]
     intent = {
         "sequence": f["sequence"],

@@ -32,7 +32,7 @@ import duckdb
 import orjson
 from sqlglot import exp
 
-from ocpiwh import __version__, output, warehouse
+from ocpiwh import __version__, afir, output, warehouse
 from ocpiwh import models as models_lib
 from ocpiwh.config import Config
 from ocpiwh.errors import OcpiwhError, UsageError
@@ -309,6 +309,7 @@ def export(
     max_status_age_days: float | None = None,
     now: datetime | None = None,
     on_step: Callable[[str], None] | None = None,
+    since: str | datetime | None = None,
 ) -> ExportResult:
     """Export model or view ``name`` of the warehouse at ``root`` to ``out``.
 
@@ -320,8 +321,16 @@ def export(
     ``max_status_age_days`` for ``irve_dynamique_events``, the status push stream, default
     ``[irve] status_max_age_days``, else 1). Rows past an age limit are left out as *too old*.
     ``on_step`` hears what is being done (for progress displays: a model can take a while).
+    AFIR publications (``afir_table``, ``afir_status``; ``since`` for a status delta) are one
+    DATEX II JSON document each: :func:`ocpiwh.afir.publish` writes them.
     """
     step = on_step or (lambda _: None)
+    if name in afir.AFIR_MODELS:
+        return _export_afir(
+            root, name, out, fmt, params, partition_by, keep_invalid, since, now, step
+        )
+    if since is not None:
+        raise UsageError("--since applies to afir_status only")
     root = open_store(root)
     out = Path(out).expanduser().resolve()
     parts = [partition_by] if isinstance(partition_by, str) else list(partition_by or [])
@@ -483,6 +492,47 @@ def export(
         report_path=report_path(out) if report is not None else None,
         pseudonymous=feeds,
         warnings=warnings,
+    )
+
+
+def _export_afir(
+    root: Location | Store,
+    name: str,
+    out: Path,
+    fmt: str | None,
+    params: Mapping[str, Any] | None,
+    partition_by: list[str] | str | None,
+    keep_invalid: bool,
+    since: str | datetime | None,
+    now: datetime | None,
+    step: Callable[[str], None],
+) -> ExportResult:
+    if fmt not in (None, "json") or params or partition_by or keep_invalid:
+        raise UsageError(
+            f"{name} is a DATEX II JSON publication: it takes --out and --since only "
+            "(no --format, --param, --partition-by or --keep-invalid; invalid sites never ship)"
+        )
+    if Path(out).suffix.lower() != ".json":
+        raise UsageError(f"{name} is one JSON document: give --out FILE.json, not {Path(out).name}")
+    result = afir.publish(root, name, Path(out), since=since, now=now, on_step=step)
+    return ExportResult(
+        name=name,
+        kind="model",
+        out=result.out,
+        format="json",
+        rows=result.sites,
+        files=[
+            {
+                "path": result.out.name,
+                "bytes": result.manifest["bytes"],
+                "sha256": result.manifest["sha256"],
+            }
+        ],
+        manifest_path=result.manifest_path,
+        manifest=result.manifest,
+        validation=result.validation,
+        report_path=result.report_path,
+        warnings=result.warnings,
     )
 
 

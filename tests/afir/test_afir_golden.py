@@ -1,0 +1,164 @@
+"""Golden AFIR publications of a hand-written lake, per OCPI version (tests/afir/afir_lake.py;
+the golden files are written by tests/afir/update_golden.py, never by this test)."""
+
+from __future__ import annotations
+
+import csv
+import os
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from afir_lake import DELTA_SINCE, NOW, VERSIONS, build_lake
+
+from ocpiwh import afir
+from ocpiwh.afir.schema import UPSTREAM_ENV
+from ocpiwh.cli.main import main
+from ocpiwh.errors import UsageError
+
+GOLDEN = Path(__file__).parent / "golden"
+CASES = (("afir_table", None), ("afir_status", None), ("afir_status_delta", DELTA_SINCE))
+
+
+def _sites(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    if "payload" in doc:
+        pub = doc["payload"]["aegiEnergyInfrastructureTablePublication"]
+        return list(pub["energyInfrastructureTable"][0]["energyInfrastructureSite"])
+    pub = doc["messageContainer"]["payload"][0]["aegiEnergyInfrastructureStatusPublication"]
+    return list(pub["energyInfrastructureSiteStatus"])
+
+
+@pytest.fixture(scope="module", params=VERSIONS)
+def lake(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[str, Path]:
+    version = str(request.param)
+    return version, build_lake(tmp_path_factory.mktemp("afir") / "wh", version)
+
+
+@pytest.fixture(scope="module")
+def pubs(lake: tuple[str, Path]) -> dict[str, afir.AfirResult]:
+    """Each case published once per version (the tests below read them)."""
+    _, root = lake
+    return {
+        case: afir.publish(
+            root,
+            case.removesuffix("_delta"),
+            root.parent / f"{case}.json",
+            since=since,
+            now=datetime.fromisoformat(NOW),
+        )
+        for case, since in CASES
+    }
+
+
+@pytest.mark.parametrize(("case", "since"), CASES)
+def test_golden(
+    lake: tuple[str, Path], pubs: dict[str, afir.AfirResult], case: str, since: str | None
+) -> None:
+    version, _ = lake
+    result = pubs[case]
+    out = result.out
+    model = case.removesuffix("_delta")
+    golden = GOLDEN / version / f"{case}.json"
+    assert orjson.loads(out.read_bytes()) == orjson.loads(golden.read_bytes())
+    report = out.with_name(out.name + ".report.csv")
+    assert report.read_text() == golden.with_name(golden.name + ".report.csv").read_text()
+    doc = orjson.loads(out.read_bytes())
+    assert afir.validate_document(model, doc) == []
+    if os.environ.get(UPSTREAM_ENV):  # the profile's own schemas (tools/afir_schemas.py)
+        assert afir.validate_document(model, doc, os.environ[UPSTREAM_ENV]) == []
+    manifest = orjson.loads(result.manifest_path.read_bytes())
+    assert manifest["afir"]["sites"] == len(_sites(doc)) == result.sites
+    assert manifest["afir"]["publication"] == ("delta" if since else "snapshot")
+
+
+def test_invalid_site_reported_never_emitted(pubs: dict[str, afir.AfirResult]) -> None:
+    result = pubs["afir_table"]
+    ids = {s["idG"] for s in _sites(orjson.loads(result.out.read_bytes()))}
+    assert ids == {"FR*TST*FULL1", "FR*TST*HOURS2"}  # BROKEN3 invalid, PRIVATE4 not public
+    assert result.invalid_sites == 1
+    with result.report_path.open() as fh:
+        failing = [r for r in csv.DictReader(fh) if r["rule"].startswith("schema:")]
+    assert {r["key"] for r in failing} == {"FR*TST*BROKEN3"}
+    assert any("currentType" in r["value"] for r in failing)
+    status = pubs["afir_status"]
+    ids = {s["reference"]["idG"] for s in _sites(orjson.loads(status.out.read_bytes()))}
+    assert "FR*TST*PRIVATE4" not in ids and "FR*TST*FULL1" in ids
+
+
+def test_refill_points_powers_and_statuses(
+    lake: tuple[str, Path], pubs: dict[str, afir.AfirResult]
+) -> None:
+    version, _ = lake
+    table = pubs["afir_table"]
+    # 2.1.1 has no max_electric_power: V × A × phases, as the normalization derives it
+    ccs, t2 = (800 * 200, 230 * 32 * 3) if version == "2.1.1" else (150000, 22000)
+    full = next(
+        s for s in _sites(orjson.loads(table.out.read_bytes())) if s["idG"] == "FR*TST*FULL1"
+    )
+    station = full["energyInfrastructureStation"][0]
+    points = {
+        p["aegiElectricChargingPoint"]["idG"]: p["aegiElectricChargingPoint"]
+        for p in station["refillPoint"]
+    }
+    assert set(points) == {"FR*TST*FULL1*E1", "FR*TST*FULL1*E2"}  # E9 is REMOVED
+    assert points["FR*TST*FULL1*E2"]["currentType"] == {"value": "dc"}
+    assert points["FR*TST*FULL1*E2"]["availableChargingPower"] == [50000, ccs]
+    assert station["totalMaximumPower"] == t2 + ccs
+    assert station["numberOfRefillPoints"] == 2
+    status = pubs["afir_status"]
+    site = next(
+        s
+        for s in _sites(orjson.loads(status.out.read_bytes()))
+        if s["reference"]["idG"] == "FR*TST*FULL1"
+    )
+    got = {
+        p["aegiElectricChargingPointStatus"]["reference"]["idG"]: p[
+            "aegiElectricChargingPointStatus"
+        ]["status"]["value"]
+        for p in site["energyInfrastructureStationStatus"][0]["refillPointStatus"]
+    }
+    assert got == {"FR*TST*FULL1*E1": "charging", "FR*TST*FULL1*E2": "outOfOrder"}
+
+
+def test_delta_since_a_previous_publication(tmp_path: Path) -> None:
+    root = build_lake(tmp_path / "wh", "2.3.0")
+    first = afir.publish(root, "afir_status", tmp_path / "first.json")
+    assert first.data_until is not None
+    delta = afir.publish(
+        root, "afir_status", tmp_path / "delta.json", since=tmp_path / "first.json"
+    )
+    assert delta.sites == 0 and delta.kind == "delta"  # nothing changed since
+    assert afir.validate_document("afir_status", orjson.loads(delta.out.read_bytes())) == []
+
+
+def test_since_errors(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="neither a publication file nor a time"):
+        afir.parse_since("yesterday")
+    stray = tmp_path / "stray.json"
+    stray.write_text("{}")
+    with pytest.raises(UsageError, match="no AFIR manifest"):
+        afir.parse_since(str(stray))
+
+
+def _cli(*args: str) -> int:
+    with pytest.raises(SystemExit) as exit_:
+        main(list(args))
+    return int(exit_.value.code or 0)
+
+
+def test_cli_export(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = build_lake(tmp_path / "wh", "2.2.1")
+    out = tmp_path / "status.json"
+    w = ("--warehouse", str(root), "export")
+    assert _cli(*w, "afir_status", "--out", str(out)) == 0
+    assert _cli(*w, "afir_status", "--out", str(tmp_path / "d.json"), "--since", str(out)) == 0
+    printed = capsys.readouterr().out
+    assert "afir_status" in printed and "0 invalid" in printed
+    assert _cli(*w, "afir_table", "--out", str(tmp_path / "t.json"), "--since", str(out)) == 2
+    assert "afir_status only" in capsys.readouterr().err
+    assert _cli(*w, "afir_table", "--out", str(tmp_path / "t.csv")) == 2
+    assert "FILE.json" in capsys.readouterr().err
