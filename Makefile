@@ -18,8 +18,11 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/ocpiwh demo
 
+# Two workers (CI has 2 cores); tests/conftest.py keeps a module, or a folder sharing a costly
+# session fixture (Spark, moto, a synced lake), on one worker. TEST_WORKERS=0: one process.
+TEST_WORKERS ?= 2
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check ocpiwh tests bench
