@@ -12,6 +12,7 @@ import itertools
 import os
 import re
 import signal
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -97,7 +98,11 @@ def test_crashpoint_kills_at_the_nth_reach_of_its_point_only() -> None:
     assert _calls_until_killed("published:2", names) == (3, signal.SIGKILL)
 
 
-def test_crashpoint_does_nothing_unless_asked() -> None:
+def test_crashpoint_does_nothing_unless_asked(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("OCPIWH_CRASH_AT", raising=False)
+    jr.crashpoint("page")  # in this process too (mutmut sees which tests reach crashpoint)
+    monkeypatch.setenv("OCPIWH_CRASH_AT", "committed")
+    jr.crashpoint("page")
     assert _calls_until_killed(None, ["page", "staged"]) == (2, None)
     assert _calls_until_killed("", ["page", "staged"]) == (2, None)
     assert _calls_until_killed("committed", ["page", "staged"]) == (2, None)
@@ -121,6 +126,23 @@ def test_batch_ids_sort_by_time_and_are_unique() -> None:
     assert all((b - a) % 10_000 == 1 for a, b in itertools.pairwise(counters))
 
 
+def test_batch_ids_keep_four_counter_digits_past_ten_thousand() -> None:
+    counters = {int(jr.new_batch_id().split("-")[1]) for _ in range(10_001)}
+    assert counters == set(range(10_000))
+
+
+def test_batch_ids_are_utc_whatever_the_local_zone(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TZ", "Asia/Kathmandu")  # +05:45
+    time.tzset()
+    try:
+        stamp = jr.new_batch_id().split("-")[0]
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    when = datetime.strptime(stamp, "%Y%m%dT%H%M%S%f").replace(tzinfo=UTC)
+    assert abs(when - datetime.now(UTC)) < timedelta(minutes=5)
+
+
 def test_journal_path() -> None:
     assert jr.JOURNALS == "state/journal/"
     assert jr.journal_rel("b1") == "state/journal/b1.json"
@@ -132,6 +154,7 @@ def test_pending_journals_reads_each_json_and_marks_torn_ones(store: LocalStore)
     store.write("state/journal/b2.json", b'{"batch_id": "b2", "fi')  # torn mid-write
     store.write("state/journal/b3.json", b"")  # created, nothing written
     store.write("state/journal/b4.json.tmp", b"{}")  # not a journal
+    store.write("state/journal/a.tmp", b"{}")  # nor this, listed first
     got = {j["batch_id"]: j for j in jr.pending_journals(store)}
     assert set(got) == {"b1", "b2", "b3"}
     assert got["b1"]["files"] == [_raw(1)] and got["b1"]["_path"] == path
@@ -155,6 +178,13 @@ def test_rollback_removes_the_files_and_the_journal_and_counts_what_existed(
     assert jr.rollback(store, journal) == 2
     assert not any(store.exists(f) for f in files)
     assert store.exists(keep)
+    assert jr.pending_journals(store) == []
+
+
+def test_rollback_of_a_journal_naming_no_files_drops_it(store: LocalStore) -> None:
+    store.write(jr.journal_rel("b1"), orjson.dumps({"batch_id": "b1"}))
+    (journal,) = jr.pending_journals(store)
+    assert jr.rollback(store, journal) == 0
     assert jr.pending_journals(store) == []
 
 
@@ -199,6 +229,15 @@ def test_a_batch_its_manifest_lists_is_kept(store: LocalStore) -> None:
     assert recover(store) == Recovery(rolled_back=0, files_removed=0, committed=1)
     assert _lake_files(store) == {_raw(0), _raw(1), _raw(2)}
     assert jr.pending_journals(store) == []
+
+
+def test_each_committed_batch_is_counted(store: LocalStore) -> None:
+    one, two = [_file(store, _raw(1))], [_file(store, _raw(2))]
+    _state(store, files=[*one, *two], batches=["b1", "b2"])
+    _journal(store, "b1", one)
+    _journal(store, "b2", two)
+    assert recover(store) == Recovery(rolled_back=0, files_removed=0, committed=2)
+    assert _lake_files(store) == {_raw(1), _raw(2)}
 
 
 def test_a_batch_its_manifest_does_not_list_is_removed(store: LocalStore) -> None:
