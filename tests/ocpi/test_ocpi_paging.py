@@ -402,3 +402,4 @@ def test_no_progress_names_the_endpoint(make_client: MakeClient) -> None:
 def test_parse_link_header_with_trailing_separators() -> None:
     assert parse_link_header('<https://x/y>; rel="next", ') == {"next": "https://x/y"}
     assert parse_link_header('<https://x/y>; rel="next" ,\t') == {"next": "https://x/y"}
+    assert parse_link_header('<https://x/y> \t; rel="next"') == {"next": "https://x/y"}
