@@ -403,3 +403,16 @@ def test_parse_link_header_with_trailing_separators() -> None:
     assert parse_link_header('<https://x/y>; rel="next", ') == {"next": "https://x/y"}
     assert parse_link_header('<https://x/y>; rel="next" ,\t') == {"next": "https://x/y"}
     assert parse_link_header('<https://x/y> \t; rel="next"') == {"next": "https://x/y"}
+
+
+def test_parse_link_header_blanks_escapes_and_empty_parameters() -> None:
+    for header in (
+        '<https://x/y> ; rel="next"',
+        '<https://x/y>; rel= "next"',
+        "<https://x/y>; rel=\tnext",
+        '<https://x/y>; title="a\\"b;c"; rel="next"',
+        '<https://x/y>; crossorigin; rel="next"',
+    ):
+        assert parse_link_header(header) == {"next": "https://x/y"}, header
+    assert parse_link_header("<https://x/y>; rel") == {}  # a relation without a value: none
+    assert parse_link_header('<https://x/y>; rel=""') == {}
