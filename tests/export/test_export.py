@@ -206,7 +206,9 @@ def read_csv(path: Path) -> list[dict[str, str]]:
 
 def test_dynamique_status_mapping(lake: Path, tmp_path: Path) -> None:
     result = export(lake, "irve_dynamique", tmp_path / "dyn.csv", now=NOW)
-    rows = {r["id_pdc_itinerance"]: r for r in read_csv(tmp_path / "dyn.csv")}
+    lines = read_csv(tmp_path / "dyn.csv")
+    rows = {r["id_pdc_itinerance"]: r for r in lines}
+    assert len(lines) == len(rows)  # one row per point de recharge
     got = {k: (r["etat_pdc"], r["occupation_pdc"], r["etat_prise_type_2"]) for k, r in rows.items()}
     assert got == {
         "FRABCE1": ("en_service", "occupe", "fonctionnel"),  # latest version: CHARGING
