@@ -104,6 +104,7 @@ def test_offset_fallback_without_link(make_client: MakeClient) -> None:
     assert ids(pages) == [str(i) for i in range(23)]
     offsets = [int(r.url.params["offset"]) for r in rec.requests[1:]]
     assert offsets == [5, 10, 15, 20]  # by objects received, never by the requested 50
+    assert {r.url.params["limit"] for r in rec.requests[1:]} == {"5"}  # the server's page size
     assert all(r.url.params["date_to"] == "2026-02-01T00:00:00Z" for r in rec.requests)
 
 
@@ -283,9 +284,10 @@ def test_endless_shrinking_is_bounded(make_client: MakeClient) -> None:
         }
         return envelope([{"id": f"{calls}-{i}"} for i in range(5)], headers=headers)
 
-    with pytest.raises(OcpiError, match="shrinks faster than it can be paged"):
+    with pytest.raises(OcpiError, match="shrinks faster than it can be paged") as failed:
         list(crawl(make_client(Recorder(answer)), URL, {}, module="sessions"))
     assert calls <= 1 + 12 + 1  # the first page, then 10 + 2 x concurrency without progress
+    assert "12 responses in a row" in str(failed.value) + str(failed.value.hint)
 
 
 def test_slow_shrinking_is_not_a_failure(make_client: MakeClient) -> None:
