@@ -205,8 +205,9 @@ def test_the_shrink_rate_is_averaged_over_the_last_eight_responses() -> None:
 
 def test_a_one_object_page_never_overlaps() -> None:
     f = Frontier(start=0, total=10, limit=1)
-    f.observe(0, 1, 9, sent_at=0)
-    assert f.limit == 1 and f.max_shrink == 1
+    assert f.limit == 1
+    v = f.observe(5, 1, 9, sent_at=0)  # above the frontier (limit not lowered), one object left
+    assert v.gap and f.limit == 1 and f.max_shrink == 1
     assert f.overlap == 0 and f.backoff(3) == 0  # nothing below a one-object page to re-ask
 
 

@@ -98,7 +98,7 @@ def test_crashpoint_kills_at_the_nth_reach_of_its_point_only() -> None:
     assert _calls_until_killed("published:2", names) == (3, signal.SIGKILL)
 
 
-def test_crashpoint_does_nothing_unless_asked(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_crashpoint_is_inert_unless_asked(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("OCPIWH_CRASH_AT", raising=False)
     jr.crashpoint("page")  # in this process too (mutmut sees which tests reach crashpoint)
     monkeypatch.setenv("OCPIWH_CRASH_AT", "committed")
