@@ -224,6 +224,13 @@ def test_dynamique_status_mapping(lake: Path, tmp_path: Path) -> None:
     assert rows["FRABCE99"]["etat_prise_type_ef"] == ""  # no such connector: empty
     assert rows["FRABCE1"]["horodatage"] == "2026-03-09T11:00:00Z"
     assert result.validation is not None and result.validation.ok
+    # the window is [from, to): a state dated exactly `from` is in, one dated `to` is out
+    at = {"from": "2026-03-09T11:00:00Z", "to": "2026-03-09T11:00:01Z"}
+    export(lake, "irve_dynamique", tmp_path / "at.csv", params=at, now=NOW)
+    assert [r["id_pdc_itinerance"] for r in read_csv(tmp_path / "at.csv")] == ["FRABCE1"]
+    before = {"from": "2026-03-09T10:00:00Z", "to": "2026-03-09T11:00:00Z"}
+    export(lake, "irve_dynamique", tmp_path / "before.csv", params=before, now=NOW)
+    assert "FRABCE1" not in {r["id_pdc_itinerance"] for r in read_csv(tmp_path / "before.csv")}
     export(lake, "irve_dynamique", tmp_path / "b.csv", params={"blocked_as": "inconnu"}, now=NOW)
     assert {r["id_pdc_itinerance"]: r["occupation_pdc"] for r in read_csv(tmp_path / "b.csv")}[
         "FRABCE3"
