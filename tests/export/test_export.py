@@ -252,6 +252,16 @@ def test_dynamique_events_window(lake: Path, tmp_path: Path) -> None:
     assert [(e["id_pdc_itinerance"], e["occupation_pdc"], e["horodatage"]) for e in events] == [
         ("FRABCE1", "occupe", "2026-03-09T11:00:00Z")
     ]
+    for at, want in (
+        ({"from": "2026-03-09T11:00:00Z", "to": "2026-03-09T11:00:01Z"}, ["FRABCE1"]),
+        ({"from": "2026-03-09T10:30:00Z", "to": "2026-03-09T11:00:00Z"}, []),
+    ):  # [from, to): a change at `from` is in, one at `to` is out
+        edge = tmp_path / "edge.jsonl"
+        export(
+            lake, "irve_dynamique_events", edge, "jsonl", params=at, now=NOW, max_status_age_days=2
+        )
+        got = [json.loads(line)["id_pdc_itinerance"] for line in edge.read_text().splitlines()]
+        assert got == want, at
     everything = export(lake, "irve_dynamique_events", tmp_path / "all.csv", now=NOW)
     assert everything.validation is not None
     # QualiCharge refuses statuses older than a day: too old, not invalid
