@@ -39,7 +39,7 @@ dist: $(STAMP)
 	$(BIN)/python -m build --no-isolation --outdir dist .
 
 # Mutation testing, on demand (not CI; docs/mutation.md). Python: mutmut over the modules of
-# [tool.mutmut] only_mutate in pyproject.toml (edit that list to add paging, the lake journal).
+# [tool.mutmut] only_mutate in pyproject.toml (privacy, paging, the lake journal and recovery).
 # SQL: tools/sql_mutate.py over its TARGETS; SQL_MUTATE="--sample 40" bounds the time.
 SQL_MUTATE ?=
 mutate: $(STAMP)
