@@ -18,8 +18,11 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/ocpiwh demo
 
+# Two workers (CI has 2 cores); tests/conftest.py keeps a module, or a folder sharing a costly
+# session fixture (Spark, moto, a synced lake), on one worker. TEST_WORKERS=0: one process.
+TEST_WORKERS ?= 2
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check ocpiwh tests bench
@@ -36,7 +39,7 @@ dist: $(STAMP)
 	$(BIN)/python -m build --no-isolation --outdir dist .
 
 # Mutation testing, on demand (not CI; docs/mutation.md). Python: mutmut over the modules of
-# [tool.mutmut] only_mutate in pyproject.toml (edit that list to add paging, the lake journal).
+# [tool.mutmut] only_mutate in pyproject.toml (privacy, paging, the lake journal and recovery).
 # SQL: tools/sql_mutate.py over its TARGETS; SQL_MUTATE="--sample 40" bounds the time.
 SQL_MUTATE ?=
 mutate: $(STAMP)

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
+from xdist.scheduler import LoadScopeScheduling
 
 # the hand-made OCPI objects of tests/warehouse (ocpi_objects), importable from every test
 sys.path.insert(0, str(Path(__file__).parent / "warehouse"))
@@ -14,6 +16,28 @@ sys.path.insert(0, str(Path(__file__).parent / "warehouse"))
 from ocpi_objects import location, session
 
 from ocpiwh.lake import write_batch
+
+SHARED_PER_FOLDER = {"spark", "push", "objectstore"}
+"""Folders whose session-scoped fixtures are costly (a Spark JVM, a synced template lake)."""
+
+
+class _FileScheduling(LoadScopeScheduling):
+    """``pytest -n N`` (``make test``): a worker takes a whole module — or a whole folder of
+    :data:`SHARED_PER_FOLDER` — so a module- or session-scoped fixture is built once, not once
+    per worker. (``--dist loadgroup`` would do it with marks, but pytest-xdist 3.8 cannot
+    rename the node ids of pytest 9.)"""
+
+    def _split_scope(self, nodeid: str) -> str:
+        path = nodeid.split("::", 1)[0]
+        parts = path.split("/")
+        if len(parts) > 2 and parts[0] == "tests" and parts[1] in SHARED_PER_FOLDER:
+            return parts[1]
+        return path
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> _FileScheduling:
+    return _FileScheduling(config, log)
 
 
 @pytest.fixture(autouse=True)

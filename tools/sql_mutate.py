@@ -35,11 +35,15 @@ ROOT = Path(__file__).resolve().parents[1]
 
 ID_TEST = "tests/models/test_models_lib.py::test_evse_id_spelling_changes_no_output"
 GOLDEN = "tests/models/test_models_golden.py"
+OPEN_DATA = "tests/irve/test_open_data.py"
+ACCEPTANCE = "tests/irve/test_qualicharge_acceptance.py"
+EXPORT = "tests/export/test_export.py"
+DYNAMIQUE = [f"{EXPORT}::test_dynamique_status_mapping", f"{EXPORT}::test_dynamique_events_window"]
 
 TARGETS: list[tuple[str, list[str]]] = [
     ("sql/models/irve_statique.sql", ["tests/irve/test_statique_mapping.py", ID_TEST]),
-    ("sql/models/irve_dynamique.sql", [ID_TEST, GOLDEN]),
-    ("sql/models/irve_dynamique_events.sql", [ID_TEST, GOLDEN]),
+    ("sql/models/irve_dynamique.sql", [*DYNAMIQUE, ID_TEST, OPEN_DATA, ACCEPTANCE]),
+    ("sql/models/irve_dynamique_events.sql", [*DYNAMIQUE, ID_TEST, OPEN_DATA, ACCEPTANCE]),
     ("sql/models/ind_pdc.sql", [ID_TEST, GOLDEN]),
     ("sql/checks/base/qc_sessions.sql", [ID_TEST, "tests/quality"]),
     (

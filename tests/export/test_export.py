@@ -206,7 +206,9 @@ def read_csv(path: Path) -> list[dict[str, str]]:
 
 def test_dynamique_status_mapping(lake: Path, tmp_path: Path) -> None:
     result = export(lake, "irve_dynamique", tmp_path / "dyn.csv", now=NOW)
-    rows = {r["id_pdc_itinerance"]: r for r in read_csv(tmp_path / "dyn.csv")}
+    lines = read_csv(tmp_path / "dyn.csv")
+    rows = {r["id_pdc_itinerance"]: r for r in lines}
+    assert len(lines) == len(rows)  # one row per point de recharge
     got = {k: (r["etat_pdc"], r["occupation_pdc"], r["etat_prise_type_2"]) for k, r in rows.items()}
     assert got == {
         "FRABCE1": ("en_service", "occupe", "fonctionnel"),  # latest version: CHARGING
@@ -222,6 +224,13 @@ def test_dynamique_status_mapping(lake: Path, tmp_path: Path) -> None:
     assert rows["FRABCE99"]["etat_prise_type_ef"] == ""  # no such connector: empty
     assert rows["FRABCE1"]["horodatage"] == "2026-03-09T11:00:00Z"
     assert result.validation is not None and result.validation.ok
+    # the window is [from, to): a state dated exactly `from` is in, one dated `to` is out
+    at = {"from": "2026-03-09T11:00:00Z", "to": "2026-03-09T11:00:01Z"}
+    export(lake, "irve_dynamique", tmp_path / "at.csv", params=at, now=NOW)
+    assert [r["id_pdc_itinerance"] for r in read_csv(tmp_path / "at.csv")] == ["FRABCE1"]
+    before = {"from": "2026-03-09T10:00:00Z", "to": "2026-03-09T11:00:00Z"}
+    export(lake, "irve_dynamique", tmp_path / "before.csv", params=before, now=NOW)
+    assert "FRABCE1" not in {r["id_pdc_itinerance"] for r in read_csv(tmp_path / "before.csv")}
     export(lake, "irve_dynamique", tmp_path / "b.csv", params={"blocked_as": "inconnu"}, now=NOW)
     assert {r["id_pdc_itinerance"]: r["occupation_pdc"] for r in read_csv(tmp_path / "b.csv")}[
         "FRABCE3"
@@ -243,6 +252,16 @@ def test_dynamique_events_window(lake: Path, tmp_path: Path) -> None:
     assert [(e["id_pdc_itinerance"], e["occupation_pdc"], e["horodatage"]) for e in events] == [
         ("FRABCE1", "occupe", "2026-03-09T11:00:00Z")
     ]
+    for at, want in (
+        ({"from": "2026-03-09T11:00:00Z", "to": "2026-03-09T11:00:01Z"}, ["FRABCE1"]),
+        ({"from": "2026-03-09T10:30:00Z", "to": "2026-03-09T11:00:00Z"}, []),
+    ):  # [from, to): a change at `from` is in, one at `to` is out
+        edge = tmp_path / "edge.jsonl"
+        export(
+            lake, "irve_dynamique_events", edge, "jsonl", params=at, now=NOW, max_status_age_days=2
+        )
+        got = [json.loads(line)["id_pdc_itinerance"] for line in edge.read_text().splitlines()]
+        assert got == want, at
     everything = export(lake, "irve_dynamique_events", tmp_path / "all.csv", now=NOW)
     assert everything.validation is not None
     # QualiCharge refuses statuses older than a day: too old, not invalid

@@ -188,3 +188,103 @@ def test_rate_is_the_recent_mean(memory: int) -> None:
     f.observe(90, 100, 996, sent_at=1)
     f.observe(180, 100, 996, sent_at=2)
     assert f.rate == (0.0 if memory == 1 else 4 / 3)
+
+
+# --- pinned by mutation testing (docs/mutation.md): each test kills mutants that survived ---
+
+
+def test_the_shrink_rate_is_averaged_over_the_last_eight_responses() -> None:
+    f = Frontier(start=0, total=1000, limit=100)
+    f.observe(0, 100, 992, sent_at=0)  # 8 left before the first response
+    for k in range(1, 8):
+        f.observe(100 * k, 100, 992, sent_at=k)
+    assert f.rate == 1.0  # 8 over the 8 responses so far
+    f.observe(800, 100, 992, sent_at=8)
+    assert f.rate == 0.0 and f.position == 900  # the shrink left the window
+
+
+def test_a_one_object_page_never_overlaps() -> None:
+    f = Frontier(start=0, total=10, limit=1)
+    assert f.limit == 1
+    v = f.observe(5, 1, 9, sent_at=0)  # above the frontier (limit not lowered), one object left
+    assert v.gap and f.limit == 1 and f.max_shrink == 1
+    assert f.overlap == 0 and f.backoff(3) == 0  # nothing below a one-object page to re-ask
+
+
+def test_a_response_above_the_frontier_before_any_join_is_a_gap() -> None:
+    f = Frontier(start=0, total=1000, limit=100)
+    v = f.observe(300, 100, 1000, sent_at=0)
+    assert v.gap and not v.advanced and f.position == 0 and f.waiting == 1
+    assert f.stalled == 1
+    f.observe(500, 100, 1000, sent_at=0)
+    assert f.stalled == 2
+    v = f.observe(0, 100, 1000, sent_at=0)
+    assert v.advanced and not v.gap and f.stalled == 0 and f.position == 100
+
+
+def test_judged_counts_the_responses() -> None:
+    f = Frontier(start=0, total=1000, limit=100)
+    assert f.judged == 0
+    for k in range(3):
+        f.observe(100 * k, 100, 1000, sent_at=k)
+    assert f.judged == 3
+
+
+def test_a_response_without_a_total_keeps_the_current_one() -> None:
+    f = started(250)
+    v = f.observe(100, 100, None, sent_at=1)
+    assert f.total == 250 and f.position == 200 and v.shrink == 0 and v.advanced
+
+
+def test_an_equal_total_does_not_date_the_set() -> None:
+    """Two requests sent together; the one answered second saw the set grow. A response with
+    the same total as before set nothing, so the growth is not taken for an older total."""
+    f = Frontier(start=0, total=10, limit=5)
+    f.observe(0, 5, 10, sent_at=0)
+    f.observe(5, 5, 12, sent_at=0)
+    assert f.total == 12 and f.position == 10 and not f.done
+
+
+def test_the_set_may_grow_twice() -> None:
+    f = started(total=200, limit=100)
+    f.observe(100, 100, 210, sent_at=1)
+    f.observe(200, 10, 220, sent_at=2)
+    assert f.total == 220 and f.position == 210 and not f.done
+
+
+def test_only_a_short_page_inside_the_set_lowers_the_limit() -> None:
+    gap = Frontier(start=0, total=100, limit=10)
+    assert gap.observe(50, 5, 100, sent_at=0).gap
+    assert gap.limit == 10  # a page above a gap proves nothing about the page size
+    last = Frontier(start=0, total=25, limit=10)
+    for k, (offset, count) in enumerate([(0, 10), (10, 10), (20, 5)]):
+        last.observe(offset, count, 25, sent_at=k)
+    assert last.done and last.limit == 10  # the last page is short because the set ends
+    inner = Frontier(start=0, total=25, limit=10)
+    inner.observe(0, 8, 25, sent_at=0)
+    assert inner.limit == 8
+
+
+def test_a_kept_response_joins_once_a_later_one_moves_the_frontier_past_it() -> None:
+    f = Frontier(start=0, total=1000, limit=10)
+    f.observe(0, 10, 1000, sent_at=0, first=1, fingerprints=fp(*range(1, 11)))
+    assert f.observe(20, 10, 1000, sent_at=1, first=21, fingerprints=fp(*range(21, 31))).gap
+    # its first object is on the edge page: it joins, and the one kept at 20 with it
+    v = f.observe(25, 10, 1000, sent_at=2, first=5, fingerprints=fp(5, *range(26, 35)))
+    assert not v.gap and f.position == 35 and f.waiting == 0
+
+
+def test_a_response_ending_at_the_frontier_does_not_become_the_edge() -> None:
+    f = Frontier(start=0, total=1000, limit=10)
+    f.observe(0, 10, 1000, sent_at=0, first=1, fingerprints=fp(*range(1, 11)))
+    f.observe(5, 5, 1000, sent_at=1, first=6, fingerprints=fp(*range(6, 11)))
+    v = f.observe(12, 10, 1000, sent_at=2, first=3, fingerprints=fp(3, *range(13, 22)))
+    assert not v.gap and f.position == 22  # joined through the first page's objects
+
+
+def test_a_wide_spread_costs_at_most_a_fifth_of_a_page() -> None:
+    f = started(total=10_000, limit=100)
+    v = f.observe(500, 100, 9940, sent_at=1)  # 60 left, and a gap: spread 3, rate 30
+    assert v.gap and f.spread == 3 and f.rate == 30
+    # spread x rate = 90 is capped at a fifth of a page (20), but never below 2 x rate
+    assert f.overlap == 60 + 1

@@ -104,6 +104,7 @@ def test_offset_fallback_without_link(make_client: MakeClient) -> None:
     assert ids(pages) == [str(i) for i in range(23)]
     offsets = [int(r.url.params["offset"]) for r in rec.requests[1:]]
     assert offsets == [5, 10, 15, 20]  # by objects received, never by the requested 50
+    assert {r.url.params["limit"] for r in rec.requests[1:]} == {"5"}  # the server's page size
     assert all(r.url.params["date_to"] == "2026-02-01T00:00:00Z" for r in rec.requests)
 
 
@@ -283,9 +284,10 @@ def test_endless_shrinking_is_bounded(make_client: MakeClient) -> None:
         }
         return envelope([{"id": f"{calls}-{i}"} for i in range(5)], headers=headers)
 
-    with pytest.raises(OcpiError, match="shrinks faster than it can be paged"):
+    with pytest.raises(OcpiError, match="shrinks faster than it can be paged") as failed:
         list(crawl(make_client(Recorder(answer)), URL, {}, module="sessions"))
     assert calls <= 1 + 12 + 1  # the first page, then 10 + 2 x concurrency without progress
+    assert "12 responses in a row" in str(failed.value) + str(failed.value.hint)
 
 
 def test_slow_shrinking_is_not_a_failure(make_client: MakeClient) -> None:
@@ -341,3 +343,78 @@ def test_crawl_property(
     seen = ids(pages)
     assert set(seen) >= set(original) - gone
     assert set(seen) <= set(original)
+
+
+# --- pinned by mutation testing (docs/mutation.md): each test kills mutants that survived ---
+
+
+class CursorServer:
+    """Links that carry a cursor, never an offset; the total shrinks on request."""
+
+    def __init__(self, n: int, *, cap: int = 10, total: bool = False) -> None:
+        self.objects = [{"id": str(i)} for i in range(n)]
+        self.cap, self.total = cap, total
+
+    def __call__(self, req: httpx.Request) -> httpx.Response:
+        cursor = req.url.params.get("cursor")
+        start = int(cursor[1:]) if cursor else 0
+        data = self.objects[start : start + self.cap]
+        headers = {"X-Total-Count": str(len(self.objects))} if self.total else {}
+        if start + len(data) < len(self.objects):
+            headers["Link"] = f'<{URL}?cursor=c{start + len(data)}>; rel="next"'
+        return envelope(data, headers=headers)
+
+
+def test_cursor_links_number_the_pages_by_their_counts(make_client: MakeClient) -> None:
+    rec = Recorder(CursorServer(25))
+    pages = list(crawl(make_client(rec), URL, {}, module="cdrs"))
+    assert ids(pages) == [str(i) for i in range(25)]
+    assert [p.offset for p in pages] == [0, 10, 20]
+    assert [str(r.url) for r in rec.requests][1:] == [f"{URL}?cursor=c10", f"{URL}?cursor=c20"]
+
+
+def test_a_shrink_under_cursor_links_is_logged_once(
+    make_client: MakeClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    server = CursorServer(40, total=True)
+    rec = Recorder(server)
+    pages = []
+    with caplog.at_level("WARNING", logger="ocpiwh.ocpi"):
+        for page in crawl(make_client(rec), URL, {}, module="cdrs"):
+            pages.append(page)
+            del server.objects[:2]  # two objects leave the set after each page
+    warnings = [r.getMessage() for r in caplog.records if "shrank" in r.getMessage()]
+    assert warnings == [
+        "/ocpi/cpo/2.2.1/sessions: X-Total-Count shrank from 40 to 38 but the page links carry "
+        "no offset to step back to; objects may be missed until the next sync"
+    ]
+    assert len(pages) >= 2
+
+
+def test_no_progress_names_the_endpoint(make_client: MakeClient) -> None:
+    def answer(req: httpx.Request) -> httpx.Response:
+        off = int(req.url.params.get("offset", 0))
+        nxt = f"{URL}?offset={off}&limit={10 + off}"
+        return envelope([{"id": "1"}], headers={"Link": f'<{nxt}>; rel="next"'})
+
+    with pytest.raises(OcpiError, match=r"paging for /ocpi/cpo/2\.2\.1/sessions makes no progress"):
+        list(crawl(make_client(Recorder(answer)), URL, {"offset": 5}, module="cdrs"))
+
+
+def test_parse_link_header_with_trailing_separators() -> None:
+    assert parse_link_header('<https://x/y>; rel="next", ') == {"next": "https://x/y"}
+    assert parse_link_header('<https://x/y>; rel="next" ,\t') == {"next": "https://x/y"}
+    assert parse_link_header('<https://x/y> \t; rel="next"') == {"next": "https://x/y"}
+
+
+def test_parse_link_header_blanks_escapes_and_empty_parameters() -> None:
+    for header in (
+        '<https://x/y> ; rel="next"',
+        '<https://x/y>; rel= "next"',
+        "<https://x/y>; rel=\tnext",
+        '<https://x/y>; title="a\\"b;c"; rel="next"',
+        '<https://x/y>; crossorigin; rel="next"',
+    ):
+        assert parse_link_header(header) == {"next": "https://x/y"}, header
+    assert parse_link_header("<https://x/y>; rel") == {}  # a relation without a value: none
+    assert parse_link_header('<https://x/y>; rel=""') == {}

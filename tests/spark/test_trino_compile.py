@@ -7,6 +7,7 @@ fails here until someone checks it against Trino's documentation and lists it.
 
 from __future__ import annotations
 
+import functools
 import re
 from pathlib import Path
 
@@ -27,7 +28,8 @@ def documented() -> set[str]:
     return set(re.findall(r"^\| `([a-z_]+)`", section, re.M))
 
 
-def functions(sql: str) -> set[str]:
+@functools.cache
+def functions(sql: str) -> frozenset[str]:
     tree = sqlglot.parse_one(sql, read="trino")
     out: set[str] = set()
     for node in tree.find_all(exp.Func):
@@ -37,24 +39,25 @@ def functions(sql: str) -> set[str]:
         match = re.match(r"([A-Z_]+)\(", text)
         if match:
             out.add(match.group(1))
-    return out
+    return frozenset(out)
 
 
 SOURCES = [("model", m) for m in sorted(models.load_models()) if m not in afir.DUCKDB_ONLY_MODELS]
 SOURCES += [("view", v) for v in warehouse.view_order()]
 
 
-def compiled(kind: str, name: str) -> tuple[str, list[str]]:
+@functools.cache  # each source compiled and parsed once for both tests (sqlglot is slow)
+def compiled(kind: str, name: str) -> tuple[str, tuple[str, ...]]:
     if kind == "view":
-        return compile_view(name, "trino"), []
+        return compile_view(name, "trino"), ()
     c = compile_model(models.get_model(name), "trino")
-    return c.sql, [w for w in c.warnings if not w.startswith("parameters renamed")]
+    return c.sql, tuple(w for w in c.warnings if not w.startswith("parameters renamed"))
 
 
 @pytest.mark.parametrize(("kind", "name"), SOURCES, ids=[f"{k}-{n}" for k, n in SOURCES])
 def test_trino_sql_uses_documented_functions(kind: str, name: str) -> None:
     sql, warnings = compiled(kind, name)
-    assert warnings == [], f"{name}: sqlglot could not translate: {warnings}"
+    assert warnings == (), f"{name}: sqlglot could not translate: {warnings}"
     used = functions(sql)
     assert not used & DUCKDB_ONLY, f"{name}: DuckDB-only functions left: {used & DUCKDB_ONLY}"
     missing = {f.lower() for f in used} - documented()

@@ -16,8 +16,9 @@ from ocpiwh.simulator import Faults, serve_in_thread
 
 from .conftest import TOKEN, assert_matches_truth, cli, do_login, sim_config
 
-WINDOW = 5_000
-"""--window-objects of these tests: a 50k-session backfill is about ten sub-windows."""
+WINDOW = 2_000
+"""--window-objects of these tests: a 20k-session backfill is about ten sub-windows, of ten
+pages of 200 objects each (what the kill points below count)."""
 
 MODULES = ("sessions", "cdrs")
 
@@ -38,7 +39,7 @@ def _last_run(root: Path) -> dict[str, dict[str, object]]:
 @pytest.mark.slow
 @pytest.mark.parametrize("point", ["committed:3", "page:57", "published:9"])
 def test_killed_backfill_resumes_from_its_last_sub_window(root: Path, point: str) -> None:
-    cfg = sim_config(sessions=50_000, max_limit=500, faults=Faults(latency_ms=30))
+    cfg = sim_config(sessions=20_000, max_limit=200, faults=Faults(latency_ms=30))
     with serve_in_thread(cfg) as sim:
         do_login(root, sim)
         args = ("sync", "--lag", "0s", "-m", "sessions", "-m", "cdrs")
