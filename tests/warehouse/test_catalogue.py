@@ -182,7 +182,7 @@ def test_an_object_store_location_has_no_stored_catalogue() -> None:
 @pytest.mark.parametrize(
     "sql",
     [
-        "SELECT id, kwh, start_date_time, last_updated, NULL AS nothing FROM sessions",
+        "SELECT id, kwh, start_date_time, last_updated, NULL AS nothing FROM sessions ORDER BY id",
         "SELECT 2.50::DECIMAL(10, 3) AS d, 1.5::FLOAT AS f, sum(range) AS h, true AS b, "
         "DATE '2024-03-01' AS day, TIME '10:00:00' AS t, TIMESTAMP '2024-03-01 10:00:00' AS ts "
         "FROM range(3)",
