@@ -313,6 +313,7 @@ def export(
     max_status_age_days: float | None = None,
     now: datetime | None = None,
     on_step: Callable[[str], None] | None = None,
+    connect: Callable[[Store], duckdb.DuckDBPyConnection] | None = None,
 ) -> ExportResult:
     """Export model or view ``name`` of the warehouse at ``root`` to ``out``.
 
@@ -324,6 +325,8 @@ def export(
     ``max_status_age_days`` for ``irve_dynamique_events``, the status push stream, default
     ``[irve] status_max_age_days``, else 1). Rows past an age limit are left out as *too old*.
     ``on_step`` hears what is being done (for progress displays: a model can take a while).
+    ``connect`` opens the (writable) connection the model runs on: a feed pushing to
+    QualiCharge passes one that reads the lake as of its cursor.
     """
     step = on_step or (lambda _: None)
     root = open_store(root)
@@ -363,7 +366,7 @@ def export(
     tmp = out.with_name(f".{out.name}{_TMP_MARK}{token}")
     tmp_report = out.with_name(f".{out.name}{_TMP_MARK}{token}.report")
     old = out.with_name(f".{out.name}{_TMP_MARK}{token}.old")
-    con = warehouse.connect(root, read_only=False)
+    con = connect(root) if connect else warehouse.connect(root, read_only=False)
     report: ValidationReport | None = None
     try:
         try:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import tempfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
+import duckdb
 import orjson
 
 from ocpiwh.errors import OcpiwhError, UsageError
@@ -103,6 +104,11 @@ def content_hash(body: dict[str, Any]) -> str:
     return hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
+def row_key(kind: Kind, body: dict[str, Any]) -> str:
+    """The ledger's key of an exported row (its kind's key columns, ``|``-joined)."""
+    return "|".join(str(body.get(k)) for k in kind.key)
+
+
 def load_rows(
     root: Store,
     kind: Kind,
@@ -110,19 +116,33 @@ def load_rows(
     *,
     now: datetime | None = None,
     max_session_age_days: float | None = None,
+    params: Mapping[str, Any] | None = None,
+    connect: Callable[[Store], duckdb.DuckDBPyConnection] | None = None,
+    keys: Collection[str] | None = None,
 ) -> list[Row]:
-    """The model's valid rows, deduplicated on the kind's key (last one wins)."""
+    """The model's valid rows, deduplicated on the kind's key (last one wins); with ``keys``,
+    only those (a feed's change set). ``params`` and ``connect`` go to the export."""
     work.mkdir(parents=True, exist_ok=True)
     out = work / f"{kind.name}.jsonl"
-    export(root, kind.model, out, "jsonl", now=now, max_session_age_days=max_session_age_days)
+    export(
+        root,
+        kind.model,
+        out,
+        "jsonl",
+        params,
+        now=now,
+        max_session_age_days=max_session_age_days,
+        connect=connect,
+    )
     rows: dict[str, Row] = {}
     with out.open("rb") as fh:
         for line in fh:
             if not line.strip():
                 continue
             body = orjson.loads(line)
-            key = "|".join(str(body.get(k)) for k in kind.key)
-            rows[key] = Row(key, content_hash(body), line.rstrip())
+            key = row_key(kind, body)
+            if keys is None or key in keys:
+                rows[key] = Row(key, content_hash(body), line.rstrip())
     return list(rows.values())
 
 
@@ -369,24 +389,69 @@ def push(
                         KindReport(kind.name, len(rows), unchanged, len(create), len(update))
                     )
                     continue
-                pusher = Pusher(ledger, client, kind, bulk_size)
-                step(f"{kind.name}: reconcile")
-                pusher.reconcile()
-                create, update, unchanged = plan(
-                    rows, ledger, kind.name, resend_in_doubt=resend_in_doubt
+                reports.append(
+                    _send_kind(ledger, client, kind, rows, bulk_size, resend_in_doubt, step)
                 )
-                r = pusher.report
-                r.rows, r.unchanged, r.to_create, r.to_update = (
-                    len(rows),
-                    unchanged,
-                    len(create),
-                    len(update),
-                )
-                pusher.send(create, update, step)
-                reports.append(r)
         finally:
             ledger.close()
     return PushReport(reports, dry_run or client is None, client.requests_sent if client else 0)
+
+
+def _send_kind(
+    ledger: Ledger,
+    client: QualiChargeClient,
+    kind: Kind,
+    rows: list[Row],
+    bulk_size: int,
+    resend_in_doubt: bool,
+    step: Callable[[str], None],
+) -> KindReport:
+    """Reconcile what a killed run left in flight, plan against the ledger, send."""
+    pusher = Pusher(ledger, client, kind, bulk_size)
+    step(f"{kind.name}: reconcile")
+    pusher.reconcile()
+    create, update, unchanged = plan(rows, ledger, kind.name, resend_in_doubt=resend_in_doubt)
+    r = pusher.report
+    r.rows, r.unchanged, r.to_create, r.to_update = len(rows), unchanged, len(create), len(update)
+    pusher.send(create, update, step)
+    return r
+
+
+def kind_of_model(model: str) -> Kind | None:
+    """The kind pushing ``model`` (None: the API takes no such rows)."""
+    return next((k for k in KINDS.values() if k.model == model), None)
+
+
+def push_change_set(
+    root: Location | Store,
+    client: QualiChargeClient,
+    model: str,
+    keys: Collection[str],
+    *,
+    params: Mapping[str, Any] | None,
+    connect: Callable[[Store], duckdb.DuckDBPyConnection],
+    work: Path,
+    bulk_size: int = BULK_MAX_SIZE,
+    on_step: Callable[[str], None] | None = None,
+) -> KindReport:
+    """A feed's change set: the rows of ``model`` whose ledger key is in ``keys``, as
+    ``ocpiwh export`` writes them on the lake ``connect`` opens (the feed's cursor), sent
+    through the same ledger, lock and planner as :func:`push` (a row the API already holds
+    is not sent again, whoever sent it)."""
+    kind = kind_of_model(model)
+    if kind is None:
+        raise UsageError(f"QualiCharge takes no {model} rows")
+    step = on_step or (lambda _: None)
+    store = open_store(root)
+    folder = push_dir(store)
+    with _exclusive(folder):
+        ledger = Ledger(folder)
+        try:
+            step(f"{kind.name}: export")
+            rows = load_rows(store, kind, work, params=params, connect=connect, keys=set(keys))
+            return _send_kind(ledger, client, kind, rows, bulk_size, False, step)
+        finally:
+            ledger.close()
 
 
 def status(root: Location | Store, *, with_plan: bool = True) -> dict[str, Any]:
