@@ -26,6 +26,7 @@ from ocpiwh.push import (
     status,
 )
 from ocpiwh.push.client import ENV_PASSWORD, ENV_USER
+from ocpiwh.push.engine import IN_DOUBT_ADVICE
 from ocpiwh.push.standin import StandIn, serve_forever
 
 push_app = typer.Typer(
@@ -141,6 +142,8 @@ def _print_report(report: PushReport, as_json: bool) -> None:
     out.print(grid)
     for r in report.kinds:
         _print_reasons(r.kind, r.reasons)
+        if r.in_doubt:
+            err.print(escape(IN_DOUBT_ADVICE.format(n=r.in_doubt, kind=r.kind)))
 
 
 def _print_reasons(kind: str, reasons: list[tuple[str, str]]) -> None:
@@ -180,6 +183,10 @@ def push_status(
     out.print(grid)
     for kind, c in info["kinds"].items():
         _print_reasons(kind, [(x["key"], x["reason"]) for x in c["rejections"]])
+        if c.get("in_doubt"):
+            keys = c["in_doubt_keys"]
+            out.print(escape(IN_DOUBT_ADVICE.format(n=c["in_doubt"], kind=kind)))
+            out.print(f"in doubt {kind}: e.g. {escape(', '.join(keys[:3]))}")
     out.print(f"ledger: {info['ledger']}")
 
 

@@ -454,6 +454,16 @@ def push_change_set(
             ledger.close()
 
 
+IN_DOUBT_ADVICE = (
+    "{n:,} {kind} in doubt: a request carrying them got no answer, and the API has no route "
+    "to ask whether it stored them (it stores a resent session twice). Leave them (a session "
+    "may be missing), or once you have checked with QualiCharge, send them with "
+    "`ocpiwh push qualicharge --what {kind} --resend-in-doubt` (a session may be stored "
+    "twice); `ocpiwh push status --json` lists their keys"
+)
+"""What ``push status`` (and a push leaving rows in doubt) tells the user to do."""
+
+
 def status(root: Location | Store, *, with_plan: bool = True) -> dict[str, Any]:
     """What the ledger holds, per kind: rows per state, requests, rejections with reasons;
     ``with_plan``: also ``to_send``, the rows of the warehouse a push would send now."""
@@ -478,6 +488,7 @@ def status(root: Location | Store, *, with_plan: bool = True) -> dict[str, Any]:
                     create, update, _ = plan(load_rows(store, kind, Path(tmp)), ledger, name)
                 entry["to_send"] = len(create) + len(update)
             entry["rejections"] = [{"key": k, "reason": r} for k, r in ledger.rejections(name)]
+            entry["in_doubt_keys"] = ledger.in_doubt(name)
             kinds[name] = entry
         return {"ledger": str(ledger.path), "kinds": kinds}
     finally:

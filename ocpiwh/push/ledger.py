@@ -221,6 +221,14 @@ class Ledger:
             out[kind] = {"requests": int(n), "rows_sent": int(rows or 0)}
         return out
 
+    def in_doubt(self, kind: str, limit: int = 1000) -> list[str]:
+        """Keys of rows in doubt (the API may hold them; no way to ask), first ``limit``."""
+        cur = self.con.execute(
+            "SELECT key FROM rows WHERE kind = ? AND state = 'in_doubt' ORDER BY key LIMIT ?",
+            (kind, limit),
+        )
+        return [str(k) for (k,) in cur]
+
     def rejections(self, kind: str, limit: int = 1000) -> list[tuple[str, str]]:
         cur = self.con.execute(
             "SELECT key, answer FROM rows WHERE kind = ? AND state = 'rejected' ORDER BY key "
