@@ -28,6 +28,7 @@ from ocpiwh.errors import OcpiwhError, UsageError
 from ocpiwh.export import export
 from ocpiwh.lake import crashpoint, open_store
 from ocpiwh.lake.store import LocalStore, Location, Store
+from ocpiwh.paths import config_dir
 from ocpiwh.push.client import API, Ambiguous, Answer, QualiChargeClient
 from ocpiwh.push.ledger import Ledger
 
@@ -95,9 +96,18 @@ class KindReport:
 
 
 def push_dir(root: Store) -> Path:
-    if not isinstance(root, LocalStore):
-        raise UsageError("push needs a warehouse on a local disk (the ledger is a local file)")
-    return Path(root.root) / "state" / "push" / "qualicharge"
+    """The ledger's folder: in the warehouse on a local disk; for a lake on an object store
+    (no SQLite there), in the per-user state folder of the machine that pushes, keyed by the
+    warehouse's URL (named in ``warehouse.txt`` beside it)."""
+    if isinstance(root, LocalStore):
+        return Path(root.root) / "state" / "push" / "qualicharge"
+    digest = hashlib.sha256(root.url.encode()).hexdigest()[:16]
+    folder = config_dir() / "push" / digest / "qualicharge"
+    folder.mkdir(parents=True, exist_ok=True)
+    label = folder / "warehouse.txt"
+    if not label.exists():
+        label.write_text(root.url + "\n")
+    return folder
 
 
 def content_hash(body: dict[str, Any]) -> str:
