@@ -216,4 +216,10 @@ def _pushed(manifest: dict[str, Any]) -> str:
         f"; pushed {p['sent']:,} ({p['accepted']:,} accepted, {p['rejected']:,} rejected, "
         f"{p['in_doubt']:,} in doubt), {p['unchanged']:,} already held, "
         f"{p['invalid_or_too_old']:,} left out by validation"
+        + (f", {p['withdrawn']:,} decommissioned" if p.get("withdrawn") else "")
+        + (
+            f", {p['withdraw_refused']:,} not decommissioned (see `ocpiwh push status`)"
+            if p.get("withdraw_refused")
+            else ""
+        )
     )

@@ -520,17 +520,18 @@ def _push(
 ) -> dict[str, Any]:
     """Send the new and changed rows of the change set, as ``export`` renders them on the
     lake as of the delivery's cursor, through the push ledger: a row the ledger holds as
-    accepted (a killed run's, or ``push qualicharge``'s) is not sent again. The manifest's
-    ``push``: what was sent and what the API answered."""
+    accepted (a killed run's, or ``push qualicharge``'s) is not sent again; removed points
+    (statique) the API holds are decommissioned. The manifest's ``push``: what was sent and
+    what the API answered."""
     kind = kind_of_model(intent["model"])
     assert kind is not None
     keys: set[str] = set()
+    removed: set[str] = set()
     with change_set.open("rb") as fh:
         for line in fh:
             if line.strip():
                 body = orjson.loads(line)
-                if body.get(CHANGE) != "removed":
-                    keys.add(row_key(kind, body))
+                (removed if body.get(CHANGE) == "removed" else keys).add(row_key(kind, body))
     params = {k: v for k, v in intent["params"].items() if v is not None}
     report = push_change_set(
         store,
@@ -540,6 +541,7 @@ def _push(
         params=params,
         connect=_connect_at(intent["cursor"]["to"]),
         work=change_set.parent / "work",
+        withdraw=removed,
         bulk_size=BULK_MAX_SIZE,
         on_step=on_step,
     )
@@ -554,6 +556,9 @@ def _push(
         "reconciled": report.reconciled,
         "requests": report.requests,
         "invalid_or_too_old": len(keys) - report.rows,
+        "withdrawn": report.withdrawn,
+        "withdraw_refused": report.withdraw_refused,
+        "recommissioned": report.restored,
     }
 
 
