@@ -108,6 +108,9 @@ def show_command(ctx: typer.Context, name: Annotated[str, typer.Argument()]) -> 
             d["created_at"],
         )
     out.print(grid)
+    for d in done:
+        if d.get("push"):
+            out.print(f"#{d['feed']['sequence']}{escape(_pushed(d))}")
     if done:
         cursor = done[-1]["feed"]["cursor"]["to"]
         out.print("cursor: " + ", ".join(f"{k} @ {v}" for k, v in cursor.items()))

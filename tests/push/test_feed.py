@@ -123,6 +123,8 @@ def test_feeds_push_each_delta_once_across_syncs(
         said = _ok(root, env, "feed", "run")
         assert held(si) == expected_on_server(first)
         assert "qc-sessions: #1" in said and "pushed" in said
+        shown = " ".join(_ok(root, env, "feed", "show", "qc-sessions").split())
+        assert "#1; pushed" in shown and "accepted" in shown
         # statique ran first: no status or session of a declared point was refused
         declared = {r["id_pdc_itinerance"] for r in first["statique"]}
         ledger = Ledger(root / "state" / "push" / "qualicharge")
