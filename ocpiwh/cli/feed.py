@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -13,8 +13,11 @@ from rich.table import Table
 from ocpiwh.cli.app import app
 from ocpiwh.cli.common import err, out, parse_params, progress, state
 from ocpiwh.cli.get import parse_interval
+from ocpiwh.config import Config
 from ocpiwh.delivery import feeds
 from ocpiwh.errors import UsageError
+from ocpiwh.lake import Location, open_store
+from ocpiwh.push import QualiChargeClient, load_credentials
 
 feed_app = typer.Typer(
     name="feed",
@@ -36,7 +39,15 @@ def add_command(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="Name of the feed (letters, digits, - and _).")],
     model: Annotated[str, typer.Option("--model", "-m", help="Model (or view) to deliver.")],
-    to: Annotated[str, typer.Option("--to", help="Folder the files go to, or - (stdout).")],
+    to: Annotated[
+        str,
+        typer.Option(
+            "--to",
+            help="Folder the files go to, - (stdout), or qualicharge (push to the API "
+            "through the push ledger; irve_statique, irve_dynamique_events or "
+            "qualicharge_sessions).",
+        ),
+    ],
     fmt: Annotated[str, typer.Option("--format", "-f", help="csv, parquet or jsonl.")] = "csv",
     param: Annotated[
         list[str] | None,
@@ -44,9 +55,11 @@ def add_command(
     ] = None,
 ) -> None:
     """Define a feed. Refused now (not at the first run) if it would deliver pseudonymized
-    columns, if its model reads the clock, or if its folder does not exist.
+    columns, if its model reads the clock, if its folder does not exist, or (`--to
+    qualicharge`) if the API takes no such rows or is not configured.
 
-    Example: `ocpiwh feed add regulator --model qualicharge_sessions --format csv --to /srv/out`
+    Example: `ocpiwh feed add regulator --model qualicharge_sessions --format csv --to /srv/out`,
+    `ocpiwh feed add qc-sessions --model qualicharge_sessions --to qualicharge`
     """
     feed = feeds.add(state(ctx).warehouse, name, model, fmt, to, parse_params(param))
     out.print(f"feed {feed.name}: {feed.model} as {feed.format} → {feed.to}")
@@ -95,6 +108,9 @@ def show_command(ctx: typer.Context, name: Annotated[str, typer.Argument()]) -> 
             d["created_at"],
         )
     out.print(grid)
+    for d in done:
+        if d.get("push"):
+            out.print(f"#{d['feed']['sequence']}{escape(_pushed(d))}")
     if done:
         cursor = done[-1]["feed"]["cursor"]["to"]
         out.print("cursor: " + ", ".join(f"{k} @ {v}" for k, v in cursor.items()))
@@ -149,23 +165,64 @@ def run_command(
         return
     if not chosen:
         raise UsageError("no feed to run", hint="`ocpiwh feed add NAME --model M --to DIR`")
-    for name in chosen:
-        feeds.load(root, name)
+    chosen = feeds.run_order(root, chosen)
     pause = parse_interval(interval, "--interval").total_seconds()
+    client = (
+        _client(root) if any(feeds.load(root, n).to == feeds.QUALICHARGE for n in chosen) else None
+    )
+    try:
+        _run_loop(root, chosen, watch, pause, quiet, client)
+    finally:
+        if client is not None:
+            client.close()
+
+
+def _client(root: Location) -> QualiChargeClient:
+    store = open_store(root)
+    creds = Config.load(store).credentials_file if store.is_warehouse() else None
+    return QualiChargeClient(load_credentials(creds))
+
+
+def _run_loop(
+    root: Location,
+    chosen: list[str],
+    watch: bool,
+    pause: float,
+    quiet: bool,
+    client: QualiChargeClient | None,
+) -> None:
     while True:
         for name in chosen:
             with progress(f"feed {name}", enabled=not quiet) as step:
-                made = feeds.run(root, name, on_step=step)
+                made = feeds.run(root, name, on_step=step, client=client)
             for d in made:
                 where = d.file if d.file is not None else "stdout"
                 c = d.counts
                 err.print(
                     f"{name}: {'completed interrupted delivery ' if d.rolled_forward else ''}"
                     f"#{d.sequence} → {escape(str(where))} ({c.new:,} new, {c.changed:,} "
-                    f"changed, {c.removed:,} removed)"
+                    f"changed, {c.removed:,} removed)" + _pushed(d.manifest)
                 )
             if not made:
                 err.print(f"{name}: nothing new since the last delivery")
         if not watch:
             return
         time.sleep(pause)
+
+
+def _pushed(manifest: dict[str, Any]) -> str:
+    """What a ``--to qualicharge`` delivery sent (empty for other feeds)."""
+    p = manifest.get("push")
+    if not p:
+        return ""
+    return (
+        f"; pushed {p['sent']:,} ({p['accepted']:,} accepted, {p['rejected']:,} rejected, "
+        f"{p['in_doubt']:,} in doubt), {p['unchanged']:,} already held, "
+        f"{p['invalid_or_too_old']:,} left out by validation"
+        + (f", {p['withdrawn']:,} decommissioned" if p.get("withdrawn") else "")
+        + (
+            f", {p['withdraw_refused']:,} not decommissioned (see `ocpiwh push status`)"
+            if p.get("withdraw_refused")
+            else ""
+        )
+    )

@@ -26,6 +26,7 @@ from ocpiwh.push import (
     status,
 )
 from ocpiwh.push.client import ENV_PASSWORD, ENV_USER
+from ocpiwh.push.engine import IN_DOUBT_ADVICE
 from ocpiwh.push.standin import StandIn, serve_forever
 
 push_app = typer.Typer(
@@ -64,6 +65,14 @@ def push_qualicharge(
             help="Also send rows whose earlier request got no answer and cannot be checked.",
         ),
     ] = False,
+    withdraw: Annotated[
+        bool,
+        typer.Option(
+            "--withdraw",
+            help="Decommission (DELETE /statique/{id}) the points the API holds from earlier "
+            "pushes that irve_statique no longer has; needs the static:delete scope.",
+        ),
+    ] = False,
     max_age_days: MaxSessionAgeDays = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
@@ -91,6 +100,7 @@ def push_qualicharge(
                 dry_run=dry_run,
                 bulk_size=bulk_size,
                 resend_in_doubt=resend_in_doubt,
+                withdraw=withdraw,
                 max_session_age_days=max_age_days,
                 on_step=step,
             )
@@ -123,6 +133,7 @@ def _print_report(report: PushReport, as_json: bool) -> None:
         "accepted",
         "rejected",
         "in doubt",
+        "withdrawn",
         "requests",
         title=title,
     )
@@ -136,11 +147,14 @@ def _print_report(report: PushReport, as_json: bool) -> None:
             f"{r.accepted:,}",
             f"{r.rejected:,}",
             f"{r.in_doubt:,}",
+            f"{r.withdrawn:,}" if not report.dry_run else f"{r.to_withdraw:,}",
             f"{r.requests:,}",
         )
     out.print(grid)
     for r in report.kinds:
         _print_reasons(r.kind, r.reasons)
+        if r.in_doubt:
+            err.print(escape(IN_DOUBT_ADVICE.format(n=r.in_doubt, kind=r.kind)))
 
 
 def _print_reasons(kind: str, reasons: list[tuple[str, str]]) -> None:
@@ -159,7 +173,8 @@ def push_status(
 ) -> None:
     """What the ledger holds per kind: accepted, rejected (with the API's reasons), pending
     (refused in a chunk, to send again), in flight (a killed run, reconciled by the next), in
-    doubt (unanswered sessions), and rows of the warehouse a push would send now.
+    doubt (unanswered sessions), withdrawn (decommissioned points), and rows of the warehouse
+    a push would send now.
 
     Example: `ocpiwh push status --json | jq .kinds`
     """
@@ -170,7 +185,7 @@ def push_status(
     if info["ledger"] is None:
         out.print("nothing pushed yet (run `ocpiwh push qualicharge`)")
         return
-    columns = ("accepted", "rejected", "pending", "in_flight", "in_doubt", "to_send")
+    columns = ("accepted", "rejected", "pending", "in_flight", "in_doubt", "withdrawn", "to_send")
     grid = Table("kind", *(c.replace("_", " ") for c in columns), "requests", "rows sent")
     for kind, c in info["kinds"].items():
         grid.add_row(
@@ -180,6 +195,15 @@ def push_status(
     out.print(grid)
     for kind, c in info["kinds"].items():
         _print_reasons(kind, [(x["key"], x["reason"]) for x in c["rejections"]])
+        if c.get("in_doubt"):
+            keys = c["in_doubt_keys"]
+            out.print(escape(IN_DOUBT_ADVICE.format(n=c["in_doubt"], kind=kind)))
+            out.print(f"in doubt {kind}: e.g. {escape(', '.join(keys[:3]))}")
+        if c.get("to_withdraw"):
+            out.print(
+                f"{c['to_withdraw']:,} points the API lists from earlier pushes are no longer in "
+                "irve_statique: `ocpiwh push qualicharge --withdraw` decommissions them"
+            )
     out.print(f"ledger: {info['ledger']}")
 
 

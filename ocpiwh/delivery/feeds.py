@@ -42,8 +42,9 @@ import orjson
 
 from ocpiwh import __version__, afir
 from ocpiwh.afir import cadence
+from ocpiwh.config import Config
 from ocpiwh.delivery import cursor as cur
-from ocpiwh.delivery.diff import Counts, diff
+from ocpiwh.delivery.diff import CHANGE, Counts, diff
 from ocpiwh.delivery.relations import WALL_CLOCK_MODELS, Relation, resolve
 from ocpiwh.errors import OcpiwhError, UsageError
 from ocpiwh.export import EXPORT_FORMATS, manifest_path, pseudonymous_feeds
@@ -58,6 +59,8 @@ from ocpiwh.export.core import (
 )
 from ocpiwh.lake import Location, Store, crashpoint, open_store
 from ocpiwh.paths import atomic_write_bytes, fsync_dir
+from ocpiwh.push import BULK_MAX_SIZE, KINDS, QualiChargeClient, load_credentials
+from ocpiwh.push.engine import kind_of_model, push_change_set, push_dir, row_key
 
 STDOUT = "-"
 QUALICHARGE = "qualicharge"
@@ -177,8 +180,6 @@ def add(
     fmt: str,
     to: str,
     params: Mapping[str, str] | None = None,
-    *,
-    push_available: bool = False,
 ) -> Feed:
     """Define a feed; refused now, in one line, if a run of it would be refused later."""
     store = open_store(root)
@@ -189,13 +190,10 @@ def add(
     fmt = fmt.lower()
     if fmt not in EXPORT_FORMATS:
         raise UsageError(f"--format must be one of {', '.join(EXPORT_FORMATS)}, got {fmt!r}")
-    if to == QUALICHARGE and not push_available:
-        raise UsageError(
-            "--to qualicharge is not available in this build (`ocpiwh push qualicharge` is not "
-            "there yet)",
-            hint="deliver to a folder (--to DIR) and send its files with QualiCharge's qcc",
-        )
-    if to != STDOUT:
+    if to == QUALICHARGE:
+        _check_pushable(store, model)
+        fmt = "jsonl"  # the change set kept beside the ledger; the API takes JSON
+    elif to != STDOUT:
         folder = Path(to).expanduser().resolve()
         if not folder.is_dir():
             raise UsageError(f"--to {to}: no such folder", hint="create it first, or use --to -")
@@ -211,6 +209,30 @@ def add(
     )
     store.write(f"{_dir(name)}/feed.json", feed.to_json())
     return feed
+
+
+def run_order(root: Location | Store, names: list[str]) -> list[str]:
+    """``names`` in the order to run them: feeds pushing statique to QualiCharge first, then
+    statuses, then sessions (the API refuses dynamic rows of undeclared points, and a
+    refused row is not sent again until it changes), then the others, each by name."""
+    order = {k.model: i for i, k in enumerate(KINDS.values())}
+
+    def rank(name: str) -> tuple[int, str]:
+        feed = load(root, name)
+        return (order.get(feed.model, len(order)) if feed.to == QUALICHARGE else len(order), name)
+
+    return sorted(names, key=rank)
+
+
+def _check_pushable(store: Store, model: str) -> None:
+    """``--to qualicharge``: a model the API takes, a ledger on a local disk, the API
+    configured (the checks of a push, made at ``add``)."""
+    if kind_of_model(model) is None:
+        models = ", ".join(k.model for k in KINDS.values())
+        raise UsageError(f"--to qualicharge takes {models}, not {model}")
+    push_dir(store)
+    creds = Config.load(store).credentials_file if store.is_warehouse() else None
+    load_credentials(creds)
 
 
 def remove(root: Location | Store, name: str) -> int:
@@ -270,12 +292,17 @@ def run(
     *,
     stdout: IO[bytes] | None = None,
     on_step: Callable[[str], None] = _silent,
+    client: QualiChargeClient | None = None,
 ) -> list[Delivery]:
     """Deliver what is new for feed ``name``: first any delivery a killed run left pending,
     then the range from the last delivery to the lake's last commit (none: nothing new).
-    ``on_step`` hears what is being done (the CLI's progress line)."""
+    ``on_step`` hears what is being done (the CLI's progress line); ``client`` is the
+    QualiCharge API a ``--to qualicharge`` feed pushes to."""
     store = open_store(root)
     feed = load(store, name)
+    if feed.to == QUALICHARGE and client is None:
+        raise UsageError(f"feed {name} pushes to QualiCharge: it needs the API's client")
+    sink = _Sink(stdout, client)
     out: list[Delivery] = []
     with _feed_lock(store, name):
         intent = pending(store, name)
@@ -285,7 +312,7 @@ def run(
                 store.delete(f"{_dir(name)}/pending.json")  # recorded; only the intent was left
             else:
                 on_step(f"completing interrupted delivery #{intent['sequence']}")
-                out.append(_deliver(store, feed, intent, stdout, on_step, rolled_forward=True))
+                out.append(_deliver(store, feed, intent, sink, on_step, rolled_forward=True))
         done = deliveries(store, name)
         last = done[-1]["feed"] if done else None
         start: dict[str, str] = dict(last["cursor"]["to"]) if last else {}
@@ -324,7 +351,7 @@ def run(
         }
         store.write(f"{_dir(name)}/pending.json", orjson.dumps(intent, option=orjson.OPT_INDENT_2))
         crashpoint("feed-pending")
-        out.append(_deliver(store, feed, intent, stdout, on_step))
+        out.append(_deliver(store, feed, intent, sink, on_step))
     return out
 
 
@@ -468,17 +495,32 @@ def _build_afir(
     }
 
 
+@dataclass
+class _Sink:
+    """Where a run's deliveries go besides a folder: standard output, the QualiCharge API."""
+
+    stdout: IO[bytes] | None
+    client: QualiChargeClient | None
+
+
 def _deliver(
     store: Store,
     feed: Feed,
     intent: dict[str, Any],
-    stdout: IO[bytes] | None,
+    sink: _Sink,
     on_step: Callable[[str], None],
     *,
     rolled_forward: bool = False,
 ) -> Delivery:
     to_stdout = intent["to"] == STDOUT
-    folder = Path(tempfile.mkdtemp(prefix="ocpiwh-feed-")) if to_stdout else Path(intent["to"])
+    to_api = intent["to"] == QUALICHARGE
+    if to_stdout:
+        folder = Path(tempfile.mkdtemp(prefix="ocpiwh-feed-"))
+    elif to_api:  # the change set stays beside the ledger, as the record of what was pushed
+        folder = push_dir(store) / "feeds" / feed.name
+        folder.mkdir(parents=True, exist_ok=True)
+    else:
+        folder = Path(intent["to"])
     if not folder.is_dir():
         raise OcpiwhError(f"feed {feed.name}: the folder {folder} is gone", hint="create it again")
     target = folder / intent["file"]
@@ -492,12 +534,19 @@ def _deliver(
             counts, provenance, columns = _build(store, intent, tmp, on_step)
             manifest = _manifest(feed, intent, counts, provenance, columns, tmp)
         if to_stdout:
-            sink = stdout if stdout is not None else sys.stdout.buffer
+            out = sink.stdout if sink.stdout is not None else sys.stdout.buffer
             with tmp.open("rb") as fh:
-                shutil.copyfileobj(fh, sink)
-            sink.flush()
+                shutil.copyfileobj(fh, out)
+            out.flush()
         else:
             _publish(tmp, target, manifest)
+        if to_api:
+            assert sink.client is not None
+            manifest["push"] = _push(store, intent, target, sink.client, on_step)
+            atomic_write_bytes(
+                manifest_path(target), orjson.dumps(manifest, option=orjson.OPT_INDENT_2)
+            )
+            crashpoint("feed-pushed")
         _record(store, feed.name, manifest)
         crashpoint("feed-recorded")
         store.delete(f"{_dir(feed.name)}/pending.json")
@@ -513,6 +562,68 @@ def _deliver(
         manifest=manifest,
         rolled_forward=rolled_forward,
     )
+
+
+def _push(
+    store: Store,
+    intent: Mapping[str, Any],
+    change_set: Path,
+    client: QualiChargeClient,
+    on_step: Callable[[str], None],
+) -> dict[str, Any]:
+    """Send the new and changed rows of the change set, as ``export`` renders them on the
+    lake as of the delivery's cursor, through the push ledger: a row the ledger holds as
+    accepted (a killed run's, or ``push qualicharge``'s) is not sent again; removed points
+    (statique) the API holds are decommissioned. The manifest's ``push``: what was sent and
+    what the API answered."""
+    kind = kind_of_model(intent["model"])
+    assert kind is not None
+    keys: set[str] = set()
+    removed: set[str] = set()
+    with change_set.open("rb") as fh:
+        for line in fh:
+            if line.strip():
+                body = orjson.loads(line)
+                (removed if body.get(CHANGE) == "removed" else keys).add(row_key(kind, body))
+    params = {k: v for k, v in intent["params"].items() if v is not None}
+    report = push_change_set(
+        store,
+        client,
+        intent["model"],
+        keys,
+        params=params,
+        connect=_connect_at(intent["cursor"]["to"]),
+        work=change_set.parent / "work",
+        withdraw=removed,
+        bulk_size=BULK_MAX_SIZE,
+        on_step=on_step,
+    )
+    return {
+        "kind": kind.name,
+        "rows": report.rows,
+        "unchanged": report.unchanged,
+        "sent": report.to_create + report.to_update,
+        "accepted": report.accepted,
+        "rejected": report.rejected,
+        "in_doubt": report.in_doubt,
+        "reconciled": report.reconciled,
+        "requests": report.requests,
+        "invalid_or_too_old": len(keys) - report.rows,
+        "withdrawn": report.withdrawn,
+        "withdraw_refused": report.withdraw_refused,
+        "recommissioned": report.restored,
+    }
+
+
+def _connect_at(cursor: Mapping[str, str]) -> Callable[[Store], duckdb.DuckDBPyConnection]:
+    """A factory of writable connections reading the lake as of ``cursor``."""
+
+    def connect(store: Store) -> duckdb.DuckDBPyConnection:
+        con = cur.connect(store, read_only=False)
+        cur.set_cursor(con, cursor)
+        return con
+
+    return connect
 
 
 def _publish(tmp: Path, target: Path, manifest: Mapping[str, Any]) -> None:

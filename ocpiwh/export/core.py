@@ -310,6 +310,7 @@ def export(
     now: datetime | None = None,
     on_step: Callable[[str], None] | None = None,
     since: str | datetime | None = None,
+    connect: Callable[[Store], duckdb.DuckDBPyConnection] | None = None,
 ) -> ExportResult:
     """Export model or view ``name`` of the warehouse at ``root`` to ``out``.
 
@@ -323,6 +324,8 @@ def export(
     ``on_step`` hears what is being done (for progress displays: a model can take a while).
     AFIR publications (``afir_table``, ``afir_status``; ``since`` for a status delta) are one
     DATEX II JSON document each: :func:`ocpiwh.afir.publish` writes them.
+    ``connect`` opens the (writable) connection the model runs on: a feed pushing to
+    QualiCharge passes one that reads the lake as of its cursor.
     """
     step = on_step or (lambda _: None)
     if name in afir.AFIR_MODELS:
@@ -368,7 +371,7 @@ def export(
     tmp = out.with_name(f".{out.name}{_TMP_MARK}{token}")
     tmp_report = out.with_name(f".{out.name}{_TMP_MARK}{token}.report")
     old = out.with_name(f".{out.name}{_TMP_MARK}{token}.old")
-    con = warehouse.connect(root, read_only=False)
+    con = connect(root) if connect else warehouse.connect(root, read_only=False)
     report: ValidationReport | None = None
     try:
         try:

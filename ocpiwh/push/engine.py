@@ -13,22 +13,28 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import tempfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 from uuid import uuid4
 
+import duckdb
 import orjson
 
+from ocpiwh import warehouse
 from ocpiwh.errors import OcpiwhError, UsageError
 from ocpiwh.export import export
+from ocpiwh.export.core import _resolve
 from ocpiwh.lake import crashpoint, open_store
 from ocpiwh.lake.store import LocalStore, Location, Store
+from ocpiwh.paths import config_dir
 from ocpiwh.push.client import API, Ambiguous, Answer, QualiChargeClient
 from ocpiwh.push.ledger import Ledger
+from ocpiwh.sqltext import identifier as quote_ident
 
 BULK_MAX_SIZE = 10
 """The API's default ``API_*_BULK_CREATE_MAX_SIZE``; a server configured higher takes more."""
@@ -90,17 +96,35 @@ class KindReport:
     in_doubt: int = 0
     reconciled: int = 0
     requests: int = 0
+    to_withdraw: int = 0
+    withdrawn: int = 0
+    withdraw_refused: int = 0
+    restored: int = 0
     reasons: list[tuple[str, str]] = field(default_factory=list)
 
 
 def push_dir(root: Store) -> Path:
-    if not isinstance(root, LocalStore):
-        raise UsageError("push needs a warehouse on a local disk (the ledger is a local file)")
-    return Path(root.root) / "state" / "push" / "qualicharge"
+    """The ledger's folder: in the warehouse on a local disk; for a lake on an object store
+    (no SQLite there), in the per-user state folder of the machine that pushes, keyed by the
+    warehouse's URL (named in ``warehouse.txt`` beside it)."""
+    if isinstance(root, LocalStore):
+        return Path(root.root) / "state" / "push" / "qualicharge"
+    digest = hashlib.sha256(root.url.encode()).hexdigest()[:16]
+    folder = config_dir() / "push" / digest / "qualicharge"
+    folder.mkdir(parents=True, exist_ok=True)
+    label = folder / "warehouse.txt"
+    if not label.exists():
+        label.write_text(root.url + "\n")
+    return folder
 
 
 def content_hash(body: dict[str, Any]) -> str:
     return hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+def row_key(kind: Kind, body: dict[str, Any]) -> str:
+    """The ledger's key of an exported row (its kind's key columns, ``|``-joined)."""
+    return "|".join(str(body.get(k)) for k in kind.key)
 
 
 def load_rows(
@@ -110,19 +134,33 @@ def load_rows(
     *,
     now: datetime | None = None,
     max_session_age_days: float | None = None,
+    params: Mapping[str, Any] | None = None,
+    connect: Callable[[Store], duckdb.DuckDBPyConnection] | None = None,
+    keys: Collection[str] | None = None,
 ) -> list[Row]:
-    """The model's valid rows, deduplicated on the kind's key (last one wins)."""
+    """The model's valid rows, deduplicated on the kind's key (last one wins); with ``keys``,
+    only those (a feed's change set). ``params`` and ``connect`` go to the export."""
     work.mkdir(parents=True, exist_ok=True)
     out = work / f"{kind.name}.jsonl"
-    export(root, kind.model, out, "jsonl", now=now, max_session_age_days=max_session_age_days)
+    export(
+        root,
+        kind.model,
+        out,
+        "jsonl",
+        params,
+        now=now,
+        max_session_age_days=max_session_age_days,
+        connect=connect,
+    )
     rows: dict[str, Row] = {}
     with out.open("rb") as fh:
         for line in fh:
             if not line.strip():
                 continue
             body = orjson.loads(line)
-            key = "|".join(str(body.get(k)) for k in kind.key)
-            rows[key] = Row(key, content_hash(body), line.rstrip())
+            key = row_key(kind, body)
+            if keys is None or key in keys:
+                rows[key] = Row(key, content_hash(body), line.rstrip())
     return list(rows.values())
 
 
@@ -166,7 +204,17 @@ class Pusher:
         """Rows left in flight: ask the API what it holds where it can be asked (statique:
         GET the point; statuses: the point's history), else mark them in doubt (sessions)."""
         for rid, rows in self.ledger.in_flight(self.kind.name).items():
-            self._settle(rid, rows, "reconciled after an interrupted run")
+            method, path = self.ledger.request(rid)
+            if method == "DELETE":  # decommissioning is idempotent: do it again
+                self.ledger.release(rid, None, "interrupted: decommission again", "accepted")
+                for key, h in rows:
+                    self._decommission(key, h)
+            elif path.endswith("/up"):  # so is recommissioning
+                self.ledger.release(rid, None, "interrupted: recommission again", "withdrawn")
+                for key, h in rows:
+                    self._recommission(key, h)
+            else:
+                self._settle(rid, rows, "reconciled after an interrupted run")
 
     def _settle(self, rid: str, rows: list[tuple[str, str]], why: str) -> None:
         held: list[tuple[str, str | None]] = []
@@ -201,13 +249,74 @@ class Pusher:
         for i in range(0, len(create), self.bulk_size):
             step(f"{self.kind.name}: {i:,}/{total:,} rows sent")
             self._bulk(create[i : i + self.bulk_size])
+        withdrawn = self.ledger.withdrawn(self.kind.name) if update else {}
         for n, row in enumerate(update, len(create)):  # statique only: PUT the changed point
             step(f"{self.kind.name}: {n:,}/{total:,} rows sent")
-            self._put(row)
+            if row.key not in withdrawn:
+                self._put(row)
+                continue
+            back = self._recommission(row.key, withdrawn[row.key])  # a decommissioned point
+            if back is False:  # the API never had it: create it
+                self._bulk([row])
+            elif back and row.hash != withdrawn[row.key]:
+                self._put(row)
 
-    def _begin(self, method: str, path: str, rows: Sequence[Row]) -> str:
+    def withdraw(self, gone: Mapping[str, str], on_step: Callable[[str], None]) -> None:
+        """Decommission the points of ``gone`` (key → the content hash the API holds)."""
+        for n, (key, h) in enumerate(sorted(gone.items())):
+            on_step(f"{self.kind.name}: {n:,}/{len(gone):,} points decommissioned")
+            self._decommission(key, h)
+
+    def _idempotent(self, rid: str, method: str, path: str) -> Answer:
+        """DELETE and …/up: idempotent, so retried on a dropped connection too."""
+        self.report.requests += 1
+        try:
+            answer = self.client.request(method, path, None, idempotent=True)
+        except OcpiwhError:
+            self.ledger.release(rid, None, "retries exhausted", self._before(method))
+            raise
+        crashpoint("push-sent")
+        return answer
+
+    @staticmethod
+    def _before(method: str) -> str:
+        return "accepted" if method == "DELETE" else "withdrawn"
+
+    def _decommission(self, key: str, h: str) -> None:
+        path = f"{API}/statique/{quote(key, safe='')}"
+        rid = self._begin("DELETE", path, [(key, h)])
+        answer = self._idempotent(rid, "DELETE", path)
+        if answer.status in (200, 204, 404):  # 404: the API does not hold it either
+            self.ledger.withdraw(rid, answer.status, _short(answer))
+            self.report.withdrawn += 1
+            crashpoint("push-recorded")
+            return
+        self.ledger.release(rid, answer.status, _short(answer), "accepted")
+        self.report.withdraw_refused += 1
+        self.report.reasons.append((key, f"not decommissioned: {_reason(answer)}"))
+
+    def _recommission(self, key: str, h: str) -> bool | None:
+        """True: listed again, holding the content of hash ``h``; False: the API does not
+        know the point; None: refused (reported, left withdrawn, tried again next run)."""
+        path = f"{API}/statique/{quote(key, safe='')}/up"
+        rid = self._begin("POST", path, [(key, h)])
+        answer = self._idempotent(rid, "POST", path)
+        if answer.status in (200, 204):
+            self.ledger.accept(rid, answer.status, _short(answer), [(key, None)])
+            self.report.restored += 1
+            crashpoint("push-recorded")
+            return True
+        if answer.status == 404:
+            self.ledger.release(rid, answer.status, _short(answer))
+            return False
+        self.ledger.release(rid, answer.status, _short(answer), "withdrawn")
+        self.report.reasons.append((key, f"not recommissioned: {_reason(answer)}"))
+        return None
+
+    def _begin(self, method: str, path: str, rows: Sequence[Row | tuple[str, str]]) -> str:
         rid = uuid4().hex
-        self.ledger.begin(rid, self.kind.name, method, path, [(r.key, r.hash) for r in rows])
+        pairs = [(r.key, r.hash) if isinstance(r, Row) else r for r in rows]
+        self.ledger.begin(rid, self.kind.name, method, path, pairs)
         crashpoint("push-inflight")
         return rid
 
@@ -336,12 +445,15 @@ def push(
     dry_run: bool = False,
     bulk_size: int = BULK_MAX_SIZE,
     resend_in_doubt: bool = False,
+    withdraw: bool = False,
     now: datetime | None = None,
     max_session_age_days: float | None = None,
     on_step: Callable[[str], None] | None = None,
 ) -> PushReport:
     """Send what is new or changed in each kind (statique first: the API refuses statuses and
     sessions of undeclared points). ``dry_run`` plans without sending (``client`` may be None).
+    ``withdraw``: decommission the points the API holds from us that ``irve_statique`` no
+    longer has (invalid rows are still there: they are not withdrawn).
     ``on_step`` hears what is being done (for a progress display: a push can take hours)."""
     step = on_step or (lambda _: None)
     for k in kinds:
@@ -361,32 +473,119 @@ def push(
                 rows = load_rows(
                     store, kind, folder / "work", now=now, max_session_age_days=max_session_age_days
                 )
+                gone = _gone(store, ledger, kind) if withdraw and kind.name == "statique" else {}
                 if dry_run or client is None:
                     create, update, unchanged = plan(
                         rows, ledger, kind.name, resend_in_doubt=resend_in_doubt
                     )
-                    reports.append(
-                        KindReport(kind.name, len(rows), unchanged, len(create), len(update))
-                    )
+                    r = KindReport(kind.name, len(rows), unchanged, len(create), len(update))
+                    r.to_withdraw = len(gone)
+                    reports.append(r)
                     continue
-                pusher = Pusher(ledger, client, kind, bulk_size)
-                step(f"{kind.name}: reconcile")
-                pusher.reconcile()
-                create, update, unchanged = plan(
-                    rows, ledger, kind.name, resend_in_doubt=resend_in_doubt
+                reports.append(
+                    _send_kind(ledger, client, kind, rows, bulk_size, resend_in_doubt, step, gone)
                 )
-                r = pusher.report
-                r.rows, r.unchanged, r.to_create, r.to_update = (
-                    len(rows),
-                    unchanged,
-                    len(create),
-                    len(update),
-                )
-                pusher.send(create, update, step)
-                reports.append(r)
         finally:
             ledger.close()
     return PushReport(reports, dry_run or client is None, client.requests_sent if client else 0)
+
+
+def _send_kind(
+    ledger: Ledger,
+    client: QualiChargeClient,
+    kind: Kind,
+    rows: list[Row],
+    bulk_size: int,
+    resend_in_doubt: bool,
+    step: Callable[[str], None],
+    gone: Mapping[str, str] | None = None,
+) -> KindReport:
+    """Reconcile what a killed run left in flight, plan against the ledger, send, then
+    decommission the points of ``gone`` (key → hash the API holds)."""
+    pusher = Pusher(ledger, client, kind, bulk_size)
+    step(f"{kind.name}: reconcile")
+    pusher.reconcile()
+    create, update, unchanged = plan(rows, ledger, kind.name, resend_in_doubt=resend_in_doubt)
+    r = pusher.report
+    r.rows, r.unchanged, r.to_create, r.to_update = len(rows), unchanged, len(create), len(update)
+    pusher.send(create, update, step)
+    if gone:
+        on_api = ledger.on_api(kind.name)  # after the reconciliation: what the API holds now
+        todo = {k: on_api[k] for k in gone if k in on_api}
+        r.to_withdraw = len(todo)
+        pusher.withdraw(todo, step)
+    return r
+
+
+def model_keys(store: Store, kind: Kind) -> set[str]:
+    """The ledger keys of every row of the kind's model, valid or not (a point with an
+    invalid row is still there: it is not withdrawn)."""
+    source = _resolve(store, kind.model, None)
+    cols = ", ".join(quote_ident(k) for k in kind.key)
+    con = warehouse.connect(store)
+    try:
+        got = con.execute(
+            f"SELECT DISTINCT {cols} FROM ({source.sql})", source.params or None
+        ).fetchall()
+    finally:
+        con.close()
+    return {"|".join(str(v) for v in row) for row in got}
+
+
+def _gone(store: Store, ledger: Ledger, kind: Kind) -> dict[str, str]:
+    """Points the API holds from us (key → hash) that the model no longer has."""
+    present = model_keys(store, kind)
+    return {k: h for k, h in ledger.on_api(kind.name).items() if k not in present}
+
+
+def kind_of_model(model: str) -> Kind | None:
+    """The kind pushing ``model`` (None: the API takes no such rows)."""
+    return next((k for k in KINDS.values() if k.model == model), None)
+
+
+def push_change_set(
+    root: Location | Store,
+    client: QualiChargeClient,
+    model: str,
+    keys: Collection[str],
+    *,
+    params: Mapping[str, Any] | None,
+    connect: Callable[[Store], duckdb.DuckDBPyConnection],
+    work: Path,
+    withdraw: Collection[str] = (),
+    bulk_size: int = BULK_MAX_SIZE,
+    on_step: Callable[[str], None] | None = None,
+) -> KindReport:
+    """A feed's change set: the rows of ``model`` whose ledger key is in ``keys``, as
+    ``ocpiwh export`` writes them on the lake ``connect`` opens (the feed's cursor), sent
+    through the same ledger, lock and planner as :func:`push` (a row the API already holds
+    is not sent again, whoever sent it). ``withdraw``: keys of the change set's removed
+    points, decommissioned where the API holds them (statique only)."""
+    kind = kind_of_model(model)
+    if kind is None:
+        raise UsageError(f"QualiCharge takes no {model} rows")
+    step = on_step or (lambda _: None)
+    store = open_store(root)
+    folder = push_dir(store)
+    with _exclusive(folder):
+        ledger = Ledger(folder)
+        try:
+            step(f"{kind.name}: export")
+            rows = load_rows(store, kind, work, params=params, connect=connect, keys=set(keys))
+            gone = dict.fromkeys(withdraw, "") if kind.name == "statique" else {}
+            return _send_kind(ledger, client, kind, rows, bulk_size, False, step, gone)
+        finally:
+            ledger.close()
+
+
+IN_DOUBT_ADVICE = (
+    "{n:,} {kind} in doubt: a request carrying them got no answer, and the API has no route "
+    "to ask whether it stored them (it stores a resent session twice). Leave them (a session "
+    "may be missing), or once you have checked with QualiCharge, send them with "
+    "`ocpiwh push qualicharge --what {kind} --resend-in-doubt` (a session may be stored "
+    "twice); `ocpiwh push status --json` lists their keys"
+)
+"""What ``push status`` (and a push leaving rows in doubt) tells the user to do."""
 
 
 def status(root: Location | Store, *, with_plan: bool = True) -> dict[str, Any]:
@@ -412,7 +611,10 @@ def status(root: Location | Store, *, with_plan: bool = True) -> dict[str, Any]:
                 with tempfile.TemporaryDirectory(dir=folder, prefix=".status-") as tmp:
                     create, update, _ = plan(load_rows(store, kind, Path(tmp)), ledger, name)
                 entry["to_send"] = len(create) + len(update)
+                if name == "statique":  # what `push qualicharge --withdraw` would decommission
+                    entry["to_withdraw"] = len(_gone(store, ledger, kind))
             entry["rejections"] = [{"key": k, "reason": r} for k, r in ledger.rejections(name)]
+            entry["in_doubt_keys"] = ledger.in_doubt(name)
             kinds[name] = entry
         return {"ledger": str(ledger.path), "kinds": kinds}
     finally:

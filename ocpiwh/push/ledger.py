@@ -9,7 +9,9 @@ its id, route, rows, HTTP status and answer.
 States: ``in_flight`` (recorded before the request goes out; a run that finds one was killed
 mid-request and must reconcile), ``accepted``, ``rejected`` (not resent until its content
 changes), ``pending`` (released after a refused chunk, to be sent again), ``in_doubt`` (the API
-may or may not hold it and offers no way to ask: not resent unless asked).
+may or may not hold it and offers no way to ask: not resent unless asked), ``withdrawn`` (a
+point decommissioned with ``DELETE /statique/{id}``; its last accepted content is kept: a point
+that comes back is recommissioned, then updated if it changed).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from pathlib import Path
 
 from ocpiwh.output import iso_utc
 
-STATES = ("accepted", "rejected", "pending", "in_flight", "in_doubt")
+STATES = ("accepted", "rejected", "pending", "in_flight", "in_doubt", "withdrawn")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS rows (
@@ -109,6 +111,39 @@ class Ledger:
             return {str(key): bool(update) for key, update in cur}
         finally:
             self.con.execute("ROLLBACK")
+
+    def on_api(self, kind: str) -> dict[str, str]:
+        """key → hash of the content the API holds, for rows it accepted once and that were
+        not withdrawn since (a later version may be pending, rejected or in doubt)."""
+        cur = self.con.execute(
+            "SELECT key, accepted_hash FROM rows WHERE kind = ? AND accepted_hash IS NOT NULL "
+            "AND state NOT IN ('withdrawn', 'in_flight')",
+            (kind,),
+        )
+        return {str(k): str(h) for k, h in cur}
+
+    def withdrawn(self, kind: str) -> dict[str, str]:
+        """key → last accepted hash of the points decommissioned."""
+        cur = self.con.execute(
+            "SELECT key, accepted_hash FROM rows WHERE kind = ? AND state = 'withdrawn'", (kind,)
+        )
+        return {str(k): str(h) for k, h in cur}
+
+    def request(self, rid: str) -> tuple[str, str]:
+        """(method, path) of a recorded request."""
+        row = self.con.execute("SELECT method, path FROM requests WHERE id = ?", (rid,)).fetchone()
+        return (str(row[0]), str(row[1])) if row else ("", "")
+
+    def withdraw(self, rid: str, status: int | None, answer: str) -> None:
+        """The API decommissioned the request's point (or never had it)."""
+        now = iso_utc(datetime.now(UTC))
+        with self._tx():
+            self._end(rid, status, answer, now)
+            self.con.execute(
+                "UPDATE rows SET state = 'withdrawn', answer = ?, updated_at = ? "
+                "WHERE request_id = ? AND state = 'in_flight'",
+                (answer[:2000], now, rid),
+            )
 
     def in_flight(self, kind: str) -> dict[str, list[tuple[str, str]]]:
         """request id → [(key, hash)] of rows a killed run left in flight."""
@@ -220,6 +255,14 @@ class Ledger:
         ):
             out[kind] = {"requests": int(n), "rows_sent": int(rows or 0)}
         return out
+
+    def in_doubt(self, kind: str, limit: int = 1000) -> list[str]:
+        """Keys of rows in doubt (the API may hold them; no way to ask), first ``limit``."""
+        cur = self.con.execute(
+            "SELECT key FROM rows WHERE kind = ? AND state = 'in_doubt' ORDER BY key LIMIT ?",
+            (kind, limit),
+        )
+        return [str(k) for (k,) in cur]
 
     def rejections(self, kind: str, limit: int = 1000) -> list[tuple[str, str]]:
         cur = self.con.execute(

@@ -11,6 +11,13 @@ from reading it, not copied:
   (an upsert keyed by ``id_pdc_itinerance``: a duplicate is harmless).
 * ``PUT /api/v1/statique/{id}`` → 200 (the item), 404 unknown point, 406 id ≠ body's.
 * ``GET /api/v1/statique/{id}`` → 200 or 404.
+* ``DELETE /api/v1/statique/{id}`` (decommission, scope ``static:delete``) → 204: a soft
+  delete — the point is kept but GET and PUT answer 404 and dynamic rows for it are refused
+  as undeclared; decommissioning it again has no effect (204); an unknown point → 404
+  ``{"detail": "Target charge point does not exist"}``; an account without the scope → 403
+  ``{"message": "Unsufficient permissions: …"}``. ``POST /api/v1/statique/{id}/up``
+  (recommission, same scope) → 204; a bulk upsert of a decommissioned point updates it but
+  leaves it decommissioned, as the API's importer does.
 * ``POST /api/v1/dynamique/status/bulk`` and ``/dynamique/session/bulk`` → 201
   ``{"size", "items": [uuid…]}``; 404 when a point of charge is undeclared. Like the real
   API they *store duplicates* (each row gets a fresh uuid): resending is not harmless.
@@ -387,8 +394,11 @@ class StandIn:
         max_status_age: timedelta = MAX_STATUS_AGE,
         max_session_age: timedelta = MAX_SESSION_AGE,
         token_lifetime: float = TOKEN_LIFETIME,
+        can_decommission: bool = True,
     ) -> None:
         self.users = dict(users or {})
+        self.can_decommission = can_decommission  # the account's ``static:delete`` scope
+        self.decommissioned: set[str] = set()
         self.bulk_max_size = bulk_max_size
         self.max_status_age = max_status_age
         self.max_session_age = max_session_age
@@ -500,18 +510,37 @@ class StandIn:
         if body["id_pdc_itinerance"] != pdc:
             return 406, {"detail": "id_pdc_itinerance does not match request body"}
         with self.lock:
-            if pdc not in self.statique:
-                return 404, {"detail": f"Statique with id_pdc_itinerance {pdc} does not exist"}
+            if pdc not in self.statique or pdc in self.decommissioned:
+                return 404, {"detail": "Statique with id_pdc_itinerance does not exist"}
             self.statique[pdc] = body
         return 200, body
 
     def statique_get(self, pdc: str) -> tuple[int, Any]:
         with self.lock:
-            row = self.statique.get(pdc)
+            row = None if pdc in self.decommissioned else self.statique.get(pdc)
         if row is None:
             msg = "Requested statique does not exist yet. You should wait up to 10 minutes for a newly created entry."
             return 404, {"detail": msg}
         return 200, row
+
+    def statique_commission(self, pdc: str, active: bool) -> tuple[int, Any]:
+        """DELETE (decommission) or POST …/up (recommission): idempotent, 204."""
+        if not self.can_decommission:
+            msg = "Unsufficient permissions: You are not allowed to access this ressource"
+            return 403, {"message": msg}
+        with self.lock:
+            if pdc not in self.statique:
+                return 404, {"detail": "Target charge point does not exist"}
+            if active:
+                self.decommissioned.discard(pdc)
+            else:
+                self.decommissioned.add(pdc)
+        return 204, None
+
+    def active_statique(self) -> dict[str, dict[str, Any]]:
+        """The points the API lists (not decommissioned)."""
+        with self.lock:
+            return {k: v for k, v in self.statique.items() if k not in self.decommissioned}
 
     def dynamic_bulk(self, kind: str, body: Any) -> tuple[int, Any]:
         bad = self._bulk_shape(body)
@@ -534,7 +563,11 @@ class StandIn:
         if errors:
             return 422, {"detail": errors}
         with self.lock:
-            if any(r["id_pdc_itinerance"] not in self.statique for r in body):
+            if any(
+                r["id_pdc_itinerance"] not in self.statique
+                or r["id_pdc_itinerance"] in self.decommissioned
+                for r in body
+            ):
                 msg = "Undeclared attached point(s) of charge, you should create them all first"
                 return 404, {"detail": msg}
             ids = [str(uuid.uuid4()) for _ in body]
@@ -565,6 +598,7 @@ class StandIn:
                     "statique": list(self.statique.values()),
                     "statuses": self.statuses,
                     "sessions": self.sessions,
+                    "decommissioned": sorted(self.decommissioned),
                 }
         if path == "/_admin/faults" and method == "POST" and isinstance(body, list):
             for f in body:
@@ -604,6 +638,16 @@ class StandIn:
                 return self.statique_put(pdc, body)
             if method == "GET":
                 return self.statique_get(pdc)
+            if method == "DELETE":
+                return self.statique_commission(pdc, active=False)
+        if (
+            path.startswith(f"{API}/statique/")
+            and path.endswith("/up")
+            and path.count("/") == 5
+            and method == "POST"
+        ):
+            pdc = unquote(path[len(f"{API}/statique/") : -len("/up")])
+            return self.statique_commission(pdc, active=True)
         return 404, {"detail": "Not Found"}
 
 

@@ -195,7 +195,7 @@ def test_add_refuses_what_a_run_would_refuse(synced: Path, tmp_path: Path) -> No
     cases = {
         "pseudonymized": ("--model", "sessions", "--to", str(out)),
         "reads the clock": ("--model", "occupancy", "--to", str(out)),
-        "qualicharge": ("--model", "irve_statique", "--to", "qualicharge"),
+        "--to qualicharge takes": ("--model", MODEL, "--to", "qualicharge"),
         "no such folder": ("--model", MODEL, "--to", str(tmp_path / "nowhere")),
         "no module, view or model": ("--model", "nope", "--to", str(out)),
         "--format": ("--model", MODEL, "--to", str(out), "--format", "xlsx"),

@@ -94,7 +94,7 @@ def client_for(si: StandIn, sleeps: list[float] | None = None) -> QualiChargeCli
     )
 
 
-def exported(root: Path, tmp: Path) -> dict[str, list[dict[str, Any]]]:
+def exported(root: Path | str, tmp: Path) -> dict[str, list[dict[str, Any]]]:
     """The rows `ocpiwh export` writes for each kind (what a push should deliver)."""
     out: dict[str, list[dict[str, Any]]] = {}
     for kind, model in MODELS.items():

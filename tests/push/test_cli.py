@@ -14,11 +14,11 @@ import httpx
 import tomli_w
 
 from ocpiwh.config import Config
-from ocpiwh.push import Credentials, QualiChargeClient
-from ocpiwh.push.standin import StandIn
+from ocpiwh.push import Credentials, Ledger, QualiChargeClient
+from ocpiwh.push.standin import API, StandIn
 from tests.sync.conftest import cli
 
-from .conftest import PASSWORD, USER, api_env, held
+from .conftest import PASSWORD, USER, api_env, expected_on_server, exported, held
 
 
 def _no_secret(si: StandIn, *outputs: str) -> None:
@@ -121,3 +121,30 @@ def test_standin_command_serves_the_api(tmp_path: Path) -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_sessions_in_doubt_are_named_with_what_to_do(
+    root: Path, standin: StandIn, tmp_path: Path
+) -> None:
+    standin.add_fault("drop", f"{API}/dynamique/session/bulk", times=1)
+    env = api_env(standin)
+    done = cli(root, "push", "qualicharge", env=env)
+    assert done.returncode == 0, done.stderr
+    said = " ".join(done.stderr.split())
+    assert "sessions in doubt" in said and "--resend-in-doubt" in said
+    info = json.loads(cli(root, "push", "status", "--json", env=env).stdout)["kinds"]["sessions"]
+    ledger = Ledger(root / "state" / "push" / "qualicharge")
+    doubt = sorted(k for k, e in ledger.entries("sessions").items() if e.state == "in_doubt")
+    ledger.close()
+    assert 0 < len(doubt) <= 10 and info["in_doubt"] == len(doubt)
+    assert info["in_doubt_keys"] == doubt
+    table = cli(root, "push", "status", env=env)
+    text = " ".join(table.stdout.split())
+    assert f"{len(doubt)} sessions in doubt" in text and "--resend-in-doubt" in text
+    assert doubt[0] in table.stdout
+    # the user resends them knowingly: the server then holds every session once
+    again = cli(root, "push", "qualicharge", "--what", "sessions", "--resend-in-doubt", env=env)
+    assert again.returncode == 0, again.stderr
+    after = cli(root, "push", "status", env=env)
+    assert "in doubt:" not in " ".join(after.stdout.split())
+    assert held(standin)["sessions"] == expected_on_server(exported(root, tmp_path))["sessions"]

@@ -224,3 +224,42 @@ def test_validators_refuse_values_outside_the_enums() -> None:
         {"type": "missing", "loc": ["body", 1, f], "msg": "Field required", "input": None}
         for f in ("start", "end", "energy")
     ]
+
+
+def test_decommission_and_recommission(api: tuple[StandIn, httpx.Client]) -> None:
+    """DELETE /statique/{id} soft-deletes (GET, PUT and dynamic rows then 404), twice is a
+    no-op, POST …/up brings it back; a bulk upsert leaves it decommissioned; an account
+    without static:delete gets 403 (routers/static.py: decommission, recommission)."""
+    si, http = api
+    assert http.delete(f"{API}/statique/FRABCE0001").json() == {
+        "detail": "Target charge point does not exist"
+    }
+    assert http.post(f"{API}/statique/bulk", json=[STATIQUE]).status_code == 201
+    gone = http.delete(f"{API}/statique/FRABCE0001")
+    assert gone.status_code == 204 and gone.content == b""
+    assert http.delete(f"{API}/statique/FRABCE0001").status_code == 204  # no effect
+    assert http.get(f"{API}/statique/FRABCE0001").status_code == 404
+    assert http.put(f"{API}/statique/FRABCE0001", json=STATIQUE).status_code == 404
+    now = datetime.now(UTC)
+    status = {
+        "id_pdc_itinerance": "FRABCE0001",
+        "etat_pdc": "en_service",
+        "occupation_pdc": "libre",
+        "horodatage": _iso(now - timedelta(minutes=5)),
+        "etat_prise_type_2": "fonctionnel",
+    }
+    refused = http.post(f"{API}/dynamique/status/bulk", json=[status])
+    assert refused.status_code == 404 and "Undeclared" in refused.json()["detail"]
+    assert http.post(f"{API}/statique/bulk", json=[STATIQUE]).status_code == 201
+    assert http.get(f"{API}/statique/FRABCE0001").status_code == 404  # still decommissioned
+    assert http.post(f"{API}/statique/FRABCE0001/up").status_code == 204
+    assert http.get(f"{API}/statique/FRABCE0001").status_code == 200
+    assert http.post(f"{API}/statique/FRABCE0001/up").status_code == 204  # already active
+    assert http.post(f"{API}/statique/FRABCE0009/up").status_code == 404
+    assert http.post(f"{API}/dynamique/status/bulk", json=[status]).status_code == 201
+    si.can_decommission = False
+    denied = http.delete(f"{API}/statique/FRABCE0001")
+    assert denied.status_code == 403 and denied.json()["message"].startswith(
+        "Unsufficient permissions"
+    )
+    assert set(si.active_statique()) == {"FRABCE0001"}
