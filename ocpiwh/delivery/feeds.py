@@ -444,15 +444,20 @@ def _manifest(
             "allowed": False,
         },
         "validation": None,
-        "feed": {
-            "name": feed.name,
-            "sequence": intent["sequence"],
-            "file": intent["file"],
-            "previous": intent["previous"],
-            "cursor": intent["cursor"],
-            "period": intent["period"],
-            "counts": {"new": counts.new, "changed": counts.changed, "removed": counts.removed},
-        },
+        "feed": _feed_section(feed, intent, counts),
+    }
+
+
+def _feed_section(feed: Feed, intent: Mapping[str, Any], counts: Counts) -> dict[str, Any]:
+    """The manifest's ``feed`` entry: which delivery of which feed, from where to where."""
+    return {
+        "name": feed.name,
+        "sequence": intent["sequence"],
+        "file": intent["file"],
+        "previous": intent["previous"],
+        "cursor": intent["cursor"],
+        "period": intent["period"],
+        "counts": {"new": counts.new, "changed": counts.changed, "removed": counts.removed},
     }
 
 
@@ -482,16 +487,7 @@ def _build_afir(
         "sha256": sha,
         "files": [{"path": intent["file"], "bytes": tmp.stat().st_size, "sha256": sha}],
         "parameters": intent["params"],
-        "feed": {
-            "name": feed.name,
-            "sequence": intent["sequence"],
-            "file": intent["file"],
-            "previous": intent["previous"],
-            "cursor": intent["cursor"],
-            "period": intent["period"],
-            "counts": {"new": result.sites, "changed": 0, "removed": 0},
-            "cadence": plan["why"],
-        },
+        "feed": {**_feed_section(feed, intent, Counts(new=result.sites)), "cadence": plan["why"]},
     }
 
 
