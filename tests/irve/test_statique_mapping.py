@@ -316,3 +316,21 @@ def test_config_reaches_sql_as_a_bound_parameter(lake: Path) -> None:
         con.close()
     assert table.num_rows > 0
     assert "x'); DROP TABLE t; --" in set(table.column("nom_amenageur").to_pylist())  # a value
+
+
+def _window(lake: Path, start: str, end: str) -> set[str]:
+    con = warehouse.connect(lake)
+    try:
+        model = models.get_model("irve_statique")
+        values = {**model_values(lake, con, model.all_params), "from": start, "to": end}
+        return {r["id_pdc_itinerance"] for r in model.run(con, values).to_pylist()}
+    finally:
+        con.close()
+
+
+def test_the_window_is_half_open_on_the_station_update(lake: Path) -> None:
+    # station FRABCP6… was last updated at 2026-01-15T23:59:59Z (its EVSE FR*ABC*E6PMR): a
+    # window starting there holds it, and only it; a window ending there does not.
+    last = "2026-01-15T23:59:59Z"
+    assert _window(lake, last, "2026-01-16T00:00:00Z") == {"FRABCE6PMR", "FRABCE6MOTO"}
+    assert not {"FRABCE6PMR", "FRABCE6MOTO"} & _window(lake, "2026-01-15T00:00:00Z", last)
