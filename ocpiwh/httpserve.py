@@ -6,6 +6,7 @@ and a background thread serving until stopped, so each server writes only its ro
 
 from __future__ import annotations
 
+import abc
 import contextlib
 import socket
 import threading
@@ -21,8 +22,10 @@ class Server(ThreadingHTTPServer):
     request_queue_size = 128
 
 
-class Handler(BaseHTTPRequestHandler):
-    """Every verb goes to :meth:`_serve`; no access log (each server keeps its own record)."""
+class Handler(BaseHTTPRequestHandler, abc.ABC):
+    """Every verb goes to :meth:`_serve`; no access log (each server keeps its own record).
+
+    Abstract: a server's handler must define :meth:`_serve` (its routes)."""
 
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True
@@ -31,8 +34,9 @@ class Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         pass
 
+    @abc.abstractmethod
     def _serve(self, method: str) -> None:
-        raise NotImplementedError
+        """Answer one request of verb ``method`` (the server's routes)."""
 
     def drop(self) -> None:
         """Close the connection without an answer (a fault the servers inject)."""
