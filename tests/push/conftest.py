@@ -19,12 +19,13 @@ import pytest
 from ocpiwh.export import export
 from ocpiwh.login import login
 from ocpiwh.ocpi import RetryPolicy
-from ocpiwh.push import Credentials, QualiChargeClient
+from ocpiwh.push import Credentials, Ledger, QualiChargeClient
 from ocpiwh.push import RetryPolicy as PushRetry
 from ocpiwh.push.standin import StandIn, serve_standin
 from ocpiwh.simulator import SimConfig, serve_in_thread
 from ocpiwh.sync.engine import SyncOptions, sync
 from tests.export.test_export import IRVE_TOML
+from tests.sync.conftest import cli
 
 TOKEN = "test-token-Zq9"
 USER, PASSWORD = "operator-7", "pw-Secret-93kd"
@@ -135,3 +136,25 @@ def api_env(si: StandIn) -> dict[str, str]:
         "OCPIWH_QUALICHARGE_USER": USER,
         "OCPIWH_QUALICHARGE_PASSWORD": PASSWORD,
     }
+
+
+def stored(si: StandIn) -> Counter[bytes]:
+    """Every row the server stored, once per request that stored it."""
+    return Counter(
+        canon(row)
+        for r in si.api_requests()
+        if r.method in ("POST", "PUT") and r.status in (200, 201)
+        for row in r.rows or []
+    )
+
+
+def killed_at(root: Path, crash: str, env: dict[str, str], *args: str) -> set[str]:
+    """Run ``ocpiwh ARGS`` SIGKILLed at crash point ``crash`` (``name:n``); returns the kinds
+    its push ledger left in flight."""
+    killed = cli(root, *args, env={**env, "OCPIWH_CRASH_AT": crash})
+    assert killed.returncode == -9, killed.stderr
+    ledger = Ledger(root / "state" / "push" / "qualicharge")
+    try:
+        return {k for k in MODELS if ledger.in_flight(k)}
+    finally:
+        ledger.close()

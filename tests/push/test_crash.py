@@ -3,7 +3,6 @@ server twice (asserted on the stand-in's record of requests), none is missed."""
 
 from __future__ import annotations
 
-from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -12,7 +11,16 @@ from ocpiwh.push import Ledger
 from ocpiwh.push.standin import serve_standin
 from tests.sync.conftest import cli
 
-from .conftest import api_env, canon, expected_on_server, exported, held, make_standin
+from .conftest import (
+    api_env,
+    canon,
+    expected_on_server,
+    exported,
+    held,
+    killed_at,
+    make_standin,
+    stored,
+)
 
 # (crash point:n-th time, the kind left in flight): requests 1-8 carry statique (10-point
 # chunks), 9-16 statuses, 17-37 sessions (the session template of conftest.py)
@@ -35,22 +43,13 @@ def test_killed_push_sends_nothing_twice(
     si = make_standin()
     with serve_standin(si):
         env = api_env(si)
-        killed = cli(root, "push", "qualicharge", env={**env, "OCPIWH_CRASH_AT": crash})
-        assert killed.returncode == -9, killed.stderr
-        ledger = Ledger(root / "state" / "push" / "qualicharge")
-        left = {k for k in ("statique", "statuses", "sessions") if ledger.in_flight(k)}
-        ledger.close()
+        left = killed_at(root, crash, env, "push", "qualicharge")
         assert left == ({kind_left} if kind_left else set())
         again = cli(root, "push", "qualicharge", env=env)
         assert again.returncode == 0, again.stderr
         got = held(si)
-        stored = Counter(
-            canon(row)
-            for r in si.api_requests()
-            if r.method in ("POST", "PUT") and r.status in (200, 201)
-            for row in r.rows or []
-        )
-    assert max(stored.values()) == 1, "a row was stored twice"
+        counts = stored(si)
+    assert max(counts.values()) == 1, "a row was stored twice"
     for kind in ("statique", "statuses"):
         assert got[kind] == want[kind], kind
     ledger = Ledger(root / "state" / "push" / "qualicharge")

@@ -36,7 +36,9 @@ from .conftest import (
     expected_on_server,
     exported,
     held,
+    killed_at,
     make_standin,
+    stored,
 )
 
 FEEDS = {f"qc-{kind}": model for kind, model in MODELS.items()}
@@ -51,16 +53,6 @@ def _ok(root: Path, env: dict[str, str], *args: str) -> str:
 def _add_feeds(root: Path, env: dict[str, str]) -> None:
     for name, model in FEEDS.items():
         _ok(root, env, "feed", "add", name, "--model", model, "--to", "qualicharge")
-
-
-def _stored(si: StandIn) -> Counter[bytes]:
-    """Every row the server stored, once per request that stored it."""
-    return Counter(
-        canon(row)
-        for r in si.api_requests()
-        if r.method in ("POST", "PUT") and r.status in (200, 201)
-        for row in r.rows or []
-    )
 
 
 def _expected(*snapshots: dict[str, list[dict[str, Any]]]) -> dict[str, Counter[bytes]]:
@@ -150,7 +142,7 @@ def test_feeds_push_each_delta_once_across_syncs(
         got = held(si)
     want = _expected(first, second)
     assert got == want
-    assert max(_stored(si).values()) == 1, "a row was stored twice"
+    assert max(stored(si).values()) == 1, "a row was stored twice"
     d2 = feeds.deliveries(root, "qc-sessions")[-1]
     assert d2["feed"]["counts"]["new"] + d2["feed"]["counts"]["changed"] > 0
     # the second delivery pushed exactly the sessions that were new or changed
@@ -180,22 +172,18 @@ def test_killed_feed_run_sends_nothing_twice(
     with serve_standin(si):
         env = api_env(si)
         _add_feeds(root, env)
-        killed = cli(root, "feed", "run", env={**env, "OCPIWH_CRASH_AT": crash})
-        assert killed.returncode == -9, killed.stderr
-        ledger = Ledger(root / "state" / "push" / "qualicharge")
-        left = {k for k in MODELS if ledger.in_flight(k)}
-        ledger.close()
+        left = killed_at(root, crash, env, "feed", "run")
         assert left == ({kind_left} if kind_left else set())
         again = cli(root, "feed", "run", env=env)
         assert again.returncode == 0, again.stderr
         assert "completed interrupted delivery" in again.stderr or crash.startswith("feed-recorded")
         got = held(si)
-        stored = _stored(si)
+        counts = stored(si)
         n = len(si.requests)
         third = cli(root, "feed", "run", env=env)
         assert third.returncode == 0 and third.stderr.count("nothing new") == 3
         assert len(si.requests) == n
-    assert max(stored.values()) == 1, "a row was stored twice"
+    assert max(counts.values()) == 1, "a row was stored twice"
     for kind in ("statique", "statuses"):
         assert got[kind] == want[kind], kind
     for name in FEEDS:  # one delivery each, recorded once
