@@ -139,7 +139,8 @@ rp_static AS (
                     THEN {'value': 'ac'} END,
             'numberOfConnectors': c.n_connectors,
             'availableVoltage': NULLIF(list_filter(c.voltages, lambda v: v IS NOT NULL), []),
-            'availableChargingPower': NULLIF(list_filter(c.powers, lambda w: w IS NOT NULL), []),
+            -- the profile: "the first value must be the maximum"
+            'availableChargingPower': NULLIF(list_reverse_sort(list_filter(c.powers, lambda w: w IS NOT NULL)), []),
             'connector': c.connectors,
             'electricEnergy': CASE WHEN r.rates IS NOT NULL THEN [{'energyRate': r.rates}] END
         } AS body
