@@ -56,6 +56,26 @@ WITH rp_conn AS (
     FROM connectors AS k
     GROUP BY k.country_code, k.party_id, k.location_id, k.evse_uid
 ),
+rp_pnc AS (
+    -- OCPI 2.3.0 ConnectorCapability ISO_15118_2/20_PLUG_AND_CHARGE on any connector of the EVSE
+    -- (not in the normalized views: read from the location's raw object, only where it occurs)
+    SELECT country_code, party_id, location_id, evse_uid
+    FROM (
+        SELECT
+            country_code,
+            party_id,
+            id AS location_id,
+            json_extract_string(ev, '$.uid') AS evse_uid,
+            flatten(from_json(json_extract(ev, '$.connectors[*].capabilities'), '[["VARCHAR"]]')) AS caps
+        FROM (
+            SELECT country_code, party_id, id, unnest(from_json(json_extract(_raw, '$.evses'), '["JSON"]')) AS ev
+            FROM locations
+            WHERE contains(_raw::VARCHAR, '_PLUG_AND_CHARGE')
+        )
+    )
+    WHERE list_has_any(caps, ['ISO_15118_2_PLUG_AND_CHARGE', 'ISO_15118_20_PLUG_AND_CHARGE'])
+    GROUP BY ALL
+),
 rp_tariff_ids AS (
     SELECT DISTINCT country_code, party_id, location_id, evse_uid, unnest(tariff_ids) AS tariff_id
     FROM connectors
@@ -141,6 +161,7 @@ rp_static AS (
             'availableVoltage': NULLIF(list_filter(c.voltages, lambda v: v IS NOT NULL), []),
             -- the profile: "the first value must be the maximum"
             'availableChargingPower': NULLIF(list_reverse_sort(list_filter(c.powers, lambda w: w IS NOT NULL)), []),
+            'smartRechargingServices': CASE WHEN pnc.evse_uid IS NOT NULL THEN [{'value': 'plugAndCharge'}] END,
             'connector': c.connectors,
             'electricEnergy': CASE WHEN r.rates IS NOT NULL THEN [{'energyRate': r.rates}] END
         } AS body
@@ -154,6 +175,9 @@ rp_static AS (
     LEFT JOIN rp_rates AS r
         ON r.country_code = e.country_code AND r.party_id = e.party_id
         AND r.location_id = e.location_id AND r.evse_uid = e.evse_uid
+    LEFT JOIN rp_pnc AS pnc
+        ON pnc.country_code = e.country_code AND pnc.party_id = e.party_id
+        AND pnc.location_id = e.location_id AND pnc.evse_uid = e.evse_uid
 )
 SELECT
     country_code,
@@ -182,6 +206,7 @@ SELECT
         'numberOfConnectors': body.numberOfConnectors,
         'availableVoltage': body.availableVoltage,
         'availableChargingPower': body.availableChargingPower,
+        'smartRechargingServices': body.smartRechargingServices,
         'connector': body.connector,
         'electricEnergy': body.electricEnergy
     } AS point

@@ -2,7 +2,8 @@
 
 Per version: FULL (24/7, two refill points AC and DC, an ad-hoc tariff on 2.2+, a REMOVED
 EVSE that must not appear, one status change an hour later; on 2.3.0 its help_phone and two
-Parking places, a car space also for disabled drivers and a van/truck space with its limits), HOURS (regular hours, no
+Parking places, a car space also for disabled drivers and a van/truck space with its limits, and
+Plug & Charge on its DC point), HOURS (regular hours, no
 evse_id, no operator: reported missing), BROKEN (a connector whose power type no DATEX II
 current type matches: invalid, reported, never emitted) and, on 2.2+, PRIVATE (publish =
 false: never in a publication).
@@ -171,6 +172,7 @@ def locations(v: str, *, later: bool = False) -> list[dict[str, Any]]:
         full_fields["parking_places"] = PARKING
         full_e1["parking"] = [{"parking_id": "P1", "evse_position": "LEFT"}]
         full_e2["parking"] = [{"parking_id": "P2"}]
+        full_e2["connectors"][0]["capabilities"] = ["ISO_15118_2_PLUG_AND_CHARGE"]
     hours = {
         "twentyfourseven": False,
         "regular_hours": [

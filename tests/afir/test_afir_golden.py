@@ -165,6 +165,21 @@ def test_parking_places(lake: tuple[str, Path], pubs: dict[str, afir.AfirResult]
     assert station["accessibility"] == [{"value": "disabilityAccessible"}]
 
 
+def test_plug_and_charge(lake: tuple[str, Path], pubs: dict[str, afir.AfirResult]) -> None:
+    """2.3.0 connector capability ISO_15118_2_PLUG_AND_CHARGE → smartRechargingServices
+    plugAndCharge (the profile: mandatory when available); never guessed before 2.3.0."""
+    version, _ = lake
+    station = _station(pubs["afir_table"], "FR*TST*FULL1")
+    got = {
+        p["aegiElectricChargingPoint"]["idG"]: p["aegiElectricChargingPoint"].get(
+            "smartRechargingServices"
+        )
+        for p in station["refillPoint"]
+    }
+    dc = [{"value": "plugAndCharge"}] if version == "2.3.0" else None
+    assert got == {"FR*TST*FULL1*E1": None, "FR*TST*FULL1*E2": dc}
+
+
 def test_a_parking_change_is_a_new_station_version(tmp_path: Path) -> None:
     """Static data must be republished when only a parking place changes: the station's and
     site's versionG change, the refill points' do not."""
