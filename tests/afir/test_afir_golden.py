@@ -180,6 +180,30 @@ def test_plug_and_charge(lake: tuple[str, Path], pubs: dict[str, afir.AfirResult
     assert got == {"FR*TST*FULL1*E1": None, "FR*TST*FULL1*E2": dc}
 
 
+def test_payment_means_on_the_ad_hoc_rate(
+    lake: tuple[str, Path], pubs: dict[str, afir.AfirResult]
+) -> None:
+    """The EVSE's payment terminal (capabilities) on its ad-hoc rate (AFIR A20-A22), where the
+    profile's annotated example puts it; a point without one gets no payment member."""
+    version, _ = lake
+    station = _station(pubs["afir_table"], "FR*TST*FULL1")
+    rates = {
+        p["aegiElectricChargingPoint"]["idG"]: [
+            r
+            for e in p["aegiElectricChargingPoint"].get("electricEnergy", [])
+            for r in e["energyRate"]
+        ]
+        for p in station["refillPoint"]
+    }
+    if version == "2.1.1":  # 2.1.1 tariffs have no type: no ad-hoc rate at all
+        assert rates == {"FR*TST*FULL1*E1": [], "FR*TST*FULL1*E2": []}
+        return
+    (e1,) = rates["FR*TST*FULL1*E1"]  # CREDIT_CARD_PAYABLE
+    (e2,) = rates["FR*TST*FULL1*E2"]  # RFID only
+    assert e1["payment"] == {"paymentMeans": [{"value": "paymentCreditCard"}]}
+    assert "payment" not in e2
+
+
 def test_a_parking_change_is_a_new_station_version(tmp_path: Path) -> None:
     """Static data must be republished when only a parking place changes: the station's and
     site's versionG change, the refill points' do not."""

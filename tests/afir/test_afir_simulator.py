@@ -110,7 +110,8 @@ def test_every_site_once_with_its_points_and_powers(world: dict[str, Any]) -> No
         assert station["numberOfRefillPoints"] == len(expected)
         total = 0
         for pid, evse in expected.items():
-            watts = sorted({c["max_electric_power"] for c in evse["connectors"]})
+            # the profile: the first available power is the maximum
+            watts = sorted({c["max_electric_power"] for c in evse["connectors"]}, reverse=True)
             assert points[pid]["availableChargingPower"] == watts
             assert [c["maxPowerAtSocket"] for c in points[pid]["connector"]] == [
                 c["max_electric_power"] for c in sorted(evse["connectors"], key=lambda c: c["id"])
