@@ -121,8 +121,6 @@ rp_rates AS (
             'ratePolicy': {'value': 'adHoc'},
             'lastUpdated': strftime(t.last_updated, '%Y-%m-%dT%H:%M:%SZ'),
             'applicableCurrency': [t.currency],
-            -- the EVSE's payment terminal (AFIR A20-A22; the profile puts it on the ad-hoc rate)
-            'payment': CASE WHEN len(e.pay) > 0 THEN {'paymentMeans': list_transform(e.pay, lambda m: {'value': m})} END,
             'energyPrice': p.prices
         } ORDER BY t.id) AS rates,
         max(t.last_updated) AS rates_updated
@@ -130,21 +128,6 @@ rp_rates AS (
     JOIN tariffs AS t
         ON t.country_code = r.country_code AND t.party_id = r.party_id AND t.id = r.tariff_id
     JOIN rp_price AS p ON p.country_code = t.country_code AND p.party_id = t.party_id AND p.id = t.id
-    JOIN (
-        SELECT
-            country_code,
-            party_id,
-            location_id,
-            evse_uid,
-            list_sort(list_distinct(list_filter(list_transform(capabilities, lambda k: CASE k
-                WHEN 'CREDIT_CARD_PAYABLE' THEN 'paymentCreditCard'
-                WHEN 'DEBIT_CARD_PAYABLE' THEN 'paymentDebitCard'
-                WHEN 'CHIP_CARD_SUPPORT' THEN 'emv'
-                WHEN 'CONTACTLESS_CARD_SUPPORT' THEN 'nfc' END), lambda m: m IS NOT NULL))) AS pay
-        FROM evses
-    ) AS e
-        ON e.country_code = r.country_code AND e.party_id = r.party_id
-        AND e.location_id = r.location_id AND e.evse_uid = r.evse_uid
     WHERE t.type = 'AD_HOC_PAYMENT' AND t.currency IS NOT NULL
     GROUP BY r.country_code, r.party_id, r.location_id, r.evse_uid
 ),
@@ -164,6 +147,11 @@ rp_static AS (
         r.rates,
         r.rates_updated,
         e.country_code || '*' || e.party_id || '*' || e.location_id || '*' || e.evse_uid AS point_id,
+        list_sort(list_distinct(list_filter(list_transform(e.capabilities, lambda k: CASE k
+            WHEN 'CREDIT_CARD_PAYABLE' THEN 'paymentCreditCard'
+            WHEN 'DEBIT_CARD_PAYABLE' THEN 'paymentDebitCard'
+            WHEN 'CHIP_CARD_SUPPORT' THEN 'emv'
+            WHEN 'CONTACTLESS_CARD_SUPPORT' THEN 'nfc' END), lambda m: m IS NOT NULL))) AS pay,
         {
             'externalIdentifier': CASE WHEN e.evse_id IS NOT NULL THEN [{
                 'identifier': e.evse_id,
@@ -180,7 +168,11 @@ rp_static AS (
             'availableChargingPower': NULLIF(list_reverse_sort(list_filter(c.powers, lambda w: w IS NOT NULL)), []),
             'smartRechargingServices': CASE WHEN pnc.evse_uid IS NOT NULL THEN [{'value': 'plugAndCharge'}] END,
             'connector': c.connectors,
-            'electricEnergy': CASE WHEN r.rates IS NOT NULL THEN [{'energyRate': r.rates}] END
+            -- the EVSE's payment terminal on its ad-hoc rates (AFIR A20-A22, where the profile's
+            -- example puts it)
+            'electricEnergy': CASE WHEN r.rates IS NOT NULL THEN [{'energyRate': list_transform(r.rates,
+                lambda x: struct_insert(x, payment := CASE WHEN len(pay) > 0
+                    THEN {'paymentMeans': list_transform(pay, lambda m: {'value': m})} END))}] END
         } AS body
     FROM evses AS e
     JOIN irve_pdc AS ip
