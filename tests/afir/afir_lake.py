@@ -3,8 +3,8 @@
 Per version: FULL (24/7, two refill points AC and DC, an ad-hoc tariff on 2.2+, a REMOVED
 EVSE that must not appear, one status change an hour later; on 2.3.0 its help_phone and two
 Parking places, a car space also for disabled drivers and a van/truck space with its limits, and
-Plug & Charge on its DC point), HOURS (regular hours, no
-evse_id, no operator: reported missing), BROKEN (a connector whose power type no DATEX II
+Plug & Charge on its DC point), HOURS (regular hours, one ending at
+24:00, no evse_id, no operator: reported missing), BROKEN (a connector whose power type no DATEX II
 current type matches: invalid, reported, never emitted) and, on 2.2+, PRIVATE (publish =
 false: never in a publication).
 """
@@ -178,6 +178,7 @@ def locations(v: str, *, later: bool = False) -> list[dict[str, Any]]:
         "regular_hours": [
             *({"weekday": d, "period_begin": "08:00", "period_end": "20:00"} for d in range(1, 6)),
             {"weekday": 6, "period_begin": "09:00", "period_end": "13:00"},
+            {"weekday": 7, "period_begin": "18:00", "period_end": "24:00"},  # not OCPI, but sent
         ],
     }
     locs = [

@@ -16,7 +16,7 @@ from afir_lake import DELTA_SINCE, NOW, PARKING, VERSIONS, build_lake, locations
 from ocpiwh import afir, models, warehouse
 from ocpiwh.afir.config import AfirConfig
 from ocpiwh.afir.publish import model_params
-from ocpiwh.afir.schema import UPSTREAM_ENV
+from ocpiwh.afir.schema import UPSTREAM_ENV, site_errors
 from ocpiwh.cli.main import main
 from ocpiwh.errors import UsageError
 from ocpiwh.lake import open_store, write_batch
@@ -202,6 +202,30 @@ def test_payment_means_on_the_ad_hoc_rate(
     (e2,) = rates["FR*TST*FULL1*E2"]  # RFID only
     assert e1["payment"] == {"paymentMeans": [{"value": "paymentCreditCard"}]}
     assert "payment" not in e2
+
+
+def test_times_of_day(pubs: dict[str, afir.AfirResult]) -> None:
+    """Local times of day with the profile's trailing Z (a `format: time` validator refuses
+    "08:00:00"); an OCPI end at 24:00 is midnight."""
+    sites = _sites(orjson.loads(pubs["afir_table"].out.read_bytes()))
+    hours = next(s for s in sites if s["idG"] == "FR*TST*HOURS2")["operatingHours"]
+    periods = hours["afacOperatingHoursSpecification"]["overallPeriod"]["validPeriod"]
+    got = [
+        (
+            p["recurringDayWeekMonthPeriod"][0]["comDayWeekMonth"]["applicableDay"][0]["value"],
+            p["recurringTimePeriodOfDay"][0]["startTimeOfPeriod"],
+            p["recurringTimePeriodOfDay"][0]["endTimeOfPeriod"],
+        )
+        for p in periods
+    ]
+    assert got[0] == ("monday", "08:00:00Z", "20:00:00Z")
+    assert got[-2:] == [
+        ("saturday", "09:00:00Z", "13:00:00Z"),
+        ("sunday", "18:00:00Z", "00:00:00Z"),
+    ]
+    site = next(s for s in sites if s["idG"] == "FR*TST*HOURS2")
+    no_z = orjson.loads(orjson.dumps(site).replace(b'"08:00:00Z"', b'"08:00:00"'))
+    assert any("08:00:00" in e.message for e in site_errors("afir_table", no_z))
 
 
 def test_a_parking_change_is_a_new_station_version(tmp_path: Path) -> None:
