@@ -77,6 +77,14 @@ tbl_site AS (
         COALESCE(NULLIF(trim(l.operator_name), ''), NULLIF(trim(tbl_cfg.c.operator_name), '')) AS operator_name,
         COALESCE(NULLIF(trim(json_extract_string(l._raw, '$.help_phone')), ''), NULLIF(trim(tbl_cfg.c.helpdesk_phone), '')) AS helpdesk_phone,
         NULLIF(trim(l.owner_name), '') AS owner_name,
+        -- Location.energy_mix (every version): 100 % renewable (AFIR B10), g/kWh impacts
+        TRY_CAST(json_extract_string(l._raw, '$.energy_mix.is_green_energy') AS BOOLEAN) AS green,
+        list_max(list_transform(list_filter(
+            from_json(json_extract(l._raw, '$.energy_mix.environ_impact'), '[{"category":"VARCHAR","source":"VARCHAR","amount":"DOUBLE"}]'),
+            lambda i: COALESCE(i.category, i.source) = 'CARBON_DIOXIDE'), lambda i: i.amount)) AS co2_g_kwh,
+        list_max(list_transform(list_filter(
+            from_json(json_extract(l._raw, '$.energy_mix.environ_impact'), '[{"category":"VARCHAR","source":"VARCHAR","amount":"DOUBLE"}]'),
+            lambda i: COALESCE(i.category, i.source) = 'NUCLEAR_WASTE'), lambda i: i.amount)) AS nuclear_g_kwh,
         NULLIF(trim(l.name), '') AS name,
         NULLIF(trim(l.address), '') AS address,
         NULLIF(trim(l.city), '') AS city,
@@ -256,7 +264,7 @@ SELECT
         'energyInfrastructureStation': [{
             'idG': site_id || '*station',
             'versionG': left(md5(concat_ws('|', versions, service_type, to_json(auth)::VARCHAR,
-                to_json(parking)::VARCHAR)), 12),
+                to_json(parking)::VARCHAR, green, co2_g_kwh, nuclear_g_kwh)), 12),
             'lastUpdated': strftime(last_updated, '%Y-%m-%dT%H:%M:%SZ'),
             'accessibility': CASE WHEN disabled OR COALESCE(n_disabled_spaces, 0) > 0 THEN [{'value': 'disabilityAccessible'}] END,
             'totalMaximumPower': total_w,
@@ -265,7 +273,9 @@ SELECT
             'locationReference': point_location,
             'dedicatedParkingSpaces': parking,
             'serviceType': [{'serviceType': {'value': service_type}}],
-            'refillPoint': points
+            'refillPoint': points,
+            'electricEnergy': CASE WHEN green IS NOT NULL OR co2_g_kwh IS NOT NULL OR nuclear_g_kwh IS NOT NULL
+                THEN [{'isGreenEnergy': green, 'carbonDioxideImpact': co2_g_kwh, 'nuclearWasteImpact': nuclear_g_kwh}] END
         }]
     } AS site
 FROM tbl_struct

@@ -3,7 +3,7 @@
 Per version: FULL (24/7, two refill points AC and DC, an ad-hoc tariff on 2.2+, a REMOVED
 EVSE that must not appear, one status change an hour later; on 2.3.0 its help_phone and two
 Parking places, a car space also for disabled drivers and a van/truck space with its limits, and
-Plug & Charge on its DC point), HOURS (regular hours, one ending at
+Plug & Charge on its DC point; an energy mix on every version), HOURS (regular hours, one ending at
 24:00, no evse_id, no operator: reported missing), BROKEN (a connector whose power type no DATEX II
 current type matches: invalid, reported, never emitted) and, on 2.2+, PRIVATE (publish =
 false: never in a publication).
@@ -162,10 +162,22 @@ def locations(v: str, *, later: bool = False) -> list[dict[str, Any]]:
         "REMOVED",
         [_connector(v, "1", "IEC_62196_T2", "SOCKET", "AC_3_PHASE", 230, 32, 22000, None)],
     )
+    impact = "source" if v == "2.1.1" else "category"  # renamed in 2.2
     full_fields: dict[str, Any] = {
         "operator": {"name": "Test Recharge"},
         "owner": {"name": "Ville de Lyon"},
         "opening_times": {"twentyfourseven": True},
+        "energy_mix": {  # not 100 % renewable; its CO2 and nuclear waste per kWh
+            "is_green_energy": False,
+            "energy_sources": [
+                {"source": "NUCLEAR", "percentage": 70},
+                {"source": "WIND", "percentage": 30},
+            ],
+            "environ_impact": [
+                {impact: "CARBON_DIOXIDE", "amount": 56.0},
+                {impact: "NUCLEAR_WASTE", "amount": 0.0015},
+            ],
+        },
     }
     if v == "2.3.0":
         full_fields["help_phone"] = "+33412345678"

@@ -228,6 +228,16 @@ def test_times_of_day(pubs: dict[str, afir.AfirResult]) -> None:
     assert any("08:00:00" in e.message for e in site_errors("afir_table", no_z))
 
 
+def test_energy_mix(pubs: dict[str, afir.AfirResult]) -> None:
+    """Location.energy_mix → the station's electricEnergy: 100 % renewable or not (AFIR B10) and
+    the impacts per kWh (2.1.1 names the impact's kind `source`, 2.2+ `category`)."""
+    station = _station(pubs["afir_table"], "FR*TST*FULL1")
+    assert station["electricEnergy"] == [
+        {"isGreenEnergy": False, "carbonDioxideImpact": 56.0, "nuclearWasteImpact": 0.0015}
+    ]
+    assert "electricEnergy" not in _station(pubs["afir_table"], "FR*TST*HOURS2")  # no mix
+
+
 def test_a_parking_change_is_a_new_station_version(tmp_path: Path) -> None:
     """Static data must be republished when only a parking place changes: the station's and
     site's versionG change, the refill points' do not."""
