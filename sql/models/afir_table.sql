@@ -77,14 +77,16 @@ tbl_site AS (
         COALESCE(NULLIF(trim(l.operator_name), ''), NULLIF(trim(tbl_cfg.c.operator_name), '')) AS operator_name,
         COALESCE(NULLIF(trim(json_extract_string(l._raw, '$.help_phone')), ''), NULLIF(trim(tbl_cfg.c.helpdesk_phone), '')) AS helpdesk_phone,
         NULLIF(trim(l.owner_name), '') AS owner_name,
-        -- Location.energy_mix (every version): 100 % renewable (AFIR B10), g/kWh impacts
-        TRY_CAST(json_extract_string(l._raw, '$.energy_mix.is_green_energy') AS BOOLEAN) AS green,
-        list_max(list_transform(list_filter(
+        -- Location.energy_mix (every version): 100 % renewable (AFIR B10), g/kWh impacts; parsed
+        -- only where present
+        CASE WHEN contains(l._raw, '"energy_mix"') THEN
+            TRY_CAST(json_extract_string(l._raw, '$.energy_mix.is_green_energy') AS BOOLEAN) END AS green,
+        CASE WHEN contains(l._raw, '"CARBON_DIOXIDE"') THEN list_max(list_transform(list_filter(
             from_json(json_extract(l._raw, '$.energy_mix.environ_impact'), '[{"category":"VARCHAR","source":"VARCHAR","amount":"DOUBLE"}]'),
-            lambda i: COALESCE(i.category, i.source) = 'CARBON_DIOXIDE'), lambda i: i.amount)) AS co2_g_kwh,
-        list_max(list_transform(list_filter(
+            lambda i: COALESCE(i.category, i.source) = 'CARBON_DIOXIDE'), lambda i: i.amount)) END AS co2_g_kwh,
+        CASE WHEN contains(l._raw, '"NUCLEAR_WASTE"') THEN list_max(list_transform(list_filter(
             from_json(json_extract(l._raw, '$.energy_mix.environ_impact'), '[{"category":"VARCHAR","source":"VARCHAR","amount":"DOUBLE"}]'),
-            lambda i: COALESCE(i.category, i.source) = 'NUCLEAR_WASTE'), lambda i: i.amount)) AS nuclear_g_kwh,
+            lambda i: COALESCE(i.category, i.source) = 'NUCLEAR_WASTE'), lambda i: i.amount)) END AS nuclear_g_kwh,
         NULLIF(trim(l.name), '') AS name,
         NULLIF(trim(l.address), '') AS address,
         NULLIF(trim(l.city), '') AS city,
