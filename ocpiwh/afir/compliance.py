@@ -30,8 +30,25 @@ from ocpiwh.afir.publish import STRIP_NULLS, data_until, model_params
 from ocpiwh.afir.schema import site_errors
 from ocpiwh.lake import Location, Store, open_store
 
-TABLES = {"status": "B", "adHocPrice": "B"}
-"""AFIR implementing regulation 2025/655 data tables of each entry (A: static, B: dynamic)."""
+TABLES: dict[str, str] = {
+    "operator": "A1-A2",
+    "helpdesk": "A5",
+    "coordinates": "A7",
+    "countryCode": "A9",
+    "address": "A11-A13",
+    "operatingHours": "A14",
+    "authenticationAndIdentificationMethods": "A20-A22",
+    "evseId": "B1",
+    "maxPowerAtSocket": "B6",
+    "adHocPrice": "F3",
+    "valid": "A,B,F",
+    "static data": "A,B",
+    "status": "F1-F2",
+}
+"""The data types of the annex of Implementing Regulation (EU) 2025/655 behind each entry: Table A
+(static, recharging station), B (static, recharging point), F (dynamic: F1 operational status,
+F2 availability, F3 ad-hoc price). Numbering as listed in etalab/schema-irve's note on IRVE v3
+(docs/note-conception-irve-v3-annexes.md, section D), see docs/afir.md."""
 
 
 @dataclass
@@ -145,7 +162,7 @@ def check(root: Location | Store, now: datetime | None = None) -> AfirCompliance
                 SiteFinding(
                     site_id,
                     "static data",
-                    "A",
+                    TABLES["static data"],
                     "stale",
                     f"changed {_iso(changed)}, not published within {cfg.static_max_age_h:g} h",
                 )
@@ -159,7 +176,7 @@ def check(root: Location | Store, now: datetime | None = None) -> AfirCompliance
                 SiteFinding(
                     site_id,
                     "status",
-                    "B",
+                    TABLES["status"],
                     "stale",
                     f"changed {_iso(changed)}, not published within {cfg.status_max_age_s:g} s",
                 )
@@ -168,18 +185,28 @@ def check(root: Location | Store, now: datetime | None = None) -> AfirCompliance
         for site_id, *_ in rows:
             report.findings.append(
                 SiteFinding(
-                    site_id, "status", "B", "stale", f"lake synced until {_iso(synced)} only"
+                    site_id,
+                    "status",
+                    TABLES["status"],
+                    "stale",
+                    f"lake synced until {_iso(synced)} only",
                 )
             )
     return report
 
 
 def _site_findings(site_id: str, missing: Iterable[str], text: str) -> list[SiteFinding]:
-    found = [SiteFinding(site_id, e, TABLES.get(e, "A"), "missing") for e in missing]
+    found = [SiteFinding(site_id, e, TABLES[e], "missing") for e in missing]
     errors = list(site_errors("afir_table", orjson.loads(text)))
     if errors:
         found.append(
-            SiteFinding(site_id, "valid", "A", "invalid", f"{errors[0].path}: {errors[0].message}")
+            SiteFinding(
+                site_id,
+                "valid",
+                TABLES["valid"],
+                "invalid",
+                f"{errors[0].path}: {errors[0].message}",
+            )
         )
     return found
 

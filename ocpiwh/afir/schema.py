@@ -78,7 +78,9 @@ def _upstream(model: str, folder: str) -> Any:
         [(_BASE + p.name, orjson.loads(p.read_bytes())) for p in paths]
     )
     schema = {**orjson.loads((base / root).read_bytes()), "$id": _BASE + root}
-    return jsonschema_rs.validator_for(schema, registry=registry)
+    # formats asserted: the profile's Time and DateTime are `format`s, and Mobilithek requires
+    # them valid (times of day with a trailing "Z", its annotated example says)
+    return jsonschema_rs.validator_for(schema, registry=registry, validate_formats=True)
 
 
 def validate_document(model: str, document: Any, upstream: str | None = None) -> list[str]:

@@ -106,7 +106,7 @@ def _check_afir(ctx: typer.Context, json_out: str | None, details: bool) -> None
     if json_out == "-":
         sys.stdout.write(report.to_json() + "\n")
     else:
-        grid = Table("AFIR table", "entry", "problem", "sites")
+        grid = Table("AFIR data types", "entry", "problem", "sites")
         grid.columns[3].justify = "right"
         for table, entry, problem, n in report.by_entry():
             grid.add_row(table, escape(entry), problem, f"{n:,}")

@@ -56,6 +56,26 @@ WITH rp_conn AS (
     FROM connectors AS k
     GROUP BY k.country_code, k.party_id, k.location_id, k.evse_uid
 ),
+rp_pnc AS (
+    -- OCPI 2.3.0 ConnectorCapability ISO_15118_2/20_PLUG_AND_CHARGE on any connector of the EVSE
+    -- (not in the normalized views: read from the location's raw object, only where it occurs)
+    SELECT country_code, party_id, location_id, evse_uid
+    FROM (
+        SELECT
+            country_code,
+            party_id,
+            id AS location_id,
+            json_extract_string(ev, '$.uid') AS evse_uid,
+            flatten(from_json(json_extract(ev, '$.connectors[*].capabilities'), '[["VARCHAR"]]')) AS caps
+        FROM (
+            SELECT country_code, party_id, id, unnest(from_json(json_extract(_raw, '$.evses'), '["JSON"]')) AS ev
+            FROM locations
+            WHERE contains(_raw::VARCHAR, '_PLUG_AND_CHARGE')
+        )
+    )
+    WHERE list_has_any(caps, ['ISO_15118_2_PLUG_AND_CHARGE', 'ISO_15118_20_PLUG_AND_CHARGE'])
+    GROUP BY ALL
+),
 rp_tariff_ids AS (
     SELECT DISTINCT country_code, party_id, location_id, evse_uid, unnest(tariff_ids) AS tariff_id
     FROM connectors
@@ -127,6 +147,11 @@ rp_static AS (
         r.rates,
         r.rates_updated,
         e.country_code || '*' || e.party_id || '*' || e.location_id || '*' || e.evse_uid AS point_id,
+        list_sort(list_distinct(list_filter(list_transform(e.capabilities, lambda k: CASE k
+            WHEN 'CREDIT_CARD_PAYABLE' THEN 'paymentCreditCard'
+            WHEN 'DEBIT_CARD_PAYABLE' THEN 'paymentDebitCard'
+            WHEN 'CHIP_CARD_SUPPORT' THEN 'emv'
+            WHEN 'CONTACTLESS_CARD_SUPPORT' THEN 'nfc' END), lambda m: m IS NOT NULL))) AS pay,
         {
             'externalIdentifier': CASE WHEN e.evse_id IS NOT NULL THEN [{
                 'identifier': e.evse_id,
@@ -139,9 +164,15 @@ rp_static AS (
                     THEN {'value': 'ac'} END,
             'numberOfConnectors': c.n_connectors,
             'availableVoltage': NULLIF(list_filter(c.voltages, lambda v: v IS NOT NULL), []),
-            'availableChargingPower': NULLIF(list_filter(c.powers, lambda w: w IS NOT NULL), []),
+            -- the profile: "the first value must be the maximum"
+            'availableChargingPower': NULLIF(list_reverse_sort(list_filter(c.powers, lambda w: w IS NOT NULL)), []),
+            'smartRechargingServices': CASE WHEN pnc.evse_uid IS NOT NULL THEN [{'value': 'plugAndCharge'}] END,
             'connector': c.connectors,
-            'electricEnergy': CASE WHEN r.rates IS NOT NULL THEN [{'energyRate': r.rates}] END
+            -- the EVSE's payment terminal on its ad-hoc rates (AFIR A20-A22, where the profile's
+            -- example puts it)
+            'electricEnergy': CASE WHEN r.rates IS NOT NULL THEN [{'energyRate': list_transform(r.rates,
+                lambda x: struct_insert(x, payment := CASE WHEN len(pay) > 0
+                    THEN {'paymentMeans': list_transform(pay, lambda m: {'value': m})} END))}] END
         } AS body
     FROM evses AS e
     JOIN irve_pdc AS ip
@@ -153,6 +184,9 @@ rp_static AS (
     LEFT JOIN rp_rates AS r
         ON r.country_code = e.country_code AND r.party_id = e.party_id
         AND r.location_id = e.location_id AND r.evse_uid = e.evse_uid
+    LEFT JOIN rp_pnc AS pnc
+        ON pnc.country_code = e.country_code AND pnc.party_id = e.party_id
+        AND pnc.location_id = e.location_id AND pnc.evse_uid = e.evse_uid
 )
 SELECT
     country_code,
@@ -181,6 +215,7 @@ SELECT
         'numberOfConnectors': body.numberOfConnectors,
         'availableVoltage': body.availableVoltage,
         'availableChargingPower': body.availableChargingPower,
+        'smartRechargingServices': body.smartRechargingServices,
         'connector': body.connector,
         'electricEnergy': body.electricEnergy
     } AS point

@@ -10,14 +10,8 @@
 -- @param to timestamp 2100-01-01T00:00:00Z "unused (a current snapshot; kept for the model contract)"
 -- @param since timestamp 2000-01-01T00:00:00Z "delta: refill points changed at or after this time (UTC); the default is a full snapshot"
 -- @audit one_row_per_site: SELECT site_id FROM afir_status GROUP BY site_id HAVING count(*) > 1
-WITH st_current AS (
-    SELECT country_code, party_id, location_id, evse_uid, status, valid_from
-    FROM evse_status_events
-    WHERE valid_to IS NULL
-    QUALIFY row_number() OVER (
-        PARTITION BY country_code, party_id, location_id, evse_uid ORDER BY valid_from DESC) = 1
-),
-st_points AS (
+-- @audit one_status_per_point: SELECT site_id FROM afir_status WHERE len(point_ids) <> len(list_distinct(point_ids))
+WITH st_points AS (
     SELECT
         p.country_code,
         p.party_id,
@@ -40,9 +34,9 @@ st_points AS (
                 'energyPrice': r.energyPrice}) END
         }} AS point_status
     FROM afir_refill_points AS p
-    LEFT JOIN st_current AS c
+    LEFT JOIN evse_status_events AS c  -- its open event: the status since the last change (one per EVSE)
         ON c.country_code = p.country_code AND c.party_id = p.party_id
-        AND c.location_id = p.location_id AND c.evse_uid = p.evse_uid
+        AND c.location_id = p.location_id AND c.evse_uid = p.evse_uid AND c.valid_to IS NULL
     WHERE COALESCE(c.valid_from, p.last_updated) >= $since OR p.rates_updated >= $since
 )
 SELECT

@@ -19,8 +19,10 @@ tbl_hours AS (
         location_id,
         array_agg({
             'recurringTimePeriodOfDay': [{
-                'startTimeOfPeriod': struct_extract(h, 'period_begin') || ':00',
-                'endTimeOfPeriod': struct_extract(h, 'period_end') || ':00'}],
+                -- local times with the trailing "Z" the profile requires "for technical reasons"
+                -- (it does not mean UTC); an end at 24:00 is midnight, 00:00
+                'startTimeOfPeriod': struct_extract(h, 'period_begin') || ':00Z',
+                'endTimeOfPeriod': replace(struct_extract(h, 'period_end'), '24:00', '00:00') || ':00Z'}],
             'recurringDayWeekMonthPeriod': [{'comDayWeekMonth': {'applicableDay': [{'value':
                 ['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday'][struct_extract(h, 'weekday')]}]}}]
         } ORDER BY struct_extract(h, 'weekday'), struct_extract(h, 'period_begin')) AS periods
@@ -34,8 +36,8 @@ tbl_hours AS (
         WHERE NOT COALESCE(twentyfourseven, false)
     )
     WHERE struct_extract(h, 'weekday') BETWEEN 1 AND 7
-        AND regexp_full_match(COALESCE(struct_extract(h, 'period_begin'), ''), '[0-2][0-9]:[0-5][0-9]')
-        AND regexp_full_match(COALESCE(struct_extract(h, 'period_end'), ''), '[0-2][0-9]:[0-5][0-9]')
+        AND regexp_full_match(COALESCE(struct_extract(h, 'period_begin'), ''), '([01][0-9]|2[0-3]):[0-5][0-9]')
+        AND regexp_full_match(COALESCE(struct_extract(h, 'period_end'), ''), '([01][0-9]|2[0-3]):[0-5][0-9]|24:00')
     GROUP BY country_code, party_id, location_id
 ),
 tbl_points AS (
@@ -75,6 +77,16 @@ tbl_site AS (
         COALESCE(NULLIF(trim(l.operator_name), ''), NULLIF(trim(tbl_cfg.c.operator_name), '')) AS operator_name,
         COALESCE(NULLIF(trim(json_extract_string(l._raw, '$.help_phone')), ''), NULLIF(trim(tbl_cfg.c.helpdesk_phone), '')) AS helpdesk_phone,
         NULLIF(trim(l.owner_name), '') AS owner_name,
+        -- Location.energy_mix (every version): 100 % renewable (AFIR B10), g/kWh impacts; parsed
+        -- only where present
+        CASE WHEN contains(l._raw, '"energy_mix"') THEN
+            TRY_CAST(json_extract_string(l._raw, '$.energy_mix.is_green_energy') AS BOOLEAN) END AS green,
+        CASE WHEN contains(l._raw, '"CARBON_DIOXIDE"') THEN list_max(list_transform(list_filter(
+            from_json(json_extract(l._raw, '$.energy_mix.environ_impact'), '[{"category":"VARCHAR","source":"VARCHAR","amount":"DOUBLE"}]'),
+            lambda i: COALESCE(i.category, i.source) = 'CARBON_DIOXIDE'), lambda i: i.amount)) END AS co2_g_kwh,
+        CASE WHEN contains(l._raw, '"NUCLEAR_WASTE"') THEN list_max(list_transform(list_filter(
+            from_json(json_extract(l._raw, '$.energy_mix.environ_impact'), '[{"category":"VARCHAR","source":"VARCHAR","amount":"DOUBLE"}]'),
+            lambda i: COALESCE(i.category, i.source) = 'NUCLEAR_WASTE'), lambda i: i.amount)) END AS nuclear_g_kwh,
         NULLIF(trim(l.name), '') AS name,
         NULLIF(trim(l.address), '') AS address,
         NULLIF(trim(l.city), '') AS city,
@@ -104,6 +116,28 @@ tbl_site AS (
         p.disabled,
         p.auth,
         p.versions,
+        -- OCPI 2.3.0 Location.parking_places, parsed only where present (most lakes have none)
+        CASE WHEN contains(l._raw, '"parking_places"') THEN list_transform(list_sort(list_filter(
+            from_json(json_extract(l._raw, '$.parking_places'), '[{"id":"VARCHAR","physical_reference":"VARCHAR","vehicle_types":["VARCHAR"],"max_vehicle_weight":"DOUBLE","max_vehicle_height":"DOUBLE","max_vehicle_length":"DOUBLE","max_vehicle_width":"DOUBLE","parking_space_length":"DOUBLE","parking_space_width":"DOUBLE","roofed":"BOOLEAN","lighting":"BOOLEAN"}]'),
+            lambda q: NULLIF(trim(q.id), '') IS NOT NULL)), lambda q: struct_insert(q,
+            types := list_sort(list_distinct(list_filter(list_transform(q.vehicle_types, lambda v: CASE v
+                WHEN 'MOTORCYCLE' THEN 'motorcycle'
+                WHEN 'PERSONAL_VEHICLE' THEN 'car'
+                WHEN 'PERSONAL_VEHICLE_WITH_TRAILER' THEN 'carWithTrailer'
+                WHEN 'VAN' THEN 'van'
+                WHEN 'SEMI_TRACTOR' THEN 'heavyGoodsVehicle'
+                WHEN 'RIGID' THEN 'heavyGoodsVehicle'
+                WHEN 'TRUCK_WITH_TRAILER' THEN 'heavyGoodsVehicleWithTrailer'
+                WHEN 'BUS' THEN 'bus' END), lambda t: t IS NOT NULL))),
+            eu := list_sort(list_distinct(flatten(list_transform(q.vehicle_types, lambda v: CASE v
+                WHEN 'MOTORCYCLE' THEN ['l']
+                WHEN 'PERSONAL_VEHICLE' THEN ['m1']
+                WHEN 'PERSONAL_VEHICLE_WITH_TRAILER' THEN ['m1', 'o']
+                WHEN 'VAN' THEN ['n1']
+                WHEN 'RIGID' THEN ['n2', 'n3']
+                WHEN 'TRUCK_WITH_TRAILER' THEN ['n2', 'n3', 'o']
+                WHEN 'BUS' THEN ['m2', 'm3']
+                ELSE []::VARCHAR[] END)))))) END AS parking_places,
         COALESCE(NULLIF(trim(tbl_cfg.c.service_type), ''), 'unattended') AS service_type
     FROM locations AS l
     CROSS JOIN tbl_cfg
@@ -111,6 +145,49 @@ tbl_site AS (
         ON p.country_code = l.country_code AND p.party_id = l.party_id AND p.location_id = l.id
     LEFT JOIN tbl_hours AS h
         ON h.country_code = l.country_code AND h.party_id = l.party_id AND h.location_id = l.id
+),
+tbl_spaces AS (
+    -- one DedicatedParkingSpaces per OCPI 2.3.0 Parking (one space each, ordered by id); cm → m,
+    -- kg → t; vehicle types as DATEX II types and, where OCPI's own UNECE column names an EU
+    -- category, as euVehicleCategory; DISABLED → a space for persons with disabilities
+    SELECT
+        *,
+        NULLIF(list_transform(parking_places, lambda p: {
+            'idG': site_id || '*parking*' || p.id,
+            'versionG': left(md5(to_json(p)::VARCHAR), 12),
+            'name': CASE WHEN NULLIF(trim(p.physical_reference), '') IS NOT NULL
+                THEN {'values': [{'lang': lang, 'value': trim(p.physical_reference)}]} END,
+            'numberOfSpaces': 1,
+            'userSpecific': CASE WHEN list_contains(p.vehicle_types, 'DISABLED')
+                THEN [{'value': 'personsWithDisabilities'}] END,
+            'applicableForVehicles': CASE WHEN len(p.types) > 0 OR len(p.eu) > 0
+                OR p.max_vehicle_weight IS NOT NULL OR p.max_vehicle_height IS NOT NULL
+                OR p.max_vehicle_length IS NOT NULL OR p.max_vehicle_width IS NOT NULL THEN [{
+                'vehicleType': NULLIF(list_transform(p.types, lambda t: {'value': t}), []),
+                'grossWeightCharacteristic': CASE WHEN p.max_vehicle_weight IS NOT NULL THEN [{
+                    'comparisonOperator': {'value': 'lessThanOrEqualTo'},
+                    'grossVehicleWeight': round(p.max_vehicle_weight / 1000, 3),
+                    'typeOfWeight': {'value': 'actual'}}] END,
+                'heightCharacteristic': CASE WHEN p.max_vehicle_height IS NOT NULL THEN [{
+                    'comparisonOperator': {'value': 'lessThanOrEqualTo'},
+                    'vehicleHeight': round(p.max_vehicle_height / 100, 2)}] END,
+                'lengthCharacteristic': CASE WHEN p.max_vehicle_length IS NOT NULL THEN [{
+                    'comparisonOperator': {'value': 'lessThanOrEqualTo'},
+                    'vehicleLength': round(p.max_vehicle_length / 100, 2)}] END,
+                'widthCharacteristic': CASE WHEN p.max_vehicle_width IS NOT NULL THEN [{
+                    'comparisonOperator': {'value': 'lessThanOrEqualTo'},
+                    'vehicleWidth': round(p.max_vehicle_width / 100, 2)}] END,
+                'comVehicleCharacteristicsExtensionG': CASE WHEN len(p.eu) > 0 THEN
+                    {'VehicleCharacteristicsExtended': {'euVehicleCategory': list_transform(p.eu, lambda c: {'value': c})}} END
+                }] END,
+            'dimension': CASE WHEN p.parking_space_length IS NOT NULL OR p.parking_space_width IS NOT NULL THEN {
+                'length': round(p.parking_space_length / 100, 2),
+                'width': round(p.parking_space_width / 100, 2)} END,
+            'amenities': CASE WHEN p.roofed IS NOT NULL OR p.lighting IS NOT NULL THEN {
+                'illuminated': p.lighting, 'roofed': p.roofed} END
+        }), []) AS parking,
+        len(list_filter(parking_places, lambda p: list_contains(p.vehicle_types, 'DISABLED'))) AS n_disabled_spaces
+    FROM tbl_site
 ),
 tbl_struct AS (
     SELECT
@@ -138,7 +215,7 @@ tbl_struct AS (
             CASE WHEN some_without_ad_hoc THEN 'adHocPrice' END,
             CASE WHEN len(auth) = 0 THEN 'authenticationAndIdentificationMethods' END
         ], lambda x: x IS NOT NULL) AS missing
-    FROM tbl_site
+    FROM tbl_spaces
 )
 SELECT
     country_code,
@@ -152,7 +229,7 @@ SELECT
         'idG': site_id,
         'versionG': left(md5(concat_ws('|', versions, name, address, city, postal_code, country2,
             latitude, longitude, operator_name, owner_name, helpdesk_phone, parking_type,
-            to_json(hours)::VARCHAR, service_type, lang)), 12),
+            to_json(hours)::VARCHAR, service_type, lang, to_json(parking)::VARCHAR)), 12),
         'name': CASE WHEN name IS NOT NULL THEN {'values': [{'lang': lang, 'value': name}]} END,
         'lastUpdated': strftime(last_updated, '%Y-%m-%dT%H:%M:%SZ'),
         'typeOfSite': CASE parking_type
@@ -188,15 +265,19 @@ SELECT
                 'telephoneNumber': helpdesk_phone}}]}]}} END,
         'energyInfrastructureStation': [{
             'idG': site_id || '*station',
-            'versionG': left(md5(concat_ws('|', versions, service_type, to_json(auth)::VARCHAR)), 12),
+            'versionG': left(md5(concat_ws('|', versions, service_type, to_json(auth)::VARCHAR,
+                to_json(parking)::VARCHAR, green, co2_g_kwh, nuclear_g_kwh)), 12),
             'lastUpdated': strftime(last_updated, '%Y-%m-%dT%H:%M:%SZ'),
-            'accessibility': CASE WHEN disabled THEN [{'value': 'disabilityAccessible'}] END,
+            'accessibility': CASE WHEN disabled OR COALESCE(n_disabled_spaces, 0) > 0 THEN [{'value': 'disabilityAccessible'}] END,
             'totalMaximumPower': total_w,
             'authenticationAndIdentificationMethods': NULLIF(list_transform(auth, lambda a: {'value': a}), []),
             'numberOfRefillPoints': n_points,
             'locationReference': point_location,
+            'dedicatedParkingSpaces': parking,
             'serviceType': [{'serviceType': {'value': service_type}}],
-            'refillPoint': points
+            'refillPoint': points,
+            'electricEnergy': CASE WHEN green IS NOT NULL OR co2_g_kwh IS NOT NULL OR nuclear_g_kwh IS NOT NULL
+                THEN [{'isGreenEnergy': green, 'carbonDioxideImpact': co2_g_kwh, 'nuclearWasteImpact': nuclear_g_kwh}] END
         }]
     } AS site
 FROM tbl_struct

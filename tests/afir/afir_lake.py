@@ -1,8 +1,10 @@
 """A small hand-written lake per OCPI version for the AFIR golden publications.
 
 Per version: FULL (24/7, two refill points AC and DC, an ad-hoc tariff on 2.2+, a REMOVED
-EVSE that must not appear, one status change an hour later), HOURS (regular hours, no
-evse_id, no operator: reported missing), BROKEN (a connector whose power type no DATEX II
+EVSE that must not appear, one status change an hour later; on 2.3.0 its help_phone and two
+Parking places, a car space also for disabled drivers and a van/truck space with its limits, and
+Plug & Charge on its DC point; an energy mix on every version), HOURS (regular hours, one ending at
+24:00, no evse_id, no operator: reported missing), BROKEN (a connector whose power type no DATEX II
 current type matches: invalid, reported, never emitted) and, on 2.2+, PRIVATE (publish =
 false: never in a publication).
 """
@@ -29,6 +31,39 @@ lang = "fr"
 information_status = "test"
 table_id = "TEST-TABLE"
 """
+
+
+# OCPI 2.3.0 Parking objects of FULL (cm, kg); time_limit, direction… have no DATEX II member
+PARKING: list[dict[str, Any]] = [
+    {
+        "id": "P1",
+        "physical_reference": "12",
+        "vehicle_types": ["PERSONAL_VEHICLE", "DISABLED"],
+        "parking_space_length": 600,
+        "parking_space_width": 350,
+        "restricted_to_type": False,
+        "reservation_required": False,
+        "roofed": True,
+        "lighting": True,
+    },
+    {
+        "id": "P2",
+        "vehicle_types": ["VAN", "RIGID"],
+        "max_vehicle_weight": 12000,
+        "max_vehicle_height": 400,
+        "max_vehicle_length": 1200,
+        "max_vehicle_width": 255,
+        "parking_space_length": 1500,
+        "parking_space_width": 400,
+        "dangerous_goods_allowed": False,
+        "direction": "PARALLEL",
+        "drive_through": True,
+        "restricted_to_type": True,
+        "reservation_required": False,
+        "time_limit": 120,
+        "lighting": False,
+    },
+]
 
 
 def _connector(
@@ -127,18 +162,35 @@ def locations(v: str, *, later: bool = False) -> list[dict[str, Any]]:
         "REMOVED",
         [_connector(v, "1", "IEC_62196_T2", "SOCKET", "AC_3_PHASE", 230, 32, 22000, None)],
     )
+    impact = "source" if v == "2.1.1" else "category"  # renamed in 2.2
     full_fields: dict[str, Any] = {
         "operator": {"name": "Test Recharge"},
         "owner": {"name": "Ville de Lyon"},
         "opening_times": {"twentyfourseven": True},
+        "energy_mix": {  # not 100 % renewable; its CO2 and nuclear waste per kWh
+            "is_green_energy": False,
+            "energy_sources": [
+                {"source": "NUCLEAR", "percentage": 70},
+                {"source": "WIND", "percentage": 30},
+            ],
+            "environ_impact": [
+                {impact: "CARBON_DIOXIDE", "amount": 56.0},
+                {impact: "NUCLEAR_WASTE", "amount": 0.0015},
+            ],
+        },
     }
     if v == "2.3.0":
         full_fields["help_phone"] = "+33412345678"
+        full_fields["parking_places"] = PARKING
+        full_e1["parking"] = [{"parking_id": "P1", "evse_position": "LEFT"}]
+        full_e2["parking"] = [{"parking_id": "P2"}]
+        full_e2["connectors"][0]["capabilities"] = ["ISO_15118_2_PLUG_AND_CHARGE"]
     hours = {
         "twentyfourseven": False,
         "regular_hours": [
             *({"weekday": d, "period_begin": "08:00", "period_end": "20:00"} for d in range(1, 6)),
             {"weekday": 6, "period_begin": "09:00", "period_end": "13:00"},
+            {"weekday": 7, "period_begin": "18:00", "period_end": "24:00"},  # not OCPI, but sent
         ],
     }
     locs = [

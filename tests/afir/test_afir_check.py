@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import orjson
 import pytest
 from afir_lake import NOW, T1, build_lake
 
+from ocpiwh import models
 from ocpiwh.afir import compliance
 from ocpiwh.cli.main import main
 
@@ -54,4 +56,16 @@ def test_cli_json(root: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert exit_.value.code == 1
     doc = orjson.loads(capsys.readouterr().out)
     assert doc["profile"] == "afir" and doc["sites"] == 3 and doc["ok"] is False
-    assert {"table": "A", "entry": "valid", "problem": "invalid", "sites": 1} in doc["summary"]
+    assert {"table": "A,B,F", "entry": "valid", "problem": "invalid", "sites": 1} in doc["summary"]
+    # the annex of 2025/655: status is dynamic data (Table F), an EVSE ID static (Table B)
+    tables = {(r["entry"], r["table"]) for r in doc["summary"]}
+    assert ("status", "F1-F2") in tables and ("evseId", "B1") in tables
+
+
+def test_every_missing_entry_has_its_afir_data_type() -> None:
+    """Each entry afir_table can report missing names its data types in the annex of 2025/655."""
+    sql = models.get_model("afir_table").sql
+    entries = set(
+        re.findall(r"THEN '([A-Za-z]+)' END", sql.split("AS missing")[0].split("list_filter([")[-1])
+    )
+    assert entries and entries <= set(compliance.TABLES)

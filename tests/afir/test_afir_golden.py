@@ -11,12 +11,15 @@ from typing import Any
 
 import orjson
 import pytest
-from afir_lake import DELTA_SINCE, NOW, VERSIONS, build_lake
+from afir_lake import DELTA_SINCE, NOW, PARKING, VERSIONS, build_lake, locations
 
-from ocpiwh import afir
-from ocpiwh.afir.schema import UPSTREAM_ENV
+from ocpiwh import afir, models, warehouse
+from ocpiwh.afir.config import AfirConfig
+from ocpiwh.afir.publish import model_params
+from ocpiwh.afir.schema import UPSTREAM_ENV, site_errors
 from ocpiwh.cli.main import main
 from ocpiwh.errors import UsageError
+from ocpiwh.lake import open_store, write_batch
 
 GOLDEN = Path(__file__).parent / "golden"
 CASES = (("afir_table", None), ("afir_status", None), ("afir_status_delta", DELTA_SINCE))
@@ -106,7 +109,8 @@ def test_refill_points_powers_and_statuses(
     }
     assert set(points) == {"FR*TST*FULL1*E1", "FR*TST*FULL1*E2"}  # E9 is REMOVED
     assert points["FR*TST*FULL1*E2"]["currentType"] == {"value": "dc"}
-    assert points["FR*TST*FULL1*E2"]["availableChargingPower"] == [50000, ccs]
+    # the profile: the first available power is the maximum
+    assert points["FR*TST*FULL1*E2"]["availableChargingPower"] == [ccs, 50000]
     assert station["totalMaximumPower"] == t2 + ccs
     assert station["numberOfRefillPoints"] == 2
     status = pubs["afir_status"]
@@ -122,6 +126,158 @@ def test_refill_points_powers_and_statuses(
         for p in site["energyInfrastructureStationStatus"][0]["refillPointStatus"]
     }
     assert got == {"FR*TST*FULL1*E1": "charging", "FR*TST*FULL1*E2": "outOfOrder"}
+
+
+def _station(result: afir.AfirResult, site_id: str) -> dict[str, Any]:
+    sites = _sites(orjson.loads(result.out.read_bytes()))
+    return dict(next(s for s in sites if s["idG"] == site_id)["energyInfrastructureStation"][0])
+
+
+def test_parking_places(lake: tuple[str, Path], pubs: dict[str, afir.AfirResult]) -> None:
+    """OCPI 2.3.0 Parking → DedicatedParkingSpaces (one space each, cm → m, kg → t); earlier
+    versions have none, and never get any."""
+    version, _ = lake
+    station = _station(pubs["afir_table"], "FR*TST*FULL1")
+    if version != "2.3.0":
+        assert "dedicatedParkingSpaces" not in station
+        return
+    spaces = {s["idG"]: s for s in station["dedicatedParkingSpaces"]}
+    assert set(spaces) == {"FR*TST*FULL1*parking*P1", "FR*TST*FULL1*parking*P2"}
+    car, truck = spaces["FR*TST*FULL1*parking*P1"], spaces["FR*TST*FULL1*parking*P2"]
+    assert car["numberOfSpaces"] == truck["numberOfSpaces"] == 1
+    assert car["userSpecific"] == [{"value": "personsWithDisabilities"}]  # DISABLED
+    assert "userSpecific" not in truck
+    assert car["name"]["values"][0]["value"] == "12"  # physical_reference
+    assert car["dimension"] == {"length": 6.0, "width": 3.5}
+    assert car["amenities"] == {"illuminated": True, "roofed": True}
+    assert truck["amenities"] == {"illuminated": False}  # roofed unknown: not invented
+    (vehicles,) = truck["applicableForVehicles"]
+    assert {t["value"] for t in vehicles["vehicleType"]} == {"van", "heavyGoodsVehicle"}
+    eu = vehicles["comVehicleCharacteristicsExtensionG"]["VehicleCharacteristicsExtended"]
+    assert [c["value"] for c in eu["euVehicleCategory"]] == ["n1", "n2", "n3"]
+    assert vehicles["grossWeightCharacteristic"][0]["grossVehicleWeight"] == 12.0
+    assert vehicles["heightCharacteristic"][0]["vehicleHeight"] == 4.0
+    assert vehicles["lengthCharacteristic"][0]["vehicleLength"] == 12.0
+    assert vehicles["widthCharacteristic"][0]["vehicleWidth"] == 2.55
+    assert {c["comparisonOperator"]["value"] for c in vehicles["heightCharacteristic"]} == {
+        "lessThanOrEqualTo"
+    }
+    assert station["accessibility"] == [{"value": "disabilityAccessible"}]
+
+
+def test_plug_and_charge(lake: tuple[str, Path], pubs: dict[str, afir.AfirResult]) -> None:
+    """2.3.0 connector capability ISO_15118_2_PLUG_AND_CHARGE → smartRechargingServices
+    plugAndCharge (the profile: mandatory when available); never guessed before 2.3.0."""
+    version, _ = lake
+    station = _station(pubs["afir_table"], "FR*TST*FULL1")
+    got = {
+        p["aegiElectricChargingPoint"]["idG"]: p["aegiElectricChargingPoint"].get(
+            "smartRechargingServices"
+        )
+        for p in station["refillPoint"]
+    }
+    dc = [{"value": "plugAndCharge"}] if version == "2.3.0" else None
+    assert got == {"FR*TST*FULL1*E1": None, "FR*TST*FULL1*E2": dc}
+
+
+def test_payment_means_on_the_ad_hoc_rate(
+    lake: tuple[str, Path], pubs: dict[str, afir.AfirResult]
+) -> None:
+    """The EVSE's payment terminal (capabilities) on its ad-hoc rate (AFIR A20-A22), where the
+    profile's annotated example puts it; a point without one gets no payment member."""
+    version, _ = lake
+    station = _station(pubs["afir_table"], "FR*TST*FULL1")
+    rates = {
+        p["aegiElectricChargingPoint"]["idG"]: [
+            r
+            for e in p["aegiElectricChargingPoint"].get("electricEnergy", [])
+            for r in e["energyRate"]
+        ]
+        for p in station["refillPoint"]
+    }
+    if version == "2.1.1":  # 2.1.1 tariffs have no type: no ad-hoc rate at all
+        assert rates == {"FR*TST*FULL1*E1": [], "FR*TST*FULL1*E2": []}
+        return
+    (e1,) = rates["FR*TST*FULL1*E1"]  # CREDIT_CARD_PAYABLE
+    (e2,) = rates["FR*TST*FULL1*E2"]  # RFID only
+    assert e1["payment"] == {"paymentMeans": [{"value": "paymentCreditCard"}]}
+    assert "payment" not in e2
+
+
+def test_times_of_day(pubs: dict[str, afir.AfirResult]) -> None:
+    """Local times of day with the profile's trailing Z (a `format: time` validator refuses
+    "08:00:00"); an OCPI end at 24:00 is midnight."""
+    sites = _sites(orjson.loads(pubs["afir_table"].out.read_bytes()))
+    hours = next(s for s in sites if s["idG"] == "FR*TST*HOURS2")["operatingHours"]
+    periods = hours["afacOperatingHoursSpecification"]["overallPeriod"]["validPeriod"]
+    got = [
+        (
+            p["recurringDayWeekMonthPeriod"][0]["comDayWeekMonth"]["applicableDay"][0]["value"],
+            p["recurringTimePeriodOfDay"][0]["startTimeOfPeriod"],
+            p["recurringTimePeriodOfDay"][0]["endTimeOfPeriod"],
+        )
+        for p in periods
+    ]
+    assert got[0] == ("monday", "08:00:00Z", "20:00:00Z")
+    assert got[-2:] == [
+        ("saturday", "09:00:00Z", "13:00:00Z"),
+        ("sunday", "18:00:00Z", "00:00:00Z"),
+    ]
+    site = next(s for s in sites if s["idG"] == "FR*TST*HOURS2")
+    no_z = orjson.loads(orjson.dumps(site).replace(b'"08:00:00Z"', b'"08:00:00"'))
+    assert any("08:00:00" in e.message for e in site_errors("afir_table", no_z))
+
+
+def test_energy_mix(pubs: dict[str, afir.AfirResult]) -> None:
+    """Location.energy_mix → the station's electricEnergy: 100 % renewable or not (AFIR B10) and
+    the impacts per kWh (2.1.1 names the impact's kind `source`, 2.2+ `category`)."""
+    station = _station(pubs["afir_table"], "FR*TST*FULL1")
+    assert station["electricEnergy"] == [
+        {"isGreenEnergy": False, "carbonDioxideImpact": 56.0, "nuclearWasteImpact": 0.0015}
+    ]
+    assert "electricEnergy" not in _station(pubs["afir_table"], "FR*TST*HOURS2")  # no mix
+
+
+def test_a_parking_change_is_a_new_station_version(tmp_path: Path) -> None:
+    """Static data must be republished when only a parking place changes: the station's and
+    site's versionG change, the refill points' do not."""
+    root = build_lake(tmp_path / "wh", "2.3.0")
+    before = afir.publish(root, "afir_table", tmp_path / "before.json")
+    changed = locations("2.3.0", later=True)[0]
+    changed["parking_places"] = [{**PARKING[0], "roofed": False}, PARKING[1]]
+    changed["last_updated"] = "2026-03-02T09:45:00Z"
+    write_batch(
+        root,
+        source="t",
+        module="locations",
+        version="2.3.0",
+        objects=[changed],
+        platform_party=("FR", "TST"),
+    )
+    after = afir.publish(root, "afir_table", tmp_path / "after.json")
+    old, new = _station(before, "FR*TST*FULL1"), _station(after, "FR*TST*FULL1")
+    assert old["versionG"] != new["versionG"]
+    assert [p["aegiElectricChargingPoint"]["versionG"] for p in old["refillPoint"]] == [
+        p["aegiElectricChargingPoint"]["versionG"] for p in new["refillPoint"]
+    ]
+    assert new["dedicatedParkingSpaces"][0]["amenities"] == {"illuminated": True, "roofed": False}
+
+
+def test_audits(lake: tuple[str, Path]) -> None:
+    """The AFIR models' audits hold on every version's lake."""
+    _, root = lake
+    cfg = AfirConfig.load(root)
+    con = warehouse.connect(root)
+    try:
+        for name in ("afir_refill_points", *afir.AFIR_MODELS):
+            model = models.get_model(name)
+            params = model_params(open_store(root), model, cfg, None)
+            failures = model.run_audits(con, params)
+            assert model.audits and {k: v.num_rows for k, v in failures.items()} == dict.fromkeys(
+                model.audits, 0
+            )
+    finally:
+        con.close()
 
 
 def test_delta_since_a_previous_publication(tmp_path: Path) -> None:

@@ -16,7 +16,7 @@ from ocpiwh import afir
 from ocpiwh.afir.schema import UPSTREAM_ENV
 from ocpiwh.simulator import serve_in_thread
 
-VERSION = "2.2.1"
+VERSIONS = ("2.2.1", "2.3.0")  # 2.3.0: help_phone, taxed prices, unknown enums and fields
 STATUS = {"AVAILABLE": "available", "BLOCKED": "blocked", "CHARGING": "charging",
           "INOPERATIVE": "inoperative", "OUTOFORDER": "outOfOrder", "RESERVED": "reserved",
           "UNKNOWN": "unknown"}  # fmt: skip
@@ -30,10 +30,10 @@ def _sites(doc: dict[str, Any]) -> list[dict[str, Any]]:
     return list(pub["energyInfrastructureSiteStatus"])
 
 
-def _truth(sim: Any) -> dict[str, dict[str, dict[str, Any]]]:
+def _truth(sim: Any, version: str) -> dict[str, dict[str, dict[str, Any]]]:
     """{site id: {refill point id: EVSE}} of the public sites, as AFIR must show them."""
     out: dict[str, dict[str, dict[str, Any]]] = {}
-    for loc in sim.truth("locations", version=VERSION):
+    for loc in sim.truth("locations", version=version):
         if not loc.get("publish", True) or loc.get("parking_type") == "ON_DRIVEWAY":
             continue
         site = f"{loc['country_code']}*{loc['party_id']}*{loc['id']}"
@@ -58,20 +58,23 @@ def _statuses(doc: dict[str, Any]) -> dict[str, str]:
     }
 
 
-@pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+@pytest.fixture(scope="module", params=VERSIONS)
+def world(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, Any]]:
     """Sync, publish table and status, advance 20 minutes, sync, publish the delta."""
+    version = str(request.param)
     tmp = tmp_path_factory.mktemp("afir-sim")
     root = tmp / "data"
     with serve_in_thread(sim_config(locations=2000, sessions=300, max_limit=1000)) as sim:
-        do_login(root, sim, version=VERSION)
+        do_login(root, sim, version=version)
         run_sync(root)
-        before = _truth(sim)
+        before = _truth(sim, version)
         table = afir.publish(root, "afir_table", tmp / "table.json")
         status = afir.publish(root, "afir_status", tmp / "status.json")
         until = sim.advance(minutes=20)  # the end of the next sync's window (lag 0)
         run_sync(root)
-        after = _truth(sim)
+        after = _truth(sim, version)
         delta = afir.publish(root, "afir_status", tmp / "delta.json", since=tmp / "status.json")
     yield {
         "before": before,
@@ -110,7 +113,8 @@ def test_every_site_once_with_its_points_and_powers(world: dict[str, Any]) -> No
         assert station["numberOfRefillPoints"] == len(expected)
         total = 0
         for pid, evse in expected.items():
-            watts = sorted({c["max_electric_power"] for c in evse["connectors"]})
+            # the profile: the first available power is the maximum
+            watts = sorted({c["max_electric_power"] for c in evse["connectors"]}, reverse=True)
             assert points[pid]["availableChargingPower"] == watts
             assert [c["maxPowerAtSocket"] for c in points[pid]["connector"]] == [
                 c["max_electric_power"] for c in sorted(evse["connectors"], key=lambda c: c["id"])
