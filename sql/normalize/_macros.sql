@@ -29,3 +29,18 @@ CREATE OR REPLACE MACRO ocpi_str_list(j) AS
     CASE WHEN json_type(j) = 'ARRAY'
          THEN list_filter(json_extract_string(j, '$[*]'), lambda x: NULLIF(NULLIF(trim(x), ''), '#NA') IS NOT NULL)
          ELSE NULL END;
+-- The same two prices from the value's JSON type and its members, each read once per row
+-- (`ocpi_price_parts`): json_transform reads a member as json_extract_string does. A price
+-- object without incl_vat (2.3.0's taxes, a null) takes ocpi_price_incl itself.
+CREATE OR REPLACE MACRO ocpi_price_parts(p) AS
+    json_transform(p, '{"excl_vat": "VARCHAR", "incl_vat": "VARCHAR", "before_taxes": "VARCHAR"}');
+CREATE OR REPLACE MACRO ocpi_cost_excl(kind, parts, p) AS
+    CASE WHEN kind = 'OBJECT'
+         THEN COALESCE(ocpi_num(struct_extract(parts, 'excl_vat')),
+                       ocpi_num(struct_extract(parts, 'before_taxes')))
+         ELSE ocpi_num(p) END;
+CREATE OR REPLACE MACRO ocpi_cost_incl(kind, parts, p) AS
+    CASE WHEN kind <> 'OBJECT' THEN NULL
+         WHEN struct_extract(parts, 'incl_vat') IS NOT NULL
+         THEN ocpi_num(struct_extract(parts, 'incl_vat'))
+         ELSE ocpi_price_incl(p) END;

@@ -1,5 +1,6 @@
 -- CDRs of OCPI 2.1.1 / 2.2.1 / 2.3.0 → one row shape named after 2.2.1.
 -- 2.1.1 names: stop_date_time, auth_id, embedded `location` (with only the EVSE and connector used).
+-- The scalars the output and `_error` share are parsed once per row (`checked`), see sessions.sql.
 WITH parsed AS (
     SELECT _raw, json_transform(_raw, '{
         "country_code": "VARCHAR", "party_id": "VARCHAR", "id": "VARCHAR",
@@ -20,13 +21,32 @@ WITH parsed AS (
         "home_charging_compensation": "VARCHAR", "remark": "VARCHAR",
         "last_updated": "VARCHAR"}') AS o
     FROM batch
+), scalars AS (
+    SELECT _raw, o,
+        ocpi_str(o.id) AS id,
+        ocpi_str(o.start_date_time) AS start_s,
+        ocpi_str(COALESCE(o.end_date_time, o.stop_date_time)) AS end_s,
+        ocpi_str(o.total_energy) AS total_energy_s,
+        ocpi_str(o.total_time) AS total_time_s,
+        ocpi_str(o.last_updated) AS last_updated_s,
+        json_type(o.total_cost) AS cost_type,
+        ocpi_price_parts(o.total_cost) AS cost
+    FROM parsed
+), checked AS (
+    SELECT *,
+        TRY_CAST(start_s AS TIMESTAMPTZ) AS start_date_time,
+        TRY_CAST(end_s AS TIMESTAMPTZ) AS end_date_time,
+        TRY_CAST(total_energy_s AS DOUBLE) AS total_energy,
+        TRY_CAST(total_time_s AS DOUBLE) AS total_time,
+        TRY_CAST(last_updated_s AS TIMESTAMPTZ) AS last_updated
+    FROM scalars
 )
 SELECT
     COALESCE(ocpi_str(o.country_code), $platform_cc) AS country_code,
     COALESCE(ocpi_str(o.party_id), $platform_party) AS party_id,
-    ocpi_str(o.id) AS id,
-    ocpi_ts(o.start_date_time) AS start_date_time,
-    ocpi_ts(COALESCE(o.end_date_time, o.stop_date_time)) AS end_date_time,
+    id,
+    start_date_time,
+    end_date_time,
     ocpi_str(o.session_id) AS session_id,
     ocpi_str(o.cdr_token.uid) AS cdr_token_uid,
     ocpi_str(o.cdr_token.type) AS cdr_token_type,
@@ -48,23 +68,23 @@ SELECT
              ocpi_str(o.location.evses[1].connectors[1].power_type)) AS connector_power_type,
     ocpi_str(o.meter_id) AS meter_id,
     ocpi_str(o.currency) AS currency,
-    ocpi_price_excl(o.total_cost) AS total_cost_excl_vat,
-    ocpi_price_incl(o.total_cost) AS total_cost_incl_vat,
-    ocpi_num(o.total_energy) AS total_energy,
-    ocpi_num(o.total_time) AS total_time,
+    ocpi_cost_excl(cost_type, cost, o.total_cost) AS total_cost_excl_vat,
+    ocpi_cost_incl(cost_type, cost, o.total_cost) AS total_cost_incl_vat,
+    total_energy,
+    total_time,
     ocpi_num(o.total_parking_time) AS total_parking_time,
     COALESCE(ocpi_bool(o.credit), false) AS credit,
     ocpi_str(o.credit_reference_id) AS credit_reference_id,
     ocpi_bool(o.home_charging_compensation) AS home_charging_compensation,
     ocpi_str(o.remark) AS remark,
-    ocpi_ts(o.last_updated) AS last_updated,
+    last_updated,
     CASE
-        WHEN ocpi_str(o.id) IS NULL THEN 'missing id'
-        WHEN ocpi_ts(o.last_updated) IS NULL THEN 'missing or invalid last_updated'
-        WHEN ocpi_ts(o.start_date_time) IS NULL THEN 'missing or invalid start_date_time'
-        WHEN ocpi_bad_ts(COALESCE(o.end_date_time, o.stop_date_time)) THEN 'invalid end_date_time'
-        WHEN ocpi_bad_num(o.total_energy) THEN 'total_energy is not a number'
-        WHEN ocpi_bad_num(o.total_time) THEN 'total_time is not a number'
+        WHEN id IS NULL THEN 'missing id'
+        WHEN last_updated IS NULL THEN 'missing or invalid last_updated'
+        WHEN start_date_time IS NULL THEN 'missing or invalid start_date_time'
+        WHEN end_s IS NOT NULL AND end_date_time IS NULL THEN 'invalid end_date_time'
+        WHEN total_energy_s IS NOT NULL AND total_energy IS NULL THEN 'total_energy is not a number'
+        WHEN total_time_s IS NOT NULL AND total_time IS NULL THEN 'total_time is not a number'
     END AS _error,
     _raw
-FROM parsed
+FROM checked
