@@ -383,23 +383,18 @@ def export(
             else:  # a view streams straight to the file
                 con.execute(f"CREATE TEMP VIEW {table} AS {source.sql}")
             keep = ""
-            if schema == "statique":
-                normalize_phones(con, table)
             if schema:
                 step(f"validating against the {schema} schema")
-                checked = check_table(
+                report = validate_table(
                     con,
                     table,
                     schema,
+                    source.params,
                     profile=profile,
                     now=now,
                     max_session_age_days=max_session_age_days,
                     max_status_age_days=max_status_age_days,
                 )
-                if schema == "statique":
-                    _report_geography(con, table, source.params)
-                    _invalidate_incomplete_stations(con, table)
-                report = read_report(con, schema, profile, checked)
                 if not keep_invalid:
                     keep = ' WHERE rowid + 1 NOT IN (SELECT "row" FROM _irve_errors)'
             step(f"writing {fmt}")
@@ -561,6 +556,38 @@ def _open_data(
     ]
 
 
+def validate_table(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    schema: str,
+    params: dict[str, Any],
+    *,
+    profile: str,
+    now: datetime | None,
+    max_session_age_days: float | None,
+    max_status_age_days: float | None,
+) -> ValidationReport:
+    """Everything an export does to validate the model's rows materialized in ``table``:
+    phone numbers in E.164 (statique), the validation query into ``_irve_errors``, why
+    ``code_insee_commune`` was not derived, whole stations left out, the report.
+    (bench/bench_irve.py times this step against a plain COPY of the same rows.)"""
+    if schema == "statique":
+        normalize_phones(con, table)
+    checked = check_table(
+        con,
+        table,
+        schema,
+        profile=profile,
+        now=now,
+        max_session_age_days=max_session_age_days,
+        max_status_age_days=max_status_age_days,
+    )
+    if schema == "statique":
+        _report_geography(con, table, params)
+        _invalidate_incomplete_stations(con, table)
+    return read_report(con, schema, profile, checked)
+
+
 def _report_geography(con: duckdb.DuckDBPyConnection, table: str, params: dict[str, Any]) -> None:
     """Why ``code_insee_commune`` is empty where the COG table could not derive it."""
     config = params.get("irve_config")
@@ -603,4 +630,5 @@ __all__ = [
     "manifest_path",
     "pseudonymous_feeds",
     "report_path",
+    "validate_table",
 ]
