@@ -231,7 +231,10 @@ def main() -> None:
         runs.append((statique, "irve_statique", "csv"))
     if args.only in (None, "sessions"):
         make_sessions_lake(sessions, args.sessions)
-        runs += [(sessions, "qualicharge_sessions", "csv"), (sessions, "qualicharge_sessions", "jsonl")]
+        runs += [
+            (sessions, "qualicharge_sessions", "csv"),
+            (sessions, "qualicharge_sessions", "jsonl"),
+        ]
     for root, model, fmt in runs:
         f = bench(root, model, fmt, args.repeat, now)
         floor = f["floor_copy"][1]
