@@ -3,8 +3,8 @@ for 1,000,000 sessions, against a plain DuckDB COPY of the same rows (the floor:
 already computed, only written, same format).
 
 Issue 14's benchmark: (a) INSEE derivation + full validation — the derivation as its own step
-(``IrveConfig.add_geography``: the distinct (postal code, city) of the lake resolved with the
-commune table) plus what the commune join adds to the model (the model with the derived
+(``IrveConfig.add_geography``: the distinct (postal code, city) of the locations, already read
+from the lake for the model, resolved with the commune table) plus what the commune join adds to the model (the model with the derived
 places minus the model without them), plus everything the export does to validate the rows
 (:func:`ocpiwh.export.validate_table`) — within 2× the COPY; (b) the whole export.
 
@@ -181,8 +181,10 @@ def bench(
         c.execute(f"COPY t TO '{floor_out}' ({copy_opts})")
         c.close()
 
+    shared = models.share_views(con, m.views)  # as export: the lake's locations, read once
+
     def derive() -> None:
-        IrveConfig.load(root).add_geography(con)
+        IrveConfig.load(root).add_geography(con, shared.get("locations", "locations"))
 
     def model_only() -> None:
         m.run(con, params)
@@ -191,7 +193,17 @@ def bench(
         m.run(con, {**params, "irve_config": no_places})
 
     def validation() -> None:
-        validate_table(con, "_export", schema, params, profile="qualicharge", now=now, **limits)
+        where = shared.get("locations", "locations")
+        validate_table(
+            con,
+            "_export",
+            schema,
+            params,
+            profile="qualicharge",
+            now=now,
+            locations=where,
+            **limits,
+        )
 
     def fresh_rows() -> None:  # validate_table rewrites phone numbers: each run gets the rows
         con.register("_rows", table)

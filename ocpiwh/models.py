@@ -21,6 +21,7 @@ enum(a|b|c).
 from __future__ import annotations
 
 import hashlib
+import itertools
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -295,17 +296,21 @@ class Model:
         (:func:`share_views`)."""
         if not tables:
             return self.expanded_sql
+        # cached with a token per view (table names change from run to run)
+        token = {view: f"__ocpiwh_reading_{view}__" for view in tables}
 
         def compute() -> str:
             tree = self.expanded_tree.copy()
             ctes = {c.alias_or_name for c in tree.find_all(exp.CTE)}
             for t in tree.find_all(exp.Table):
-                if t.name in tables and t.name not in ctes and not t.db:
-                    t.set("this", exp.to_identifier(tables[t.name]))
+                if t.name in token and t.name not in ctes and not t.db:
+                    t.set("this", exp.to_identifier(token[t.name]))
             return tree.sql(dialect="duckdb", pretty=True)
 
-        mapping = ",".join(f"{k}={v}" for k, v in sorted(tables.items()))
-        return self.cached(f"reading({mapping})", compute)
+        sql = self.cached(f"reading({','.join(sorted(token))})", compute)
+        for view, table in tables.items():
+            sql = sql.replace(token[view], table)
+        return sql
 
     @staticmethod
     def _placeholders(sql_or_tree: str | exp.Expr) -> set[str]:
@@ -489,6 +494,7 @@ SHARED_VIEWS: tuple[str, ...] = ("locations", "evses", "connectors")
 Parquet and deduplicates it (a window over every version): a model reading them several
 times (irve_statique: seven) reads them once into temporary tables instead."""
 SHARED_PREFIX = "_shared_"
+_SHARED_RUNS = itertools.count()
 
 
 @cache
@@ -505,31 +511,31 @@ def _view_reading(name: str, source: str) -> str:
 def share_views(con: duckdb.DuckDBPyConnection, views: Iterable[str]) -> dict[str, str]:
     """Read the current locations once into temporary tables, for the :data:`SHARED_VIEWS`
     among ``views``: ``{view: table}`` (same rows and columns as the view; for
-    :meth:`Model.sql_reading`). :func:`drop_shared` drops them."""
+    :meth:`Model.sql_reading`), ``locations`` always included (the others are made from it).
+    Names are new on each call (a model run inside an export makes its own); drop them with
+    :func:`drop_shared`."""
     wanted = [v for v in SHARED_VIEWS if v in set(views)]
     if not wanted:
         return {}
-    base = SHARED_PREFIX + "locations"
-    made = {"locations": base}
+    prefix = f"{SHARED_PREFIX}{next(_SHARED_RUNS)}_"
+    made = {"locations": prefix + "locations"}
     try:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {base} AS SELECT * FROM locations")
+        con.execute(f"CREATE TEMP TABLE {made['locations']} AS SELECT * FROM locations")
         for view in wanted:
             if view != "locations":
-                made[view] = SHARED_PREFIX + view
-                con.execute(
-                    f"CREATE OR REPLACE TEMP TABLE {made[view]} AS {_view_reading(view, base)}"
-                )
+                made[view] = prefix + view
+                body = _view_reading(view, made["locations"])
+                con.execute(f"CREATE TEMP TABLE {made[view]} AS {body}")
     except duckdb.Error as exc:
         drop_shared(con, made)
-        raise OcpiwhError(
-            f"could not read the locations: {' '.join(str(exc).split())[:300]}"
-        ) from None
-    return {v: made[v] for v in wanted}
+        detail = " ".join(str(exc).split())[:300]
+        raise OcpiwhError(f"could not read the locations: {detail}") from None
+    return made
 
 
 def drop_shared(con: duckdb.DuckDBPyConnection, tables: Mapping[str, str]) -> None:
-    """Drop the tables of :func:`share_views` (the base table included)."""
-    for table in {*tables.values(), SHARED_PREFIX + "locations"} if tables else ():
+    """Drop the tables of :func:`share_views`."""
+    for table in tables.values():
         con.execute(f"DROP TABLE IF EXISTS temp.main.{table}")
 
 

@@ -44,14 +44,17 @@ def test_shared_locations_give_the_rows_of_the_views(case: Path, tmp_path: Path)
         values = {k: bound[k] for k in model.placeholders}
         plain = warehouse.run_sql(con, model.expanded_sql, values)
         shared = model.run(con, params)
-        assert model.sql_reading(models.share_views(con, model.views)) != model.expanded_sql
-        models.drop_shared(con, {v: models.SHARED_PREFIX + v for v in models.SHARED_VIEWS})
         temp = con.execute("SELECT table_name FROM duckdb_tables() WHERE temporary").fetchall()
+        tables = models.share_views(con, model.views)
+        assert model.sql_reading(tables) != model.expanded_sql
+        given = model.run(con, params, shared=tables)  # the caller's tables, left to it
+        models.drop_shared(con, tables)
+        left = con.execute("SELECT table_name FROM duckdb_tables() WHERE temporary").fetchall()
     finally:
         con.close()
     assert plain.num_rows > 0
-    assert shared.equals(plain)
-    assert temp == []  # run() dropped its tables; drop_shared the test's
+    assert shared.equals(plain) and given.equals(plain)
+    assert temp == [] and left == []  # run() dropped its tables; drop_shared the test's
 
 
 def _copy_models(tmp_path: Path) -> Path:
@@ -81,7 +84,7 @@ def test_the_cache_is_read_from_disk(
     folder = _copy_models(tmp_path)
     model = models.load_models(folder)["irve_statique"]
     expected = (model.expanded_sql, model.placeholders, model.lake_reads, model.views)
-    reading = model.sql_reading({"locations": "_shared_locations"})
+    reading = model.sql_reading({"locations": "_shared_0_locations"})
     modelcache.entries.cache_clear()
 
     def no_parsing(*_: object, **__: object) -> None:
@@ -90,8 +93,8 @@ def test_the_cache_is_read_from_disk(
     monkeypatch.setattr(sqlglot, "parse_one", no_parsing)
     again = models.load_models(folder)["irve_statique"]
     assert (again.expanded_sql, again.placeholders, again.lake_reads, again.views) == expected
-    assert again.sql_reading({"locations": "_shared_locations"}) == reading
-    assert "_shared_locations" in reading and " locations AS l" not in reading
+    assert again.sql_reading({"locations": "_shared_0_locations"}) == reading
+    assert "_shared_0_locations" in reading and " locations AS l" not in reading
 
 
 def test_an_unwritable_cache_folder_is_no_cache(
