@@ -98,33 +98,61 @@ class _Source:
     views: set[str]
     shared: dict[str, str] = field(default_factory=dict)  # view → table read once
 
+    def needs_config(self) -> bool:
+        """The model declares ``irve_config`` / ``blocked_as`` and they are not given."""
+        declared = set(self.model.all_params) if self.model is not None else set()
+        return bool({"irve_config", "blocked_as"} & (declared - set(self.params)))
+
+    def complete(
+        self, root: Store, con: duckdb.DuckDBPyConnection | None, locations: str | None = None
+    ) -> None:
+        """Every parameter the SQL uses, bound: given values, ``[irve]`` of ocpiwh.toml with
+        the derived geography (as models run, check; read on ``con``, from the table
+        ``locations`` when given) and defaults."""
+        model = self.model
+        if model is None:
+            return
+        given = self.params
+        if con is not None and self.needs_config():
+            given = model_values(root, con, model.all_params, given, locations=locations)
+        bound = model.bind(given)
+        self.params = {k: bound[k] for k in model.placeholders}
+
     def prepare(self, root: Store, con: duckdb.DuckDBPyConnection) -> str:
         """On the export's connection: read the lake's locations once for the model and
         what else the export reads of them (:func:`ocpiwh.models.share_views`), complete the
-        parameters from ``[irve]`` (the derived geography from those same rows) and return
-        the SQL to run."""
+        parameters (the derived geography from those same rows) and return the SQL to run."""
         model = self.model
         if model is None:
             return self.sql
         if model.lake_reads >= 2 or "irve_sites" in model.model_dependencies:
             self.shared = models_lib.share_views(con, self.views)
-        declared = model.all_params
-        given = self.params
-        if {"irve_config", "blocked_as"} & (set(declared) - set(given)):
-            # [irve] of ocpiwh.toml, with the derived geography (as models run, check)
-            given = model_values(root, con, declared, given, locations=self.shared.get("locations"))
-        bound = model.bind(given)
-        self.params = {k: bound[k] for k in model.placeholders}
+        self.complete(root, con, self.shared.get("locations"))
         return model.sql_reading(self.shared)
 
 
-def _resolve(root: Store, name: str, params: Mapping[str, Any] | None) -> _Source:
+def _resolve(
+    root: Store, name: str, params: Mapping[str, Any] | None, *, defer: bool = False
+) -> _Source:
+    """What exporting ``name`` runs. Its parameters are complete unless ``defer`` (the
+    export completes them on its own connection: :meth:`_Source.prepare`)."""
     registry = models_lib.load_models()
     if name in registry:
         model = registry[name]
         given = dict(params or {})
         model.bind(given)  # refuses unknown or ill-typed values before any work
-        return _Source(name, "model", model.expanded_sql, given, model, set(model.views))
+        source = _Source(name, "model", model.expanded_sql, given, model, set(model.views))
+        if defer:
+            return source
+        if not source.needs_config():
+            source.complete(root, None)
+            return source
+        con = warehouse.connect(root)
+        try:
+            source.complete(root, con)
+        finally:
+            con.close()
+        return source
     if name in warehouse.view_order():
         if params:
             raise UsageError(f"{name} is a view: it takes no --param")
@@ -368,7 +396,7 @@ def export(
     if out.exists() and not out.is_dir() and parts:
         raise UsageError(f"{out} is a file; a partitioned export writes a folder")
 
-    source = _resolve(root, name, params)
+    source = _resolve(root, name, params, defer=True)
     feeds = pseudonymous_feeds(name)
     if feeds and not allow_pseudonymous:
         raise UsageError(
