@@ -40,7 +40,7 @@ STORED_ALIAS = "wh"
 """The name a reader attaches warehouse.duckdb under (its views resolve inside it)."""
 
 
-def _definitions() -> bytes:
+def definitions() -> bytes:
     """Everything besides the manifests that the views' SQL depends on."""
     digest = hashlib.sha256(f"{CATALOGUE_FORMAT}\0{__version__}\0".encode())
     sql = resources.sql_dir()
@@ -56,7 +56,7 @@ def fingerprint(root: Path) -> str | None:
     """What the views of the local warehouse at ``root`` would be built from, as a hash;
     None when it cannot be told from the manifests alone (a module written before manifests
     listed their files is read by listing folders)."""
-    digest = hashlib.sha256(_definitions())
+    digest = hashlib.sha256(definitions())
     for path in sorted(root.glob("state/*/*.json")):
         if path.stem not in MODULES or not path.is_file():
             continue

@@ -20,13 +20,15 @@ enum(a|b|c).
 
 from __future__ import annotations
 
+import hashlib
+import itertools
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import cache, cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import duckdb
 import pyarrow as pa
@@ -34,7 +36,7 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ErrorLevel, ParseError
 
-from ocpiwh import resources, warehouse
+from ocpiwh import catalogue, modelcache, resources, warehouse
 from ocpiwh.errors import OcpiwhError, UsageError
 
 PARAM_TYPES: tuple[str, ...] = ("date", "timestamp", "int", "float", "string", "bool", "enum")
@@ -64,6 +66,7 @@ _AUDIT_RE = re.compile(r"^@audit\s+(?P<name>[A-Za-z_]\w*)\s*:?\s*(?P<sql>.*)$")
 _FUNCTION_RE = re.compile(r"^(?P<name>[a-z_]\w*)\((?P<arg>[a-z_]\w*)\)\s*=\s*(?P<body>.+)$")
 FUNCTIONS_FILE = "_functions.sql.in"
 """Scalar functions shared by models and rules (``sql/models/_functions.sql.in``)."""
+T = TypeVar("T")
 _TRUE = {"true", "t", "yes", "y", "1", "on"}
 _FALSE = {"false", "f", "no", "n", "0", "off"}
 
@@ -176,6 +179,14 @@ class Model:
     sql: str
     audits: dict[str, str] = field(default_factory=dict)
     registry: Mapping[str, Model] = field(default_factory=dict, repr=False)
+    cache_key: str | None = field(default=None, repr=False, compare=False)
+    """:func:`ocpiwh.modelcache.files_key` of the folder it was loaded from (None: no cache)."""
+
+    def cached(self, what: str, compute: Callable[[], T]) -> T:
+        """``compute()`` kept in :mod:`ocpiwh.modelcache` under this model's ``what``."""
+        if self.cache_key is None:
+            return compute()
+        return modelcache.entries(self.cache_key).get(f"{self.name}:{what}", compute)
 
     # -- structure --
 
@@ -192,8 +203,12 @@ class Model:
     @cached_property
     def reads(self) -> frozenset[str]:
         """Views and models this model reads (CTE names excluded)."""
-        ctes = {c.alias_or_name for c in self.tree.find_all(exp.CTE)}
-        return frozenset(t.name for t in self.tree.find_all(exp.Table) if t.name not in ctes)
+
+        def compute() -> list[str]:
+            ctes = {c.alias_or_name for c in self.tree.find_all(exp.CTE)}
+            return sorted({t.name for t in self.tree.find_all(exp.Table) if t.name not in ctes})
+
+        return frozenset(self.cached("reads", compute))
 
     @property
     def model_dependencies(self) -> list[str]:
@@ -251,7 +266,51 @@ class Model:
     def expanded_sql(self) -> str:
         if not self.model_dependencies:
             return self.sql
-        return self.expanded_tree.sql(dialect="duckdb", pretty=True)
+        return self.cached(
+            "expanded_sql", lambda: self.expanded_tree.sql(dialect="duckdb", pretty=True)
+        )
+
+    @cached_property
+    def placeholders(self) -> frozenset[str]:
+        """``$name`` parameters the expanded query uses."""
+        return frozenset(
+            self.cached("placeholders", lambda: sorted(self._placeholders(self.expanded_tree)))
+        )
+
+    @cached_property
+    def lake_reads(self) -> int:
+        """How many times the expanded query reads one of :data:`SHARED_VIEWS`."""
+
+        def compute() -> int:
+            ctes = {c.alias_or_name for c in self.expanded_tree.find_all(exp.CTE)}
+            return sum(
+                1
+                for t in self.expanded_tree.find_all(exp.Table)
+                if t.name in SHARED_VIEWS and t.name not in ctes and not t.db
+            )
+
+        return self.cached("lake_reads", compute)
+
+    def sql_reading(self, tables: Mapping[str, str]) -> str:
+        """The expanded SQL with each view of ``tables`` read from the table it names
+        (:func:`share_views`)."""
+        if not tables:
+            return self.expanded_sql
+        # cached with a token per view (table names change from run to run)
+        token = {view: f"__ocpiwh_reading_{view}__" for view in tables}
+
+        def compute() -> str:
+            tree = self.expanded_tree.copy()
+            ctes = {c.alias_or_name for c in tree.find_all(exp.CTE)}
+            for t in tree.find_all(exp.Table):
+                if t.name in token and t.name not in ctes and not t.db:
+                    t.set("this", exp.to_identifier(token[t.name]))
+            return tree.sql(dialect="duckdb", pretty=True)
+
+        sql = self.cached(f"reading({','.join(sorted(token))})", compute)
+        for view, table in tables.items():
+            sql = sql.replace(token[view], table)
+        return sql
 
     @staticmethod
     def _placeholders(sql_or_tree: str | exp.Expr) -> set[str]:
@@ -294,12 +353,27 @@ class Model:
     # -- running --
 
     def run(
-        self, con: duckdb.DuckDBPyConnection, params: Mapping[str, Any] | None = None
+        self,
+        con: duckdb.DuckDBPyConnection,
+        params: Mapping[str, Any] | None = None,
+        *,
+        shared: Mapping[str, str] | None = None,
     ) -> pa.Table:
-        """Run on a connection from :func:`ocpiwh.warehouse.connect`; values are bound."""
+        """Run on a connection from :func:`ocpiwh.warehouse.connect`; values are bound.
+
+        A model reading the lake's location views more than once reads them once
+        (:func:`share_views`); ``shared``: tables the caller already made that way."""
         bound = self.bind(params)
-        used = self._placeholders(self.expanded_tree)
-        return warehouse.run_sql(con, self.expanded_sql, {k: bound[k] for k in used})
+        values = {k: bound[k] for k in self.placeholders}
+        if shared is not None:
+            return warehouse.run_sql(con, self.sql_reading(shared), values)
+        if self.lake_reads < 2:
+            return warehouse.run_sql(con, self.expanded_sql, values)
+        tables = share_views(con, self.views)
+        try:
+            return warehouse.run_sql(con, self.sql_reading(tables), values)
+        finally:
+            drop_shared(con, tables)
 
     def run_audits(
         self,
@@ -411,6 +485,58 @@ def compile(model: Model, dialect: str) -> tuple[str, list[str]]:
         )
     warnings.extend(unsupported)
     return sql, warnings
+
+
+# -- reading the lake once ---------------------------------------------------------------------
+
+SHARED_VIEWS: tuple[str, ...] = ("locations", "evses", "connectors")
+"""Views of the lake's current locations. Each reference to one of them re-reads the raw
+Parquet and deduplicates it (a window over every version): a model reading them several
+times (irve_statique: seven) reads them once into temporary tables instead."""
+SHARED_PREFIX = "_shared_"
+_SHARED_RUNS = itertools.count()
+
+
+@cache
+def _view_reading(name: str, source: str) -> str:
+    """The SELECT of view ``name`` with ``locations`` read from table ``source``."""
+    tree = sqlglot.parse_one(warehouse.view_sql(name), read="duckdb")
+    ctes = {c.alias_or_name for c in tree.find_all(exp.CTE)}
+    for t in tree.find_all(exp.Table):
+        if t.name == "locations" and t.name not in ctes:
+            t.set("this", exp.to_identifier(source))
+    return tree.sql(dialect="duckdb")
+
+
+def share_views(con: duckdb.DuckDBPyConnection, views: Iterable[str]) -> dict[str, str]:
+    """Read the current locations once into temporary tables, for the :data:`SHARED_VIEWS`
+    among ``views``: ``{view: table}`` (same rows and columns as the view; for
+    :meth:`Model.sql_reading`), ``locations`` always included (the others are made from it).
+    Names are new on each call (a model run inside an export makes its own); drop them with
+    :func:`drop_shared`."""
+    wanted = [v for v in SHARED_VIEWS if v in set(views)]
+    if not wanted:
+        return {}
+    prefix = f"{SHARED_PREFIX}{next(_SHARED_RUNS)}_"
+    made = {"locations": prefix + "locations"}
+    try:
+        con.execute(f"CREATE TEMP TABLE {made['locations']} AS SELECT * FROM locations")
+        for view in wanted:
+            if view != "locations":
+                made[view] = prefix + view
+                body = _view_reading(view, made["locations"])
+                con.execute(f"CREATE TEMP TABLE {made[view]} AS {body}")
+    except duckdb.Error as exc:
+        drop_shared(con, made)
+        detail = " ".join(str(exc).split())[:300]
+        raise OcpiwhError(f"could not read the locations: {detail}") from None
+    return made
+
+
+def drop_shared(con: duckdb.DuckDBPyConnection, tables: Mapping[str, str]) -> None:
+    """Drop the tables of :func:`share_views`."""
+    for table in tables.values():
+        con.execute(f"DROP TABLE IF EXISTS temp.main.{table}")
 
 
 # -- loading ---------------------------------------------------------------------------------
@@ -568,11 +694,13 @@ def parse_model(path: Path) -> Model:
 def load_models(directory: Path | None = None) -> dict[str, Model]:
     """Every model of ``sql/models`` (or ``directory``), by name."""
     folder = directory or models_dir()
+    key = modelcache.files_key(folder)
     registry: dict[str, Model] = {}
     for path in sorted(folder.glob("*.sql")):
         if path.name.endswith(".audits.sql"):
             continue
         model = parse_model(path)
+        model.cache_key = key
         registry[model.name] = model
     for model in registry.values():
         model.registry = registry
@@ -591,15 +719,20 @@ def get_model(name: str, models: Mapping[str, Model] | None = None) -> Model:
 
 @cache
 def view_schema() -> dict[str, dict[str, str]]:
-    """{view: {column: type}} of every public view (from an empty warehouse: types are fixed)."""
+    """{view: {column: type}} of every public view (from an empty warehouse: types are fixed
+    by the view definitions, so it is kept in :mod:`ocpiwh.modelcache` under their hash)."""
     import tempfile
 
-    with tempfile.TemporaryDirectory() as empty:
-        con = warehouse.connect(Path(empty), read_only=False)
-        try:
-            return {v: dict(warehouse.describe_view(con, v)) for v in warehouse.view_order()}
-        finally:
-            con.close()
+    def compute() -> dict[str, dict[str, str]]:
+        with tempfile.TemporaryDirectory() as empty:
+            con = warehouse.connect(Path(empty), read_only=False)
+            try:
+                return {v: dict(warehouse.describe_view(con, v)) for v in warehouse.view_order()}
+            finally:
+                con.close()
+
+    digest = hashlib.sha256(catalogue.definitions() + duckdb.__version__.encode())
+    return modelcache.entries("views-" + digest.hexdigest()[:32]).get("view_schema", compute)
 
 
 def check_models(models: Iterable[Model]) -> list[str]:

@@ -11,8 +11,10 @@ from rich.table import Table
 from ocpiwh.cli.app import app
 from ocpiwh.cli.common import out, state
 from ocpiwh.config import Config
+from ocpiwh.irve.config import IrveConfig
 from ocpiwh.lake import StateStore, Store, open_store
 from ocpiwh.privacy import PrivacyProfile, policy_rows
+from ocpiwh.sync.engine import source_profile
 
 privacy_app = typer.Typer(
     help=(
@@ -61,11 +63,20 @@ def show(
     if unknown:
         _show_unknown(store, module)
         return
-    if store.is_warehouse():
-        passes = list(Config.load(store).privacy_passes)
+    config = Config.load(store) if store.is_warehouse() else None
+    if config is not None:
+        passes = list(config.privacy_passes)
     profile = PrivacyProfile.from_config({"pass": passes}, privacy_pass or ())
+    # the fingerprint each source's rows are written under, as sync builds it (2.1.1
+    # sources add the [irve] site declarations: "+sites-…")
+    sources = sorted(config.sources.items()) if config is not None else []
+    irve = IrveConfig.load(store) if any(s.version == "2.1.1" for _, s in sources) else None
+    prints = {name: source_profile(profile, irve, src).fingerprint for name, src in sources}
+    title = f"privacy policy {profile.fingerprint}"
+    if set(prints.values()) - {profile.fingerprint}:
+        title += "".join(f"\n  source {n}: {fp}" for n, fp in prints.items())
     rows = policy_rows(module, version, profile)
-    table = Table(title=f"privacy policy {profile.fingerprint}", title_justify="left")
+    table = Table(title=title, title_justify="left")
     for col in ("module", "version", "field", "treatment", "why"):
         table.add_column(col)
     for r in rows:

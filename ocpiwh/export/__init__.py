@@ -14,6 +14,7 @@ from ocpiwh.export.core import (
     manifest_path,
     pseudonymous_feeds,
     report_path,
+    validate_table,
 )
 from ocpiwh.export.pseudonymous import pseudonymous_columns
 
@@ -25,4 +26,5 @@ __all__ = [
     "pseudonymous_columns",
     "pseudonymous_feeds",
     "report_path",
+    "validate_table",
 ]

@@ -96,25 +96,63 @@ class _Source:
     params: dict[str, Any]
     model: models_lib.Model | None
     views: set[str]
+    shared: dict[str, str] = field(default_factory=dict)  # view → table read once
+
+    def needs_config(self) -> bool:
+        """The model declares ``irve_config`` / ``blocked_as`` and they are not given."""
+        declared = set(self.model.all_params) if self.model is not None else set()
+        return bool({"irve_config", "blocked_as"} & (declared - set(self.params)))
+
+    def complete(
+        self, root: Store, con: duckdb.DuckDBPyConnection | None, locations: str | None = None
+    ) -> None:
+        """Every parameter the SQL uses, bound: given values, ``[irve]`` of ocpiwh.toml with
+        the derived geography (as models run, check; read on ``con``, from the table
+        ``locations`` when given) and defaults."""
+        model = self.model
+        if model is None:
+            return
+        given = self.params
+        if con is not None and self.needs_config():
+            given = model_values(root, con, model.all_params, given, locations=locations)
+        bound = model.bind(given)
+        self.params = {k: bound[k] for k in model.placeholders}
+
+    def prepare(self, root: Store, con: duckdb.DuckDBPyConnection) -> str:
+        """On the export's connection: read the lake's locations once for the model and
+        what else the export reads of them (:func:`ocpiwh.models.share_views`), complete the
+        parameters (the derived geography from those same rows) and return the SQL to run."""
+        model = self.model
+        if model is None:
+            return self.sql
+        if model.lake_reads >= 2 or "irve_sites" in model.model_dependencies:
+            self.shared = models_lib.share_views(con, self.views)
+        self.complete(root, con, self.shared.get("locations"))
+        return model.sql_reading(self.shared)
 
 
-def _resolve(root: Store, name: str, params: Mapping[str, Any] | None) -> _Source:
+def _resolve(
+    root: Store, name: str, params: Mapping[str, Any] | None, *, defer: bool = False
+) -> _Source:
+    """What exporting ``name`` runs. Its parameters are complete unless ``defer`` (the
+    export completes them on its own connection: :meth:`_Source.prepare`)."""
     registry = models_lib.load_models()
     if name in registry:
         model = registry[name]
         given = dict(params or {})
-        declared = model.all_params
-        if {"irve_config", "blocked_as"} & (set(declared) - set(given)):
-            con = warehouse.connect(root)
-            try:  # [irve] of ocpiwh.toml, with the derived geography (as models run, check)
-                given = model_values(root, con, declared, given)
-            finally:
-                con.close()
-        bound = model.bind(given)
-        used = model._placeholders(model.expanded_tree)
-        return _Source(
-            name, "model", model.expanded_sql, {k: bound[k] for k in used}, model, set(model.views)
-        )
+        model.bind(given)  # refuses unknown or ill-typed values before any work
+        source = _Source(name, "model", model.expanded_sql, given, model, set(model.views))
+        if defer:
+            return source
+        if not source.needs_config():
+            source.complete(root, None)
+            return source
+        con = warehouse.connect(root)
+        try:
+            source.complete(root, con)
+        finally:
+            con.close()
+        return source
     if name in warehouse.view_order():
         if params:
             raise UsageError(f"{name} is a view: it takes no --param")
@@ -134,6 +172,13 @@ def pseudonymous_feeds(name: str) -> list[str]:
     model = registry[name]
     if not model.views & set(bad):  # reads no view holding pseudonyms: nothing to trace
         return []
+    # lineage is slow (sqlglot) and depends only on the SQL and on ``bad``: kept by modelcache
+    columns = orjson.dumps({v: sorted(c) for v, c in sorted(bad.items())})
+    digest = hashlib.sha256(columns).hexdigest()[:16]
+    return model.cached(f"pseudonymous_feeds({digest})", lambda: _trace(model, bad))
+
+
+def _trace(model: models_lib.Model, bad: Mapping[str, frozenset[str]]) -> list[str]:
     try:
         lineage = model.lineage()
     except OcpiwhError:
@@ -351,7 +396,7 @@ def export(
     if out.exists() and not out.is_dir() and parts:
         raise UsageError(f"{out} is a file; a partitioned export writes a folder")
 
-    source = _resolve(root, name, params)
+    source = _resolve(root, name, params, defer=True)
     feeds = pseudonymous_feeds(name)
     if feeds and not allow_pseudonymous:
         raise UsageError(
@@ -379,27 +424,24 @@ def export(
             materialize = source.kind == "model"
             step("running the model" if materialize else "reading the view")
             if materialize:  # rowid gives every row a stable number for the report
-                con.execute(f"CREATE TEMP TABLE {table} AS {source.sql}", source.params or None)
+                sql = source.prepare(root, con)
+                con.execute(f"CREATE TEMP TABLE {table} AS {sql}", source.params or None)
             else:  # a view streams straight to the file
                 con.execute(f"CREATE TEMP VIEW {table} AS {source.sql}")
             keep = ""
-            if schema == "statique":
-                normalize_phones(con, table)
             if schema:
                 step(f"validating against the {schema} schema")
-                checked = check_table(
+                report = validate_table(
                     con,
                     table,
                     schema,
+                    source.params,
                     profile=profile,
                     now=now,
                     max_session_age_days=max_session_age_days,
                     max_status_age_days=max_status_age_days,
+                    locations=source.shared.get("locations", "locations"),
                 )
-                if schema == "statique":
-                    _report_geography(con, table, source.params)
-                    _invalidate_incomplete_stations(con, table)
-                report = read_report(con, schema, profile, checked)
                 if not keep_invalid:
                     keep = ' WHERE rowid + 1 NOT IN (SELECT "row" FROM _irve_errors)'
             step(f"writing {fmt}")
@@ -549,7 +591,12 @@ def _open_data(
         return None, []
     sites = model.registry["irve_sites"]
     bound = {k: v for k, v in source.params.items() if k in sites.params}
-    rows = sites.run(con, bound).group_by("why").aggregate([("why", "count")]).to_pylist()
+    rows = (
+        sites.run(con, bound, shared=source.shared)
+        .group_by("why")
+        .aggregate([("why", "count")])
+        .to_pylist()
+    )
     counts = {str(r["why"]): int(r["why_count"]) for r in rows}
     undeclared = counts.get("undeclared", 0)
     if not undeclared:
@@ -561,12 +608,47 @@ def _open_data(
     ]
 
 
-def _report_geography(con: duckdb.DuckDBPyConnection, table: str, params: dict[str, Any]) -> None:
+def validate_table(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    schema: str,
+    params: dict[str, Any],
+    *,
+    profile: str,
+    now: datetime | None,
+    max_session_age_days: float | None,
+    max_status_age_days: float | None,
+    locations: str = "locations",
+) -> ValidationReport:
+    """Everything an export does to validate the model's rows materialized in ``table``:
+    phone numbers in E.164 (statique), the validation query into ``_irve_errors``, why
+    ``code_insee_commune`` was not derived, whole stations left out, the report.
+    (bench/bench_irve.py times this step against a plain COPY of the same rows.)"""
+    if schema == "statique":
+        normalize_phones(con, table)
+    checked = check_table(
+        con,
+        table,
+        schema,
+        profile=profile,
+        now=now,
+        max_session_age_days=max_session_age_days,
+        max_status_age_days=max_status_age_days,
+    )
+    if schema == "statique":
+        _report_geography(con, table, params, locations)
+        _invalidate_incomplete_stations(con, table)
+    return read_report(con, schema, profile, checked)
+
+
+def _report_geography(
+    con: duckdb.DuckDBPyConnection, table: str, params: dict[str, Any], locations: str
+) -> None:
     """Why ``code_insee_commune`` is empty where the COG table could not derive it."""
     config = params.get("irve_config")
     if isinstance(config, str):
         places = orjson.loads(config).get("places") or []
-        report_not_derived(con, table, places)
+        report_not_derived(con, table, places, locations=locations)
 
 
 def _invalidate_incomplete_stations(con: duckdb.DuckDBPyConnection, table: str) -> None:
@@ -603,4 +685,5 @@ __all__ = [
     "manifest_path",
     "pseudonymous_feeds",
     "report_path",
+    "validate_table",
 ]

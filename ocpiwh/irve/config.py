@@ -45,6 +45,7 @@ from ocpiwh.irve.phone import check_phone
 from ocpiwh.irve.schema import load_schema
 from ocpiwh.lake import Location, Store, open_store
 from ocpiwh.privacy import Sites
+from ocpiwh.sqltext import identifier
 
 CONFIG_FIELDS: tuple[str, ...] = (
     "nom_amenageur", "siren_amenageur", "contact_amenageur", "nom_operateur",
@@ -319,12 +320,15 @@ class IrveConfig:
         ]
         return {str(t["code_insee_commune"]) for t in tables if t.get("code_insee_commune")}
 
-    def add_geography(self, con: duckdb.DuckDBPyConnection) -> IrveConfig:
+    def add_geography(
+        self, con: duckdb.DuckDBPyConnection, locations: str = "locations"
+    ) -> IrveConfig:
         """Derive ``code_insee_commune`` of every (postal code, city) of the French locations
         (``places``, with the reason when none is derived) and describe every code used or
-        configured (``communes``: department, region, EPCI, kind, known to QualiCharge)."""
+        configured (``communes``: department, region, EPCI, kind, known to QualiCharge).
+        ``locations``: the view, or a table holding its rows."""
         rows = con.execute(
-            "SELECT DISTINCT postal_code, city FROM locations "
+            f"SELECT DISTINCT postal_code, city FROM {identifier(locations)} "
             "WHERE COALESCE(country, 'FRA') = 'FRA' AND postal_code IS NOT NULL"
         ).fetchall()
         table = communes()
@@ -373,15 +377,17 @@ def model_values(
     declared: Iterable[str],
     given: Mapping[str, Any] | None = None,
     cfg: IrveConfig | None = None,
+    locations: str | None = None,
 ) -> dict[str, Any]:
     """``given`` completed from ``[irve]``, the same way for ``models run``, ``export``,
     ``check`` and ``indicators``: ``irve_config`` (with the derived geography) and
-    ``blocked_as`` when the model declares them and they are not given."""
+    ``blocked_as`` when the model declares them and they are not given. ``locations``: a
+    table holding the rows of the ``locations`` view (already read by the caller)."""
     values = dict(given or {})
     declared = set(declared)
     if "irve_config" in declared and "irve_config" not in values:
         cfg = cfg or IrveConfig.load(root)
-        values["irve_config"] = cfg.add_geography(con).to_json()
+        values["irve_config"] = cfg.add_geography(con, locations or "locations").to_json()
     if "blocked_as" in declared and "blocked_as" not in values:
         cfg = cfg or IrveConfig.load(root)
         if cfg.blocked_as:

@@ -178,9 +178,11 @@ def report_not_derived(
     table: str,
     places: list[dict[str, str | None]],
     errors_table: str = "_irve_errors",
+    locations: str = "locations",
 ) -> None:
     """Add to the validation report why ``code_insee_commune`` was not derived, on the rows
-    already reported without one (rule ``ocpiwh:insee_not_derived``; the value is the reason)."""
+    already reported without one (rule ``ocpiwh:insee_not_derived``; the value is the reason).
+    ``locations``: the view, or a table holding its rows."""
     missing = [p for p in places if not p.get("code_insee_commune")]
     if not missing:
         return
@@ -194,7 +196,7 @@ INSERT INTO "{errors_table}"
 SELECT DISTINCT t.rowid + 1, t.id_pdc_itinerance, 'code_insee_commune',
        'ocpiwh:insee_not_derived', r.how
 FROM "{table}" AS t
-JOIN locations AS l ON l.id = t.id_station_local
+JOIN "{locations}" AS l ON l.id = t.id_station_local
 JOIN _irve_geo_reasons AS r
     ON r.postal_code = l.postal_code AND r.city IS NOT DISTINCT FROM l.city
 WHERE t.code_insee_commune IS NULL

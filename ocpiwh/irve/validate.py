@@ -168,14 +168,42 @@ def write_report_csv(errors: pa.Table, path: Path) -> None:
         pcsv.write_csv(errors.select(list(REPORT_COLUMNS)), fh, options)
 
 
+_SAFE_TIMESTAMPTZ = (
+    "BETWEEN TIMESTAMPTZ '1000-01-01 00:00:00+00' AND TIMESTAMPTZ '9999-12-31 23:59:59+00'"
+)
+_SAFE_DATE = "BETWEEN DATE '1000-01-01' AND DATE '9999-12-31'"
+_INTEGER_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER")
+TYPED_SOURCES = ("TIMESTAMP WITH TIME ZONE", "DOUBLE", "DATE", "BOOLEAN", *_INTEGER_TYPES)
+"""Column types whose CSV text (:func:`render_text`) is known well-formed in a safe range:
+the checks read the typed value there instead of parsing the text again (the text stays what
+is reported and what patterns, enums and lengths read)."""
+
+
+def typed_column(name: str) -> str:
+    """The column of ``src`` holding a field's typed source value (see :data:`TYPED_SOURCES`)."""
+    return identifier(f"s_{name}")
+
+
 class _Checks:
     """Collects SQL check expressions and their bound parameters."""
 
-    def __init__(self) -> None:
+    def __init__(self, sources: dict[str, str] | None = None) -> None:
         self.items: list[str] = []
+        self.conditions: list[str] = []
         self.params: dict[str, Any] = {}
         self._n = itertools.count()
         self.once: dict[str, str] = {}  # expression → the column of ``w`` holding it
+        # text column (``"t_<field>"``) → type of its typed twin ``s_<field>`` in ``src``
+        self.sources: dict[str, str] = {
+            identifier(f"t_{name}"): typ for name, typ in (sources or {}).items()
+        }
+
+    def typed(self, v: str) -> tuple[str, str] | None:
+        """(typed twin column, its type) of text column ``v``, when it has one."""
+        typ = self.sources.get(v)
+        if typ is None:
+            return None
+        return identifier("s_" + v.strip('"')[2:]), typ
 
     def column(self, expr: str) -> str:
         """``expr`` computed once per row (a column of ``w``): several checks read the same
@@ -185,7 +213,23 @@ class _Checks:
         return self.once[expr]
 
     def cast(self, v: str, duck_type: str) -> str:
-        return self.column(f"TRY_CAST({v} AS {duck_type})")
+        """``TRY_CAST(v AS duck_type)``, read from the typed source value where it is the
+        same (a rendered text parses back to the value, truncated to the second for times)."""
+        text = f"TRY_CAST({v} AS {duck_type})"
+        twin = self.typed(v)
+        if twin is not None:
+            s, typ = twin
+            if typ == "TIMESTAMP WITH TIME ZONE" and duck_type == "TIMESTAMPTZ":
+                # a whole second renders and parses back to itself (date_trunc is slow: ICU)
+                whole = f"{s} {_SAFE_TIMESTAMPTZ} AND epoch_us({s}) % 1000000 = 0"
+                text = f"CASE WHEN {whole} THEN {s} ELSE {text} END"
+            elif typ == "DOUBLE" and duck_type == "DOUBLE":
+                text = f"CASE WHEN isfinite({s}) THEN {s} ELSE {text} END"
+            elif typ in _INTEGER_TYPES and duck_type in ("DOUBLE", "BIGINT"):
+                text = f"TRY_CAST({s} AS {duck_type})"
+            elif typ == "DATE" and duck_type == "DATE":
+                text = f"CASE WHEN {s} {_SAFE_DATE} THEN {s} ELSE {text} END"
+        return self.column(text)
 
     def bind(self, value: Any) -> str:
         name = f"p{next(self._n)}"
@@ -193,6 +237,7 @@ class _Checks:
         return f"${name}"
 
     def add(self, condition: str, fld: str, rule: str, value_sql: str) -> None:
+        self.conditions.append(condition)
         self.items.append(
             f"CASE WHEN {condition} THEN {{'field': {self.bind(fld)}, 'rule': {self.bind(rule)}, "
             f"'value': CAST({value_sql} AS VARCHAR)}} END"
@@ -203,6 +248,39 @@ def _type_ok(v: str, f: dict[str, Any], checks: _Checks) -> tuple[str | None, st
     """(SQL true when ``v`` (text, not null) is of the field's type, rule name)."""
     typ = f.get("type", "string")
     fmt = f.get("format", "default")
+    fast = _typed_ok(v, f, typ, fmt, checks)
+    text_sql, rule = _text_type_ok(v, f, typ, fmt, checks)
+    if fast is None or text_sql is None:
+        return text_sql, rule
+    if fast == "true":
+        return "true", rule
+    return f"CASE WHEN {fast} THEN true ELSE {text_sql} END", rule
+
+
+def _typed_ok(v: str, f: dict[str, Any], typ: str, fmt: str, checks: _Checks) -> str | None:
+    """SQL true where the typed source value of ``v`` renders as a well-formed text of the
+    field's type (the text checks are then skipped), or None."""
+    twin = checks.typed(v)
+    if twin is None:
+        return None
+    s, source = twin
+    if typ == "datetime" and source == "TIMESTAMP WITH TIME ZONE":
+        return f"{s} {_SAFE_TIMESTAMPTZ}"
+    if typ == "number" and source == "DOUBLE":
+        return f"isfinite({s})"
+    if typ in ("number", "integer") and source in _INTEGER_TYPES:
+        return "true"
+    if typ == "date" and source == "DATE" and fmt in ("default", "any", "%Y-%m-%d"):
+        return f"{s} {_SAFE_DATE}"
+    if typ == "boolean" and source == "BOOLEAN":  # rendered true / false
+        values = list(f.get("trueValues", TRUE_VALUES)) + list(f.get("falseValues", FALSE_VALUES))
+        return "true" if {"true", "false"} <= set(values) else None
+    return None
+
+
+def _text_type_ok(
+    v: str, f: dict[str, Any], typ: str, fmt: str, checks: _Checks
+) -> tuple[str | None, str]:
     if typ == "string":
         if fmt == "email":
             return f"regexp_full_match({v}, {checks.bind(_EMAIL)})", "schema:format"
@@ -258,6 +336,18 @@ class Derived:
     columns: list[str] = field(default_factory=list)
     ctes: list[str] = field(default_factory=list)
     joins: list[str] = field(default_factory=list)
+    conditions: list[str] = field(default_factory=list)  # each check's failing condition
+
+
+def typed_sources(schema: dict[str, Any], columns: dict[str, str]) -> dict[str, str]:
+    """field → source type, for the fields whose source column is of a :data:`TYPED_SOURCES`
+    type (``src`` then carries it as :func:`typed_column`)."""
+    fields = {str(f["name"]) for f in schema["fields"]}
+    return {
+        name: typ.upper()
+        for name, typ in columns.items()
+        if name in fields and typ.upper() in TYPED_SOURCES
+    }
 
 
 def build_checks(
@@ -275,13 +365,16 @@ def build_checks(
     (:func:`ocpiwh.irve.phone.refused`, computed in Python: libphonenumber has no SQL twin)."""
     schema = load_schema(schema_name)
     missing_values = [str(m) for m in schema.get("missingValues", [""])]
-    checks = _Checks()
+    checks = _Checks(typed_sources(schema, columns))
     derived = Derived()
     for f in schema["fields"]:
         name = str(f["name"])
         v = identifier(f"t_{name}")
         cons = f.get("constraints", {})
         present = f"({v} IS NOT NULL AND NOT list_contains({checks.bind(missing_values)}, {v}))"
+        twin = checks.typed(v)
+        if twin is not None and missing_values == [""]:
+            present = f"({twin[0]} IS NOT NULL)"  # a rendered value is never empty
         if cons.get("required"):
             checks.add(f"NOT {present}", name, "schema:required", v)
         type_sql, type_rule = _type_ok(v, f, checks)
@@ -340,6 +433,7 @@ def build_checks(
         elif schema_name == "sessions":
             _qc_sessions(checks, now, max_session_age_days)
     derived.columns += [f"{expr} AS {alias}" for expr, alias in checks.once.items()]
+    derived.conditions = checks.conditions
     return derived, checks.items, checks.params
 
 
@@ -495,8 +589,13 @@ def _aware_and_past(checks: _Checks, name: str, now: str) -> None:
     v = _t(name)
     # the usual form ends with Z: no pattern to run (`.` of the pattern excludes newlines)
     utc = f"suffix({v}, 'Z') AND strpos({v}, chr(10)) = 0"
+    notnull = f"{v} IS NOT NULL"
+    twin = checks.typed(v)
+    if twin is not None and twin[1] == "TIMESTAMP WITH TIME ZONE":  # rendered with a Z
+        utc = f"{twin[0]} {_SAFE_TIMESTAMPTZ} OR ({utc})"
+        notnull = f"{twin[0]} IS NOT NULL"
     checks.add(
-        f"{v} IS NOT NULL AND NOT CASE WHEN {utc} THEN true "
+        f"{notnull} AND NOT CASE WHEN {utc} THEN true "
         f"ELSE regexp_full_match({v}, {checks.bind(_AWARE)}) END",
         name,
         "qualicharge:naive_datetime",
@@ -590,9 +689,14 @@ def check_table(
     columns = {str(c): str(t) for c, t in described}
     row_sql = identifier(row_column) if row_column else "rowid + 1"
     text_cols = []
+    typed = typed_sources(sch, columns)
+    lazy: dict[str, str] = {}  # text column → its rendering from the typed twin
     for f in sch["fields"]:
         name = str(f["name"])
-        if name in columns:
+        if name in typed:  # the typed value; its text is rendered where a check reads it
+            text_cols.append(f"{identifier(name)} AS {typed_column(name)}")
+            lazy[identifier(f"t_{name}")] = f"({render_text(f's_{name}', typed[name])})"
+        elif name in columns:
             text_cols.append(f"{render_text(name, columns[name])} AS {identifier('t_' + name)}")
         else:
             text_cols.append(f"CAST(NULL AS VARCHAR) AS {identifier('t_' + name)}")
@@ -609,6 +713,9 @@ def check_table(
     extra = "".join(f",\n       {c}" for c in derived.columns)
     ctes = "".join(f"\n{c}," for c in derived.ctes)
     joins = "".join(f"\n    {j}" for j in derived.joins)
+    # rows failing no check (nearly all) are passed over on plain booleans; the list of
+    # failures is built for the others only
+    conditions = " OR ".join(f"({c})" for c in derived.conditions) or "false"
     sql = f"""
 CREATE OR REPLACE TEMP TABLE {identifier(errors_table)} AS
 WITH src AS (
@@ -622,11 +729,14 @@ failed AS (
     SELECT _row, {key_sql} AS _key,
            list_filter([{", ".join(items)}], lambda x: x IS NOT NULL) AS errs
     FROM w
+    WHERE {conditions}
 )
 SELECT _row AS "row", _key AS "key", e.field AS field, e.rule AS rule, e.value AS value
 FROM (SELECT _row, _key, unnest(errs) AS e FROM failed WHERE len(errs) > 0)
 ORDER BY "row", field, rule
 """
+    for text, rendering in lazy.items():  # rendered only where read (a failing row's value)
+        sql = sql.replace(f"src.{text}", rendering).replace(text, rendering)
     used = set(re.findall(r"\$(p\d+)\b", sql))
     params = {k: v for k, v in params.items() if k in used}
     try:

@@ -208,18 +208,20 @@ def _sync_locked(
         factory = client_factory or make_client
         client = factory(config, src, options)
         try:
-            src_profile = profile
-            if irve is not None and src.version == "2.1.1":
-                src_profile = profile.with_sites(irve.sites(lake_party(src)))
-                if src_profile.sites.ocpi211_public is None:
-                    log.warning(
-                        "source %s speaks OCPI 2.1.1 (no publish flag): its locations are "
-                        "stored as private sites (name, address dropped, coordinates "
-                        "coarsened) unless declared public with [irve] ocpi211_public = true "
-                        "in ocpiwh.toml or a public column in the [irve] overrides CSV; "
-                        "declare before syncing (docs/privacy.md)",
-                        src.name,
-                    )
+            src_profile = source_profile(profile, irve, src)
+            if (
+                irve is not None
+                and src.version == "2.1.1"
+                and src_profile.sites.ocpi211_public is None
+            ):
+                log.warning(
+                    "source %s speaks OCPI 2.1.1 (no publish flag): its locations are "
+                    "stored as private sites (name, address dropped, coordinates "
+                    "coarsened) unless declared public with [irve] ocpi211_public = true "
+                    "in ocpiwh.toml or a public column in the [irve] overrides CSV; "
+                    "declare before syncing (docs/privacy.md)",
+                    src.name,
+                )
             results.append(
                 SourceSync(config, src, client, options, src_profile, key, progress, stop).run()
             )
@@ -255,6 +257,15 @@ def _compact_after(root: lake.Store, results: list[SourceResult], fresh_from: st
             done.files_before,
             done.files_after,
         )
+
+
+def source_profile(profile: PrivacyProfile, irve: IrveConfig | None, src: Source) -> PrivacyProfile:
+    """The policy ``src``'s batches are written under (its fingerprint is stored with every
+    row, ``_privacy``): an OCPI 2.1.1 source adds the ``[irve]`` site declarations
+    (``irve``: the ``[irve]`` section, None when no source speaks 2.1.1)."""
+    if irve is not None and src.version == "2.1.1":
+        return profile.with_sites(irve.sites(lake_party(src)))
+    return profile
 
 
 def lake_party(src: Source) -> tuple[str, str]:

@@ -356,3 +356,73 @@ def test_cli_validate(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
         main(["irve", "validate", str(src), "--report", str(tmp_path / "r.csv")])
     assert exc.value.code == 1
     assert (tmp_path / "r.csv").read_text().startswith("row,key,field,rule,value")
+
+
+def _as_text(data: pa.Table) -> pa.Table:
+    """``data`` with every column as the text a CSV export writes (the text-only checks)."""
+    import duckdb
+
+    from ocpiwh.irve.validate import render_text
+
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    con.register("d", data)
+    types = dict(con.execute("SELECT column_name, column_type FROM (DESCRIBE d)").fetchall())
+    cols = ", ".join(f'{render_text(c, str(t))} AS "{c}"' for c, t in types.items())
+    text = con.sql(f"SELECT {cols} FROM d").to_arrow_table()
+    con.close()
+    return text
+
+
+def _report(data: pa.Table, schema: str) -> list[tuple[Any, ...]]:
+    report = irve.validate(data, schema, now=NOW, max_session_age_days=15)
+    return sorted(tuple(e.values()) for e in report.errors.to_pylist())
+
+
+def test_typed_columns_are_checked_as_their_csv_text() -> None:
+    """The checks read typed values (timestamps, numbers, dates, booleans) instead of parsing
+    their text again: on edge values (sub-second times, years out of four digits, infinities,
+    NaN, -0.0, huge numbers, NULLs) the report is the one of the same rows given as text."""
+    tz = UTC
+    starts = [
+        datetime(2026, 3, 1, 10, 0, 0, tzinfo=tz),
+        datetime(2026, 3, 1, 10, 0, 0, 999_999, tzinfo=tz),  # truncated to the second
+        datetime(2026, 3, 10, 12, 0, 0, 500_000, tzinfo=tz),  # not future once truncated
+        datetime(999, 1, 1, tzinfo=tz),  # three-digit year: the text path decides
+        datetime(1969, 12, 31, 23, 59, 59, 500_000, tzinfo=tz),  # before the epoch
+        None,
+    ]
+    ends = [
+        datetime(2026, 3, 1, 11, 0, tzinfo=tz),
+        datetime(2026, 3, 1, 10, 0, 0, 1, tzinfo=tz),
+        datetime(2026, 3, 10, 12, 0, 1, tzinfo=tz),
+        datetime(999, 1, 2, tzinfo=tz),
+        datetime(1970, 1, 1, tzinfo=tz),
+        datetime(2026, 3, 1, tzinfo=tz),
+    ]
+    energy = [1.5, float("inf"), float("nan"), -0.0, 1e300, None]
+    sessions = pa.table(
+        {
+            "id_pdc_itinerance": ["FRA68E680210015"] * 6,
+            "start": pa.array(starts, pa.timestamp("us", tz="UTC")),
+            "end": pa.array(ends, pa.timestamp("us", tz="UTC")),
+            "energy": pa.array(energy, pa.float64()),
+        }
+    )
+    typed = _report(sessions, "sessions")
+    assert typed == _report(_as_text(sessions), "sessions")
+    assert {r[3] for r in typed} >= {"schema:type", "schema:required", "qualicharge:too_old"}
+
+    row = base_statique()
+    rows = []
+    for i, (nb, kw, day, free) in enumerate(
+        [(1, 22.0, "2024-01-01", True), (None, float("nan"), "0999-01-01", None),
+         (0, -0.0, None, False), (1, 1e300, "2999-12-31", True)]
+    ):  # fmt: skip
+        r = dict(row, id_pdc_itinerance=f"FRA68E68021001{i}", id_station_itinerance=f"FRA68P{i}")
+        rows.append(r | {"nbre_pdc": nb, "puissance_nominale": kw, "gratuit": free})
+        rows[-1]["date_maj"] = None if day is None else datetime.fromisoformat(day).date()
+    statique = pa.Table.from_pylist(rows)
+    typed = _report(statique, "statique")
+    assert typed == _report(_as_text(statique), "statique")
+    assert {r[3] for r in typed} >= {"schema:type", "qualicharge:power_range"}

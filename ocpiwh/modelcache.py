@@ -1,0 +1,87 @@
+"""What sqlglot derives from the model files, kept between runs.
+
+Parsing the models, inlining their dependencies, generating their SQL and tracing their
+column lineage costs about a second per export (sqlglot is pure Python) and depends only on
+the SQL files: it is stored in ``<cache dir>/models-<key>.json``, where the key hashes the
+contents of every file of the models' folder and of ``sql/views``, the ocpiwh and sqlglot
+versions and :data:`FORMAT`. A changed file gives a new key, so an entry is never stale;
+other purposes add their own inputs to the entry's name (a dialect, a table mapping, the
+pseudonymous columns).
+
+The cache folder is ``$OCPIWH_CACHE_DIR``, else ``$XDG_CACHE_HOME/ocpiwh`` (default
+``~/.cache/ocpiwh``): per user, outside any warehouse, shared by all of them (entries are
+keyed by content). A folder that cannot be written only means no cache.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Callable
+from functools import cache
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any, TypeVar
+
+import orjson
+
+from ocpiwh import __version__, resources
+from ocpiwh.paths import atomic_write_bytes
+
+FORMAT = "1"
+"""Bump when what an entry holds changes in a way the hashed files do not show."""
+T = TypeVar("T")
+
+
+def cache_dir() -> Path:
+    env = os.environ.get("OCPIWH_CACHE_DIR")
+    if env:
+        return Path(env).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "ocpiwh"
+
+
+def files_key(folder: Path) -> str:
+    """Hash of what the models of ``folder`` compile from (see the module docstring)."""
+    digest = hashlib.sha256(f"{FORMAT}\0{__version__}\0{version('sqlglot')}\0".encode())
+    sql = resources.sql_dir()  # the shipped models: their functions file is inlined
+    for base in dict.fromkeys((folder, sql / "models", sql / "views")):
+        for path in sorted(base.iterdir()):
+            if path.is_file() and path.suffix in (".sql", ".in"):
+                digest.update(f"{base.name}/{path.name}\0".encode())
+                digest.update(path.read_bytes())
+    return digest.hexdigest()[:32]
+
+
+class Entries:
+    """The entries of one key: read from disk once, written back when one is added."""
+
+    def __init__(self, key: str) -> None:
+        self.path = cache_dir() / f"models-{key}.json"
+        self.data: dict[str, Any] = {}
+        try:
+            loaded = orjson.loads(self.path.read_bytes())
+            if isinstance(loaded, dict):
+                self.data = loaded
+        except (OSError, orjson.JSONDecodeError):
+            pass
+
+    def get(self, name: str, compute: Callable[[], T]) -> T:
+        """The entry ``name``, computed (and stored) when absent. Values are JSON: lists
+        come back as lists."""
+        if name in self.data:
+            return self.data[name]  # type: ignore[no-any-return]
+        value = compute()
+        self.data[name] = value
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write_bytes(self.path, orjson.dumps(self.data))
+        except OSError:
+            pass  # read-only or full: the value is still kept for this process
+        return value
+
+
+@cache
+def entries(key: str) -> Entries:
+    """The entries of ``key`` (one object per process and key)."""
+    return Entries(key)
