@@ -3,7 +3,11 @@ and a small lake of hand-made OCPI objects for the tests of the commands reading
 
 from __future__ import annotations
 
+import atexit
+import os
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +20,11 @@ sys.path.insert(0, str(Path(__file__).parent / "warehouse"))
 from ocpi_objects import location, session
 
 from ocpiwh.lake import write_batch
+
+# The compiled-model cache (ocpiwh.modelcache) of this test process, shared by its tests as
+# by a user's commands, never the user's ~/.cache/ocpiwh; set before any fixture runs.
+os.environ["OCPIWH_CACHE_DIR"] = tempfile.mkdtemp(prefix="ocpiwh-test-cache-")
+atexit.register(shutil.rmtree, os.environ["OCPIWH_CACHE_DIR"], ignore_errors=True)
 
 SHARED_PER_FOLDER = {"spark", "push", "objectstore"}
 """Folders whose session-scoped fixtures are costly (a Spark JVM, a synced template lake)."""
