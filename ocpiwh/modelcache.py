@@ -16,7 +16,6 @@ keyed by content). A folder that cannot be written only means no cache.
 from __future__ import annotations
 
 import hashlib
-import os
 from collections.abc import Callable
 from functools import cache
 from importlib.metadata import version
@@ -26,7 +25,7 @@ from typing import Any, TypeVar
 import orjson
 
 from ocpiwh import __version__, resources
-from ocpiwh.paths import atomic_write_bytes
+from ocpiwh.paths import atomic_write_bytes, user_dir
 
 FORMAT = "1"
 """Bump when what an entry holds changes in a way the hashed files do not show."""
@@ -34,11 +33,7 @@ T = TypeVar("T")
 
 
 def cache_dir() -> Path:
-    env = os.environ.get("OCPIWH_CACHE_DIR")
-    if env:
-        return Path(env).expanduser()
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "ocpiwh"
+    return user_dir("cache")
 
 
 def files_key(folder: Path) -> str:

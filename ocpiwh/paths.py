@@ -29,13 +29,19 @@ MODULES: tuple[str, ...] = ("locations", "sessions", "cdrs", "tariffs", "tokens"
 """The OCPI Sender modules ocpiwh mirrors, in the order a sync processes them."""
 
 
-def config_dir() -> Path:
-    """The per-user folder for secrets; ``OCPIWH_CONFIG_DIR`` overrides it (tests, CI)."""
-    env = os.environ.get("OCPIWH_CONFIG_DIR")
+def user_dir(kind: str) -> Path:
+    """The per-user folder of ``kind`` (``config``, ``cache``): ``$OCPIWH_<KIND>_DIR``, else
+    ``$XDG_<KIND>_HOME/ocpiwh``, else ``~/.<kind>/ocpiwh`` (the XDG base directories)."""
+    env = os.environ.get(f"OCPIWH_{kind.upper()}_DIR")
     if env:
         return Path(env).expanduser()
-    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    base = os.environ.get(f"XDG_{kind.upper()}_HOME") or str(Path.home() / f".{kind}")
     return Path(base) / "ocpiwh"
+
+
+def config_dir() -> Path:
+    """The per-user folder for secrets; ``OCPIWH_CONFIG_DIR`` overrides it (tests, CI)."""
+    return user_dir("config")
 
 
 @dataclass(frozen=True)
