@@ -38,17 +38,18 @@ GOLDEN = "tests/models/test_models_golden.py"
 OPEN_DATA = "tests/irve/test_open_data.py"
 ACCEPTANCE = "tests/irve/test_qualicharge_acceptance.py"
 EXPORT = "tests/export/test_export.py"
+STATIQUE = "tests/irve/test_statique_mapping.py"
 DYNAMIQUE = [f"{EXPORT}::test_dynamique_status_mapping", f"{EXPORT}::test_dynamique_events_window"]
 
 TARGETS: list[tuple[str, list[str]]] = [
-    ("sql/models/irve_statique.sql", ["tests/irve/test_statique_mapping.py", ID_TEST]),
+    ("sql/models/irve_statique.sql", [STATIQUE, "tests/irve/test_statique_edges.py", ID_TEST]),
     ("sql/models/irve_dynamique.sql", [*DYNAMIQUE, ID_TEST, OPEN_DATA, ACCEPTANCE]),
     ("sql/models/irve_dynamique_events.sql", [*DYNAMIQUE, ID_TEST, OPEN_DATA, ACCEPTANCE]),
     ("sql/models/ind_pdc.sql", [ID_TEST, GOLDEN]),
     ("sql/checks/base/qc_sessions.sql", [ID_TEST, "tests/quality"]),
     (
         "sql/normalize/*.sql",
-        ["tests/warehouse/test_wh_views.py", "tests/irve/test_statique_mapping.py"],
+        ["tests/warehouse/test_wh_views.py", STATIQUE],
     ),
 ]
 """(file glob, pytest arguments): the SQL to mutate and the tests that defend it. Edit this
