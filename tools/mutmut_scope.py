@@ -42,8 +42,15 @@ def _toml_list(values: list[str]) -> str:
     return "[" + ", ".join(f'"{v}"' for v in values) + "]"
 
 
-def rewrite(pyproject: str, mutate: list[str], tests: list[str]) -> str:
-    """``pyproject`` with the two keys of ``[tool.mutmut]`` replaced (checked by parsing)."""
+def rewrite(
+    pyproject: str, mutate: list[str], tests: list[str], timeout: tuple[float, float] | None = None
+) -> str:
+    """``pyproject`` with the two keys of ``[tool.mutmut]`` replaced (checked by parsing), and
+    ``timeout = (multiplier, constant)`` set when given: mutmut allows a mutant ``2 ×
+    multiplier × (constant + its tests' time)`` CPU seconds (15 and 1 s by default), so a
+    mutant that loops forever in a parser costs minutes at the default, while a multiplier
+    alone too low kills sound mutants whose tests are short (the worker's pytest start is not
+    in their time)."""
     text, n1 = re.subn(
         r"^only_mutate = \[.*?\]$",
         f"only_mutate = {_toml_list(mutate)}",
@@ -60,8 +67,13 @@ def rewrite(pyproject: str, mutate: list[str], tests: list[str]) -> str:
     )
     if n1 != 1 or n2 != 1:
         raise SystemExit("pyproject.toml: [tool.mutmut] keys not found where expected")
+    if timeout is not None:
+        keys = f"timeout_multiplier = {timeout[0]}\ntimeout_constant = {timeout[1]}\n"
+        text = text.replace("\nonly_mutate = ", f"\n{keys}only_mutate = ", 1)
     conf = tomllib.loads(text)["tool"]["mutmut"]
     assert conf["only_mutate"] == mutate and conf["pytest_add_cli_args_test_selection"] == tests
+    if timeout is not None:
+        assert (conf["timeout_multiplier"], conf["timeout_constant"]) == timeout
     return text
 
 
@@ -80,6 +92,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--tests", action="append", default=[], help="a test path for the selection")
     ap.add_argument("--sample", type=int, help="print N mutant names drawn uniformly at random")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument(
+        "--timeout",
+        type=float,
+        nargs=2,
+        metavar=("MULTIPLIER", "CONSTANT"),
+        help="mutmut's CPU budget per mutant: 2 × MULTIPLIER × (CONSTANT + its tests' time)",
+    )
     args = ap.parse_args(argv)
     if args.sample is not None:
         names = [n for m in args.mutate for n in mutant_names(args.dest, m)]
@@ -94,8 +113,9 @@ def main(argv: list[str] | None = None) -> int:
         target = args.dest / name
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(root / name, target)
+    timeout = (args.timeout[0], args.timeout[1]) if args.timeout else None
     pyproject = args.dest / "pyproject.toml"
-    pyproject.write_text(rewrite(pyproject.read_text(), args.mutate, args.tests))
+    pyproject.write_text(rewrite(pyproject.read_text(), args.mutate, args.tests, timeout))
     print(f"{args.dest}: mutate {args.mutate} against {args.tests}", file=sys.stderr)
     return 0
 

@@ -4,6 +4,7 @@
     python tools/sql_mutate.py --sample 40 --seed 1 # a random sample (bounded time)
     python tools/sql_mutate.py --list               # the mutants, nothing run
     python tools/sql_mutate.py sql/models/ind_pdc.sql --op drop_upper
+    python tools/sql_mutate.py sql/models/irve_statique.sql --line 167 --line 314
 
 A mutant is one textual change outside comments, string literals and quoted identifiers:
 ``drop_<fn>`` replaces ``upper(x)`` / ``lower(x)`` / ``trim(x)`` by ``x`` (the IRVE id rule
@@ -199,6 +200,12 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("files", nargs="*", help="globs of target files (default: every target)")
     ap.add_argument("--op", choices=OPS, action="append", help="only these operators")
+    ap.add_argument(
+        "--line",
+        type=int,
+        action="append",
+        help="only the mutants on this line (repeatable): re-run earlier survivors",
+    )
     ap.add_argument("--sample", type=int, default=0, help="run N mutants drawn at random")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--list", action="store_true", help="list the mutants, run nothing")
@@ -213,6 +220,8 @@ def main(argv: list[str] | None = None) -> int:
         original_parses = _parses(source)
         for mutant in mutants(path, source):
             if a.op and mutant.op not in a.op:
+                continue
+            if a.line and mutant.line not in a.line:
                 continue
             if original_parses and not _parses(mutant.apply(source)):
                 stillborn.append(mutant)
