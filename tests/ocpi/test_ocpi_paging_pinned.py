@@ -353,6 +353,17 @@ def test_a_shrink_is_stepped_back_from_the_link_counted_and_logged(
     ) in messages
 
 
+def test_every_gap_is_counted(make_client: MakeClient) -> None:
+    server = Shrinking(80, {3: {"1", "2", "3"}, 7: {"4", "6", "7", "8"}})  # two step-backs
+    rec = bounded(server, 16)
+    stats = CrawlStats()
+    pages_of(make_client(rec), stats=stats)
+    offsets = [int(r.url.params.get("offset", 0)) for r in rec.requests]
+    below = sum(1 for i, o in enumerate(offsets) if i and o < max(offsets[:i]))
+    assert stats.gaps == below >= 2
+    assert (stats.max_shrink, stats.final_total) == (4, 73)
+
+
 def test_requests_are_in_flight_together(make_client: MakeClient) -> None:
     """Slow start: once two pages are judged, two requests are sent before either returns
     (the pages at 20 and 30 wait for each other: one at a time, they would time out)."""
