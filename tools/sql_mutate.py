@@ -4,6 +4,7 @@
     python tools/sql_mutate.py --sample 40 --seed 1 # a random sample (bounded time)
     python tools/sql_mutate.py --list               # the mutants, nothing run
     python tools/sql_mutate.py sql/models/ind_pdc.sql --op drop_upper
+    python tools/sql_mutate.py sql/models/irve_statique.sql --line 167 --line 314
 
 A mutant is one textual change outside comments, string literals and quoted identifiers:
 ``drop_<fn>`` replaces ``upper(x)`` / ``lower(x)`` / ``trim(x)`` by ``x`` (the IRVE id rule
@@ -38,17 +39,18 @@ GOLDEN = "tests/models/test_models_golden.py"
 OPEN_DATA = "tests/irve/test_open_data.py"
 ACCEPTANCE = "tests/irve/test_qualicharge_acceptance.py"
 EXPORT = "tests/export/test_export.py"
+STATIQUE = "tests/irve/test_statique_mapping.py"
 DYNAMIQUE = [f"{EXPORT}::test_dynamique_status_mapping", f"{EXPORT}::test_dynamique_events_window"]
 
 TARGETS: list[tuple[str, list[str]]] = [
-    ("sql/models/irve_statique.sql", ["tests/irve/test_statique_mapping.py", ID_TEST]),
+    ("sql/models/irve_statique.sql", [STATIQUE, "tests/irve/test_statique_edges.py", ID_TEST]),
     ("sql/models/irve_dynamique.sql", [*DYNAMIQUE, ID_TEST, OPEN_DATA, ACCEPTANCE]),
     ("sql/models/irve_dynamique_events.sql", [*DYNAMIQUE, ID_TEST, OPEN_DATA, ACCEPTANCE]),
     ("sql/models/ind_pdc.sql", [ID_TEST, GOLDEN]),
     ("sql/checks/base/qc_sessions.sql", [ID_TEST, "tests/quality"]),
     (
         "sql/normalize/*.sql",
-        ["tests/warehouse/test_wh_views.py", "tests/irve/test_statique_mapping.py"],
+        ["tests/warehouse/test_wh_views.py", STATIQUE],
     ),
 ]
 """(file glob, pytest arguments): the SQL to mutate and the tests that defend it. Edit this
@@ -198,6 +200,12 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("files", nargs="*", help="globs of target files (default: every target)")
     ap.add_argument("--op", choices=OPS, action="append", help="only these operators")
+    ap.add_argument(
+        "--line",
+        type=int,
+        action="append",
+        help="only the mutants on this line (repeatable): re-run earlier survivors",
+    )
     ap.add_argument("--sample", type=int, default=0, help="run N mutants drawn at random")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--list", action="store_true", help="list the mutants, run nothing")
@@ -212,6 +220,8 @@ def main(argv: list[str] | None = None) -> int:
         original_parses = _parses(source)
         for mutant in mutants(path, source):
             if a.op and mutant.op not in a.op:
+                continue
+            if a.line and mutant.line not in a.line:
                 continue
             if original_parses and not _parses(mutant.apply(source)):
                 stillborn.append(mutant)

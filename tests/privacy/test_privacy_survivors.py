@@ -9,7 +9,12 @@ from typing import Any
 import orjson
 import pytest
 
-from ocpiwh.privacy import PrivacyProfile, compile_filter, sanitize_for_quarantine
+from ocpiwh.privacy import (
+    PrivacyProfile,
+    coarsen_coordinate,
+    compile_filter,
+    sanitize_for_quarantine,
+)
 
 KEY = b"m" * 32
 
@@ -101,3 +106,10 @@ def test_evse_parking_is_a_list() -> None:
     }
     out = both_paths("locations", "2.3.0", location)
     assert out["evses"][0]["parking"] == parking
+
+
+def test_a_coordinate_with_a_decimal_comma_is_coarsened_not_dropped() -> None:
+    """Kills ``replace(",", ".")`` made a no-op (the coordinate was dropped instead)."""
+    assert coarsen_coordinate(" 48,856613 ") == "48.86"
+    assert coarsen_coordinate("2,3522") == "2.35"
+    assert coarsen_coordinate("2.3522") == "2.35"
