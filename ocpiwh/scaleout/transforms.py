@@ -815,6 +815,17 @@ def trino_printf(tree: exp.Expr, fam: str) -> exp.Expr:
 # -- CTE names -------------------------------------------------------------------------------
 
 
+def cte_not_materialized(tree: exp.Expr, fam: str) -> exp.Expr:
+    """Drop ``AS MATERIALIZED`` from CTEs: neither Spark nor Trino has it (they plan a CTE
+    their own way). DuckDB models use it where a CTE over a large constant (the
+    ``$irve_config`` JSON with thousands of derived places) is read several times: inlined,
+    the optimizer copies the constant into every reference."""
+    for cte in tree.find_all(exp.CTE):
+        if cte.args.get("materialized") is not None:
+            cte.set("materialized", None)
+    return tree
+
+
 def unique_cte_names(tree: exp.Expr, fam: str) -> exp.Expr:
     """Rename CTEs nested in another CTE when their name is used twice in the query.
 
@@ -860,6 +871,7 @@ def unique_cte_names(tree: exp.Expr, fam: str) -> exp.Expr:
 Transform = Callable[[exp.Expr, str], exp.Expr]
 
 TRANSFORMS: tuple[tuple[str, Transform], ...] = (
+    ("cte_not_materialized", cte_not_materialized),
     ("unique_cte_names", unique_cte_names),
     ("from_json_structure", from_json_structure),
     ("json_wildcards", json_wildcards),

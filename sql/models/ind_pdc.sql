@@ -15,7 +15,7 @@
 -- @param irve_config string "{}" "IRVE configuration as JSON (filled from ocpiwh.toml by export and the indicators command)"
 -- @audit one_row_per_pdc: SELECT id_pdc_itinerance, count(*) AS n FROM ind_pdc GROUP BY id_pdc_itinerance HAVING count(*) > 1
 -- @audit power_in_kw: SELECT * FROM ind_pdc WHERE puissance_nominale > 4000
-WITH cfg AS (
+WITH cfg AS MATERIALIZED (
     SELECT from_json($irve_config, '{"defaults":{"siren_amenageur":"VARCHAR","code_insee_commune":"VARCHAR","raccordement":"VARCHAR","num_pdl":"VARCHAR"},"operators":[{"party":"VARCHAR","operator_name":"VARCHAR","siren_amenageur":"VARCHAR","code_insee_commune":"VARCHAR","raccordement":"VARCHAR","num_pdl":"VARCHAR"}],"by_location":[{"country_code":"VARCHAR","party_id":"VARCHAR","location_id":"VARCHAR","id_station_itinerance":"VARCHAR","siren_amenageur":"VARCHAR","code_insee_commune":"VARCHAR","raccordement":"VARCHAR","num_pdl":"VARCHAR"}],"by_station":[{"station":"VARCHAR","siren_amenageur":"VARCHAR","code_insee_commune":"VARCHAR","raccordement":"VARCHAR","num_pdl":"VARCHAR"}],"places":[{"postal_code":"VARCHAR","city":"VARCHAR","code_insee_commune":"VARCHAR"}],"communes":[{"code":"VARCHAR","departement":"VARCHAR","region":"VARCHAR","epci":"VARCHAR","in_qualicharge":"VARCHAR"}]}') AS c
 ),
 d AS (SELECT c.defaults AS v FROM cfg),

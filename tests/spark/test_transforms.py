@@ -30,3 +30,16 @@ def test_nested_ctes_of_the_same_name_stay_distinct_once_hoisted() -> None:
     # each reader still reads its own cfg: the same rows as DuckDB
     back = sqlglot.transpile(spark, read="spark", write="duckdb")[0]
     assert duckdb.sql(back).fetchall() == duckdb.sql(TWO_CFG).fetchall() == [(1, 2)]
+
+
+def test_materialized_ctes_compile_plain_for_spark_and_trino() -> None:
+    """``AS MATERIALIZED`` (DuckDB: one evaluation of a CTE over a large constant) is not
+    Spark or Trino syntax: the transform drops it, the result stays the same."""
+    sql = "WITH cfg AS MATERIALIZED (SELECT 1 AS x) SELECT a.x + b.x AS y FROM cfg a, cfg b"
+    tree = sqlglot.parse_one(sql, read="duckdb")
+    for dialect in ("spark", "trino"):
+        out = transform(tree, dialect).sql(dialect=dialect)
+        assert "MATERIALIZED" not in out.upper(), out
+        back = sqlglot.transpile(out, read=dialect, write="duckdb")[0]
+        assert duckdb.sql(back).fetchall() == duckdb.sql(sql).fetchall() == [(2,)]
+    assert "MATERIALIZED" in transform(tree, "duckdb").sql(dialect="duckdb")
