@@ -9,7 +9,9 @@ from typing import Any
 import orjson
 import pytest
 
+from ocpiwh.errors import UsageError
 from ocpiwh.privacy import (
+    VERSIONS,
     PrivacyProfile,
     Treatment,
     coarsen_coordinate,
@@ -199,3 +201,18 @@ def test_a_filter_carries_its_profile_fingerprint() -> None:
     f = compile_filter("sessions", "2.2.1", profile, KEY)
     assert f.fingerprint == profile.fingerprint != PrivacyProfile().fingerprint
     assert profile.fingerprint in repr(f)
+
+
+def test_an_unknown_module_or_version_or_a_bad_key_is_a_usage_error_that_says_so() -> None:
+    """Kills the message/hint mutants of ``check_module_version`` and ``compile_filter``: the
+    one-line error names what is wrong and lists what is accepted."""
+    with pytest.raises(UsageError) as module:
+        compile_filter("session", "2.2.1", PrivacyProfile(), KEY)
+    assert module.value.message == "unknown module 'session'"
+    assert module.value.hint == "modules: locations, sessions, cdrs, tariffs, tokens"
+    with pytest.raises(UsageError) as version:
+        compile_filter("sessions", "2.0", PrivacyProfile(), KEY)
+    assert version.value.message == "unsupported OCPI version '2.0'"
+    assert version.value.hint == "versions: " + ", ".join(VERSIONS)
+    with pytest.raises(ValueError, match=r"^the pseudonym key must be 32 bytes$"):
+        compile_filter("sessions", "2.2.1", PrivacyProfile(), b"short")
