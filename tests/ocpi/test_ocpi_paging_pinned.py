@@ -109,24 +109,29 @@ def test_pages_followed_by_link_take_the_link_offset_and_are_counted(
     assert stats.final_total is None and stats.max_shrink == 0
 
 
-class CursorTotal:
-    """Cursor links (no offset) and X-Total-Count; ``shrink[n]`` objects leave the set just
-    before request n is answered."""
+class LiveSet:
+    """A live set paged by 10 with X-Total-Count: ``leave[n]`` ids leave it just before
+    request n is answered. Links are offsets carrying a ``token`` the crawler must keep, or
+    opaque cursors (``cursor=True``: no offset in the URL)."""
 
-    def __init__(self, n: int, shrink: dict[int, int]) -> None:
+    def __init__(self, n: int, leave: dict[int, set[str]], *, cursor: bool = False) -> None:
         self.objects = [{"id": str(i)} for i in range(n)]
-        self.shrink = shrink
+        self.leave = leave
+        self.cursor = cursor
         self.calls = 0
 
     def __call__(self, req: httpx.Request) -> httpx.Response:
         self.calls += 1
-        del self.objects[: self.shrink.get(self.calls, 0)]
-        cursor = req.url.params.get("cursor")
-        start = int(cursor) if cursor else 0
+        gone = self.leave.get(self.calls, set())
+        self.objects = [o for o in self.objects if o["id"] not in gone]
+        at = req.url.params.get("cursor" if self.cursor else "offset")
+        start = int(at) if at else 0
         data = self.objects[start : start + 10]
         headers = {"X-Total-Count": str(len(self.objects))}
-        if start + len(data) < len(self.objects):
-            headers["Link"] = f'<{URL}?cursor={start + len(data)}>; rel="next"'
+        end = start + len(data)
+        if end < len(self.objects):
+            query = f"cursor={end}" if self.cursor else f"offset={end}&token=t"
+            headers["Link"] = f'<{URL}?{query}>; rel="next"'
         return envelope(data, headers=headers)
 
 
@@ -135,7 +140,7 @@ def test_a_steady_total_under_cursor_links_is_no_shrink(
 ) -> None:
     stats = CrawlStats()
     with caplog.at_level("WARNING", logger="ocpiwh.ocpi"):
-        pages = pages_of(make_client(bounded(CursorTotal(30, {}), 3)), stats=stats)
+        pages = pages_of(make_client(bounded(LiveSet(30, {}, cursor=True), 3)), stats=stats)
     assert [p.total for p in pages] == [30, 30, 30]
     assert stats.max_shrink == 0 and stats.final_total == 30
     assert not [r for r in caplog.records if "shrank" in r.getMessage()]
@@ -148,7 +153,10 @@ def test_a_late_shrink_under_cursor_links_is_measured_against_the_previous_page(
     page is compared with the one before it, not only the second with the first."""
     stats = CrawlStats()
     with caplog.at_level("WARNING", logger="ocpiwh.ocpi"):
-        pages = pages_of(make_client(bounded(CursorTotal(50, {3: 3, 4: 1}), 6)), stats=stats)
+        pages = pages_of(
+            make_client(bounded(LiveSet(50, {3: {"0", "1", "2"}, 4: {"3"}}, cursor=True), 6)),
+            stats=stats,
+        )
     assert [p.total for p in pages][:4] == [50, 50, 47, 46]
     assert stats.max_shrink == 3 and stats.final_total == 46
     warnings = [r.getMessage() for r in caplog.records if "shrank" in r.getMessage()]
@@ -305,31 +313,10 @@ def test_link_followed_pages_carry_the_party_headers(make_client: MakeClient) ->
 # --- offset paging against the frontier ---
 
 
-class Shrinking:
-    """Offset paging by 10 with X-Total-Count; links carry a ``token`` the crawler must keep;
-    ``leave[n]`` ids leave the set just before request n is answered."""
-
-    def __init__(self, n: int, leave: dict[int, set[str]]) -> None:
-        self.objects = [{"id": str(i)} for i in range(n)]
-        self.leave = leave
-        self.calls = 0
-
-    def __call__(self, req: httpx.Request) -> httpx.Response:
-        self.calls += 1
-        gone = self.leave.get(self.calls, set())
-        self.objects = [o for o in self.objects if o["id"] not in gone]
-        off = int(req.url.params.get("offset", 0))
-        data = self.objects[off : off + 10]
-        headers = {"X-Total-Count": str(len(self.objects))}
-        if off + len(data) < len(self.objects):
-            headers["Link"] = f'<{URL}?offset={off + len(data)}&token=t>; rel="next"'
-        return envelope(data, headers=headers)
-
-
 def test_a_shrink_is_stepped_back_from_the_link_counted_and_logged(
     make_client: MakeClient, caplog: pytest.LogCaptureFixture
 ) -> None:
-    server = Shrinking(40, {3: {"1", "5", "12"}})
+    server = LiveSet(40, {3: {"1", "5", "12"}})
     rec = bounded(server, 8)
     stats = CrawlStats()
     with caplog.at_level("DEBUG", logger="ocpiwh.ocpi"):
@@ -354,7 +341,7 @@ def test_a_shrink_is_stepped_back_from_the_link_counted_and_logged(
 
 
 def test_every_gap_is_counted(make_client: MakeClient) -> None:
-    server = Shrinking(80, {3: {"1", "2", "3"}, 7: {"4", "6", "7", "8"}})  # two step-backs
+    server = LiveSet(80, {3: {"1", "2", "3"}, 7: {"4", "6", "7", "8"}})  # two step-backs
     rec = bounded(server, 16)
     stats = CrawlStats()
     pages_of(make_client(rec), stats=stats)
