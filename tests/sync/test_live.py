@@ -11,7 +11,7 @@ import pytest
 
 from ocpiwh.simulator import serve_in_thread
 
-from .conftest import assert_matches_truth, do_login, run_sync, sim_config
+from .conftest import assert_matches_truth, do_login, lake_versions, run_sync, sim_config
 
 MODULES = ("locations", "sessions", "cdrs", "tariffs")
 
@@ -69,3 +69,29 @@ def test_full_relisting_of_a_live_platform_marks_no_live_key_removed(root: Path)
         sim.advance(seconds=60)
         run_sync(root, modules=["locations"], page_limit=10)
         assert_matches_truth(root, sim, "2.3.0", modules=("locations",))
+
+
+def test_a_cdr_issued_at_the_platforms_now_waits_for_the_next_window(root: Path) -> None:
+    """With lag 0 the window ends at *now*, exclusive: a CDR issued that very second is
+    not read (it belongs to the next window), the check of the lake against the truth
+    leaves it out of keys and energy alike, and the next sync reads it."""
+    with serve_in_thread(sim_config()) as sim:
+        do_login(root, sim)
+        run_sync(root, modules=["cdrs"])
+        world = sim.world
+        due = min(world.s_cdr[i] for i in world.cdr_pending)
+        sim.advance(seconds=due - world.now)
+        at_now = [
+            c
+            for c in sim.truth("cdrs", "2.3.0")
+            if c["last_updated"].startswith(sim.now().strftime("%Y-%m-%dT%H:%M:%S"))
+        ]
+        assert at_now, "no CDR issued at the platform's now"
+        run_sync(root, modules=["cdrs"])
+        ids = {k[2] for k, _ in lake_versions(root, "cdrs")}
+        assert not {c["id"] for c in at_now} & ids
+        assert_matches_truth(root, sim, "2.3.0", modules=("cdrs",))
+        sim.advance(seconds=1)
+        run_sync(root, modules=["cdrs"])
+        assert {c["id"] for c in at_now} <= {k[2] for k, _ in lake_versions(root, "cdrs")}
+        assert_matches_truth(root, sim, "2.3.0", modules=("cdrs",))
