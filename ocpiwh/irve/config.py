@@ -38,13 +38,13 @@ from typing import Any
 import duckdb
 import orjson
 
-from ocpiwh.config import Config
+from ocpiwh.config import Config, Source
 from ocpiwh.errors import UsageError
 from ocpiwh.irve.geo import communes
 from ocpiwh.irve.phone import check_phone
 from ocpiwh.irve.schema import load_schema
 from ocpiwh.lake import Location, Store, open_store
-from ocpiwh.privacy import Sites
+from ocpiwh.privacy import PrivacyProfile, Sites
 from ocpiwh.sqltext import identifier
 
 CONFIG_FIELDS: tuple[str, ...] = (
@@ -393,3 +393,12 @@ def model_values(
         if cfg.blocked_as:
             values["blocked_as"] = cfg.blocked_as
     return values
+
+
+def source_profile(profile: PrivacyProfile, irve: IrveConfig | None, src: Source) -> PrivacyProfile:
+    """The policy ``src``'s batches are written under (its fingerprint is stored with every
+    row, ``_privacy``): an OCPI 2.1.1 source adds the ``[irve]`` site declarations
+    (``irve``: the ``[irve]`` section, None when no source speaks 2.1.1)."""
+    if irve is not None and src.version == "2.1.1":
+        return profile.with_sites(irve.sites(src.lake_party))
+    return profile
