@@ -90,8 +90,15 @@ def test_irve_statique_with_config(
         ],
         "places": [
             {"postal_code": cp, "city": city, "code_insee_commune": None, "how": "tie"},
-            {"postal_code": cp, "city": city, "code_insee_commune": "01093", "how": "coordinates",
-             "country_code": cc, "party_id": party, "location_id": loc},
+            {
+                "postal_code": cp,
+                "city": city,
+                "code_insee_commune": "01093",
+                "how": "coordinates",
+                "country_code": cc,
+                "party_id": party,
+                "location_id": loc,
+            },
         ],  # fmt: skip
     }
     params = {"irve_config": json.dumps(config)}
