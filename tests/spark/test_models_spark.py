@@ -99,7 +99,7 @@ def test_irve_statique_with_config(
                 "party_id": party,
                 "location_id": loc,
             },
-        ],  # fmt: skip
+        ],
     }
     params = {"irve_config": json.dumps(config)}
     want = models.get_model("irve_statique").run(duck, params)
