@@ -326,17 +326,52 @@ class IrveConfig:
         """Derive ``code_insee_commune`` of every (postal code, city) of the French locations
         (``places``, with the reason when none is derived) and describe every code used or
         configured (``communes``: department, region, EPCI, kind, known to QualiCharge).
-        ``locations``: the view, or a table holding its rows."""
+        ``locations``: the view, or a table holding its rows.
+
+        A place is keyed by (postal code, city); only where that leaves several communes does
+        each of its locations with coordinates get a place of its own (keyed also by
+        ``country_code, party_id, location_id``), decided by the nearest commune centre
+        (geo.py). The models prefer a location's place to its (postal code, city) one."""
         rows = con.execute(
             f"SELECT DISTINCT postal_code, city FROM {identifier(locations)} "
             "WHERE COALESCE(country, 'FRA') = 'FRA' AND postal_code IS NOT NULL"
         ).fetchall()
         table = communes()
         self.places = []
+        tied: set[tuple[str, str | None]] = set()
         for cp, city in rows:
             code, how = table.resolve(cp, city)
             self.places.append(
                 {"postal_code": cp, "city": city, "code_insee_commune": code, "how": how}
+            )
+            if code is None and table.tie(cp, city):
+                tied.add((cp, city))
+        located = (
+            con.execute(
+                f"SELECT country_code, party_id, id, postal_code, city, "
+                "TRY_CAST(latitude AS DOUBLE), TRY_CAST(longitude AS DOUBLE) "
+                f"FROM {identifier(locations)} "
+                "WHERE COALESCE(country, 'FRA') = 'FRA' AND list_contains(?, postal_code) "
+                "ORDER BY country_code, party_id, id",
+                [sorted({cp for cp, _ in tied})],
+            ).fetchall()
+            if tied
+            else []
+        )
+        for cc, party, lid, cp, city, lat, lon in located:
+            if (cp, city) not in tied or lat is None or lon is None:
+                continue
+            code, how = table.resolve(cp, city, lat, lon)
+            self.places.append(
+                {
+                    "postal_code": cp,
+                    "city": city,
+                    "code_insee_commune": code,
+                    "how": how,
+                    "country_code": cc,
+                    "party_id": party,
+                    "location_id": lid,
+                }
             )
         codes = {str(p["code_insee_commune"]) for p in self.places if p["code_insee_commune"]}
         self.communes = []
