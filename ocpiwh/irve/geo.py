@@ -34,19 +34,18 @@ a border the nearest centre may not be the commune the point is in, hence the ma
 
 from __future__ import annotations
 
-import csv
-import gzip
-import io
+import gc
 import math
 import re
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import NamedTuple
 
 import duckdb
 import pyarrow as pa
+from pyarrow import csv as pa_csv
 
 REFDATA = Path(__file__).resolve().parent / "refdata"
 _ARR_RE = re.compile(r"\s+\d{1,2}\s*(er|e|eme|ème)?(\s+arrondissement)?$")
@@ -60,8 +59,9 @@ RATIO = 2.0
 EARTH_KM = 6371.0088
 
 
-@dataclass(frozen=True)
-class Commune:
+class Commune(NamedTuple):
+    """One row of the table (a tuple: 38,000 of them are built per process)."""
+
     code: str
     nom: str
     kind: str  # commune, arrondissement, deleguee, associee
@@ -110,13 +110,20 @@ def department_of(postal_code: str) -> str | None:
 
 
 class CommuneTable:
-    """The shipped commune table, indexed for :meth:`resolve`."""
+    """The shipped commune table, indexed for :meth:`resolve`.
+
+    Names are normalized lazily (those of one postal code, or of one department for the
+    Cedex rule, when first asked): every command that exports or checks IRVE rows loads the
+    table, and normalizing its 38,000 names up front cost more than a second per process."""
 
     def __init__(self, rows: Iterable[Commune]) -> None:
         self.by_code: dict[str, Commune] = {}
         self.by_cp: dict[str, list[tuple[str, str]]] = {}
-        self.by_dept: dict[tuple[str, str], set[str]] = {}
+        """postal code -> (name as written, current commune), normalized when compared"""
         self.centres: dict[str, list[tuple[float, float]]] = {}
+        self._in_dept: dict[str, list[tuple[str, str]]] = {}
+        self._by_dept: dict[str, dict[str, set[str]]] = {}
+        self._norm: dict[str, str] = {}
         rows = list(rows)
         for c in rows:
             if c.kind == "commune" or c.code not in self.by_code:
@@ -126,12 +133,27 @@ class CommuneTable:
             owner = communes.get(c.current)
             if owner is None:
                 continue
-            cps = c.codes_postaux or owner.codes_postaux
-            for cp in cps:
-                self.by_cp.setdefault(cp, []).append((norm(c.nom), owner.code))
-            self.by_dept.setdefault((owner.departement, norm(c.nom)), set()).add(owner.code)
+            for cp in c.codes_postaux or owner.codes_postaux:
+                self.by_cp.setdefault(cp, []).append((c.nom, owner.code))
+            self._in_dept.setdefault(owner.departement, []).append((c.nom, owner.code))
             if c.latitude is not None and c.longitude is not None:
                 self.centres.setdefault(owner.code, []).append((c.latitude, c.longitude))
+
+    def normalized(self, name: str) -> str:
+        """:func:`norm`, remembered per name."""
+        got = self._norm.get(name)
+        if got is None:
+            got = self._norm[name] = norm(name)
+        return got
+
+    def in_department(self, dept: str, name: str) -> set[str]:
+        """The current communes of department ``dept`` named ``name`` (normalized)."""
+        index = self._by_dept.get(dept)
+        if index is None:
+            index = self._by_dept[dept] = {}
+            for nom, code in self._in_dept.get(dept, ()):
+                index.setdefault(self.normalized(nom), set()).add(code)
+        return index.get(name, set())
 
     def resolve(
         self,
@@ -172,7 +194,7 @@ class CommuneTable:
             codes = frozenset(code for _, code in candidates)
             if len(codes) == 1:
                 return next(iter(codes)), "postal code", none
-            named = frozenset(code for n, code in candidates if n == name)
+            named = frozenset(code for n, code in candidates if self.normalized(n) == name)
             if len(named) == 1:
                 return next(iter(named)), "postal code and city", none
             if not name:
@@ -187,7 +209,7 @@ class CommuneTable:
             return None, f"postal code {cp} and city {city!r} match {len(named)} communes", named
         if not name:
             return None, f"unknown postal code {cp} and no city", none
-        in_dept = frozenset(self.by_dept.get((dept, name), set()))
+        in_dept = frozenset(self.in_department(dept, name))
         if len(in_dept) == 1:
             how = "city in the postal code's department (Cedex or unlisted code)"
             return next(iter(in_dept)), how, none
@@ -225,31 +247,38 @@ class CommuneTable:
         return c1, distances
 
 
+_TEXT = ("code", "nom", "kind", "parent", "departement", "region", "epci", "codes_postaux")
+
+
 def _read(path: Path) -> list[Commune]:
-    with gzip.open(path, "rb") as fh:
-        reader = csv.DictReader(io.TextIOWrapper(fh, encoding="utf-8"))
-        return [
-            Commune(
-                code=r["code"],
-                nom=r["nom"],
-                kind=r["kind"],
-                parent=r["parent"],
-                departement=r["departement"],
-                region=r["region"],
-                epci=r["epci"],
-                codes_postaux=tuple(r["codes_postaux"].split()),
-                in_qualicharge=r["in_qualicharge"] == "1",
-                latitude=float(r["latitude"]) if r["latitude"] else None,
-                longitude=float(r["longitude"]) if r["longitude"] else None,
-            )
-            for r in reader
-        ]
+    table = pa_csv.read_csv(
+        path,
+        convert_options=pa_csv.ConvertOptions(
+            column_types={**dict.fromkeys(_TEXT, pa.string()), "in_qualicharge": pa.string()},
+            strings_can_be_null=False,
+        ),
+    )
+    cols = [table.column(name).to_pylist() for name in (*_TEXT, "in_qualicharge")]
+    lat, lon = table.column("latitude").to_pylist(), table.column("longitude").to_pylist()
+    return [
+        Commune(code, nom, kind, parent, dept, region, epci, tuple(cps.split()), q == "1", y, x)
+        for code, nom, kind, parent, dept, region, epci, cps, q, y, x in zip(
+            *cols, lat, lon, strict=True
+        )
+    ]
 
 
 @cache
 def communes() -> CommuneTable:
-    """The shipped table (read once per process)."""
-    return CommuneTable(_read(REFDATA / "communes.csv.gz"))
+    """The shipped table (read once per process; the cyclic garbage collector, which would
+    rescan the young objects a few hundred times while 38,000 rows are built, is paused)."""
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        return CommuneTable(_read(REFDATA / "communes.csv.gz"))
+    finally:
+        if paused:
+            gc.enable()
 
 
 def resolve(
