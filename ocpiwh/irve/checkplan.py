@@ -1,0 +1,157 @@
+"""The validation query as set work: which checks can fail, found on distinct values first.
+
+Most columns of an IRVE export repeat: the operator, the SIREN, the contact, the opening
+hours, the power, the booleans, the dates are the same on every row of a station or of the
+whole file. A check reads one or a few columns, so whether it fails on a row depends only on
+that row's values of those columns: evaluated once per distinct combination, it tells whether
+*any* row fails it, at the cost of a hash of the columns instead of ~150 expressions per row.
+
+:func:`probe_sql` builds one query answering, for each set of checks reading the same columns
+(the "check set"), whether one of its checks fails on some distinct combination. The report is
+then built exactly as before, per row, but only with the checks of the sets that can fail
+(nearly always none): a check evaluated per distinct value only decides *whether* the per-row
+check runs, so the rows, values and reasons reported are those of the per-row checks.
+
+Columns expected to differ on nearly every row (the point de recharge of a static file, the
+times of a session) are read per row in the probe: hashing them would cost more than checking.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+_BASE = re.compile(r'"[ts]_(?:[^"]|"")*"')
+_ALIAS = re.compile(r"\b_[A-Za-z0-9_]+\b")
+
+
+@dataclass
+class Group:
+    """Facts about the rows sharing a key: the CTE ``name`` (``select``, over ``src``) has one
+    row per non-null ``key`` (column ``_key``) and the columns ``facts``; a row without a key
+    (or not in the CTE) reads the fact's default (alias → SQL default)."""
+
+    name: str
+    key: str
+    select: str
+    facts: dict[str, str]
+
+    def cte(self) -> str:
+        return f"{self.name} AS MATERIALIZED ({self.select})"
+
+    def join(self) -> str:
+        return f"LEFT JOIN {self.name} ON {self.name}._key = {self.key}"
+
+    def columns(self, used: set[str]) -> list[str]:
+        return [f"COALESCE({f}, {d}) AS {f}" for f, d in self.facts.items() if f in used]
+
+
+@dataclass
+class Derived:
+    """What the row checks read besides the row: per-row columns (``columns``: alias → SQL
+    over the row's columns) and per-group facts (``groups``).
+
+    Group facts are GROUP BY + hash joins, not window functions: a window over 100,000 rows
+    sorts every partition key, a GROUP BY hashes it once (1.7 s → 0.2 s of CPU for the 21
+    station aggregates of irve_statique, docs/benchmarks.md)."""
+
+    columns: dict[str, str] = field(default_factory=dict)
+    groups: list[Group] = field(default_factory=list)
+    conditions: list[str] = field(default_factory=list)  # each check's failing condition
+
+
+@dataclass(frozen=True)
+class Reads:
+    """What an expression reads: columns of ``src`` (quoted), derived columns, groups."""
+
+    base: frozenset[str]
+    derived: frozenset[str]
+    groups: frozenset[str]
+
+
+class Plan:
+    """Dependencies of the checks of one validation query (SQL already rendered: the typed
+    columns' text replaced by its rendering, see ``validate.check_table``)."""
+
+    def __init__(self, derived: Derived, render: Callable[[str], str]) -> None:
+        self.render = render
+        self.columns = {alias: render(expr) for alias, expr in derived.columns.items()}
+        self.groups = {g.name: g for g in derived.groups}
+        self.fact_group = {f: g.name for g in derived.groups for f in g.facts}
+
+    def reads(self, sql: str) -> Reads:
+        """Everything ``sql`` reads, derived columns followed to what they read."""
+        base: set[str] = set()
+        derived: set[str] = set()
+        groups: set[str] = set()
+        todo = [sql]
+        while todo:
+            text = todo.pop()
+            base.update(_BASE.findall(text))
+            for alias in _ALIAS.findall(text):
+                if alias in self.fact_group and alias not in derived:
+                    derived.add(alias)
+                    group = self.groups[self.fact_group[alias]]
+                    groups.add(group.name)
+                    base.add(group.key)
+                elif alias in self.columns and alias not in derived:
+                    derived.add(alias)
+                    todo.append(self.columns[alias])
+        return Reads(frozenset(base), frozenset(derived), frozenset(groups))
+
+    def row_sql(self, source: str, alias: str, reads: Reads) -> str:
+        """``source`` (aliased ``alias``) with the derived columns and group facts ``reads``
+        needs, as the per-row checks read them."""
+        extra = [f"{expr} AS {a}" for a, expr in self.columns.items() if a in reads.derived]
+        joins = []
+        for name in sorted(reads.groups):
+            extra += self.groups[name].columns(set(reads.derived))
+            joins.append(self.groups[name].join())
+        cols = "".join(f", {c}" for c in extra)
+        return f"SELECT {alias}.*{cols} FROM {source} AS {alias}{''.join(' ' + j for j in joins)}"
+
+    def ctes(self, reads: Iterable[Reads]) -> list[str]:
+        """The group CTEs ``reads`` need, in declaration order."""
+        names = set().union(*(r.groups for r in reads))
+        return [g.cte() for n, g in self.groups.items() if n in names]
+
+
+@dataclass
+class CheckSet:
+    """Checks reading the same columns and groups: evaluated together in the probe."""
+
+    reads: Reads
+    checks: list[int] = field(default_factory=list)
+
+
+def check_sets(plan: Plan, conditions: list[str]) -> list[CheckSet]:
+    """The checks grouped by the columns and groups their condition reads."""
+    sets: dict[tuple[frozenset[str], frozenset[str]], CheckSet] = {}
+    for i, condition in enumerate(conditions):
+        r = plan.reads(plan.render(condition))
+        key = (r.base, r.groups)
+        if key not in sets:
+            sets[key] = CheckSet(Reads(r.base, frozenset(), r.groups))
+        s = sets[key]
+        s.reads = Reads(s.reads.base, s.reads.derived | r.derived, s.reads.groups)
+        s.checks.append(i)
+    return list(sets.values())
+
+
+def probe_sql(plan: Plan, check_set: CheckSet, conditions: list[str], per_row: set[str]) -> str:
+    """Scalar SQL: true when a check of ``check_set`` fails on some row of ``src``, evaluated
+    on the distinct combinations of what it reads (per row when it reads a ``per_row``
+    column: those differ on nearly every row)."""
+    r = check_set.reads
+    cols = sorted(r.base)
+    if cols:
+        distinct = "" if r.base & per_row else "DISTINCT "
+        source = f"(SELECT {distinct}{', '.join(cols)} FROM src)"
+    else:  # a condition reading no column fails every row or none
+        source = "(SELECT DISTINCT true AS _any FROM src)"
+    failing = " OR ".join(f"({plan.render(conditions[i])})" for i in check_set.checks)
+    rows = plan.row_sql(source, "_d", r)
+    # in a WHERE, as in the report query: a condition guarding a cast (``regexp AND CAST``)
+    # is evaluated on the rows it selects only
+    return f"EXISTS (SELECT 1 FROM ({rows}) WHERE {failing})"
