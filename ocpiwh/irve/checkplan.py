@@ -30,15 +30,21 @@ _ALIAS = re.compile(r"\b_[A-Za-z0-9_]+\b")
 class Group:
     """Facts about the rows sharing a key: the CTE ``name`` (``select``, over ``src``) has one
     row per non-null ``key`` (column ``_key``) and the columns ``facts``; a row without a key
-    (or not in the CTE) reads the fact's default (alias → SQL default)."""
+    (or not in the CTE) reads the fact's default (alias → SQL default).
+
+    ``probe``: a cheaper SELECT of the same columns for the probe, whose facts hold wherever
+    the exact ones do (the checks read facts positively: a check that can fail on the exact
+    facts then fails on the probe's, and the report query runs it on the exact ones)."""
 
     name: str
     key: str
     select: str
     facts: dict[str, str]
+    probe: str | None = None
 
-    def cte(self) -> str:
-        return f"{self.name} AS MATERIALIZED ({self.select})"
+    def cte(self, probe: bool = False) -> str:
+        select = self.probe if probe and self.probe is not None else self.select
+        return f"{self.name} AS MATERIALIZED ({select})"
 
     def join(self) -> str:
         return f"LEFT JOIN {self.name} ON {self.name}._key = {self.key}"
@@ -111,10 +117,10 @@ class Plan:
         cols = "".join(f", {c}" for c in extra)
         return f"SELECT {alias}.*{cols} FROM {source} AS {alias}{''.join(' ' + j for j in joins)}"
 
-    def ctes(self, reads: Iterable[Reads]) -> list[str]:
-        """The group CTEs ``reads`` need, in declaration order."""
+    def ctes(self, reads: Iterable[Reads], probe: bool = False) -> list[str]:
+        """The group CTEs ``reads`` need, in declaration order (their probe form: ``probe``)."""
         names = set().union(*(r.groups for r in reads))
-        return [g.cte() for n, g in self.groups.items() if n in names]
+        return [g.cte(probe) for n, g in self.groups.items() if n in names]
 
 
 @dataclass
@@ -152,6 +158,7 @@ def probe_sql(plan: Plan, check_set: CheckSet, conditions: list[str], per_row: s
         source = "(SELECT DISTINCT true AS _any FROM src)"
     failing = " OR ".join(f"({plan.render(conditions[i])})" for i in check_set.checks)
     rows = plan.row_sql(source, "_d", r)
-    # in a WHERE, as in the report query: a condition guarding a cast (``regexp AND CAST``)
-    # is evaluated on the rows it selects only
-    return f"EXISTS (SELECT 1 FROM ({rows}) WHERE {failing})"
+    # CASE WHEN, not WHERE: the optimizer would push a WHERE below the DISTINCT (back to every
+    # row); a condition guarding a cast (``regexp AND CAST``) is still evaluated on the rows
+    # it selects only, as in the report query's WHERE
+    return f"(SELECT COALESCE(bool_or(CASE WHEN {failing} THEN true END), false) FROM ({rows}))"

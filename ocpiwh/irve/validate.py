@@ -586,15 +586,22 @@ def _consistency(
         values.append(twin[0] if twin is not None else _t(f))
     facts = {f"{prefix}{f}": "false" for f in fields}
     aggregates = [_differs(_t(f), f"{prefix}{f}") for f in fields]
+    many = [f"_many AS {prefix}{f}" for f in fields]  # the probe: some field differs
     if rows is not None:
         facts = {rows: "1", **facts}
         aggregates.insert(0, f"CAST(sum(_n) AS BIGINT) AS {rows}")
-    select = (
-        f"SELECT _key, {', '.join(aggregates)} FROM ("
+        many.insert(0, rows)
+    distinct = (
         f"SELECT {key} AS _key, {', '.join(dict.fromkeys(values))}, count(*) AS _n FROM src "
-        f"WHERE {key} IS NOT NULL GROUP BY ALL) GROUP BY _key"
+        f"WHERE {key} IS NOT NULL GROUP BY ALL"
     )
-    return Group(name, key, select, facts)
+    select = f"SELECT _key, {', '.join(aggregates)} FROM ({distinct}) GROUP BY _key"
+    counted = f"CAST(sum(_n) AS BIGINT) AS {rows}, " if rows is not None else ""
+    probe = (
+        f"SELECT _key, {', '.join(many)} FROM (SELECT _key, {counted}count(*) > 1 AS _many "
+        f"FROM ({distinct}) GROUP BY _key)"
+    )
+    return Group(name, key, select, facts, probe)
 
 
 def _differs(v: str, alias: str) -> str:
@@ -738,7 +745,7 @@ def check_table(
     sets = check_sets(plan, derived.conditions)
     per_row = {identifier(f"{p}_{name}") for name in ROW_FIELDS.get(schema, ()) for p in "ts"}
     probes = [probe_sql(plan, s, derived.conditions, per_row) for s in sets]
-    ctes = "".join(f",\n{c}" for c in plan.ctes(s.reads for s in sets))
+    ctes = "".join(f",\n{c}" for c in plan.ctes((s.reads for s in sets), probe=True))
     probe = f"{src}{ctes}\nSELECT (SELECT count(*) FROM src), [{', '.join(probes) or 'false'}]"
     try:
         n, failing = con.execute(render(probe), _used(params, probe)).fetchall()[0]
