@@ -26,7 +26,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 
 from ocpiwh.errors import OcpiwhError, UsageError
-from ocpiwh.irve.checkplan import Derived, Group, Plan, check_sets, probe_sql
+from ocpiwh.irve.checkplan import Derived, Group, Plan, check_sets, probe_query
 from ocpiwh.irve.phone import refused
 from ocpiwh.irve.schema import load_schema
 from ocpiwh.sqltext import identifier
@@ -744,14 +744,11 @@ def check_table(
     plan = Plan(derived, render)
     sets = check_sets(plan, derived.conditions)
     per_row = {identifier(f"{p}_{name}") for name in ROW_FIELDS.get(schema, ()) for p in "ts"}
-    probes = [probe_sql(plan, s, derived.conditions, per_row) for s in sets]
-    ctes = "".join(f",\n{c}" for c in plan.ctes((s.reads for s in sets), probe=True))
-    probe = f"{src}{ctes}\nSELECT (SELECT count(*) FROM src), [{', '.join(probes) or 'false'}]"
+    probe = probe_query(plan, src, sets, derived.conditions, per_row)
     try:
-        n, failing = con.execute(render(probe), _used(params, probe)).fetchall()[0]
-        chosen = sorted(
-            i for s, fails in zip(sets, failing, strict=True) if fails for i in s.checks
-        )
+        failing = {int(r[0]) for r in con.execute(render(probe), _used(params, probe)).fetchall()}
+        n = con.execute(f"SELECT count(*) FROM {identifier(table)}").fetchall()[0][0]
+        chosen = sorted(i for k, s in enumerate(sets) if k in failing for i in s.checks)
         sql = _errors_sql(
             plan, src, key_sql, [items[i] for i in chosen], [derived.conditions[i] for i in chosen]
         )
