@@ -695,6 +695,7 @@ def check_table(
     max_status_age_days: float | None = None,
     errors_table: str = "_irve_errors",
     row_column: str | None = None,
+    probe: bool = True,
 ) -> int:
     """Validate ``table`` (a table or view on ``con``) into the temp table ``errors_table``
     (row, key, field, rule, value); returns the number of rows checked.
@@ -702,6 +703,10 @@ def check_table(
     ``max_session_age_days`` / ``max_status_age_days``: QualiCharge's age limits for session
     starts / status times (None: not checked); rows past them fail :data:`TOO_OLD` only.
     ``row_column`` names a column holding the row number; default: ``rowid + 1`` (tables).
+
+    ``probe``: find first, on distinct values, the checks that fail on some row
+    (:mod:`ocpiwh.irve.checkplan`), and run only those per row; False runs every check on
+    every row (same report: the reference the tests compare the probe with).
     """
     if profile not in PROFILES:
         raise UsageError(f"unknown validation profile {profile!r}; choose {', '.join(PROFILES)}")
@@ -744,9 +749,13 @@ def check_table(
     plan = Plan(derived, render)
     sets = check_sets(plan, derived.conditions)
     per_row = {identifier(f"{p}_{name}") for name in ROW_FIELDS.get(schema, ()) for p in "ts"}
-    probe = probe_query(plan, src, sets, derived.conditions, per_row)
+    probe_sql = probe_query(plan, src, sets, derived.conditions, per_row)
     try:
-        failing = {int(r[0]) for r in con.execute(render(probe), _used(params, probe)).fetchall()}
+        if probe:
+            found = con.execute(render(probe_sql), _used(params, probe_sql)).fetchall()
+            failing = {int(r[0]) for r in found}
+        else:
+            failing = set(range(len(sets)))
         n = con.execute(f"SELECT count(*) FROM {identifier(table)}").fetchall()[0][0]
         chosen = sorted(i for k, s in enumerate(sets) if k in failing for i in s.checks)
         sql = _errors_sql(
