@@ -13,6 +13,7 @@ QualiCharge API's hard rules (docs/irve.md lists them).
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 from dataclasses import dataclass, field
@@ -29,7 +30,11 @@ from ocpiwh.errors import OcpiwhError, UsageError
 from ocpiwh.irve.checkplan import Derived, Group, Plan, check_sets, probe_query
 from ocpiwh.irve.phone import refused
 from ocpiwh.irve.schema import load_schema
-from ocpiwh.sqltext import identifier
+from ocpiwh.sqltext import identifier as _quote
+
+identifier = functools.cache(_quote)
+"""Quoted identifiers, cached: a validation query quotes ~300 names, and sqlglot's renderer
+(one quoting rule for the project) costs 0.2 ms a name (0.06 s a validation)."""
 
 PROFILES: tuple[str, ...] = ("qualicharge", "irve")
 REPORT_COLUMNS: tuple[str, ...] = ("row", "key", "field", "rule", "value")
