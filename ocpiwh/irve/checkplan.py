@@ -34,17 +34,29 @@ class Group:
 
     ``probe``: a cheaper SELECT of the same columns for the probe, whose facts hold wherever
     the exact ones do (the checks read facts positively: a check that can fail on the exact
-    facts then fails on the probe's, and the report query runs it on the exact ones)."""
+    facts then fails on the probe's, and the report query runs it on the exact ones).
+
+    ``values``: a SELECT of the distinct combinations of ``value_columns`` (the key among
+    them) over every row, which ``select`` and ``probe`` may read as ``<name>_values``; the
+    probe also reads there the distinct values of a check reading only those columns (a
+    station's fields: one row per station instead of one per point de recharge)."""
 
     name: str
     key: str
     select: str
     facts: dict[str, str]
     probe: str | None = None
+    values: str | None = None
+    value_columns: frozenset[str] = frozenset()
 
-    def cte(self, probe: bool = False) -> str:
+    @property
+    def values_name(self) -> str:
+        return f"{self.name}_values"
+
+    def ctes(self, probe: bool = False) -> list[str]:
         select = self.probe if probe and self.probe is not None else self.select
-        return f"{self.name} AS MATERIALIZED ({select})"
+        values = [f"{self.values_name} AS MATERIALIZED ({self.values})"] if self.values else []
+        return [*values, f"{self.name} AS MATERIALIZED ({select})"]
 
     def join(self) -> str:
         return f"LEFT JOIN {self.name} ON {self.name}._key = {self.key}"
@@ -117,10 +129,18 @@ class Plan:
         cols = "".join(f", {c}" for c in extra)
         return f"SELECT {alias}.*{cols} FROM {source} AS {alias}{''.join(' ' + j for j in joins)}"
 
-    def ctes(self, reads: Iterable[Reads], probe: bool = False) -> list[str]:
-        """The group CTEs ``reads`` need, in declaration order (their probe form: ``probe``)."""
-        names = set().union(*(r.groups for r in reads))
-        return [g.cte(probe) for n, g in self.groups.items() if n in names]
+    def ctes(self, names: Iterable[str], probe: bool = False) -> list[str]:
+        """The CTEs of the groups ``names``, in declaration order (their probe form: ``probe``)."""
+        wanted = set(names)
+        return [c for n, g in self.groups.items() if n in wanted for c in g.ctes(probe)]
+
+    def distinct_source(self, base: frozenset[str]) -> tuple[str | None, str]:
+        """(group, relation) where the distinct combinations of ``base`` are fewest to find:
+        a group's distinct values holding them all, else ``src``."""
+        for g in self.groups.values():
+            if g.values and base <= g.value_columns:
+                return g.name, g.values_name
+        return None, "src"
 
 
 @dataclass
@@ -177,6 +197,7 @@ def probe_query(
     One UNION ALL, not scalar subqueries: 40 of those cost the optimizer more than the probe
     costs to run."""
     branches = []
+    groups: set[str] = set().union(*(s.reads.groups for s in sets))
     per_row_sets: list[tuple[int, CheckSet]] = []
     for index, check_set in enumerate(sets):
         r = check_set.reads
@@ -191,7 +212,10 @@ def probe_query(
             per_row_sets.append((index, check_set))
             continue
         elif r.base:
-            rows = plan.row_sql(f"(SELECT DISTINCT {', '.join(sorted(r.base))} FROM src)", "_d", r)
+            group_name, relation = plan.distinct_source(r.base)
+            groups |= {group_name} if group_name else set()
+            distinct = f"(SELECT DISTINCT {', '.join(sorted(r.base))} FROM {relation})"
+            rows = plan.row_sql(distinct, "_d", r)
         else:  # a condition reading no column fails every row or none
             rows = "SELECT DISTINCT true AS _any FROM src"
         failing = _failing(plan, check_set, conditions)
@@ -210,6 +234,6 @@ def probe_query(
             f"SELECT unnest([{indexes}]) AS _set, unnest(_flags) AS _fails "
             f"FROM (SELECT [{flags}] AS _flags FROM ({rows}))"
         )
-    ctes = "".join(f",\n{c}" for c in plan.ctes((s.reads for s in sets), probe=True))
+    ctes = "".join(f",\n{c}" for c in plan.ctes(groups, probe=True))
     union_all = "\nUNION ALL ".join(branches) or "SELECT 0 AS _set, false AS _fails"
     return f"{src}{ctes}\nSELECT _set FROM ({union_all}) WHERE _fails"

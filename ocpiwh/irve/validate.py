@@ -596,17 +596,16 @@ def _consistency(
         facts = {rows: "1", **facts}
         aggregates.insert(0, f"CAST(sum(_n) AS BIGINT) AS {rows}")
         many.insert(0, rows)
-    distinct = (
-        f"SELECT {key} AS _key, {', '.join(dict.fromkeys(values))}, count(*) AS _n FROM src "
-        f"WHERE {key} IS NOT NULL GROUP BY ALL"
-    )
-    select = f"SELECT _key, {', '.join(aggregates)} FROM ({distinct}) GROUP BY _key"
+    columns = [key, *dict.fromkeys(values)]
+    distinct = f"SELECT {', '.join(columns)}, count(*) AS _n FROM src GROUP BY ALL"
+    keyed = f"FROM {name}_values WHERE {key} IS NOT NULL GROUP BY {key}"
+    select = f"SELECT {key} AS _key, {', '.join(aggregates)} {keyed}"
     counted = f"CAST(sum(_n) AS BIGINT) AS {rows}, " if rows is not None else ""
     probe = (
-        f"SELECT _key, {', '.join(many)} FROM (SELECT _key, {counted}count(*) > 1 AS _many "
-        f"FROM ({distinct}) GROUP BY _key)"
+        f"SELECT _key, {', '.join(many)} FROM (SELECT {key} AS _key, {counted}"
+        f"count(*) > 1 AS _many {keyed})"
     )
-    return Group(name, key, select, facts, probe)
+    return Group(name, key, select, facts, probe, distinct, frozenset(columns))
 
 
 def _differs(v: str, alias: str) -> str:
@@ -789,7 +788,7 @@ def _errors_sql(plan: Plan, src: str, key_sql: str, items: list[str], conditions
             "CAST(NULL AS VARCHAR) AS rule, CAST(NULL AS VARCHAR) AS value FROM src LIMIT 0"
         )
     reads = plan.reads(" ".join(items))
-    ctes = "".join(f",\n{c}" for c in plan.ctes([reads]))
+    ctes = "".join(f",\n{c}" for c in plan.ctes(reads.groups))
     # rows failing no check are passed over on plain booleans; the list of failures is
     # built for the others only
     return f"""{src}{ctes},
