@@ -36,6 +36,19 @@ def _module(path: Path, name: str) -> Any:
     return module
 
 
+def _base_validate(base: Path) -> Any:
+    """The older checkout's ``ocpiwh.irve.validate``, importing its own ``checkplan`` (when it
+    has one) instead of this checkout's."""
+    ours = importlib.import_module("ocpiwh.irve.checkplan")
+    plan = base / "ocpiwh" / "irve" / "checkplan.py"
+    if plan.exists():
+        sys.modules["ocpiwh.irve.checkplan"] = _module(plan, "base_checkplan")
+    try:
+        return _module(base / "ocpiwh" / "irve" / "validate.py", "base_validate")
+    finally:
+        sys.modules["ocpiwh.irve.checkplan"] = ours
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("root", type=Path, help="a lake of bench/bench_irve.py")
@@ -46,7 +59,7 @@ def main() -> None:
     args = ap.parse_args()
     schema = MODEL_SCHEMAS[args.model]
     new = importlib.import_module("ocpiwh.irve.validate")
-    old = _module(args.base / "ocpiwh" / "irve" / "validate.py", "base_validate")
+    old = _base_validate(args.base)
     now = datetime(2026, 3, 1, tzinfo=UTC)
     con = warehouse.connect(args.root, read_only=False)
     m = models.get_model(args.model)
