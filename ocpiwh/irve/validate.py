@@ -581,10 +581,11 @@ def _consistency(
     """Group ``name`` by ``key``: ``<prefix><field>`` true where the rows of a key do not all
     hold the same text of ``field``; ``rows`` (if given) counts the rows of the key.
 
-    Aggregated over the distinct (key, values) first: whether values differ does not depend
-    on how often each occurs, and a key's fields repeat on its rows (4 rows → 1 per station in
-    the benchmark: half the CPU of min/max on every row). Typed values are deduplicated as
-    they are and rendered after (their text is a function of the value)."""
+    Aggregated over the distinct (key, values) first (``<name>_values``, every row): whether
+    values differ does not depend on how often each occurs. The probe form only counts the
+    combinations of a key (more than one: some field may differ); ``min``/``max`` per field,
+    whose cost is per group, run only when the probe found one. Typed values are deduplicated
+    as they are and rendered after (their text is a function of the value)."""
     values = []
     for f in fields:
         twin = checks.typed(_t(f))
