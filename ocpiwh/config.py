@@ -58,6 +58,12 @@ class Source:
     def platform_party(self) -> tuple[str, str] | None:
         return self.connection.platform_party
 
+    @property
+    def lake_party(self) -> tuple[str, str]:
+        """The party the lake files this source's objects under when they carry none
+        (OCPI 2.1.1): the platform's, else ``ZZ*ZZZ``."""
+        return self.platform_party or ("ZZ", "ZZZ")
+
     def sender_url(self, module: str) -> str | None:
         return self.connection.sender_url(module)
 

@@ -2,7 +2,9 @@
 
 Parsing the models, inlining their dependencies, generating their SQL and tracing their
 column lineage costs about a second per export (sqlglot is pure Python) and depends only on
-the SQL files: it is stored in ``<cache dir>/models-<key>.json``, where the key hashes the
+the SQL files: it is stored in ``<cache dir>/models-<key>/``, one file per entry (processes
+adding entries at once cannot drop each other's, as a read-modify-write of one file
+could), where the key hashes the
 contents of every file of the models' folder and of ``sql/views``, the ocpiwh and sqlglot
 versions and :data:`FORMAT`. A changed file gives a new key, so an entry is never stale;
 other purposes add their own inputs to the entry's name (a dialect, a table mapping, the
@@ -27,7 +29,7 @@ import orjson
 from ocpiwh import __version__, resources
 from ocpiwh.paths import atomic_write_bytes, user_dir
 
-FORMAT = "1"
+FORMAT = "2"
 """Bump when what an entry holds changes in a way the hashed files do not show."""
 T = TypeVar("T")
 
@@ -49,28 +51,33 @@ def files_key(folder: Path) -> str:
 
 
 class Entries:
-    """The entries of one key: read from disk once, written back when one is added."""
+    """The entries of one key: each read from disk once, written when computed."""
 
     def __init__(self, key: str) -> None:
-        self.path = cache_dir() / f"models-{key}.json"
+        self.folder = cache_dir() / f"models-{key}"
         self.data: dict[str, Any] = {}
-        try:
-            loaded = orjson.loads(self.path.read_bytes())
-            if isinstance(loaded, dict):
-                self.data = loaded
-        except (OSError, orjson.JSONDecodeError):
-            pass
+
+    def path(self, name: str) -> Path:
+        return self.folder / (hashlib.sha256(name.encode()).hexdigest()[:24] + ".json")
 
     def get(self, name: str, compute: Callable[[], T]) -> T:
         """The entry ``name``, computed (and stored) when absent. Values are JSON: lists
         come back as lists."""
         if name in self.data:
             return self.data[name]  # type: ignore[no-any-return]
+        path = self.path(name)
+        try:
+            stored = orjson.loads(path.read_bytes())
+            if isinstance(stored, dict) and stored.get("name") == name:
+                self.data[name] = stored["value"]
+                return stored["value"]  # type: ignore[no-any-return]
+        except (OSError, orjson.JSONDecodeError):
+            pass
         value = compute()
         self.data[name] = value
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            atomic_write_bytes(self.path, orjson.dumps(self.data))
+            self.folder.mkdir(parents=True, exist_ok=True)
+            atomic_write_bytes(path, orjson.dumps({"name": name, "value": value}))
         except OSError:
             pass  # read-only or full: the value is still kept for this process
         return value

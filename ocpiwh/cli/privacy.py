@@ -11,10 +11,9 @@ from rich.table import Table
 from ocpiwh.cli.app import app
 from ocpiwh.cli.common import out, state
 from ocpiwh.config import Config
-from ocpiwh.irve.config import IrveConfig
+from ocpiwh.irve.config import IrveConfig, source_profile
 from ocpiwh.lake import StateStore, Store, open_store
 from ocpiwh.privacy import PrivacyProfile, policy_rows
-from ocpiwh.sync.engine import source_profile
 
 privacy_app = typer.Typer(
     help=(

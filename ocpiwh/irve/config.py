@@ -38,13 +38,13 @@ from typing import Any
 import duckdb
 import orjson
 
-from ocpiwh.config import Config
+from ocpiwh.config import Config, Source
 from ocpiwh.errors import UsageError
 from ocpiwh.irve.geo import communes
 from ocpiwh.irve.phone import check_phone
 from ocpiwh.irve.schema import load_schema
 from ocpiwh.lake import Location, Store, open_store
-from ocpiwh.privacy import Sites
+from ocpiwh.privacy import PrivacyProfile, Sites
 from ocpiwh.sqltext import identifier
 
 CONFIG_FIELDS: tuple[str, ...] = (
@@ -326,17 +326,52 @@ class IrveConfig:
         """Derive ``code_insee_commune`` of every (postal code, city) of the French locations
         (``places``, with the reason when none is derived) and describe every code used or
         configured (``communes``: department, region, EPCI, kind, known to QualiCharge).
-        ``locations``: the view, or a table holding its rows."""
+        ``locations``: the view, or a table holding its rows.
+
+        A place is keyed by (postal code, city); only where that leaves several communes does
+        each of its locations with coordinates get a place of its own (keyed also by
+        ``country_code, party_id, location_id``), decided by the nearest commune centre
+        (geo.py). The models prefer a location's place to its (postal code, city) one."""
         rows = con.execute(
             f"SELECT DISTINCT postal_code, city FROM {identifier(locations)} "
             "WHERE COALESCE(country, 'FRA') = 'FRA' AND postal_code IS NOT NULL"
         ).fetchall()
         table = communes()
         self.places = []
+        tied: set[tuple[str, str | None]] = set()
         for cp, city in rows:
             code, how = table.resolve(cp, city)
             self.places.append(
                 {"postal_code": cp, "city": city, "code_insee_commune": code, "how": how}
+            )
+            if code is None and table.tie(cp, city):
+                tied.add((cp, city))
+        located = (
+            con.execute(
+                f"SELECT country_code, party_id, id, postal_code, city, "
+                "TRY_CAST(latitude AS DOUBLE), TRY_CAST(longitude AS DOUBLE) "
+                f"FROM {identifier(locations)} "
+                "WHERE COALESCE(country, 'FRA') = 'FRA' AND list_contains(?, postal_code) "
+                "ORDER BY country_code, party_id, id",
+                [sorted({cp for cp, _ in tied})],
+            ).fetchall()
+            if tied
+            else []
+        )
+        for cc, party, lid, cp, city, lat, lon in located:
+            if (cp, city) not in tied or lat is None or lon is None:
+                continue
+            code, how = table.resolve(cp, city, lat, lon)
+            self.places.append(
+                {
+                    "postal_code": cp,
+                    "city": city,
+                    "code_insee_commune": code,
+                    "how": how,
+                    "country_code": cc,
+                    "party_id": party,
+                    "location_id": lid,
+                }
             )
         codes = {str(p["code_insee_commune"]) for p in self.places if p["code_insee_commune"]}
         self.communes = []
@@ -393,3 +428,12 @@ def model_values(
         if cfg.blocked_as:
             values["blocked_as"] = cfg.blocked_as
     return values
+
+
+def source_profile(profile: PrivacyProfile, irve: IrveConfig | None, src: Source) -> PrivacyProfile:
+    """The policy ``src``'s batches are written under (its fingerprint is stored with every
+    row, ``_privacy``): an OCPI 2.1.1 source adds the ``[irve]`` site declarations
+    (``irve``: the ``[irve]`` section, None when no source speaks 2.1.1)."""
+    if irve is not None and src.version == "2.1.1":
+        return profile.with_sites(irve.sites(src.lake_party))
+    return profile

@@ -1,8 +1,10 @@
-"""``code_insee_commune`` from a location's postal code and city, with the official table.
+"""``code_insee_commune`` from a location's postal code, city and coordinates, with the
+official table.
 
 The table (``refdata/communes.csv.gz``, see docs/refdata.md) is INSEE's *Code officiel
-géographique* with La Poste's postal codes and DGCL's EPCI, shipped with the package: nothing is
-fetched at run time. :func:`resolve` derives the code of one (postal code, city):
+géographique* with La Poste's postal codes, DGCL's EPCI and each commune's centre (the centroid
+of its IGN outline), shipped with the package: nothing is fetched at run time. :func:`resolve`
+derives the code of one (postal code, city[, latitude, longitude]):
 
 1. candidates = the communes whose postal codes contain the postal code, each under its own
    name and under the names of its municipal arrondissements, delegated and associated
@@ -11,12 +13,23 @@ fetched at run time. :func:`resolve` derives the code of one (postal code, city)
    ``St``/``Ste``, ``Cedex NN`` and an arrondissement suffix ignored);
 3. unknown postal code (a Cedex code, a typo) → the commune of that name in the postal code's
    department (20xxx: 2A or 2B; 97x/98x: three digits) when there is exactly one;
-4. otherwise nothing, with the reason.
+4. still several communes (the city is missing, misspelt or a homonym) and the location has
+   coordinates → the commune whose centre is nearest, **only when that is clear**: the nearest
+   centre is within :data:`MAX_KM` km and the next candidate's is more than :data:`RATIO` times
+   as far (a commune's distance is that of the nearest of its centre and the centres of its
+   arrondissements, delegated and associated communes). A point between two centres, far from
+   all, or a tie with a candidate that has no centre in the table decides nothing (on points
+   drawn uniformly inside the communes, the rule decides half and is wrong on 2 % of those:
+   docs/refdata.md);
+5. otherwise nothing, with the reason.
+
+The name always comes before the coordinates, and an override in the configuration before both
+(the SQL models' COALESCE).
 
 Paris, Lyon and Marseille get the **commune** code (75056, 69123, 13055), not the
 arrondissement's (75111): QualiCharge's rule INSE checks codes against the communes of Etalab's
-*contours administratifs 2024*, which list no arrondissements. The table has no commune
-geometry, so coordinates cannot break a tie: a tie is left empty and reported.
+*contours administratifs 2024*, which list no arrondissements. A centre is not an outline: near
+a border the nearest centre may not be the commune the point is in, hence the margin of rule 4.
 """
 
 from __future__ import annotations
@@ -24,6 +37,7 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import math
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -38,6 +52,12 @@ REFDATA = Path(__file__).resolve().parent / "refdata"
 _ARR_RE = re.compile(r"\s+\d{1,2}\s*(er|e|eme|ème)?(\s+arrondissement)?$")
 _CEDEX_RE = re.compile(r"\bcedex\b.*$")
 _ABBREV = {"st": "saint", "ste": "sainte"}
+MAX_KM = 20.0
+"""Farther than this from every candidate's centre, coordinates are not trusted to choose (a
+wrong or swapped position; a commune's centre is rarely farther from its edge)."""
+RATIO = 2.0
+"""The second nearest candidate must be more than this many times as far as the nearest."""
+EARTH_KM = 6371.0088
 
 
 @dataclass(frozen=True)
@@ -51,6 +71,8 @@ class Commune:
     epci: str
     codes_postaux: tuple[str, ...]
     in_qualicharge: bool
+    latitude: float | None = None
+    longitude: float | None = None
 
     @property
     def current(self) -> str:
@@ -66,6 +88,14 @@ def norm(name: str) -> str:
     text = re.sub(r"[^a-z0-9]+", " ", text).strip()
     text = " ".join(_ABBREV.get(w, w) for w in text.split())
     return _ARR_RE.sub("", text) or text
+
+
+def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance (haversine) in km."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * EARTH_KM * math.asin(min(1.0, math.sqrt(h)))
 
 
 def department_of(postal_code: str) -> str | None:
@@ -86,6 +116,7 @@ class CommuneTable:
         self.by_code: dict[str, Commune] = {}
         self.by_cp: dict[str, list[tuple[str, str]]] = {}
         self.by_dept: dict[tuple[str, str], set[str]] = {}
+        self.centres: dict[str, list[tuple[float, float]]] = {}
         rows = list(rows)
         for c in rows:
             if c.kind == "commune" or c.code not in self.by_code:
@@ -99,48 +130,99 @@ class CommuneTable:
             for cp in cps:
                 self.by_cp.setdefault(cp, []).append((norm(c.nom), owner.code))
             self.by_dept.setdefault((owner.departement, norm(c.nom)), set()).add(owner.code)
+            if c.latitude is not None and c.longitude is not None:
+                self.centres.setdefault(owner.code, []).append((c.latitude, c.longitude))
 
-    def resolve(self, postal_code: str | None, city: str | None) -> tuple[str | None, str]:
-        """(commune code, how) — or (None, why not)."""
+    def resolve(
+        self,
+        postal_code: str | None,
+        city: str | None,
+        latitude: float | None = None,
+        longitude: float | None = None,
+    ) -> tuple[str | None, str]:
+        """(commune code, how) — or (None, why not). The coordinates are used only when the
+        postal code and the city leave several communes (rule 4 of the module's docstring)."""
+        code, how, tie = self._by_name(postal_code, city)
+        if code is not None or not tie or latitude is None or longitude is None:
+            return code, how
+        code, why = self.nearest(tie, latitude, longitude)
+        if code is None:
+            return None, f"{how}; the coordinates do not decide: {why}"
+        return code, f"coordinates ({why})"
+
+    def tie(self, postal_code: str | None, city: str | None) -> frozenset[str]:
+        """The communes the coordinates may choose between (empty: they are not needed or
+        cannot help)."""
+        return self._by_name(postal_code, city)[2]
+
+    def _by_name(
+        self, postal_code: str | None, city: str | None
+    ) -> tuple[str | None, str, frozenset[str]]:
+        """(code, how, ()) or (None, why not, the communes left when there are several)."""
         cp = (postal_code or "").strip().replace(" ", "")
         name = norm(city or "")
+        none: frozenset[str] = frozenset()
         if not cp:
-            return None, "no postal code"
+            return None, "no postal code", none
         dept = department_of(cp)
         if dept is None:
-            return None, f"postal code {cp!r} is not a French postal code"
+            return None, f"postal code {cp!r} is not a French postal code", none
         candidates = self.by_cp.get(cp)
         if candidates:
-            codes = {code for _, code in candidates}
+            codes = frozenset(code for _, code in candidates)
             if len(codes) == 1:
-                return next(iter(codes)), "postal code"
-            named = {code for n, code in candidates if n == name}
+                return next(iter(codes)), "postal code", none
+            named = frozenset(code for n, code in candidates if n == name)
             if len(named) == 1:
-                return next(iter(named)), "postal code and city"
+                return next(iter(named)), "postal code and city", none
             if not name:
-                return (
-                    None,
-                    f"postal code {cp} is shared by {len(codes)} communes and no city is given",
-                )
+                why = f"postal code {cp} is shared by {len(codes)} communes and no city is given"
+                return None, why, codes
             if not named:
-                return None, (
+                why = (
                     f"postal code {cp} is shared by {len(codes)} communes and none is named "
                     f"{city!r}"
                 )
-            return None, f"postal code {cp} and city {city!r} match {len(named)} communes"
+                return None, why, codes
+            return None, f"postal code {cp} and city {city!r} match {len(named)} communes", named
         if not name:
-            return None, f"unknown postal code {cp} and no city"
-        named = self.by_dept.get((dept, name), set())
-        if len(named) == 1:
-            return next(
-                iter(named)
-            ), "city in the postal code's department (Cedex or unlisted code)"
-        if not named:
-            return None, f"unknown postal code {cp} and no commune {city!r} in department {dept}"
-        return (
-            None,
-            f"unknown postal code {cp} and {len(named)} communes {city!r} in department {dept}",
-        )
+            return None, f"unknown postal code {cp} and no city", none
+        in_dept = frozenset(self.by_dept.get((dept, name), set()))
+        if len(in_dept) == 1:
+            how = "city in the postal code's department (Cedex or unlisted code)"
+            return next(iter(in_dept)), how, none
+        if not in_dept:
+            why = f"unknown postal code {cp} and no commune {city!r} in department {dept}"
+            return None, why, none
+        why = f"unknown postal code {cp} and {len(in_dept)} communes {city!r} in department {dept}"
+        return None, why, in_dept
+
+    def nearest(
+        self, codes: Iterable[str], latitude: float, longitude: float
+    ) -> tuple[str | None, str]:
+        """(the commune whose centre is clearly nearest, the distances) or (None, why not)."""
+        if not (
+            math.isfinite(latitude)
+            and math.isfinite(longitude)
+            and -90 <= latitude <= 90
+            and -180 <= longitude <= 180
+        ):
+            return None, f"({latitude}, {longitude}) are not WGS 84 coordinates"
+        ranked = []
+        for code in sorted(codes):
+            points = self.centres.get(code)
+            if not points:
+                return None, f"commune {code} has no centre in the table"
+            km = min(distance_km(latitude, longitude, lat, lon) for lat, lon in points)
+            ranked.append((km, code))
+        ranked.sort()
+        (d1, c1), (d2, c2) = ranked[0], ranked[1]
+        distances = f"{c1} at {d1:.1f} km, next {c2} at {d2:.1f} km"
+        if d1 > MAX_KM:
+            return None, f"the nearest centre is farther than {MAX_KM:g} km ({distances})"
+        if d2 <= RATIO * d1:
+            return None, f"the nearest centre is not {RATIO:g} times nearer ({distances})"
+        return c1, distances
 
 
 def _read(path: Path) -> list[Commune]:
@@ -157,6 +239,8 @@ def _read(path: Path) -> list[Commune]:
                 epci=r["epci"],
                 codes_postaux=tuple(r["codes_postaux"].split()),
                 in_qualicharge=r["in_qualicharge"] == "1",
+                latitude=float(r["latitude"]) if r["latitude"] else None,
+                longitude=float(r["longitude"]) if r["longitude"] else None,
             )
             for r in reader
         ]
@@ -168,9 +252,14 @@ def communes() -> CommuneTable:
     return CommuneTable(_read(REFDATA / "communes.csv.gz"))
 
 
-def resolve(postal_code: str | None, city: str | None) -> tuple[str | None, str]:
-    """``code_insee_commune`` of a French (postal code, city), or None and why."""
-    return communes().resolve(postal_code, city)
+def resolve(
+    postal_code: str | None,
+    city: str | None,
+    latitude: float | None = None,
+    longitude: float | None = None,
+) -> tuple[str | None, str]:
+    """``code_insee_commune`` of a French (postal code, city[, coordinates]), or None and why."""
+    return communes().resolve(postal_code, city, latitude, longitude)
 
 
 def report_not_derived(
@@ -182,12 +271,15 @@ def report_not_derived(
 ) -> None:
     """Add to the validation report why ``code_insee_commune`` was not derived, on the rows
     already reported without one (rule ``ocpiwh:insee_not_derived``; the value is the reason).
-    ``locations``: the view, or a table holding its rows."""
+    A location's own place (coordinates, see ``IrveConfig.add_geography``) gives the reason
+    before its (postal code, city) place. ``locations``: the view, or a table holding its rows."""
     missing = [p for p in places if not p.get("code_insee_commune")]
     if not missing:
         return
+    keys = ("postal_code", "city", "how", "country_code", "party_id", "location_id")
     reasons = pa.Table.from_pylist(
-        [{"postal_code": p["postal_code"], "city": p["city"], "how": p["how"]} for p in missing]
+        [{k: p.get(k) for k in keys} for p in missing],
+        schema=pa.schema([(k, pa.string()) for k in keys]),
     )
     con.register("_irve_geo_reasons", reasons)
     try:
@@ -199,6 +291,16 @@ FROM "{table}" AS t
 JOIN "{locations}" AS l ON l.id = t.id_station_local
 JOIN _irve_geo_reasons AS r
     ON r.postal_code = l.postal_code AND r.city IS NOT DISTINCT FROM l.city
+    AND CASE
+        WHEN r.location_id IS NOT NULL
+            THEN r.location_id = l.id AND r.country_code = l.country_code
+                AND r.party_id = l.party_id
+        ELSE NOT EXISTS (
+            SELECT 1 FROM _irve_geo_reasons AS o
+            WHERE o.location_id = l.id AND o.country_code = l.country_code
+                AND o.party_id = l.party_id
+        )
+    END
 WHERE t.code_insee_commune IS NULL
     AND t.rowid + 1 IN (SELECT "row" FROM "{errors_table}")
 """)

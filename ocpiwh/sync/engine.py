@@ -27,7 +27,7 @@ import duckdb
 from ocpiwh import lake, warehouse
 from ocpiwh.config import Config, Source
 from ocpiwh.errors import OcpiwhError, UsageError, os_error
-from ocpiwh.irve.config import IrveConfig
+from ocpiwh.irve.config import IrveConfig, source_profile
 from ocpiwh.lake import BatchRecord, ModuleState, StateStore, folders_source
 from ocpiwh.ocpi import (
     CrawlStats,
@@ -259,20 +259,6 @@ def _compact_after(root: lake.Store, results: list[SourceResult], fresh_from: st
         )
 
 
-def source_profile(profile: PrivacyProfile, irve: IrveConfig | None, src: Source) -> PrivacyProfile:
-    """The policy ``src``'s batches are written under (its fingerprint is stored with every
-    row, ``_privacy``): an OCPI 2.1.1 source adds the ``[irve]`` site declarations
-    (``irve``: the ``[irve]`` section, None when no source speaks 2.1.1)."""
-    if irve is not None and src.version == "2.1.1":
-        return profile.with_sites(irve.sites(lake_party(src)))
-    return profile
-
-
-def lake_party(src: Source) -> tuple[str, str]:
-    """The party of the objects that carry none (OCPI 2.1.1) in the lake."""
-    return src.platform_party or ("ZZ", "ZZZ")
-
-
 def platform_now(client: OcpiClient, url: str) -> datetime:
     """The platform's *now*: the envelope timestamp of a cheap request, else its HTTP
     ``Date``, else (with a warning) the local clock."""
@@ -338,7 +324,7 @@ class SourceSync:
             store=self.root,
             source=src.name,
             version=src.version,
-            platform_party=lake_party(src),
+            platform_party=src.lake_party,
             profile=profile,
             key=key,
             cpu_lock=cpu_lock,

@@ -1,7 +1,7 @@
 -- description: Points de recharge for the indicators (the pdc set of irve_statique: EVSEs of
 --   open-data locations of irve_pdc, REMOVED and PLANNED left out) with what the levels need: operational
 --   unit (AFIREV prefix), aménageur SIREN, INSEE code (override, else derived from postal code
---   and city, else config), commune / department / region / EPCI from the shipped COG table
+--   and city, or coordinates where they are ambiguous, else config), commune / department / region / EPCI from the shipped COG table
 --   ($irve_config.communes; commune only when QualiCharge's table knows it), raccordement, num_pdl
 --   (from $irve_config: station override > operator table by name > by party > defaults, as in
 --   irve_statique), puissance_nominale (kW) and QualiCharge's power range (p_cat, category).
@@ -16,7 +16,7 @@
 -- @audit one_row_per_pdc: SELECT id_pdc_itinerance, count(*) AS n FROM ind_pdc GROUP BY id_pdc_itinerance HAVING count(*) > 1
 -- @audit power_in_kw: SELECT * FROM ind_pdc WHERE puissance_nominale > 4000
 WITH cfg AS MATERIALIZED (
-    SELECT from_json($irve_config, '{"defaults":{"siren_amenageur":"VARCHAR","code_insee_commune":"VARCHAR","raccordement":"VARCHAR","num_pdl":"VARCHAR"},"operators":[{"party":"VARCHAR","operator_name":"VARCHAR","siren_amenageur":"VARCHAR","code_insee_commune":"VARCHAR","raccordement":"VARCHAR","num_pdl":"VARCHAR"}],"by_location":[{"country_code":"VARCHAR","party_id":"VARCHAR","location_id":"VARCHAR","id_station_itinerance":"VARCHAR","siren_amenageur":"VARCHAR","code_insee_commune":"VARCHAR","raccordement":"VARCHAR","num_pdl":"VARCHAR"}],"by_station":[{"station":"VARCHAR","siren_amenageur":"VARCHAR","code_insee_commune":"VARCHAR","raccordement":"VARCHAR","num_pdl":"VARCHAR"}],"places":[{"postal_code":"VARCHAR","city":"VARCHAR","code_insee_commune":"VARCHAR"}],"communes":[{"code":"VARCHAR","departement":"VARCHAR","region":"VARCHAR","epci":"VARCHAR","in_qualicharge":"VARCHAR"}]}') AS c
+    SELECT from_json($irve_config, '{"defaults":{"siren_amenageur":"VARCHAR","code_insee_commune":"VARCHAR","raccordement":"VARCHAR","num_pdl":"VARCHAR"},"operators":[{"party":"VARCHAR","operator_name":"VARCHAR","siren_amenageur":"VARCHAR","code_insee_commune":"VARCHAR","raccordement":"VARCHAR","num_pdl":"VARCHAR"}],"by_location":[{"country_code":"VARCHAR","party_id":"VARCHAR","location_id":"VARCHAR","id_station_itinerance":"VARCHAR","siren_amenageur":"VARCHAR","code_insee_commune":"VARCHAR","raccordement":"VARCHAR","num_pdl":"VARCHAR"}],"by_station":[{"station":"VARCHAR","siren_amenageur":"VARCHAR","code_insee_commune":"VARCHAR","raccordement":"VARCHAR","num_pdl":"VARCHAR"}],"places":[{"postal_code":"VARCHAR","city":"VARCHAR","code_insee_commune":"VARCHAR","country_code":"VARCHAR","party_id":"VARCHAR","location_id":"VARCHAR"}],"communes":[{"code":"VARCHAR","departement":"VARCHAR","region":"VARCHAR","epci":"VARCHAR","in_qualicharge":"VARCHAR"}]}') AS c
 ),
 d AS (SELECT c.defaults AS v FROM cfg),
 ops AS (SELECT unnest(c.operators) AS o FROM cfg),
@@ -66,7 +66,7 @@ resolved AS (
         s.*,
         COALESCE(bl.o.id_station_itinerance, s.auto_station) AS id_station_itinerance,
         COALESCE(bl.o.siren_amenageur, bs.o.siren_amenageur, opn.o.siren_amenageur, opp.o.siren_amenageur, d.v.siren_amenageur) AS siren_amenageur,
-        COALESCE(bl.o.code_insee_commune, bs.o.code_insee_commune, pl.o.code_insee_commune, opn.o.code_insee_commune, opp.o.code_insee_commune, d.v.code_insee_commune) AS code_insee_commune,
+        COALESCE(bl.o.code_insee_commune, bs.o.code_insee_commune, pll.o.code_insee_commune, pl.o.code_insee_commune, opn.o.code_insee_commune, opp.o.code_insee_commune, d.v.code_insee_commune) AS code_insee_commune,
         COALESCE(bl.o.raccordement, bs.o.raccordement, opn.o.raccordement, opp.o.raccordement, d.v.raccordement) AS raccordement,
         COALESCE(bl.o.num_pdl, bs.o.num_pdl, opn.o.num_pdl, opp.o.num_pdl, d.v.num_pdl) AS num_pdl
     FROM station AS s
@@ -78,7 +78,10 @@ resolved AS (
     LEFT JOIN by_st AS bs ON bs.o.station = s.auto_station
     LEFT JOIN places AS pl
         ON pl.o.postal_code = s.postal_code AND pl.o.city IS NOT DISTINCT FROM s.city
-        AND COALESCE(s.country, 'FRA') = 'FRA'
+        AND pl.o.location_id IS NULL AND COALESCE(s.country, 'FRA') = 'FRA'
+    LEFT JOIN places AS pll
+        ON pll.o.location_id = s.location_id AND pll.o.country_code = s.country_code
+        AND pll.o.party_id = s.party_id
     LEFT JOIN ops AS opn ON opn.o.operator_name = s.operator_name AND opn.o.party IS NULL
     LEFT JOIN ops AS opp ON opp.o.party = s.country_code || s.party_id AND opp.o.operator_name IS NULL
 )

@@ -6,7 +6,8 @@
 --   and its overrides CSV); precedence: station override > OCPI > operator table > defaults
 --   (nom_enseigne: station override > operator table > defaults > OCPI operator name).
 --   code_insee_commune: override, else derived from the postal code and city with the official
---   commune table ($irve_config.places, computed from ocpiwh/irve/refdata by ocpiwh), else the
+--   commune table ($irve_config.places, computed from ocpiwh/irve/refdata by ocpiwh; a location
+--   of an ambiguous postal code has its own place, decided by its coordinates), else the
 --   operator table or defaults. Nothing is invented: a value that is nowhere stays empty and
 --   validation reports it.
 --   from/to keep the stations whose date_maj (latest change) falls in [from, to): whole
@@ -19,7 +20,7 @@
 -- @audit nbre_pdc_is_rows: SELECT id_station_itinerance, min(nbre_pdc) AS nbre_pdc, count(*) AS n FROM irve_statique WHERE id_station_itinerance IS NOT NULL GROUP BY id_station_itinerance HAVING min(nbre_pdc) <> count(*) OR max(nbre_pdc) <> count(*)
 -- @audit power_in_kw: SELECT * FROM irve_statique WHERE puissance_nominale > 4000
 WITH cfg AS MATERIALIZED (
-    SELECT from_json($irve_config, '{"defaults":{"nom_amenageur":"VARCHAR","siren_amenageur":"VARCHAR","contact_amenageur":"VARCHAR","nom_operateur":"VARCHAR","contact_operateur":"VARCHAR","telephone_operateur":"VARCHAR","nom_enseigne":"VARCHAR","id_station_itinerance":"VARCHAR","nom_station":"VARCHAR","implantation_station":"VARCHAR","code_insee_commune":"VARCHAR","gratuit":"VARCHAR","paiement_acte":"VARCHAR","paiement_cb":"VARCHAR","paiement_autre":"VARCHAR","tarification":"VARCHAR","condition_acces":"VARCHAR","horaires":"VARCHAR","accessibilite_pmr":"VARCHAR","restriction_gabarit":"VARCHAR","raccordement":"VARCHAR","num_pdl":"VARCHAR","date_mise_en_service":"VARCHAR","observations":"VARCHAR"},"operators":[{"party":"VARCHAR","operator_name":"VARCHAR","nom_amenageur":"VARCHAR","siren_amenageur":"VARCHAR","contact_amenageur":"VARCHAR","nom_operateur":"VARCHAR","contact_operateur":"VARCHAR","telephone_operateur":"VARCHAR","nom_enseigne":"VARCHAR","id_station_itinerance":"VARCHAR","nom_station":"VARCHAR","implantation_station":"VARCHAR","code_insee_commune":"VARCHAR","gratuit":"VARCHAR","paiement_acte":"VARCHAR","paiement_cb":"VARCHAR","paiement_autre":"VARCHAR","tarification":"VARCHAR","condition_acces":"VARCHAR","horaires":"VARCHAR","accessibilite_pmr":"VARCHAR","restriction_gabarit":"VARCHAR","raccordement":"VARCHAR","num_pdl":"VARCHAR","date_mise_en_service":"VARCHAR","observations":"VARCHAR"}],"by_location":[{"country_code":"VARCHAR","party_id":"VARCHAR","location_id":"VARCHAR","nom_amenageur":"VARCHAR","siren_amenageur":"VARCHAR","contact_amenageur":"VARCHAR","nom_operateur":"VARCHAR","contact_operateur":"VARCHAR","telephone_operateur":"VARCHAR","nom_enseigne":"VARCHAR","id_station_itinerance":"VARCHAR","nom_station":"VARCHAR","implantation_station":"VARCHAR","code_insee_commune":"VARCHAR","gratuit":"VARCHAR","paiement_acte":"VARCHAR","paiement_cb":"VARCHAR","paiement_autre":"VARCHAR","tarification":"VARCHAR","condition_acces":"VARCHAR","horaires":"VARCHAR","accessibilite_pmr":"VARCHAR","restriction_gabarit":"VARCHAR","raccordement":"VARCHAR","num_pdl":"VARCHAR","date_mise_en_service":"VARCHAR","observations":"VARCHAR"}],"by_station":[{"station":"VARCHAR","nom_amenageur":"VARCHAR","siren_amenageur":"VARCHAR","contact_amenageur":"VARCHAR","nom_operateur":"VARCHAR","contact_operateur":"VARCHAR","telephone_operateur":"VARCHAR","nom_enseigne":"VARCHAR","id_station_itinerance":"VARCHAR","nom_station":"VARCHAR","implantation_station":"VARCHAR","code_insee_commune":"VARCHAR","gratuit":"VARCHAR","paiement_acte":"VARCHAR","paiement_cb":"VARCHAR","paiement_autre":"VARCHAR","tarification":"VARCHAR","condition_acces":"VARCHAR","horaires":"VARCHAR","accessibilite_pmr":"VARCHAR","restriction_gabarit":"VARCHAR","raccordement":"VARCHAR","num_pdl":"VARCHAR","date_mise_en_service":"VARCHAR","observations":"VARCHAR"}],"places":[{"postal_code":"VARCHAR","city":"VARCHAR","code_insee_commune":"VARCHAR","how":"VARCHAR"}]}') AS c
+    SELECT from_json($irve_config, '{"defaults":{"nom_amenageur":"VARCHAR","siren_amenageur":"VARCHAR","contact_amenageur":"VARCHAR","nom_operateur":"VARCHAR","contact_operateur":"VARCHAR","telephone_operateur":"VARCHAR","nom_enseigne":"VARCHAR","id_station_itinerance":"VARCHAR","nom_station":"VARCHAR","implantation_station":"VARCHAR","code_insee_commune":"VARCHAR","gratuit":"VARCHAR","paiement_acte":"VARCHAR","paiement_cb":"VARCHAR","paiement_autre":"VARCHAR","tarification":"VARCHAR","condition_acces":"VARCHAR","horaires":"VARCHAR","accessibilite_pmr":"VARCHAR","restriction_gabarit":"VARCHAR","raccordement":"VARCHAR","num_pdl":"VARCHAR","date_mise_en_service":"VARCHAR","observations":"VARCHAR"},"operators":[{"party":"VARCHAR","operator_name":"VARCHAR","nom_amenageur":"VARCHAR","siren_amenageur":"VARCHAR","contact_amenageur":"VARCHAR","nom_operateur":"VARCHAR","contact_operateur":"VARCHAR","telephone_operateur":"VARCHAR","nom_enseigne":"VARCHAR","id_station_itinerance":"VARCHAR","nom_station":"VARCHAR","implantation_station":"VARCHAR","code_insee_commune":"VARCHAR","gratuit":"VARCHAR","paiement_acte":"VARCHAR","paiement_cb":"VARCHAR","paiement_autre":"VARCHAR","tarification":"VARCHAR","condition_acces":"VARCHAR","horaires":"VARCHAR","accessibilite_pmr":"VARCHAR","restriction_gabarit":"VARCHAR","raccordement":"VARCHAR","num_pdl":"VARCHAR","date_mise_en_service":"VARCHAR","observations":"VARCHAR"}],"by_location":[{"country_code":"VARCHAR","party_id":"VARCHAR","location_id":"VARCHAR","nom_amenageur":"VARCHAR","siren_amenageur":"VARCHAR","contact_amenageur":"VARCHAR","nom_operateur":"VARCHAR","contact_operateur":"VARCHAR","telephone_operateur":"VARCHAR","nom_enseigne":"VARCHAR","id_station_itinerance":"VARCHAR","nom_station":"VARCHAR","implantation_station":"VARCHAR","code_insee_commune":"VARCHAR","gratuit":"VARCHAR","paiement_acte":"VARCHAR","paiement_cb":"VARCHAR","paiement_autre":"VARCHAR","tarification":"VARCHAR","condition_acces":"VARCHAR","horaires":"VARCHAR","accessibilite_pmr":"VARCHAR","restriction_gabarit":"VARCHAR","raccordement":"VARCHAR","num_pdl":"VARCHAR","date_mise_en_service":"VARCHAR","observations":"VARCHAR"}],"by_station":[{"station":"VARCHAR","nom_amenageur":"VARCHAR","siren_amenageur":"VARCHAR","contact_amenageur":"VARCHAR","nom_operateur":"VARCHAR","contact_operateur":"VARCHAR","telephone_operateur":"VARCHAR","nom_enseigne":"VARCHAR","id_station_itinerance":"VARCHAR","nom_station":"VARCHAR","implantation_station":"VARCHAR","code_insee_commune":"VARCHAR","gratuit":"VARCHAR","paiement_acte":"VARCHAR","paiement_cb":"VARCHAR","paiement_autre":"VARCHAR","tarification":"VARCHAR","condition_acces":"VARCHAR","horaires":"VARCHAR","accessibilite_pmr":"VARCHAR","restriction_gabarit":"VARCHAR","raccordement":"VARCHAR","num_pdl":"VARCHAR","date_mise_en_service":"VARCHAR","observations":"VARCHAR"}],"places":[{"postal_code":"VARCHAR","city":"VARCHAR","code_insee_commune":"VARCHAR","how":"VARCHAR","country_code":"VARCHAR","party_id":"VARCHAR","location_id":"VARCHAR"}]}') AS c
 ),
 d AS (
     SELECT
@@ -114,7 +115,10 @@ places AS (
     SELECT
         struct_extract(p, 'postal_code') AS pl_postal_code,
         struct_extract(p, 'city') AS pl_city,
-        struct_extract(p, 'code_insee_commune') AS pl_code_insee_commune
+        struct_extract(p, 'code_insee_commune') AS pl_code_insee_commune,
+        struct_extract(p, 'country_code') AS pl_country_code,
+        struct_extract(p, 'party_id') AS pl_party_id,
+        struct_extract(p, 'location_id') AS pl_location_id
     FROM (SELECT unnest(c.places) AS p FROM cfg)
 ),
 by_st AS (
@@ -344,7 +348,7 @@ resolved AS (
                 THEN CASE WHEN cust.customers THEN 'Parking privé réservé à la clientèle' ELSE 'Parking public' END
         END, opn.op_implantation_station, opp.op_implantation_station, d.d_implantation_station) AS implantation_station,
         NULLIF(concat_ws(' ', ls.address, ls.postal_code, ls.city), '') AS adresse_station,
-        COALESCE(bl.bl_code_insee_commune, bs.bs_code_insee_commune, pl.pl_code_insee_commune, opn.op_code_insee_commune, opp.op_code_insee_commune, d.d_code_insee_commune) AS code_insee_commune,
+        COALESCE(bl.bl_code_insee_commune, bs.bs_code_insee_commune, pll.pl_code_insee_commune, pl.pl_code_insee_commune, opn.op_code_insee_commune, opp.op_code_insee_commune, d.d_code_insee_commune) AS code_insee_commune,
         CASE WHEN ls.longitude IS NOT NULL AND ls.latitude IS NOT NULL
             THEN '[' || rtrim(rtrim(printf('%.7f', ls.longitude), '0'), '.') || ',' || rtrim(rtrim(printf('%.7f', ls.latitude), '0'), '.') || ']' END AS coordonnees_xy,
         COALESCE(bl.bl_horaires, bs.bs_horaires, CASE WHEN ls.twentyfourseven THEN '24/7' ELSE ls.ocpi_horaires END, opn.op_horaires, opp.op_horaires, d.d_horaires) AS horaires,
@@ -377,7 +381,10 @@ resolved AS (
     LEFT JOIN by_st AS bs ON bs.bs_station = ls.auto_station
     LEFT JOIN places AS pl
         ON pl.pl_postal_code = ls.postal_code AND pl.pl_city IS NOT DISTINCT FROM ls.city
-        AND COALESCE(ls.country, 'FRA') = 'FRA'
+        AND pl.pl_location_id IS NULL AND COALESCE(ls.country, 'FRA') = 'FRA'
+    LEFT JOIN places AS pll
+        ON pll.pl_location_id = ls.location_id AND pll.pl_country_code = ls.country_code
+        AND pll.pl_party_id = ls.party_id
     LEFT JOIN ops AS opn ON opn.op_operator_name = ls.operator_name AND opn.op_party IS NULL
     LEFT JOIN ops AS opp ON opp.op_party = ls.country_code || ls.party_id AND opp.op_operator_name IS NULL
 ),

@@ -67,14 +67,14 @@ def test_a_changed_sql_file_is_seen(tmp_path: Path, own_cache: Path) -> None:
     folder = _copy_models(tmp_path)
     first = models.load_models(folder)["qualicharge_sessions"]
     assert "'cdr' AS source" in first.expanded_sql
-    assert len(list(own_cache.glob("models-*.json"))) == 1
+    assert len(list(own_cache.glob("models-*"))) == 1
     dep = folder / "qualicharge_session_rows.sql"
     dep.write_text(dep.read_text().replace("'cdr' AS source", "'CDR' AS source"))
     second = models.load_models(folder)["qualicharge_sessions"]
     assert second.cache_key != first.cache_key
     assert "'CDR' AS source" in second.expanded_sql
     assert "'cdr' AS source" not in second.expanded_sql
-    assert len(list(own_cache.glob("models-*.json"))) == 2
+    assert len(list(own_cache.glob("models-*"))) == 2
 
 
 def test_the_cache_is_read_from_disk(
@@ -105,3 +105,18 @@ def test_an_unwritable_cache_folder_is_no_cache(
     monkeypatch.setenv("OCPIWH_CACHE_DIR", str(blocker / "cache"))
     model = models.load_models(_copy_models(tmp_path))["qualicharge_sessions"]
     assert "qualicharge_session_rows AS" in model.expanded_sql
+
+
+def test_entries_added_at_once_by_two_processes_are_both_kept(own_cache: Path) -> None:
+    """Two processes holding the same key, each adding its own entry: neither write drops
+    the other's (one file per entry, no read-modify-write of a shared file)."""
+    first, second = modelcache.Entries("k"), modelcache.Entries("k")
+    assert first.get("a", lambda: [1]) == [1]
+    assert second.get("b", lambda: [2]) == [2]
+    third = modelcache.Entries("k")  # a third process, later
+
+    def recompute() -> list[int]:
+        raise AssertionError("recomputed although stored")
+
+    assert (third.get("a", recompute), third.get("b", recompute)) == ([1], [2])
+    assert len(list((own_cache / "models-k").iterdir())) == 2

@@ -73,9 +73,11 @@ def test_model_same_rows(
 def test_irve_statique_with_config(
     spark_views: Any, lake: Path, duck: duckdb.DuckDBPyConnection
 ) -> None:
-    """from_json of the [irve] configuration: defaults, operator table, per-location override."""
-    loc, operator, cc, party = duck.execute(
-        "SELECT id, operator_name, country_code, party_id FROM locations ORDER BY id LIMIT 1"
+    """from_json of the [irve] configuration: defaults, operator table, per-location override,
+    places by (postal code, city) and a location's own place (coordinates)."""
+    loc, operator, cc, party, cp, city = duck.execute(
+        "SELECT id, operator_name, country_code, party_id, postal_code, city "
+        "FROM locations ORDER BY id LIMIT 1"
     ).fetchall()[0]
     config = {
         "defaults": {"siren_amenageur": "123456789", "contact_amenageur": "a@example.org"},
@@ -86,11 +88,24 @@ def test_irve_statique_with_config(
         "by_location": [
             {"country_code": cc, "party_id": party, "location_id": loc, "raccordement": "Direct"}
         ],
+        "places": [
+            {"postal_code": cp, "city": city, "code_insee_commune": None, "how": "tie"},
+            {
+                "postal_code": cp,
+                "city": city,
+                "code_insee_commune": "01093",
+                "how": "coordinates",
+                "country_code": cc,
+                "party_id": party,
+                "location_id": loc,
+            },
+        ],
     }
     params = {"irve_config": json.dumps(config)}
     want = models.get_model("irve_statique").run(duck, params)
     got = sx.run_model(spark_views, lake, "irve_statique", params, register=False)
     assert want.column("raccordement").to_pylist().count("Direct") >= 1
+    assert want.column("code_insee_commune").to_pylist().count("01093") >= 1
     assert_same(want, got, "irve_statique with config")
 
 
