@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import importlib.util
+import statistics
 import sys
 import time
 from collections.abc import Callable
@@ -35,16 +36,30 @@ def _module(path: Path, name: str) -> Any:
     return module
 
 
+def _base_validate(base: Path) -> Any:
+    """The older checkout's ``ocpiwh.irve.validate``, importing its own ``checkplan`` (when it
+    has one) instead of this checkout's."""
+    ours = importlib.import_module("ocpiwh.irve.checkplan")
+    plan = base / "ocpiwh" / "irve" / "checkplan.py"
+    if plan.exists():
+        sys.modules["ocpiwh.irve.checkplan"] = _module(plan, "base_checkplan")
+    try:
+        return _module(base / "ocpiwh" / "irve" / "validate.py", "base_validate")
+    finally:
+        sys.modules["ocpiwh.irve.checkplan"] = ours
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("root", type=Path, help="a lake of bench/bench_irve.py")
     ap.add_argument("model", choices=("irve_statique", "qualicharge_sessions"))
     ap.add_argument("--base", type=Path, required=True, help="older checkout (ocpiwh/ inside)")
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--no-model", action="store_true", help="the COPY and validation queries only")
     args = ap.parse_args()
     schema = MODEL_SCHEMAS[args.model]
     new = importlib.import_module("ocpiwh.irve.validate")
-    old = _module(args.base / "ocpiwh" / "irve" / "validate.py", "base_validate")
+    old = _base_validate(args.base)
     now = datetime(2026, 3, 1, tzinfo=UTC)
     con = warehouse.connect(args.root, read_only=False)
     m = models.get_model(args.model)
@@ -67,15 +82,21 @@ def main() -> None:
         "model, views read per reference": lambda: warehouse.run_sql(con, m.expanded_sql, values),
         "model, locations read once": lambda: m.run(con, params),
     }
-    best = dict.fromkeys(steps, float("inf"))
+    if args.no_model:
+        steps = {k: v for k, v in steps.items() if not k.startswith("model")}
+    runs: dict[str, list[float]] = {label: [] for label in steps}
     for _ in range(args.repeat):
         for label, fn in steps.items():
             c0 = time.process_time()
             fn()
-            best[label] = min(best[label], time.process_time() - c0)
-    for label, cpu in best.items():
-        ratio = cpu / best["COPY (floor)"]
-        print(f"{args.model} | {label} | CPU {cpu:.2f} s | {ratio:.1f}× the COPY")
+            runs[label].append(time.process_time() - c0)
+    floor = min(runs["COPY (floor)"])
+    for label, cpus in runs.items():
+        cpu, median = min(cpus), statistics.median(cpus)
+        print(
+            f"{args.model} | {label} | CPU {cpu:.3f} s (median {median:.3f} s) | "
+            f"{cpu / floor:.2f}× the COPY"
+        )
     con.close()
 
 

@@ -644,9 +644,17 @@ def validate_table(
 def _report_geography(
     con: duckdb.DuckDBPyConnection, table: str, params: dict[str, Any], locations: str
 ) -> None:
-    """Why ``code_insee_commune`` is empty where the COG table could not derive it."""
+    """Why ``code_insee_commune`` is empty where the COG table could not derive it (on the
+    rows reported without one: when there are none, the places, megabytes of JSON for a
+    large file, are not parsed)."""
     config = params.get("irve_config")
-    if isinstance(config, str):
+    if not isinstance(config, str):
+        return
+    unexplained = con.execute(
+        f'SELECT 1 FROM {table} WHERE code_insee_commune IS NULL AND rowid + 1 IN (SELECT "row" '
+        "FROM _irve_errors) LIMIT 1"
+    ).fetchall()
+    if unexplained:
         places = orjson.loads(config).get("places") or []
         report_not_derived(con, table, places, locations=locations)
 
