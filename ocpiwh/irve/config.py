@@ -334,7 +334,8 @@ class IrveConfig:
         (geo.py). The models prefer a location's place to its (postal code, city) one."""
         rows = con.execute(
             f"SELECT DISTINCT postal_code, city FROM {identifier(locations)} "
-            "WHERE COALESCE(country, 'FRA') = 'FRA' AND postal_code IS NOT NULL"
+            "WHERE COALESCE(country, 'FRA') = 'FRA' AND postal_code IS NOT NULL "
+            "ORDER BY postal_code, city NULLS FIRST"  # the same places, the same JSON (sha256)
         ).fetchall()
         table = communes()
         self.places = []

@@ -16,10 +16,16 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pytest
+from ocpi_fixtures import connector, evse, location
 
+from ocpiwh import models, warehouse
+from ocpiwh.export import export
 from ocpiwh.irve import geo
+from ocpiwh.irve.config import IrveConfig, model_values
 from ocpiwh.irve.refdata_build import COLUMNS, build, centre
+from ocpiwh.lake import write_batch
 
 
 @pytest.mark.parametrize(
@@ -292,11 +298,6 @@ code_insee_commune = "75111"
 
 
 def test_export_derives_override_wins_and_ambiguity_is_reported(tmp_path: Path) -> None:
-    from ocpi_fixtures import connector, evse, location
-
-    from ocpiwh import warehouse
-    from ocpiwh.export import export
-    from ocpiwh.lake import write_batch
 
     root = tmp_path / "data"
     root.mkdir()
@@ -348,8 +349,6 @@ def test_export_derives_override_wins_and_ambiguity_is_reported(tmp_path: Path) 
 
 
 def _at(lid: str, evse_id: str, city: str, point: tuple[float, float]) -> dict[str, Any]:
-    from ocpi_fixtures import connector, evse, location
-
     return location(
         lid,
         [evse(lid[-1], evse_id, [connector("1", "IEC_62196_T2")])],
@@ -363,10 +362,6 @@ def _at(lid: str, evse_id: str, city: str, point: tuple[float, float]) -> dict[s
 def test_export_and_indicators_use_coordinates_only_where_the_place_is_ambiguous(
     tmp_path: Path,
 ) -> None:
-    from ocpiwh import models, warehouse
-    from ocpiwh.export import export
-    from ocpiwh.irve.config import IrveConfig, model_values
-    from ocpiwh.lake import write_batch
 
     (lat1, lon1), (lat2, lon2) = _centre("01093"), _centre("01001")
     between = ((lat1 + lat2) / 2, (lon1 + lon2) / 2)
@@ -421,3 +416,31 @@ def test_export_and_indicators_use_coordinates_only_where_the_place_is_ambiguous
         "FRGEOE1A": "01093", "FRGEOE2B": None, "FRGEOE3C": "01146", "FRGEOE4D": "01001",
     }  # fmt: skip
     assert {r["id_pdc_itinerance"]: r["department"] for r in pdc}["FRGEOE1A"] == "01"
+
+
+def test_places_come_out_in_one_order_whatever_the_rows_order() -> None:
+    """The ``$irve_config`` JSON (its sha256 is in the export's manifest) depends on the
+    locations, not on the order DuckDB happens to return them in."""
+    rows = [
+        ("FR", "ABC", f"L{i}", cp, city, lat, lon, "FRA")
+        for i, (cp, city, lat, lon) in enumerate(
+            [
+                ("75011", "Paris", 48.86, 2.38),
+                ("01400", None, 46.12, 4.98),
+                ("01400", "Chatillon", 46.13, 4.95),
+                ("20000", "Ajaccio", 41.93, 8.74),
+                ("13001", "Marseille", 43.30, 5.38),
+            ]
+        )
+    ]
+    jsons = set()
+    for order in (rows, rows[::-1], rows[2:] + rows[:2]):
+        con = duckdb.connect()
+        con.execute(
+            "CREATE TABLE locations (country_code TEXT, party_id TEXT, id TEXT, "
+            "postal_code TEXT, city TEXT, latitude DOUBLE, longitude DOUBLE, country TEXT)"
+        )
+        con.executemany("INSERT INTO locations VALUES (?, ?, ?, ?, ?, ?, ?, ?)", order)
+        jsons.add(IrveConfig().add_geography(con).to_json())
+        con.close()
+    assert len(jsons) == 1
