@@ -73,7 +73,7 @@ def mangle(draw: Any, node: Obj, obj: dict[str, Any]) -> None:
 
 
 @pytest.mark.parametrize(("module", "version"), CASES)
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_page_filter_equals_generic_filter(module: str, version: str, data: Any) -> None:
     root = schema(module, version)
@@ -91,7 +91,7 @@ def test_page_filter_equals_generic_filter(module: str, version: str, data: Any)
 
 
 @pytest.mark.parametrize(("module", "version"), LOCATED_211)
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_page_filter_equals_generic_filter_with_declared_sites(
     module: str, version: str, data: Any
