@@ -50,6 +50,7 @@ from pyarrow import csv as pa_csv
 REFDATA = Path(__file__).resolve().parent / "refdata"
 _ARR_RE = re.compile(r"\s+\d{1,2}\s*(er|e|eme|ème)?(\s+arrondissement)?$")
 _CEDEX_RE = re.compile(r"\bcedex\b.*$")
+_PUNCT_RE = re.compile(r"[^a-z0-9]+")
 _ABBREV = {"st": "saint", "ste": "sainte"}
 MAX_KM = 20.0
 """Farther than this from every candidate's centre, coordinates are not trusted to choose (a
@@ -82,10 +83,12 @@ class Commune(NamedTuple):
 
 def norm(name: str) -> str:
     """City name for comparison: no accents, case, punctuation, Cedex or arrondissement."""
-    text = unicodedata.normalize("NFKD", name.replace("œ", "oe").replace("Œ", "oe"))
-    text = "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
-    text = _CEDEX_RE.sub("", text)
-    text = re.sub(r"[^a-z0-9]+", " ", text).strip()
+    text = name
+    if not text.isascii():
+        text = unicodedata.normalize("NFKD", text.replace("œ", "oe").replace("Œ", "oe"))
+        text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    text = _CEDEX_RE.sub("", text.lower())
+    text = _PUNCT_RE.sub(" ", text).strip()
     text = " ".join(_ABBREV.get(w, w) for w in text.split())
     return _ARR_RE.sub("", text) or text
 
@@ -124,6 +127,7 @@ class CommuneTable:
         self._in_dept: dict[str, list[tuple[str, str]]] = {}
         self._by_dept: dict[str, dict[str, set[str]]] = {}
         self._norm: dict[str, str] = {}
+        self._cp_index: dict[str, tuple[frozenset[str], dict[str, frozenset[str]]]] = {}
         rows = list(rows)
         for c in rows:
             if c.kind == "commune" or c.code not in self.by_code:
@@ -144,6 +148,23 @@ class CommuneTable:
         got = self._norm.get(name)
         if got is None:
             got = self._norm[name] = norm(name)
+        return got
+
+    def _postal_code(self, cp: str) -> tuple[frozenset[str], dict[str, frozenset[str]]] | None:
+        """(the communes of postal code ``cp``, those communes by normalized name), built on
+        first use; None for a postal code the table does not list."""
+        got = self._cp_index.get(cp)
+        if got is None:
+            candidates = self.by_cp.get(cp)
+            if not candidates:
+                return None
+            names: dict[str, set[str]] = {}
+            for nom, code in candidates:
+                names.setdefault(self.normalized(nom), set()).add(code)
+            got = self._cp_index[cp] = (
+                frozenset(code for _, code in candidates),
+                {n: frozenset(c) for n, c in names.items()},
+            )
         return got
 
     def in_department(self, dept: str, name: str) -> set[str]:
@@ -182,19 +203,19 @@ class CommuneTable:
     ) -> tuple[str | None, str, frozenset[str]]:
         """(code, how, ()) or (None, why not, the communes left when there are several)."""
         cp = (postal_code or "").strip().replace(" ", "")
-        name = norm(city or "")
+        name = self.normalized(city or "")
         none: frozenset[str] = frozenset()
         if not cp:
             return None, "no postal code", none
         dept = department_of(cp)
         if dept is None:
             return None, f"postal code {cp!r} is not a French postal code", none
-        candidates = self.by_cp.get(cp)
-        if candidates:
-            codes = frozenset(code for _, code in candidates)
+        found = self._postal_code(cp)
+        if found is not None:
+            codes, by_name = found
             if len(codes) == 1:
                 return next(iter(codes)), "postal code", none
-            named = frozenset(code for n, code in candidates if self.normalized(n) == name)
+            named = by_name.get(name, none)
             if len(named) == 1:
                 return next(iter(named)), "postal code and city", none
             if not name:
