@@ -55,13 +55,21 @@ def spawn(root: Path, *args: str) -> subprocess.Popen[str]:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        env={**os.environ, "PYTHONFAULTHANDLER": "1"},
     )
 
 
-def interrupt(proc: subprocess.Popen[str]) -> tuple[int, str]:
-    """Ctrl-C to a :func:`spawn`-ed command: its exit code and standard error."""
+def interrupt(proc: subprocess.Popen[str], timeout: float = 60) -> tuple[int, str]:
+    """Ctrl-C to a :func:`spawn`-ed command: its exit code and standard error. A command
+    still running ``timeout`` seconds later is aborted, and the test fails with what each of
+    its threads was doing (spawned with ``PYTHONFAULTHANDLER``: SIGABRT dumps them)."""
     proc.send_signal(signal.SIGINT)
-    rc = proc.wait(timeout=30)
+    try:
+        rc = proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.send_signal(signal.SIGABRT)
+        _, stderr = proc.communicate(timeout=30)
+        raise AssertionError(f"still running {timeout:g} s after Ctrl-C:\n{stderr}") from None
     return rc, proc.stderr.read() if proc.stderr else ""
 
 

@@ -89,7 +89,7 @@ def cli_spawn(root: Path, env: dict[str, str], *args: str) -> subprocess.Popen[s
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env={**os.environ, **env},
+        env={**os.environ, **env, "PYTHONFAULTHANDLER": "1"},
     )
 
 
