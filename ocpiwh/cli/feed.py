@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import time
+import signal
+import threading
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -132,7 +133,12 @@ def remove_command(ctx: typer.Context, name: Annotated[str, typer.Argument()]) -
 def run_command(
     ctx: typer.Context,
     names: Annotated[list[str] | None, typer.Argument(help="Feeds to run (default: all).")] = None,
-    watch: Annotated[bool, typer.Option(help="Run again every --interval until Ctrl-C.")] = False,
+    watch: Annotated[
+        bool,
+        typer.Option(
+            help="Run again every --interval until Ctrl-C (which stops after the current feed)."
+        ),
+    ] = False,
     interval: Annotated[str, typer.Option(help="Pause between runs with --watch.")] = "1d",
     redeliver: Annotated[
         str | None,
@@ -191,23 +197,48 @@ def _run_loop(
     quiet: bool,
     client: QualiChargeClient | None,
 ) -> None:
-    while True:
-        for name in chosen:
-            with progress(f"feed {name}", enabled=not quiet) as step:
-                made = feeds.run(root, name, on_step=step, client=client)
-            for d in made:
-                where = d.file if d.file is not None else "stdout"
-                c = d.counts
-                err.print(
-                    f"{name}: {'completed interrupted delivery ' if d.rolled_forward else ''}"
-                    f"#{d.sequence} → {escape(str(where))} ({c.new:,} new, {c.changed:,} "
-                    f"changed, {c.removed:,} removed)" + _pushed(d.manifest)
-                )
-            if not made:
-                err.print(f"{name}: nothing new since the last delivery")
-        if not watch:
-            return
-        time.sleep(pause)
+    """Run the feeds once, or with ``watch`` every ``pause`` seconds until Ctrl-C.
+
+    With ``watch``, Ctrl-C stops between two feed runs (or ends the pause at once), as
+    ``sync --watch`` does: an interrupt raised at any bytecode could land inside a DuckDB call,
+    whose Python client does not always survive one (a ``--watch`` run was seen not to exit).
+    A second Ctrl-C aborts at once; a killed run is completed by the next one anyway."""
+    stop = threading.Event()
+    previous = None
+    if watch:
+
+        def on_sigint(signum: int, frame: object) -> None:
+            if stop.is_set():
+                raise KeyboardInterrupt
+            err.print("stopping after the current feed (Ctrl-C again to abort)…")
+            stop.set()
+
+        previous = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        while not stop.is_set():
+            for name in chosen:
+                if stop.is_set():
+                    break
+                with progress(f"feed {name}", enabled=not quiet) as step:
+                    made = feeds.run(root, name, on_step=step, client=client)
+                for d in made:
+                    where = d.file if d.file is not None else "stdout"
+                    c = d.counts
+                    err.print(
+                        f"{name}: {'completed interrupted delivery ' if d.rolled_forward else ''}"
+                        f"#{d.sequence} → {escape(str(where))} ({c.new:,} new, {c.changed:,} "
+                        f"changed, {c.removed:,} removed)" + _pushed(d.manifest)
+                    )
+                if not made:
+                    err.print(f"{name}: nothing new since the last delivery")
+            if not watch:
+                return
+            stop.wait(pause)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+    err.print("interrupted")
+    raise typer.Exit(130)
 
 
 def _pushed(manifest: dict[str, Any]) -> str:

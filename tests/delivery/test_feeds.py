@@ -234,6 +234,7 @@ def test_stdout_feed_and_watch(synced: Path, sim: Any, tmp_path: Path) -> None:
     finally:
         rc, stderr = interrupt(proc)
     assert rc == 130, stderr
+    assert "stopping after the current feed" in stderr and stderr.rstrip().endswith("interrupted")
     assert feeds.pending(synced, "w") is None and len(feeds.deliveries(synced, "w")) == 2
 
 
