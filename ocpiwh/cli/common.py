@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -84,6 +86,31 @@ def parse_params(values: list[str] | None) -> dict[str, str]:
             raise UsageError(f"--param expects NAME=VALUE, got {item!r}")
         params[name.strip()] = value
     return params
+
+
+@contextmanager
+def stop_on_ctrl_c(what: str, *, enabled: bool = True) -> Iterator[threading.Event]:
+    """Ctrl-C sets the yielded event (the loop stops at its next safe point, saying
+    ``stopping after {what} (Ctrl-C again to abort)…``); a second Ctrl-C raises
+    KeyboardInterrupt. Long-running loops use it so that the first interrupt never lands
+    inside a DuckDB call, whose Python client does not always survive one. ``enabled``
+    False: Ctrl-C keeps its default behaviour."""
+    stop = threading.Event()
+    if not enabled:
+        yield stop
+        return
+
+    def on_sigint(signum: int, frame: object) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        err.print(f"stopping after {what} (Ctrl-C again to abort)…")
+        stop.set()
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        yield stop
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 @contextmanager

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import signal
-import threading
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -12,7 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from ocpiwh.cli.app import app
-from ocpiwh.cli.common import err, out, parse_params, progress, state
+from ocpiwh.cli.common import err, out, parse_params, progress, state, stop_on_ctrl_c
 from ocpiwh.cli.get import parse_interval
 from ocpiwh.config import Config
 from ocpiwh.delivery import feeds
@@ -203,18 +201,7 @@ def _run_loop(
     ``sync --watch`` does: an interrupt raised at any bytecode could land inside a DuckDB call,
     whose Python client does not always survive one (a ``--watch`` run was seen not to exit).
     A second Ctrl-C aborts at once; a killed run is completed by the next one anyway."""
-    stop = threading.Event()
-    previous = None
-    if watch:
-
-        def on_sigint(signum: int, frame: object) -> None:
-            if stop.is_set():
-                raise KeyboardInterrupt
-            err.print("stopping after the current feed (Ctrl-C again to abort)…")
-            stop.set()
-
-        previous = signal.signal(signal.SIGINT, on_sigint)
-    try:
+    with stop_on_ctrl_c("the current feed", enabled=watch) as stop:
         while not stop.is_set():
             for name in chosen:
                 if stop.is_set():
@@ -234,9 +221,6 @@ def _run_loop(
             if not watch:
                 return
             stop.wait(pause)
-    finally:
-        if previous is not None:
-            signal.signal(signal.SIGINT, previous)
     err.print("interrupted")
     raise typer.Exit(130)
 

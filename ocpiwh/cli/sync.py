@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import random
-import signal
 import sys
 import threading
 import time
@@ -18,7 +17,7 @@ from rich.table import Table
 
 from ocpiwh import warehouse
 from ocpiwh.cli.app import app
-from ocpiwh.cli.common import err, out, state
+from ocpiwh.cli.common import err, out, state, stop_on_ctrl_c
 from ocpiwh.config import parse_party
 from ocpiwh.errors import UsageError
 from ocpiwh.lake import compact, open_store, warehouse_lock
@@ -320,17 +319,8 @@ def sync_cmd(
         privacy_passes=tuple(privacy_pass or ()),
     )
     pause = parse_duration(interval, "--interval")
-    stop = threading.Event()
-
-    def on_sigint(signum: int, frame: object) -> None:
-        if stop.is_set():
-            raise KeyboardInterrupt
-        err.print("stopping after the current page (Ctrl-C again to abort)…")
-        stop.set()
-
-    previous = signal.signal(signal.SIGINT, on_sigint)
     ok = True
-    try:
+    with stop_on_ctrl_c("the current page") as stop:
         while True:
             with _LiveProgress(live=err.is_terminal, quiet=st.quiet) as progress:
                 results = sync(
@@ -349,8 +339,6 @@ def sync_cmd(
             if stop.wait(wait):
                 break
             options.since = None
-    finally:
-        signal.signal(signal.SIGINT, previous)
     if stop.is_set():
         interrupted = [m.module for r in results for m in r.modules if m.interrupted]
         if interrupted or not watch:
