@@ -6,6 +6,7 @@ from __future__ import annotations
 import atexit
 import os
 import shutil
+import signal
 import sys
 import tempfile
 from pathlib import Path
@@ -25,6 +26,12 @@ from ocpiwh.lake import write_batch
 # by a user's commands, never the user's ~/.cache/ocpiwh; set before any fixture runs.
 os.environ["OCPIWH_CACHE_DIR"] = tempfile.mkdtemp(prefix="ocpiwh-test-cache-")
 atexit.register(shutil.rmtree, os.environ["OCPIWH_CACHE_DIR"], ignore_errors=True)
+
+# A suite started in the background (`nohup make test &` from a script) inherits SIGINT
+# ignored, and so would every command it spawns: the tests that Ctrl-C one would wait for
+# ever. Python's own handler here makes the children start with the default disposition.
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 SHARED_PER_FOLDER = {"spark"}
 """Folders whose session-scoped fixtures are costly (a Spark JVM: ~30 s and 1 GB). The push

@@ -33,6 +33,10 @@ GLOBAL_OPTIONS: dict[str, str] = {
 }
 """Options of the root command: they go before the command name, never after it."""
 
+DUCKDB_INTERRUPTED = "Query interrupted"
+"""What DuckDB's Python client raises (a plain RuntimeError, the KeyboardInterrupt gone) when
+Ctrl-C lands while a query runs: an interrupt like any other, not a bug."""
+
 
 def _complete(name: str) -> bool:
     """Are all the modules defining ``name`` imported (a group may span several)?"""
@@ -109,6 +113,11 @@ class RootGroup(TyperGroup):
     def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
+        except RuntimeError as exc:
+            if str(exc) != DUCKDB_INTERRUPTED:
+                raise
+            err.print("interrupted")
+            raise typer.Exit(130) from None
         except Exception as exc:
             # typer vendors click: match its NoSuchOption by name, not by (private) class
             name = str(getattr(exc, "option_name", "")).split("=", 1)[0]

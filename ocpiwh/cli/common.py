@@ -14,7 +14,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Protocol
 
 import typer
 from rich.console import Console
@@ -111,6 +111,41 @@ def stop_on_ctrl_c(what: str, *, enabled: bool = True) -> Iterator[threading.Eve
         yield stop
     finally:
         signal.signal(signal.SIGINT, previous)
+
+
+class Interruptible(Protocol):
+    """A DuckDB connection, as :func:`cancel_on_ctrl_c` uses it."""
+
+    def interrupt(self) -> None: ...
+
+
+@contextmanager
+def cancel_on_ctrl_c(con: Interruptible) -> Iterator[None]:
+    """Ctrl-C cancels the query ``con`` is running. Python runs signal handlers between
+    bytecodes, so a KeyboardInterrupt waits for a long ``execute()`` to end (DuckDB checks
+    for it only between some tasks); the signal's wakeup byte, written at once, lets a
+    thread call ``con.interrupt()``, and the command then exits 130 as for any Ctrl-C."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # set_wakeup_fd belongs to the main thread
+        return
+    r, w = os.pipe()
+    os.set_blocking(w, False)
+    previous = signal.set_wakeup_fd(w, warn_on_full_buffer=False)
+
+    def watch() -> None:
+        while data := os.read(r, 64):  # b"" once the write end is closed
+            if signal.SIGINT in data:
+                con.interrupt()
+
+    watcher = threading.Thread(target=watch, name="ctrl-c", daemon=True)
+    watcher.start()
+    try:
+        yield
+    finally:
+        signal.set_wakeup_fd(previous)
+        os.close(w)
+        watcher.join()
+        os.close(r)
 
 
 @contextmanager

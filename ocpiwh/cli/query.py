@@ -16,7 +16,7 @@ import typer
 
 from ocpiwh import catalogue, output
 from ocpiwh.cli.app import app
-from ocpiwh.cli.common import progress, state
+from ocpiwh.cli.common import cancel_on_ctrl_c, progress, state
 
 FormatOption = Annotated[str | None, typer.Option("--format", "-f", help=output.FORMAT_HELP)]
 OutOption = Annotated[
@@ -57,12 +57,13 @@ def sql_command(
         step("running")
         con = connect(state(ctx).warehouse)
         try:
-            catalogue.one_statement(con, sql)
-            head = None
-            if fmt == "table" and out is None and catalogue.materialize(con, sql):
-                head = catalogue.plain_rows(con, output.TABLE_MAX_ROWS)
-                sql = f"SELECT * FROM {catalogue.RESULT}"  # stored: not run twice
-            table = None if head is not None else catalogue.run_sql(con, sql)
+            with cancel_on_ctrl_c(con):
+                catalogue.one_statement(con, sql)
+                head = None
+                if fmt == "table" and out is None and catalogue.materialize(con, sql):
+                    head = catalogue.plain_rows(con, output.TABLE_MAX_ROWS)
+                    sql = f"SELECT * FROM {catalogue.RESULT}"  # stored: not run twice
+                table = None if head is not None else catalogue.run_sql(con, sql)
         finally:
             con.close()
     if table is None and head is not None:  # a table of plain columns: no pyarrow needed

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import threading
 from pathlib import Path
 
 import pytest
@@ -67,14 +70,50 @@ def test_exit_codes(
     assert code(*argv) == expected, what
 
 
+@pytest.mark.parametrize(
+    "raised",
+    # DuckDB's client, Ctrl-C landing in a query it runs: the KeyboardInterrupt becomes this
+    [KeyboardInterrupt, RuntimeError("Query interrupted")],
+    ids=["KeyboardInterrupt", "duckdb"],
+)
 def test_ctrl_c_in_a_command_exits_130_with_one_line(
-    sessions_lake: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    sessions_lake: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    raised: BaseException,
 ) -> None:
     def interrupted(*_args: object, **_kw: object) -> None:
-        raise KeyboardInterrupt
+        raise raised
 
     monkeypatch.setattr(catalogue, "one_statement", interrupted)  # `sql` calls it first
     assert code("-w", str(sessions_lake), "sql", "SELECT 1") == 130
+    assert capsys.readouterr().err.strip() == "interrupted"
+
+
+def test_ctrl_c_inside_a_duckdb_query_exits_130_not_as_a_bug(
+    sessions_lake: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """DuckDB's client turns Ctrl-C during a query into ``RuntimeError('Query interrupted')``
+    (the KeyboardInterrupt is gone): still exit 130 and one line, not "internal error"."""
+    started = threading.Event()
+    checked = catalogue.one_statement
+
+    def check_then_start(*args: object) -> None:
+        checked(*args)  # type: ignore[arg-type]
+        started.set()  # the query runs right after this check
+
+    def ctrl_c() -> None:
+        assert started.wait(60)
+        threading.Event().wait(0.5)  # well inside a query that lasts minutes
+        os.kill(os.getpid(), signal.SIGINT)
+
+    monkeypatch.setattr(catalogue, "one_statement", check_then_start)
+    sender = threading.Thread(target=ctrl_c, daemon=True)
+    sender.start()
+    slow = "SELECT count(*) FROM range(100000000000) AS t(i) WHERE i % 7 = 3"
+    assert code("-w", str(sessions_lake), "sql", slow) == 130
+    sender.join(10)
+    assert started.is_set()
     assert capsys.readouterr().err.strip() == "interrupted"
 
 
