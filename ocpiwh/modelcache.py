@@ -8,7 +8,9 @@ could), where the key hashes the
 contents of every file of the models' folder and of ``sql/views``, the ocpiwh and sqlglot
 versions and :data:`FORMAT`. A changed file gives a new key, so an entry is never stale;
 other purposes add their own inputs to the entry's name (a dialect, a table mapping, the
-pseudonymous columns).
+pseudonymous columns). What the views alone determine (column types, view order) lives under
+``views-<key>`` (:func:`ocpiwh.warehouse.definitions_cache`), keyed by the view and normalize
+files and the DuckDB version.
 
 The cache folder is ``$OCPIWH_CACHE_DIR``, else ``$XDG_CACHE_HOME/ocpiwh`` (default
 ``~/.cache/ocpiwh``): per user, outside any warehouse, shared by all of them (entries are

@@ -20,7 +20,6 @@ enum(a|b|c).
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 import re
 from collections.abc import Callable, Iterable, Mapping
@@ -36,7 +35,7 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ErrorLevel, ParseError
 
-from ocpiwh import catalogue, modelcache, resources, warehouse
+from ocpiwh import modelcache, resources, warehouse
 from ocpiwh.errors import OcpiwhError, UsageError
 
 PARAM_TYPES: tuple[str, ...] = ("date", "timestamp", "int", "float", "string", "bool", "enum")
@@ -739,8 +738,7 @@ def view_schema() -> dict[str, dict[str, str]]:
             finally:
                 con.close()
 
-    digest = hashlib.sha256(catalogue.definitions() + duckdb.__version__.encode())
-    return modelcache.entries("views-" + digest.hexdigest()[:32]).get("view_schema", compute)
+    return warehouse.definitions_cache().get("view_schema", compute)
 
 
 def check_models(models: Iterable[Model]) -> list[str]:

@@ -18,6 +18,7 @@ records it). Local paths are relative to the warehouse folder: the in-memory con
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from collections.abc import Mapping
@@ -31,7 +32,7 @@ import pyarrow as pa
 import sqlglot
 from sqlglot import exp
 
-from ocpiwh import catalogue, lake, resources
+from ocpiwh import catalogue, lake, modelcache, resources
 from ocpiwh.catalogue import one_line, one_statement
 from ocpiwh.catalogue import run_sql as run_sql  # re-exported: models, checks run SQL here
 from ocpiwh.errors import OcpiwhError, UsageError
@@ -69,21 +70,35 @@ def views_dir() -> Path:
 
 
 @cache
+def definitions_cache() -> modelcache.Entries:
+    """What is derived from the view and normalize SQL alone (column types, view order),
+    kept between processes: every command that builds views would otherwise pay ~0.2 CPU-s
+    for it. Keyed by those files, warehouse.py and the DuckDB version."""
+    digest = hashlib.sha256(catalogue.definitions() + duckdb.__version__.encode())
+    return modelcache.entries("views-" + digest.hexdigest()[:32])
+
+
+@cache
 def _normalized_types(module: str) -> tuple[tuple[str, str], ...]:
     """(column, DuckDB type) of the rows ``sql/normalize/<module>.sql`` produces (minus _error)."""
-    con = duckdb.connect()
-    try:
-        con.execute("SET TimeZone='UTC'")
-        con.execute(lake.normalize_macros())
-        con.execute("CREATE TABLE batch(_raw VARCHAR)")
-        con.execute(
-            f"CREATE TABLE shape AS SELECT * EXCLUDE (_error) FROM ({lake.normalize_sql(module)}) LIMIT 0",
-            # no row is read: any party will do, it only lets the parameters bind
-            {"platform_cc": "ZZ", "platform_party": "ZZZ"},
-        )
-        rows = con.execute("SELECT column_name, column_type FROM (DESCRIBE shape)").fetchall()
-    finally:
-        con.close()
+
+    def compute() -> list[tuple[str, str]]:
+        con = duckdb.connect()
+        try:
+            con.execute("SET TimeZone='UTC'")
+            con.execute(lake.normalize_macros())
+            con.execute("CREATE TABLE batch(_raw VARCHAR)")
+            con.execute(
+                f"CREATE TABLE shape AS SELECT * EXCLUDE (_error) FROM ({lake.normalize_sql(module)}) LIMIT 0",
+                # no row is read: any party will do, it only lets the parameters bind
+                {"platform_cc": "ZZ", "platform_party": "ZZZ"},
+            )
+            rows = con.execute("SELECT column_name, column_type FROM (DESCRIBE shape)").fetchall()
+        finally:
+            con.close()
+        return [(str(name), str(typ)) for name, typ in rows]
+
+    rows = definitions_cache().get(f"normalized_types:{module}", compute)
     return tuple((str(name), str(typ)) for name, typ in rows)
 
 
@@ -215,6 +230,10 @@ def _table_names(sql: str) -> set[str]:
 @cache
 def view_order() -> tuple[str, ...]:
     """Public view names in dependency order (a view comes after every view it reads)."""
+    return tuple(definitions_cache().get("view_order", _view_order))
+
+
+def _view_order() -> list[str]:
     files = _view_files()
     deps = {name: _table_names(sql) & (set(files) - {name}) for name, sql in files.items()}
     ordered: list[str] = []
@@ -233,7 +252,7 @@ def view_order() -> tuple[str, ...]:
 
     for name in sorted(files):
         visit(name)
-    return tuple(ordered)
+    return ordered
 
 
 def view_sql(name: str) -> str:
