@@ -63,7 +63,8 @@ def spark() -> Iterator[Any]:
         pytest.skip(reason)
     from ocpiwh.scaleout.spark import session
 
-    s = session("local[2]", "ocpiwh-tests")
+    # the test lakes hold a few thousand rows: one shuffle partition, not 8 (−5–10 % here)
+    s = session("local[2]", "ocpiwh-tests", **{"spark.sql.shuffle.partitions": "1"})
     yield s
     s.stop()
 
