@@ -165,7 +165,7 @@ def _batch_of(rel: str) -> str:
 
 
 def test_compaction_on_object_store_keeps_rows_and_is_crash_safe(s3root: str) -> None:
-    with serve_in_thread(sim_config(max_limit=50)) as sim:
+    with serve_in_thread(sim_config(max_limit=50, locations=12, sessions=500)) as sim:
         do_login(s3root, sim)
         run_sync(s3root, batch_rows=100, compact=False)  # many small files
         before = warehouse.query(s3root, "SELECT count(*) FROM sessions_history").to_pylist()
