@@ -104,6 +104,12 @@ def _wait(cond: Callable[[], bool], timeout: float = 90) -> None:
         time.sleep(0.2)
 
 
+def _synced(root: Path, options: SyncOptions) -> None:
+    """One in-process sync that must succeed; a failure names each module's error."""
+    results = sync(root, options=options)
+    assert all(r.ok for r in results), [(r.error, [m.error for m in r.modules]) for r in results]
+
+
 def test_feeds_push_each_delta_once_across_syncs(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -117,7 +123,7 @@ def test_feeds_push_each_delta_once_across_syncs(
         login(root, sim.versions_url, TOKEN, retry=FAST)
         with (root / "ocpiwh.toml").open("a") as fh:
             fh.write(IRVE_TOML)
-        assert all(r.ok for r in sync(root, options=options))
+        _synced(root, options)
         env = api_env(si)
         _add_feeds(root, env, command=True)
         first = exported(root, tmp_path)
@@ -141,7 +147,7 @@ def test_feeds_push_each_delta_once_across_syncs(
         proc = cli_spawn(root, env, "feed", "run", "--watch", "--interval", "0.3s")
         try:
             sim.advance(seconds=2400)
-            assert all(r.ok for r in sync(root, options=options))
+            _synced(root, options)
             _wait(lambda: len(feeds.deliveries(root, "qc-sessions")) == 2)
             _wait(lambda: feeds.pending(root, "qc-sessions") is None)
         finally:
