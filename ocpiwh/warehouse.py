@@ -98,8 +98,10 @@ def _normalized_types(module: str) -> tuple[tuple[str, str], ...]:
             con.close()
         return [(str(name), str(typ)) for name, typ in rows]
 
-    rows = definitions_cache().get(f"normalized_types:{module}", compute)
-    return tuple((str(name), str(typ)) for name, typ in rows)
+    # a list of [name, type] pairs once it has been through the cache's JSON
+    return tuple(
+        (name, typ) for name, typ in definitions_cache().get(f"normalized_types:{module}", compute)
+    )
 
 
 def raw_columns(module: str) -> tuple[tuple[str, str], ...]:

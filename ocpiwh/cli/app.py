@@ -113,8 +113,8 @@ class RootGroup(TyperGroup):
     def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
-        except RuntimeError as exc:
-            if str(exc) != DUCKDB_INTERRUPTED:
+        except (KeyboardInterrupt, RuntimeError) as exc:
+            if isinstance(exc, RuntimeError) and str(exc) != DUCKDB_INTERRUPTED:
                 raise
             err.print("interrupted")
             raise typer.Exit(130) from None
@@ -130,9 +130,6 @@ class RootGroup(TyperGroup):
                 )
                 exc.possibilities = None  # type: ignore[attr-defined]
             raise
-        except KeyboardInterrupt:
-            err.print("interrupted")
-            raise typer.Exit(130) from None
 
 
 app = typer.Typer(

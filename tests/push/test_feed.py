@@ -22,10 +22,9 @@ from ocpiwh.login import login
 from ocpiwh.push import Ledger
 from ocpiwh.push.standin import StandIn, serve_standin
 from ocpiwh.simulator import SimConfig, serve_in_thread
-from ocpiwh.sync.engine import SyncOptions, sync
 from tests.delivery.conftest import interrupt
 from tests.export.test_export import IRVE_TOML
-from tests.sync.conftest import cli
+from tests.sync.conftest import cli, run_sync
 
 from .conftest import (
     FAST,
@@ -104,12 +103,6 @@ def _wait(cond: Callable[[], bool], timeout: float = 90) -> None:
         time.sleep(0.2)
 
 
-def _synced(root: Path, options: SyncOptions) -> None:
-    """One in-process sync that must succeed; a failure names each module's error."""
-    results = sync(root, options=options)
-    assert all(r.ok for r in results), [(r.error, [m.error for m in r.modules]) for r in results]
-
-
 def test_feeds_push_each_delta_once_across_syncs(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -118,12 +111,11 @@ def test_feeds_push_each_delta_once_across_syncs(
     cfg = SimConfig(
         seed=5, locations=12, sessions=200, token=TOKEN, clean=True, start=start, max_limit=200
     )
-    options = SyncOptions(lag=timedelta(0), retry=FAST)
     with serve_in_thread(cfg) as sim, serve_standin(make_standin()) as si:
         login(root, sim.versions_url, TOKEN, retry=FAST)
         with (root / "ocpiwh.toml").open("a") as fh:
             fh.write(IRVE_TOML)
-        _synced(root, options)
+        run_sync(root)  # fails naming each module's error
         env = api_env(si)
         _add_feeds(root, env, command=True)
         first = exported(root, tmp_path)
@@ -147,7 +139,7 @@ def test_feeds_push_each_delta_once_across_syncs(
         proc = cli_spawn(root, env, "feed", "run", "--watch", "--interval", "0.3s")
         try:
             sim.advance(seconds=2400)
-            _synced(root, options)
+            run_sync(root)  # fails naming each module's error
             _wait(lambda: len(feeds.deliveries(root, "qc-sessions")) == 2)
             _wait(lambda: feeds.pending(root, "qc-sessions") is None)
         finally:
