@@ -127,21 +127,51 @@ def minimal_client(server: ReplayServer, modules: tuple[str, ...], out: Path) ->
     return Run(n, time.monotonic() - t, _cpu() - cpu)
 
 
+def tree_rss(pid: int) -> int:
+    """Resident bytes of ``pid`` and all its descendants (the sync's privacy workers)."""
+    total = 0
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                total += int(line.split()[1]) * 1024
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            for child in (task / "children").read_text().split():
+                total += tree_rss(int(child))
+    except (FileNotFoundError, ProcessLookupError):
+        pass
+    return total
+
+
 def ocpiwh(root: Path, *args: str) -> Run:
-    """The CLI in a child process: objects from its run log, RSS and CPU from wait4."""
+    """The CLI in a child process: objects from its run log, CPU from wait4 (the process
+    and the worker processes it waited for), peak RSS of the whole process tree (sampled
+    every 20 ms: the sum over processes, which wait4's per-process maximum is not)."""
     env = {**os.environ, "OCPIWH_TOKEN": TOKEN, "OCPIWH_CONFIG_DIR": str(root / ".config")}
     env.pop("PYTHONDONTWRITEBYTECODE", None)  # an installed ocpiwh starts from bytecode
     cmd = [sys.executable, "-m", "ocpiwh", "--warehouse", str(root), "-q", *args]
     t = time.monotonic()
     proc = subprocess.Popen(cmd, env=env)
+    peak = 0
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not done.wait(0.02):
+            peak = max(peak, tree_rss(proc.pid))
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
     _, status, usage = os.wait4(proc.pid, 0)
+    done.set()
+    sampler.join()
     elapsed = time.monotonic() - t
     if status != 0:
         raise RuntimeError(f"{' '.join(args)} failed with status {status}")
     log = root / "state" / "default" / "runs.jsonl"
     runs = log.read_bytes().splitlines() if log.exists() else []
     fetched = sum(m["fetched"] for m in orjson.loads(runs[-1])["modules"]) if runs else 0
-    return Run(fetched, elapsed, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024)
+    rss = max(peak, usage.ru_maxrss * 1024) / 2**20
+    return Run(fetched, elapsed, usage.ru_utime + usage.ru_stime, rss)
 
 
 def sync(server: ReplayServer, modules: tuple[str, ...], root: Path) -> Run:

@@ -1,3 +1,4 @@
 from ocpiwh.cli.main import main
 
-main()
+if __name__ == "__main__":  # not when a worker process imports it (multiprocessing spawn)
+    main()

@@ -279,6 +279,16 @@ def sync_cmd(
         ),
     ] = 100_000,
     concurrency: Annotated[int, typer.Option(min=1, max=64, help="Parallel requests.")] = 4,
+    privacy_workers: Annotated[
+        int | None,
+        typer.Option(
+            min=0,
+            max=16,
+            show_default="one per core beyond the first, at most 2",
+            help="Processes that filter large windows' pages (20,000 objects or more) beside "
+            "the sync; 0 filters every page in the sync process.",
+        ),
+    ] = None,
     page_limit: Annotated[
         int | None, typer.Option(min=1, help="Page size to ask for (the server may cap it).")
     ] = None,
@@ -314,6 +324,7 @@ def sync_cmd(
         since=since_dt,
         lag=parse_duration(lag, "--lag"),
         concurrency=concurrency,
+        privacy_workers=privacy_workers,
         page_limit=page_limit,
         window_objects=window_objects,
         privacy_passes=tuple(privacy_pass or ()),

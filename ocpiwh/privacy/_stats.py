@@ -32,6 +32,17 @@ class FilterStats:
         self.unknown_fields_dropped.update(other.unknown_fields_dropped)
         self.malformed_dropped.update(other.malformed_dropped)
 
+    def take(self) -> FilterStats:
+        """The counters so far, zeroing these in place (the filters hold this object): what
+        a worker process reports per page."""
+        taken = FilterStats()
+        taken.merge(self)
+        self.objects = self.not_objects = self.pseudonymized = self.dropped = 0
+        self.coarsened = 0
+        self.unknown_fields_dropped.clear()
+        self.malformed_dropped.clear()
+        return taken
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "objects": self.objects,

@@ -39,6 +39,7 @@ from ocpiwh.ocpi import (
 )
 from ocpiwh.paths import MODULES
 from ocpiwh.privacy import PrivacyProfile, load_or_create_key
+from ocpiwh.sync.privacy_workers import MIN_OBJECTS, PrivacyWorkers, default_workers
 from ocpiwh.sync.results import (
     ModuleResult,
     NullProgress,
@@ -99,6 +100,11 @@ class SyncOptions:
     """Merge small files of partitions that grew past ``compaction.AUTO_THRESHOLD`` files."""
     retry: RetryPolicy | None = None
     timeout: float = 60.0
+    privacy_workers: int | None = None
+    """Processes for the privacy stage of large windows; 0: in the sync process; None: one
+    per core beyond the first, at most two (:func:`default_workers`)."""
+    privacy_workers_from: int = MIN_OBJECTS
+    """How many objects make a window large enough for them."""
 
     def validate(self) -> None:
         """Refuse options that would silently lose data, before any work."""
@@ -114,6 +120,8 @@ class SyncOptions:
                 "that much of the platform's changes out",
                 hint="use a lag of seconds or minutes (default 60s)",
             )
+        if self.privacy_workers is not None and self.privacy_workers < 0:
+            raise UsageError("--privacy-workers must be 0 or more")
         if self.window_objects < 1:
             raise UsageError("--window-objects must be at least 1")
         if self.modules:
@@ -320,6 +328,9 @@ class SourceSync:
         cpu_lock = threading.Lock()
         if isinstance(client, OcpiClient):
             client.parse_lock = cpu_lock
+        n = options.privacy_workers
+        n = default_workers() if n is None else n
+        self.workers = PrivacyWorkers(profile, key, n) if n else None
         self.ctx = ModuleContext(
             store=self.root,
             source=src.name,
@@ -330,6 +341,8 @@ class SourceSync:
             cpu_lock=cpu_lock,
             batch_rows=options.batch_rows,
             batch_bytes=options.batch_bytes,
+            workers=self.workers,
+            offload_min=options.privacy_workers_from,
         )
 
     def run(self) -> SourceResult:
@@ -349,6 +362,8 @@ class SourceSync:
             result.error = str(exc)
         finally:
             self.pool.shutdown(wait=True, cancel_futures=True)
+            if self.workers is not None:
+                self.workers.close()
             stats = self.client.stats.snapshot()
             result.retries = int(stats.get("retries", 0))
             result.throttled = int(stats.get("throttled", 0))

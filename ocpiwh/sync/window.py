@@ -28,6 +28,7 @@ from ocpiwh.privacy import (
     compile_filter,
     sanitize_for_quarantine,
 )
+from ocpiwh.sync.privacy_workers import MIN_OBJECTS, PrivacyWorkers
 from ocpiwh.sync.results import ModuleResult, iso
 
 
@@ -56,6 +57,10 @@ class ModuleContext:
     cpu_lock: threading.Lock
     batch_rows: int
     batch_bytes: int
+    workers: PrivacyWorkers | None = None
+    """Worker processes for the privacy stage of large windows (None: always in-process)."""
+    offload_min: int = MIN_OBJECTS
+    """How large a window takes the workers (see :data:`privacy_workers.MIN_OBJECTS`)."""
 
 
 class WindowWriter:
@@ -80,6 +85,9 @@ class WindowWriter:
         self._local = threading.local()
         self._filters: list[ObjectFilter] = []
         self._filters_lock = threading.Lock()
+        self._offloaded = FilterStats()
+        """The privacy counters of the pages the worker processes filtered."""
+        self._seen = 0
         self.writer = lake.LakeWriter(
             ctx.store,
             source=ctx.source,
@@ -107,16 +115,24 @@ class WindowWriter:
         """Privacy-filter and serialize one page (thread-safe: a filter per thread).
 
         Runs in the fetch workers: the page's JSON is parsed here, once, by the privacy
-        stage, and only the filtered JSON texts move on.
+        stage, and only the filtered JSON texts move on; a large window's pages are
+        filtered in the worker processes (:mod:`ocpiwh.sync.privacy_workers`), with the
+        same output.
         """
-        f = getattr(self._local, "filter", None)
-        if f is None:
-            f = compile_filter(self.module, self.version, self.sync.profile, self.sync.key)
-            self._local.filter = f
+        workers = self._workers_for(page)
+        if workers is not None:
+            docs, others, stats = workers.filter_page(self.module, self.version, page.data)
             with self._filters_lock:
-                self._filters.append(f)
-        with self.sync.cpu_lock:
-            docs, others = f.filter_page(page.data)
+                self._offloaded.merge(stats)
+        else:
+            f = getattr(self._local, "filter", None)
+            if f is None:
+                f = compile_filter(self.module, self.version, self.sync.profile, self.sync.key)
+                self._local.filter = f
+                with self._filters_lock:
+                    self._filters.append(f)
+            with self.sync.cpu_lock:
+                docs, others = f.filter_page(page.data)
         rejected = [
             lake.Rejected(
                 "not a JSON object",
@@ -130,6 +146,18 @@ class WindowWriter:
         return Prepared(
             page.count, page.total, page.raw_size, url, lake.JsonLines.of(docs), rejected
         )
+
+    def _workers_for(self, page: Page) -> PrivacyWorkers | None:
+        """The worker processes for a module with a large window (by its X-Total-Count) or
+        that has fetched many objects this run; None for a small one (starting them would
+        cost more than it saves)."""
+        workers = self.sync.workers
+        if workers is None:
+            return None
+        with self._filters_lock:
+            self._seen += page.count
+            seen = self._seen
+        return workers if max(seen, page.total or 0) >= self.sync.offload_min else None
 
     def add(self, page: Prepared) -> None:
         """Append a prepared page to the current batch; write the batch when it is full."""
@@ -149,6 +177,7 @@ class WindowWriter:
         """Privacy counters of every worker's filter, merged."""
         total = FilterStats()
         with self._filters_lock:
+            total.merge(self._offloaded)
             for f in self._filters:
                 total.merge(f.stats)
         return total

@@ -1,0 +1,206 @@
+"""The privacy stage of large windows in worker processes.
+
+A sync's fetch workers, its module threads and the batch writers share one GIL. The
+writers spend most of their time in DuckDB, which releases it; the privacy stage (parse,
+filter, serialize: ~8-12 µs a session) does not, and with the HTTP client it kept the
+GIL-bound side of a backfill at one core while DuckDB left the other half idle
+(docs/benchmarks.md). In a process of its own it runs beside both.
+
+The workers are started on first use, so a sync that never sees a large window pays nothing
+(a worker costs ~0.1 CPU-s to start). Each is ``python -m ocpiwh.sync.privacy_workers``:
+it imports the privacy stage and nothing else (~25 MB), never the user's script (which
+``multiprocessing``'s spawn would re-import). It compiles the same filter from the same
+profile and key (sent through its pipe, never on a command line or on disk), so a page's
+output is the same bytes whichever process filtered it. It holds nothing but the page in
+flight: a worker that dies fails its window, which is fetched again, like any failed window.
+
+Ctrl-C is for the sync process (its first one stops at a safe point): the workers run in a
+session of their own, out of the terminal's reach. They exit when their pipe closes, so a
+sync that is killed leaves none behind.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import pickle
+import queue
+import subprocess
+import sys
+import threading
+import traceback
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+from ocpiwh.errors import OcpiwhError
+from ocpiwh.privacy import FilterStats, ObjectFilter, PrivacyProfile, compile_filter
+from ocpiwh.sync.tuning import GC_THRESHOLD0
+
+MIN_OBJECTS = 20_000
+"""A window of at least this many objects (its X-Total-Count, or what its module has
+fetched so far this run) takes the workers; a smaller one stays in the sync process."""
+
+MAX_WORKERS = 2
+"""One worker filters ~100k sessions/s, more than the rest of a sync moves; a second one
+covers two large modules at once."""
+
+_HINT = "run the sync with --privacy-workers 0 to filter in the sync process"
+
+Filtered = tuple[list[bytes], list[Any], FilterStats]
+"""A page's filtered JSON texts, its items that are not objects, its privacy counters."""
+
+
+def default_workers() -> int:
+    """One per core this process may use beyond the first (the sync process keeps one), at
+    most MAX_WORKERS; on a single core none: a worker would only compete with the sync."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(0, min(MAX_WORKERS, (cores or 1) - 1))
+
+
+# -- the worker process ----------------------------------------------------------------------
+
+
+def serve(requests: Connection, replies: Connection) -> None:
+    """Filter pages until the sync closes the pipe: first ``(profile, key)``, then per page
+    ``(module, version)`` and the page's bytes; the reply is ``("ok", Filtered)``, or
+    ``("error", traceback)`` for a failure of the filter itself (a bug: the sync raises it)."""
+    # a page is ~20,000 short-lived containers: the default threshold ran the collector
+    # every 700 of them (13-16 against 8-10 µs a session, measured)
+    gc.freeze()
+    gc.set_threshold(GC_THRESHOLD0, *gc.get_threshold()[1:])
+    filters: dict[tuple[str, str], ObjectFilter] = {}
+    try:
+        profile, key = requests.recv()
+        while True:
+            module, version = requests.recv()
+            data = requests.recv_bytes()
+            try:
+                f = filters.get((module, version))
+                if f is None:
+                    f = filters[(module, version)] = compile_filter(module, version, profile, key)
+                docs, others = f.filter_page(data)
+                reply: tuple[str, Any] = ("ok", (docs, others, f.stats.take()))
+            except Exception:  # the sync raises it, with this traceback
+                reply = ("error", traceback.format_exc())
+            replies.send(reply)
+    except (EOFError, BrokenPipeError):
+        return  # the sync is done, or gone
+
+
+# -- in the sync process ---------------------------------------------------------------------
+
+
+class _Worker:
+    """One worker process and the two ends of its pipes (used by one thread at a time)."""
+
+    def __init__(self) -> None:
+        # the worker imports this very package, wherever this process found it
+        package_root = str(Path(__file__).resolve().parents[2])
+        path = os.environ.get("PYTHONPATH")
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, (package_root, path)))}
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "ocpiwh.sync.privacy_workers"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            env=env,
+            start_new_session=True,  # Ctrl-C in the terminal is the sync's alone
+        )
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        # the connections own the pipe ends (Popen's file objects would close them twice)
+        self.requests = Connection(os.dup(self.proc.stdin.fileno()), readable=False)
+        self.replies = Connection(os.dup(self.proc.stdout.fileno()), writable=False)
+        self.proc.stdin.close()
+        self.proc.stdout.close()
+
+    def close(self) -> None:
+        """Close its pipe (it exits on its own) and reap it."""
+        self.requests.close()
+        self.replies.close()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+class PrivacyWorkers:
+    """Worker processes that run :meth:`ObjectFilter.filter_page` for the sync's pages.
+
+    Thread-safe: a fetch worker takes an idle process for its page, and gives it back.
+    """
+
+    def __init__(self, profile: PrivacyProfile, key: bytes, workers: int) -> None:
+        if workers < 1:
+            raise ValueError("at least one privacy worker")
+        self._init = pickle.dumps((profile, key))
+        self._size = workers
+        self._all: list[_Worker] = []
+        self._idle: queue.SimpleQueue[_Worker] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._closed = False
+
+    @property
+    def started(self) -> bool:
+        return bool(self._all)
+
+    def _start(self) -> None:
+        with self._lock:
+            if self._closed:
+                raise OcpiwhError("the sync is closing: no more pages are filtered")
+            if self._all:
+                return
+            try:
+                for _ in range(self._size):
+                    w = _Worker()
+                    self._all.append(w)
+                    w.requests.send_bytes(self._init)
+                    self._idle.put(w)
+            except OSError as exc:
+                raise OcpiwhError(
+                    f"could not start a privacy worker process: {exc}", hint=_HINT
+                ) from None
+
+    def filter_page(self, module: str, version: str, data: bytes | memoryview) -> Filtered:
+        """``filter_page`` of ``module``/``version``'s filter, in a worker: the filtered
+        JSON texts, the items that are not objects, and this page's privacy counters."""
+        if not self._all:
+            self._start()
+        w = self._idle.get()
+        try:
+            w.requests.send((module, version))
+            w.requests.send_bytes(data)
+            status, value = w.replies.recv()
+        except (EOFError, OSError):
+            code = w.proc.poll()
+            raise OcpiwhError(
+                f"a privacy worker process died (exit status {code}): this window is "
+                "fetched again next sync",
+                hint=_HINT,
+            ) from None
+        finally:
+            self._idle.put(w)  # a dead one too: whoever takes it next fails as fast
+        if status != "ok":
+            raise RuntimeError(f"the privacy stage failed in a worker process:\n{value}")
+        docs, others, stats = value
+        return docs, others, stats
+
+    def close(self) -> None:
+        """Stop the workers (each finishes the page it has, if any)."""
+        with self._lock:
+            self._closed = True
+            workers, self._all = self._all, []
+        for w in workers:
+            w.close()
+
+
+def main() -> None:
+    """The worker's entry point: replies go to a copy of stdout, and stdout itself to
+    stderr, so that nothing printed in the worker can corrupt a reply."""
+    replies = os.dup(sys.stdout.fileno())
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+    serve(Connection(sys.stdin.fileno(), writable=False), Connection(replies, readable=False))
+
+
+if __name__ == "__main__":
+    main()
