@@ -142,12 +142,14 @@ def tree_rss(pid: int) -> int:
     return total
 
 
-def ocpiwh(root: Path, *args: str) -> Run:
+def ocpiwh(root: Path, *args: str, checkout: Path | None = None) -> Run:
     """The CLI in a child process: objects from its run log, CPU from wait4 (the process
     and the worker processes it waited for), peak RSS of the whole process tree (sampled
     every 20 ms: the sum over processes, which wait4's per-process maximum is not)."""
     env = {**os.environ, "OCPIWH_TOKEN": TOKEN, "OCPIWH_CONFIG_DIR": str(root / ".config")}
     env.pop("PYTHONDONTWRITEBYTECODE", None)  # an installed ocpiwh starts from bytecode
+    if checkout is not None:
+        env["PYTHONPATH"] = str(checkout)
     cmd = [sys.executable, "-m", "ocpiwh", "--warehouse", str(root), "-q", *args]
     t = time.monotonic()
     proc = subprocess.Popen(cmd, env=env)
@@ -174,13 +176,15 @@ def ocpiwh(root: Path, *args: str) -> Run:
     return Run(fetched, elapsed, usage.ru_utime + usage.ru_stime, rss)
 
 
-def sync(server: ReplayServer, modules: tuple[str, ...], root: Path) -> Run:
+def sync(
+    server: ReplayServer, modules: tuple[str, ...], root: Path, checkout: Path | None = None
+) -> Run:
     shutil.rmtree(root, ignore_errors=True)
-    ocpiwh(root, "login", server.versions_url, "--version", server.version)
+    ocpiwh(root, "login", server.versions_url, "--version", server.version, checkout=checkout)
     args = ["sync", "--lag", "0s", "--concurrency", "4"]
     for m in modules:
         args += ["-m", m]
-    return ocpiwh(root, *args)
+    return ocpiwh(root, *args, checkout=checkout)
 
 
 def main() -> None:
@@ -189,6 +193,9 @@ def main() -> None:
     ap.add_argument("--latency", type=int, action="append", help="ms added per response")
     ap.add_argument("--case", action="append", choices=sorted(CASES))
     ap.add_argument("--repeat", type=int, default=1, help="alternating ceiling/ocpiwh pairs")
+    ap.add_argument(
+        "--compare", type=Path, help="another checkout whose sync runs too, after ours, each round"
+    )
     args = ap.parse_args()
     sizes = args.sessions or [100_000]
     latencies = args.latency if args.latency is not None else [0, 20]
@@ -207,14 +214,18 @@ def main() -> None:
                     try:
                         for _ in range(args.repeat):
                             ceiling = minimal_client(server, modules, work / "minimal.parquet")
-                            ours = sync(server, modules, work / "wh")
-                            print(
-                                f"{case:<20} {n:>9,} {lat:>4} {ceiling.rate:>9,.0f} "
-                                f"{ours.rate:>9,.0f} {ours.rate / ceiling.rate:>6.0%} "
-                                f"{ceiling.cpu_per_m:>12.1f} {ours.cpu_per_m:>14.1f} "
-                                f"{ours.objects:>9,} {ours.rss_mb:>6.0f}",
-                                flush=True,
-                            )
+                            runs = [("", sync(server, modules, work / "wh"))]
+                            if args.compare:
+                                other = sync(server, modules, work / "wh", args.compare)
+                                runs.append((f" [{args.compare.name}]", other))
+                            for tag, ours in runs:
+                                print(
+                                    f"{case + tag:<20} {n:>9,} {lat:>4} {ceiling.rate:>9,.0f} "
+                                    f"{ours.rate:>9,.0f} {ours.rate / ceiling.rate:>6.0%} "
+                                    f"{ceiling.cpu_per_m:>12.1f} {ours.cpu_per_m:>14.1f} "
+                                    f"{ours.objects:>9,} {ours.rss_mb:>6.0f}",
+                                    flush=True,
+                                )
                     finally:
                         server.close()
 

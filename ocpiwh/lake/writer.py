@@ -35,7 +35,10 @@ from ocpiwh.sqltext import literal
 log = logging.getLogger("ocpiwh.sync")
 
 ROW_GROUP_SIZE = 256_000
-PARQUET_OPTIONS: dict[str, Any] = {"compression": "zstd", "compression_level": 3}
+ZSTD_LEVEL = 1
+"""Batch files' zstd level: level 3 cost the writer ~10 % more CPU for 0.6 % smaller files
+(1M sessions: 166 against 167 MB); compaction rewrites them at DuckDB's default anyway."""
+PARQUET_OPTIONS: dict[str, Any] = {"compression": "zstd", "compression_level": ZSTD_LEVEL}
 
 
 class JsonLines:
@@ -261,7 +264,7 @@ class LakeWriter:
         target = stage / "raw" / self.module / f"source={self.source}"
         target.mkdir(parents=True, exist_ok=True)
         options = (
-            f"FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 3, "
+            f"FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL {ZSTD_LEVEL}, "
             f"ROW_GROUP_SIZE {ROW_GROUP_SIZE}"
         )
         if self.module not in PARTITIONED_BY_START:
