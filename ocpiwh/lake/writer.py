@@ -11,7 +11,6 @@ committed, so a killed sync rerun leaves the lake exactly as one clean sync woul
 from __future__ import annotations
 
 import array
-import itertools
 import logging
 import shutil
 from collections.abc import Sequence
@@ -25,6 +24,7 @@ import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from ocpiwh.jsontexts import pack
 from ocpiwh.lake.engine import Normalizer, typing_lock
 from ocpiwh.lake.journal import crashpoint, drop_journals, journal_rel, new_batch_id
 from ocpiwh.lake.layout import FULL_LISTING, PARTITIONED_BY_START, REMOVED
@@ -62,13 +62,16 @@ class JsonLines:
         return lines
 
     def add(self, docs: Sequence[bytes]) -> None:
-        if not docs:
+        if docs:
+            self.add_packed(*pack(docs))
+
+    def add_packed(self, buf: bytes, offsets: array.array[int]) -> None:
+        """Add a page already packed (:func:`ocpiwh.jsontexts.pack`)."""
+        count = len(offsets) - 1
+        if count < 1:
             return
-        buf = b"".join(docs)
-        offsets = array.array("q", (0,))
-        offsets.extend(itertools.accumulate(map(len, docs)))
         self.pages.append((buf, offsets))
-        self.count += len(docs)
+        self.count += count
         self.nbytes += len(buf)
 
     def extend(self, other: JsonLines) -> None:

@@ -120,8 +120,10 @@ class WindowWriter:
         same output.
         """
         workers = self._workers_for(page)
+        lines = lake.JsonLines()
         if workers is not None:
-            docs, others, stats = workers.filter_page(self.module, self.version, page.data)
+            packed, others, stats = workers.filter_page(self.module, self.version, page.data)
+            lines.add_packed(*packed)
             with self._filters_lock:
                 self._offloaded.merge(stats)
         else:
@@ -133,6 +135,7 @@ class WindowWriter:
                     self._filters.append(f)
             with self.sync.cpu_lock:
                 docs, others = f.filter_page(page.data)
+            lines.add(docs)
         rejected = [
             lake.Rejected(
                 "not a JSON object",
@@ -143,9 +146,7 @@ class WindowWriter:
             for value in others
         ]
         url = str(httpx.URL(page.url).copy_with(query=None))
-        return Prepared(
-            page.count, page.total, page.raw_size, url, lake.JsonLines.of(docs), rejected
-        )
+        return Prepared(page.count, page.total, page.raw_size, url, lines, rejected)
 
     def _workers_for(self, page: Page) -> PrivacyWorkers | None:
         """The worker processes for a module with a large window (by its X-Total-Count) or

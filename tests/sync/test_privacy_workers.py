@@ -18,6 +18,7 @@ import pytest
 
 from ocpiwh.config import Config
 from ocpiwh.errors import OcpiwhError
+from ocpiwh.jsontexts import pack
 from ocpiwh.privacy import FilterStats, PrivacyProfile, Sites, compile_filter
 from ocpiwh.simulator import Faults, serve_in_thread
 from ocpiwh.sync.engine import SourceResult
@@ -112,14 +113,14 @@ def test_a_page_filtered_in_a_worker_equals_the_in_process_filter() -> None:
     workers = PrivacyWorkers(profile, KEY, 1)
     try:
         for _ in range(2):
-            docs, others, stats = workers.filter_page("sessions", "2.2.1", page)
-            assert docs == want_docs
+            packed, others, stats = workers.filter_page("sessions", "2.2.1", page)
+            assert packed == pack(want_docs)
             assert others == want_others == [42]
             assert stats.as_dict() == local.stats.as_dict()  # one page's worth, each time
     finally:
         workers.close()
     assert stats.objects == 3 and stats.pseudonymized >= 1
-    assert not any(b"0123456789" in d or b"ABC123456" in d for d in docs)
+    assert b"0123456789" not in packed[0] and b"ABC123456" not in packed[0]
 
 
 def test_filter_stats_take_zeroes_in_place() -> None:
@@ -174,8 +175,8 @@ def test_workers_are_out_of_ctrl_c_reach_and_die_with_a_killed_sync() -> None:
         w.filter_page("sessions", "2.2.1", b'[{{"id": "a"}}]')
         print("ready", flush=True)
         for line in sys.stdin:
-            docs, _, _ = w.filter_page("sessions", "2.2.1", b'[{{"id": "b"}}]')
-            print(docs[0].decode(), flush=True)
+            (buf, _), _, _ = w.filter_page("sessions", "2.2.1", b'[{{"id": "b"}}]')
+            print(buf.decode(), flush=True)
         """
     )
     proc = subprocess.Popen(
@@ -229,3 +230,16 @@ def test_small_windows_never_start_the_workers(
         do_login(root, sim)
         run_sync(root, privacy_workers=1)
     assert not started
+
+
+def test_a_failure_of_the_filter_in_a_worker_is_raised_with_its_traceback() -> None:
+    """Not a dead worker (that window is fetched again): a bug, raised in the sync as such;
+    the worker goes on with the next page."""
+    workers = PrivacyWorkers(PrivacyProfile(), KEY, 1)
+    try:
+        with pytest.raises(RuntimeError, match="(?s)failed in a worker process.*Traceback"):
+            workers.filter_page("no-such-module", "2.2.1", b"[]")
+        (buf, offsets), _, _ = workers.filter_page("sessions", "2.2.1", b'[{"id": "c"}]')
+        assert buf == b'{"id":"c"}' and list(offsets) == [0, len(buf)]
+    finally:
+        workers.close()
