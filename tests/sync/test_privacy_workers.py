@@ -24,7 +24,7 @@ from ocpiwh.simulator import Faults, serve_in_thread
 from ocpiwh.sync.engine import SourceResult
 from ocpiwh.sync.privacy_workers import PrivacyWorkers
 
-from .conftest import do_login, run_sync, sim_config
+from .conftest import TOKEN, assert_matches_truth, do_login, run_sync, sim_config
 
 KEY = bytes(range(32))
 
@@ -237,9 +237,50 @@ def test_a_failure_of_the_filter_in_a_worker_is_raised_with_its_traceback() -> N
     the worker goes on with the next page."""
     workers = PrivacyWorkers(PrivacyProfile(), KEY, 1)
     try:
-        with pytest.raises(RuntimeError, match="(?s)failed in a worker process.*Traceback"):
+        with pytest.raises(RuntimeError, match=r"(?s)failed in a worker process.*Traceback"):
             workers.filter_page("no-such-module", "2.2.1", b"[]")
         (buf, offsets), _, _ = workers.filter_page("sessions", "2.2.1", b'[{"id": "c"}]')
         assert buf == b'{"id":"c"}' and list(offsets) == [0, len(buf)]
     finally:
         workers.close()
+
+
+def _marked(marker: str) -> list[int]:
+    """Processes whose environment carries ``marker`` (a killed sync's orphans included)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if marker.encode() in (entry / "environ").read_bytes() and _alive(int(entry.name)):
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="reads /proc")
+@pytest.mark.parametrize("point", ["page:6", "published:2"])
+def test_a_sync_killed_while_its_workers_filter_leaves_none_and_reruns_exactly(
+    tmp_path: Path, point: str
+) -> None:
+    """Killed (SIGKILL, at a page or a published batch) with every page going through a
+    worker: no worker is left behind, and the rerun equals the platform's truth."""
+    root = tmp_path / "data"
+    marker = f"OCPIWH_TEST_RUN={os.getpid()}-{point}-{time.monotonic_ns()}"
+    script = textwrap.dedent(
+        f"""
+        from datetime import timedelta
+        from ocpiwh.sync.engine import SyncOptions, sync
+        sync({str(root)!r}, options=SyncOptions(lag=timedelta(0), privacy_workers=1,
+                                                 privacy_workers_from=1))
+        """
+    )
+    name, _, value = marker.partition("=")
+    env = {**os.environ, "OCPIWH_CRASH_AT": point, "OCPIWH_TOKEN": TOKEN, name: value}
+    with serve_in_thread(sim_config()) as sim:
+        do_login(root, sim)
+        killed = subprocess.run([sys.executable, "-c", script], env=env, timeout=120)
+        assert killed.returncode == -signal.SIGKILL
+        _wait(lambda: not _marked(marker), 10, "a worker outlived its killed sync")
+        run_sync(root, privacy_workers=1, privacy_workers_from=1)
+        assert_matches_truth(root, sim, "2.3.0")
