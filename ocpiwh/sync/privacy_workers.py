@@ -7,9 +7,9 @@ GIL-bound side of a backfill at one core while DuckDB left the other half idle
 (docs/benchmarks.md). In a process of its own it runs beside both.
 
 The workers are started on first use, so a sync that never sees a large window pays nothing
-(a worker costs ~0.1 CPU-s to start). Each is ``python -m ocpiwh.sync.privacy_workers``:
-it imports the privacy stage and nothing else (~25 MB), never the user's script (which
-``multiprocessing``'s spawn would re-import). It compiles the same filter from the same
+(a worker costs ~0.1 CPU-s to start). Each is a fresh interpreter running :func:`main` with
+this process's ``sys.path``: it imports the privacy stage and nothing else (~40 MB), never
+the user's script (which ``multiprocessing``'s spawn would re-import). It compiles the same filter from the same
 profile and key (sent through its pipe, never on a command line or on disk), so a page's
 output is the same bytes whichever process filtered it. It holds nothing but the page in
 flight: a worker that dies fails its window, which is fetched again, like any failed window.
@@ -25,6 +25,7 @@ import array
 import contextlib
 import fcntl
 import gc
+import json
 import os
 import pickle
 import queue
@@ -33,7 +34,6 @@ import sys
 import threading
 import traceback
 from multiprocessing.connection import Connection
-from pathlib import Path
 from typing import Any
 
 from ocpiwh.errors import OcpiwhError
@@ -104,17 +104,23 @@ def serve(requests: Connection, replies: Connection) -> None:
 
 # -- in the sync process ---------------------------------------------------------------------
 
+_PATH_VARIABLE = "OCPIWH_WORKER_SYS_PATH"
+_BOOT = (
+    f"import json, os, sys; sys.path[:] = json.loads(os.environ.pop({_PATH_VARIABLE!r})); "
+    "from ocpiwh.sync.privacy_workers import main; main()"
+)
+"""The worker's command: ``multiprocessing``'s spawn passes the parent's ``sys.path`` the
+same way, without its re-import of the parent's main script."""
+
 
 class _Worker:
     """One worker process and the two ends of its pipes (used by one thread at a time)."""
 
     def __init__(self) -> None:
-        # the worker imports this very package, wherever this process found it
-        package_root = str(Path(__file__).resolve().parents[2])
-        path = os.environ.get("PYTHONPATH")
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, (package_root, path)))}
+        # the worker imports the very modules this process imported: its sys.path is ours
+        env = {**os.environ, _PATH_VARIABLE: json.dumps(sys.path)}
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "ocpiwh.sync.privacy_workers"],
+            [sys.executable, "-c", _BOOT],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             env=env,
@@ -222,7 +228,3 @@ def main() -> None:
     replies = os.dup(sys.stdout.fileno())
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
     serve(Connection(sys.stdin.fileno(), writable=False), Connection(replies, readable=False))
-
-
-if __name__ == "__main__":
-    main()
