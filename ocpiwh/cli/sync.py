@@ -284,9 +284,10 @@ def sync_cmd(
         typer.Option(
             min=0,
             max=16,
-            show_default="one per core beyond the first, at most 2",
+            show_default=False,
             help="Processes that filter large windows' pages (20,000 objects or more) beside "
-            "the sync; 0 filters every page in the sync process.",
+            "the sync (default: one per core beyond the first, at most 2); 0 filters every "
+            "page in the sync process.",
         ),
     ] = None,
     page_limit: Annotated[

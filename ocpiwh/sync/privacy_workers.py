@@ -26,6 +26,7 @@ import contextlib
 import fcntl
 import gc
 import json
+import logging
 import os
 import pickle
 import queue
@@ -40,6 +41,8 @@ from ocpiwh.errors import OcpiwhError
 from ocpiwh.jsontexts import Packed, pack
 from ocpiwh.privacy import FilterStats, ObjectFilter, PrivacyProfile, compile_filter
 from ocpiwh.sync.tuning import GC_THRESHOLD0
+
+log = logging.getLogger("ocpiwh.sync")
 
 MIN_OBJECTS = 20_000
 """A window of at least this many objects (its X-Total-Count, or what its module has
@@ -184,6 +187,7 @@ class PrivacyWorkers:
                 raise OcpiwhError(
                     f"could not start a privacy worker process: {exc}", hint=_HINT
                 ) from None
+            log.info("a large window: its pages are filtered in %d worker process(es)", self._size)
 
     def filter_page(self, module: str, version: str, data: bytes | memoryview) -> Filtered:
         """``filter_page`` of ``module``/``version``'s filter, in a worker: the filtered
