@@ -342,7 +342,7 @@ class SourceSync:
             batch_rows=options.batch_rows,
             batch_bytes=options.batch_bytes,
             workers=self.workers,
-            offload_min=options.privacy_workers_from,
+            privacy_workers_from=options.privacy_workers_from,
         )
 
     def run(self) -> SourceResult:

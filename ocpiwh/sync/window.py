@@ -59,7 +59,7 @@ class ModuleContext:
     batch_bytes: int
     workers: PrivacyWorkers | None = None
     """Worker processes for the privacy stage of large windows (None: always in-process)."""
-    offload_min: int = MIN_OBJECTS
+    privacy_workers_from: int = MIN_OBJECTS
     """How large a window takes the workers (see :data:`privacy_workers.MIN_OBJECTS`)."""
 
 
@@ -158,7 +158,7 @@ class WindowWriter:
         with self._filters_lock:
             self._seen += page.count
             seen = self._seen
-        return workers if max(seen, page.total or 0) >= self.sync.offload_min else None
+        return workers if max(seen, page.total or 0) >= self.sync.privacy_workers_from else None
 
     def add(self, page: Prepared) -> None:
         """Append a prepared page to the current batch; write the batch when it is full."""
