@@ -1,4 +1,4 @@
 from ocpiwh.cli.main import main
 
-if __name__ == "__main__":  # not when a worker process imports it (multiprocessing spawn)
+if __name__ == "__main__":  # `python -m ocpiwh`; importing the module runs nothing
     main()

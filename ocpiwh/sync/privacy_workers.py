@@ -9,10 +9,11 @@ GIL-bound side of a backfill at one core while DuckDB left the other half idle
 The workers are started on first use, so a sync that never sees a large window pays nothing
 (a worker costs ~0.1 CPU-s to start). Each is a fresh interpreter running :func:`main` with
 this process's ``sys.path``: it imports the privacy stage and nothing else (~40 MB), never
-the user's script (which ``multiprocessing``'s spawn would re-import). It compiles the same filter from the same
-profile and key (sent through its pipe, never on a command line or on disk), so a page's
-output is the same bytes whichever process filtered it. It holds nothing but the page in
-flight: a worker that dies fails its window, which is fetched again, like any failed window.
+the user's script (which ``multiprocessing``'s spawn would re-import). It compiles the same
+filter from the same profile and key (sent through its pipe, never on a command line or on
+disk), so a page's output is the same bytes whichever process filtered it. It holds nothing
+but the page in flight: a worker that dies fails its window, which is fetched again, like
+any failed window.
 
 Ctrl-C is for the sync process (its first one stops at a safe point): the workers run in a
 session of their own, out of the terminal's reach. They exit when their pipe closes, so a
@@ -166,10 +167,6 @@ class PrivacyWorkers:
         self._idle: queue.SimpleQueue[_Worker] = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._closed = False
-
-    @property
-    def started(self) -> bool:
-        return bool(self._all)
 
     def _start(self) -> None:
         with self._lock:

@@ -28,7 +28,7 @@ from ocpiwh.privacy import (
     compile_filter,
     sanitize_for_quarantine,
 )
-from ocpiwh.sync.privacy_workers import MIN_OBJECTS, PrivacyWorkers
+from ocpiwh.sync.privacy_workers import PrivacyWorkers
 from ocpiwh.sync.results import ModuleResult, iso
 
 
@@ -57,9 +57,9 @@ class ModuleContext:
     cpu_lock: threading.Lock
     batch_rows: int
     batch_bytes: int
-    workers: PrivacyWorkers | None = None
+    workers: PrivacyWorkers | None
     """Worker processes for the privacy stage of large windows (None: always in-process)."""
-    privacy_workers_from: int = MIN_OBJECTS
+    privacy_workers_from: int
     """How large a window takes the workers (see :data:`privacy_workers.MIN_OBJECTS`)."""
 
 

@@ -8,7 +8,6 @@ import hashlib
 import io
 import itertools
 import signal
-import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ import orjson
 import pyarrow.parquet as pq
 import pytest
 from rich.console import Console
+from waiting import wait_until
 
 from ocpiwh.cli import common
 from ocpiwh.cli.main import main
@@ -227,22 +227,15 @@ def test_stdout_feed_and_watch(synced: Path, sim: Any, tmp_path: Path) -> None:
     _ok(synced, "feed", "add", "w", "--model", MODEL, "--format", "csv", "--to", str(out))
     proc = spawn(synced, "feed", "run", "w", "--watch", "--interval", "0.5s")
     try:
-        _wait(lambda: len(feeds.deliveries(synced, "w")) == 1)
+        wait_until(lambda: len(feeds.deliveries(synced, "w")) == 1)
         sim.advance(seconds=1800)
         run_sync(synced)
-        _wait(lambda: len(feeds.deliveries(synced, "w")) == 2)
+        wait_until(lambda: len(feeds.deliveries(synced, "w")) == 2)
     finally:
         rc, stderr = interrupt(proc)
     assert rc == 130, stderr
     assert "stopping after the current feed" in stderr and stderr.rstrip().endswith("interrupted")
     assert feeds.pending(synced, "w") is None and len(feeds.deliveries(synced, "w")) == 2
-
-
-def _wait(cond: Any, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while not cond():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.2)
 
 
 def test_feed_run_shows_its_steps_on_a_terminal_only(

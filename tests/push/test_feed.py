@@ -8,14 +8,13 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from collections import Counter
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from waiting import wait_until
 
 from ocpiwh.delivery import feeds
 from ocpiwh.login import login
@@ -96,13 +95,6 @@ def _rejected(ledger: Ledger, kind: str) -> list[str]:
     return [k for k, e in ledger.entries(kind).items() if e.state == "rejected"]
 
 
-def _wait(cond: Callable[[], bool], timeout: float = 90) -> None:
-    end = time.monotonic() + timeout
-    while not cond():
-        assert time.monotonic() < end, "timed out"
-        time.sleep(0.2)
-
-
 def test_feeds_push_each_delta_once_across_syncs(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -140,8 +132,8 @@ def test_feeds_push_each_delta_once_across_syncs(
         try:
             sim.advance(seconds=2400)
             run_sync(root)  # fails naming each module's error
-            _wait(lambda: len(feeds.deliveries(root, "qc-sessions")) == 2)
-            _wait(lambda: feeds.pending(root, "qc-sessions") is None)
+            wait_until(lambda: len(feeds.deliveries(root, "qc-sessions")) == 2, 90)
+            wait_until(lambda: feeds.pending(root, "qc-sessions") is None, 90)
         finally:
             rc, err = interrupt(proc)
         assert rc in (0, 130), err

@@ -15,6 +15,7 @@ from typing import Any
 import duckdb
 import orjson
 import pytest
+from waiting import wait_until
 
 from ocpiwh.config import Config
 from ocpiwh.errors import OcpiwhError
@@ -24,7 +25,7 @@ from ocpiwh.simulator import Faults, serve_in_thread
 from ocpiwh.sync.engine import SourceResult
 from ocpiwh.sync.privacy_workers import PrivacyWorkers
 
-from .conftest import TOKEN, assert_matches_truth, do_login, run_sync, sim_config
+from .conftest import TOKEN, assert_matches_truth, cli, do_login, run_sync, sim_config
 
 KEY = bytes(range(32))
 
@@ -146,13 +147,6 @@ def _alive(pid: int) -> bool:
     return state != "Z"
 
 
-def _wait(cond: Any, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not cond():
-        assert time.monotonic() < deadline, what
-        time.sleep(0.02)
-
-
 def _workers_of(pid: int) -> list[int]:
     return [
         p
@@ -197,7 +191,7 @@ def test_workers_are_out_of_ctrl_c_reach_and_die_with_a_killed_sync() -> None:
         assert orjson.loads(proc.stdout.readline()) == {"id": "b"}
         os.killpg(proc.pid, signal.SIGKILL)  # the whole job, as the kernel's OOM killer or kill -9
         proc.wait()
-        _wait(lambda: not any(_alive(p) for p in workers), 10, "a worker outlived its sync")
+        wait_until(lambda: not any(_alive(p) for p in workers), 10, "a worker outlived its sync")
     finally:
         proc.kill()
         proc.wait()
@@ -281,6 +275,23 @@ def test_a_sync_killed_while_its_workers_filter_leaves_none_and_reruns_exactly(
         do_login(root, sim)
         killed = subprocess.run([sys.executable, "-c", script], env=env, timeout=120)
         assert killed.returncode == -signal.SIGKILL
-        _wait(lambda: not _marked(marker), 10, "a worker outlived its killed sync")
+        wait_until(lambda: not _marked(marker), 10, "a worker outlived its killed sync")
         run_sync(root, privacy_workers=1, privacy_workers_from=1)
         assert_matches_truth(root, sim, "2.3.0")
+
+
+def test_the_cli_filters_a_large_window_in_workers_unless_told_not_to(tmp_path: Path) -> None:
+    """`ocpiwh sync` over HTTP: a window of 21,000 sessions (X-Total-Count past the
+    threshold) goes to the worker, which `-v` says; `--privacy-workers 0` keeps it in the
+    sync process; both lakes hold the same sessions."""
+    counts = {}
+    with serve_in_thread(sim_config(sessions=21_000)) as sim:
+        for n in (1, 0):
+            root = tmp_path / f"workers-{n}"
+            do_login(root, sim)
+            args = ("-v", "sync", "--lag", "0s", "-m", "sessions", "--privacy-workers", str(n))
+            run = cli(root, *args, env={"OCPIWH_TOKEN": TOKEN})
+            assert run.returncode == 0, run.stderr
+            assert ("filtered in 1 worker process" in run.stderr) == (n == 1), run.stderr
+            counts[n] = lake_rows(root, "raw", "count(*)")
+    assert counts[0] == counts[1] and counts[1][0][0] >= 20_000
