@@ -10,11 +10,19 @@ from __future__ import annotations
 import os
 import tempfile
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
 
-from ocpiwh.lake.layout import PARTITIONED_BY_START, normalize_macros, normalize_sql
+from ocpiwh.lake.layout import (
+    PARTITIONED_BY_START,
+    UNPADDED_SEARCH_PATH,
+    normalize_macros,
+    normalize_sql,
+    unpadded_macros,
+)
 from ocpiwh.paths import MODULES
 
 ENGINE_MEMORY = os.environ.get("OCPIWH_DUCKDB_MEMORY", "96MB")
@@ -39,6 +47,7 @@ def _shared_engine() -> duckdb.DuckDBPyConnection:
     if _engine is None:
         _engine = housekeeping_connection(ENGINE_MEMORY)
         _engine.execute(normalize_macros())
+        _engine.execute(unpadded_macros())
     return _engine
 
 
@@ -110,6 +119,19 @@ class Normalizer:
                    CAST($privacy AS VARCHAR) AS _privacy,
                    _raw, _error {partition}
             FROM ({normalize})"""
+
+    @contextmanager
+    def macros_for(self, unpadded: bool) -> Iterator[None]:
+        """Type with ``trim``-free macros while inside, if the batch is ``unpadded``
+        (:attr:`ocpiwh.lake.JsonLines.unpadded`): same rows, ~20 % less work."""
+        if not unpadded:
+            yield
+            return
+        self.con.execute(f"SET search_path = '{UNPADDED_SEARCH_PATH}'")  # a constant
+        try:
+            yield
+        finally:
+            self.con.execute("RESET search_path")
 
     def close(self) -> None:
         global _engine_users

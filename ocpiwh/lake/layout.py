@@ -51,3 +51,12 @@ def normalize_sql(module: str) -> str:
 def normalize_macros() -> str:
     """Lenient scalar parsers (``ocpi_ts``, ``ocpi_num`` …) used by the normalize queries."""
     return (resources.sql_dir() / "normalize" / "_macros.sql").read_text()
+
+
+UNPADDED_SEARCH_PATH = "ocpi_unpadded,main"
+"""The typing's search path for a batch without padded strings (:func:`unpadded_macros`)."""
+
+
+def unpadded_macros() -> str:
+    """Schema ``ocpi_unpadded``: ``ocpi_str`` without ``trim``, for such batches."""
+    return (resources.sql_dir() / "normalize" / "_unpadded.sql").read_text()

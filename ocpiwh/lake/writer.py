@@ -24,7 +24,7 @@ import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ocpiwh.jsontexts import pack
+from ocpiwh.jsontexts import Packed, pack
 from ocpiwh.lake.engine import Normalizer, typing_lock
 from ocpiwh.lake.journal import crashpoint, drop_journals, journal_rel, new_batch_id
 from ocpiwh.lake.layout import FULL_LISTING, PARTITIONED_BY_START, REMOVED
@@ -54,6 +54,9 @@ class JsonLines:
         self.pages: list[tuple[bytes, array.array[int]]] = []
         self.count = 0
         self.nbytes = 0
+        self.unpadded = True
+        """No page holds a string that may begin or end with a space
+        (:func:`ocpiwh.jsontexts.unpadded`): the typing may skip ``trim``."""
 
     @classmethod
     def of(cls, docs: Sequence[bytes]) -> JsonLines:
@@ -63,21 +66,23 @@ class JsonLines:
 
     def add(self, docs: Sequence[bytes]) -> None:
         if docs:
-            self.add_packed(*pack(docs))
+            self.add_packed(pack(docs))
 
-    def add_packed(self, buf: bytes, offsets: array.array[int]) -> None:
+    def add_packed(self, packed: Packed) -> None:
         """Add a page already packed (:func:`ocpiwh.jsontexts.pack`)."""
-        count = len(offsets) - 1
+        count = len(packed.offsets) - 1
         if count < 1:
             return
-        self.pages.append((buf, offsets))
+        self.pages.append((packed.buf, packed.offsets))
         self.count += count
-        self.nbytes += len(buf)
+        self.nbytes += len(packed.buf)
+        self.unpadded = self.unpadded and packed.unpadded
 
     def extend(self, other: JsonLines) -> None:
         self.pages.extend(other.pages)
         self.count += other.count
         self.nbytes += other.nbytes
+        self.unpadded = self.unpadded and other.unpadded
 
     def __len__(self) -> int:
         return self.count
@@ -235,7 +240,8 @@ class LakeWriter:
             with typing_lock:
                 try:
                     con.register("batch_json", lines.to_arrow())
-                    con.execute(f"CREATE OR REPLACE TEMP TABLE typed AS {typed}", params)
+                    with self.normalizer.macros_for(lines.unpadded):
+                        con.execute(f"CREATE OR REPLACE TEMP TABLE typed AS {typed}", params)
                     rows = self._copy_valid(con, stage, f"{batch_id}{tag}")
                     bad = con.execute(
                         "SELECT _error, _raw FROM typed WHERE _error IS NOT NULL"

@@ -76,9 +76,9 @@ def default_workers() -> int:
 
 def serve(requests: Connection, replies: Connection) -> None:
     """Filter pages until the sync closes the pipe: first ``(profile, key)``, then per page
-    ``(module, version)`` and the page's bytes; the reply is ``("ok", others, stats)`` then
-    the packed texts' two buffers, or ``("error", traceback)`` for a failure of the filter
-    itself (a bug: the sync raises it)."""
+    ``(module, version)`` and the page's bytes; the reply is ``("ok", others, stats,
+    unpadded)`` then the packed texts' two buffers, or ``("error", traceback)`` for a
+    failure of the filter itself (a bug: the sync raises it)."""
     # a page is ~20,000 short-lived containers: the default threshold ran the collector
     # every 700 of them (13-16 against 8-10 µs a session, measured)
     gc.freeze()
@@ -94,14 +94,14 @@ def serve(requests: Connection, replies: Connection) -> None:
                 if f is None:
                     f = filters[(module, version)] = compile_filter(module, version, profile, key)
                 docs, others = f.filter_page(data)
-                buf, offsets = pack(docs)
+                packed = pack(docs)
                 del docs
             except Exception:  # the sync raises it, with this traceback
                 replies.send(("error", traceback.format_exc()))
                 continue
-            replies.send(("ok", others, f.stats.take()))
-            replies.send_bytes(buf)
-            replies.send_bytes(offsets)
+            replies.send(("ok", others, f.stats.take(), packed.unpadded))
+            replies.send_bytes(packed.buf)
+            replies.send_bytes(packed.offsets)
     except (EOFError, BrokenPipeError):
         return  # the sync is done, or gone
 
@@ -211,8 +211,8 @@ class PrivacyWorkers:
             self._idle.put(w)  # a dead one too: whoever takes it next fails as fast
         if reply[0] != "ok":
             raise RuntimeError(f"the privacy stage failed in a worker process:\n{reply[1]}")
-        _, others, stats = reply
-        return (buf, offsets), others, stats
+        _, others, stats, unpadded = reply
+        return Packed(buf, offsets, unpadded), others, stats
 
     def close(self) -> None:
         """Stop the workers (each finishes the page it has, if any)."""

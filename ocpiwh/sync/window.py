@@ -123,7 +123,7 @@ class WindowWriter:
         lines = lake.JsonLines()
         if workers is not None:
             packed, others, stats = workers.filter_page(self.module, self.version, page.data)
-            lines.add_packed(*packed)
+            lines.add_packed(packed)
             with self._filters_lock:
                 self._offloaded.merge(stats)
         else:

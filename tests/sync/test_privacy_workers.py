@@ -169,8 +169,8 @@ def test_workers_are_out_of_ctrl_c_reach_and_die_with_a_killed_sync() -> None:
         w.filter_page("sessions", "2.2.1", b'[{{"id": "a"}}]')
         print("ready", flush=True)
         for line in sys.stdin:
-            (buf, _), _, _ = w.filter_page("sessions", "2.2.1", b'[{{"id": "b"}}]')
-            print(buf.decode(), flush=True)
+            packed, _, _ = w.filter_page("sessions", "2.2.1", b'[{{"id": "b"}}]')
+            print(packed.buf.decode(), flush=True)
         """
     )
     proc = subprocess.Popen(
@@ -233,8 +233,10 @@ def test_a_failure_of_the_filter_in_a_worker_is_raised_with_its_traceback() -> N
     try:
         with pytest.raises(RuntimeError, match=r"(?s)failed in a worker process.*Traceback"):
             workers.filter_page("no-such-module", "2.2.1", b"[]")
-        (buf, offsets), _, _ = workers.filter_page("sessions", "2.2.1", b'[{"id": "c"}]')
-        assert buf == b'{"id":"c"}' and list(offsets) == [0, len(buf)]
+        packed, _, _ = workers.filter_page("sessions", "2.2.1", b'[{"id": "c"}]')
+        assert packed == pack([b'{"id":"c"}'])
+        padded, _, _ = workers.filter_page("sessions", "2.2.1", b'[{"id": "c "}]')
+        assert padded == pack([b'{"id":"c "}']) and not padded.unpadded
     finally:
         workers.close()
 
