@@ -53,6 +53,12 @@ MAX_WORKERS = 2
 """One worker filters ~100k sessions/s, more than the rest of a sync moves; a second one
 covers two large modules at once."""
 
+IN_FLIGHT = 2
+"""Pages a worker holds at once: the one it filters and the next, already in its pipe, so
+that it never waits for the sync between two pages. With one, it sat idle a quarter of a
+backfill while the fetch thread read its reply and the next one, after the GIL, wrote
+its page (sampled stacks and per-thread CPU, 1M sessions: docs/benchmarks.md)."""
+
 _HINT = "run the sync with --privacy-workers 0 to filter in the sync process"
 
 Filtered = tuple[Packed, list[Any], FilterStats]
@@ -118,7 +124,9 @@ same way, without its re-import of the parent's main script."""
 
 
 class _Worker:
-    """One worker process and the two ends of its pipes (used by one thread at a time)."""
+    """One worker process and the two ends of its pipes, shared by up to :data:`IN_FLIGHT`
+    threads: each writes its page in turn and reads its reply in the same order (a ticket
+    each), so the worker finds its next page waiting when it replies."""
 
     def __init__(self) -> None:
         # the worker imports the very modules this process imported: its sys.path is ours
@@ -140,9 +148,57 @@ class _Worker:
             for conn in (self.requests, self.replies):
                 with contextlib.suppress(OSError):  # a lower system limit: the default size
                     fcntl.fcntl(conn.fileno(), fcntl.F_SETPIPE_SZ, PIPE_BYTES)
+        self._send_lock = threading.Lock()
+        self._turn = threading.Condition()
+        self._sent = 0  # tickets given (under _send_lock)
+        self._replied = 0  # replies read (under _turn)
+        self._broken = False
+
+    def filter_page(self, module: str, version: str, data: bytes | memoryview) -> Filtered:
+        """Send a page, then read its reply when the replies before it have been read.
+
+        Raises ``EOFError``/``OSError`` if the worker is gone (for this page and every one
+        after it: a reply missing from the sequence would make the next one wrong)."""
+        with self._send_lock:
+            if self._broken:
+                raise EOFError
+            ticket, self._sent = self._sent, self._sent + 1
+            try:
+                self.requests.send((module, version))
+                self.requests.send_bytes(data)
+            except BaseException:
+                self._break()
+                raise
+        with self._turn:
+            while self._replied != ticket and not self._broken:
+                self._turn.wait()
+            if self._broken:
+                raise EOFError
+        try:
+            reply = self.replies.recv()
+            if reply[0] != "ok":
+                raise RuntimeError(f"the privacy stage failed in a worker process:\n{reply[1]}")
+            buf = self.replies.recv_bytes()
+            offsets = array.array("q")
+            offsets.frombytes(self.replies.recv_bytes())
+        except (EOFError, OSError, KeyboardInterrupt):
+            self._break()
+            raise
+        finally:
+            with self._turn:
+                self._replied += 1
+                self._turn.notify_all()
+        _, others, stats, unpadded = reply
+        return Packed(buf, offsets, unpadded), others, stats
+
+    def _break(self) -> None:
+        with self._turn:
+            self._broken = True
+            self._turn.notify_all()
 
     def close(self) -> None:
         """Close its pipe (it exits on its own) and reap it."""
+        self._break()
         self.requests.close()
         self.replies.close()
         try:
@@ -155,7 +211,8 @@ class _Worker:
 class PrivacyWorkers:
     """Worker processes that run :meth:`ObjectFilter.filter_page` for the sync's pages.
 
-    Thread-safe: a fetch worker takes an idle process for its page, and gives it back.
+    Thread-safe: a fetch worker takes a place in a process's pipe for its page, and gives
+    it back.
     """
 
     def __init__(self, profile: PrivacyProfile, key: bytes, workers: int) -> None:
@@ -164,7 +221,8 @@ class PrivacyWorkers:
         self._init = pickle.dumps((profile, key))
         self._size = workers
         self._all: list[_Worker] = []
-        self._idle: queue.SimpleQueue[_Worker] = queue.SimpleQueue()
+        self._slots: queue.SimpleQueue[_Worker] = queue.SimpleQueue()
+        """Each worker IN_FLIGHT times: a thread takes a place in a worker's pipe."""
         self._lock = threading.Lock()
         self._closed = False
 
@@ -179,7 +237,9 @@ class PrivacyWorkers:
                     w = _Worker()
                     self._all.append(w)
                     w.requests.send_bytes(self._init)
-                    self._idle.put(w)
+                for _ in range(IN_FLIGHT):
+                    for w in self._all:
+                        self._slots.put(w)
             except OSError as exc:
                 raise OcpiwhError(
                     f"could not start a privacy worker process: {exc}", hint=_HINT
@@ -191,15 +251,9 @@ class PrivacyWorkers:
         JSON texts, the items that are not objects, and this page's privacy counters."""
         if not self._all:
             self._start()
-        w = self._idle.get()
+        w = self._slots.get()
         try:
-            w.requests.send((module, version))
-            w.requests.send_bytes(data)
-            reply = w.replies.recv()
-            if reply[0] == "ok":
-                buf = w.replies.recv_bytes()
-                offsets = array.array("q")
-                offsets.frombytes(w.replies.recv_bytes())
+            return w.filter_page(module, version, data)
         except (EOFError, OSError):
             code = w.proc.poll()
             raise OcpiwhError(
@@ -208,11 +262,7 @@ class PrivacyWorkers:
                 hint=_HINT,
             ) from None
         finally:
-            self._idle.put(w)  # a dead one too: whoever takes it next fails as fast
-        if reply[0] != "ok":
-            raise RuntimeError(f"the privacy stage failed in a worker process:\n{reply[1]}")
-        _, others, stats, unpadded = reply
-        return Packed(buf, offsets, unpadded), others, stats
+            self._slots.put(w)  # a dead one too: whoever takes it next fails as fast
 
     def close(self) -> None:
         """Stop the workers (each finishes the page it has, if any)."""

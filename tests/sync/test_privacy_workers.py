@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -122,6 +123,44 @@ def test_a_page_filtered_in_a_worker_equals_the_in_process_filter() -> None:
         workers.close()
     assert stats.objects == 3 and stats.pseudonymized >= 1
     assert b"0123456789" not in packed[0] and b"ABC123456" not in packed[0]
+
+
+def test_pages_in_flight_in_one_worker_each_get_their_own_reply() -> None:
+    """Eight threads share one worker (two pages in its pipe at a time): every reply is
+    the filter of the page its thread sent, the failure of one page is that page's alone,
+    and the worker goes on."""
+    profile = PrivacyProfile()
+    local = compile_filter("sessions", "2.2.1", profile, KEY)
+    pages = [
+        orjson.dumps([{"id": f"s{t}-{i}-{j}", "auth_id": f"U{t}{i}{j}"} for j in range(50)])
+        for t in range(8)
+        for i in range(12)
+    ]
+    want = {p: pack(local.filter_page(p)[0]) for p in pages}
+    workers = PrivacyWorkers(profile, KEY, 1)
+    failures: list[BaseException] = []
+
+    def run(mine: list[bytes]) -> None:
+        try:
+            for n, page in enumerate(mine):
+                if n == 5:  # a failing page among the others
+                    with pytest.raises(RuntimeError, match="failed in a worker process"):
+                        workers.filter_page("no-such-module", "2.2.1", page)
+                packed, _, _ = workers.filter_page("sessions", "2.2.1", page)
+                assert packed == want[page]
+        except BaseException as exc:  # reported by the main thread
+            failures.append(exc)
+
+    threads = [threading.Thread(target=run, args=(pages[t::8],)) for t in range(8)]
+    try:
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join(60)
+        assert not any(th.is_alive() for th in threads), "a thread waits for its reply"
+    finally:
+        workers.close()
+    assert not failures, failures
 
 
 def test_filter_stats_take_zeroes_in_place() -> None:
