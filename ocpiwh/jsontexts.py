@@ -23,15 +23,15 @@ _SPACES_CHECKED_ONE_BY_ONE = 4096
 
 
 class Packed(NamedTuple):
-    buf: bytes
-    """The texts joined."""
+    buf: bytes | bytearray
+    """The texts joined (a ``bytearray`` when read from a worker's pipe: no copy)."""
     offsets: array.array[int]
     """``len + 1`` offsets (int64) from 0 to the buffer's length."""
     unpadded: bool
     """No string in these texts can begin or end with a space (:func:`unpadded`)."""
 
 
-def pack(docs: Sequence[bytes]) -> Packed:
+def pack(docs: Sequence[bytes | bytearray]) -> Packed:
     """Join ``docs`` and record where each begins."""
     offsets = array.array("q", (0,))
     offsets.extend(itertools.accumulate(map(len, docs)))
@@ -39,7 +39,7 @@ def pack(docs: Sequence[bytes]) -> Packed:
     return Packed(buf, offsets, unpadded(buf))
 
 
-def unpadded(buf: bytes) -> bool:
+def unpadded(buf: bytes | bytearray) -> bool:
     """Whether no JSON string in ``buf`` can begin or end with a character DuckDB's
     ``trim`` removes (Unicode Zs), so the typing may skip ``trim``, ~20 % of its work.
 

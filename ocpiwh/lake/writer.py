@@ -51,7 +51,7 @@ class JsonLines:
     """
 
     def __init__(self) -> None:
-        self.pages: list[tuple[bytes, array.array[int]]] = []
+        self.pages: list[tuple[bytes | bytearray, array.array[int]]] = []
         self.count = 0
         self.nbytes = 0
         self.unpadded = True
@@ -59,12 +59,12 @@ class JsonLines:
         (:func:`ocpiwh.jsontexts.unpadded`): the typing may skip ``trim``."""
 
     @classmethod
-    def of(cls, docs: Sequence[bytes]) -> JsonLines:
+    def of(cls, docs: Sequence[bytes | bytearray]) -> JsonLines:
         lines = cls()
         lines.add(docs)
         return lines
 
-    def add(self, docs: Sequence[bytes]) -> None:
+    def add(self, docs: Sequence[bytes | bytearray]) -> None:
         if docs:
             self.add_packed(pack(docs))
 
@@ -87,7 +87,7 @@ class JsonLines:
     def __len__(self) -> int:
         return self.count
 
-    def docs(self) -> list[bytes]:
+    def docs(self) -> list[bytes | bytearray]:
         """Every object's JSON text, in order."""
         return [
             buf[offsets[i] : offsets[i + 1]]

@@ -31,6 +31,7 @@ import logging
 import os
 import pickle
 import queue
+import struct
 import subprocess
 import sys
 import threading
@@ -77,6 +78,40 @@ def default_workers() -> int:
     return max(0, min(MAX_WORKERS, (cores or 1) - 1))
 
 
+_SIZE = struct.Struct("!i")
+_LARGE_SIZE = struct.Struct("!Q")
+
+
+def _read_into(fd: int, view: memoryview) -> None:
+    while view:
+        n = os.readv(fd, [view])
+        if n == 0:
+            raise EOFError
+        view = view[n:]
+
+
+def recv_buffer(conn: Connection, reuse: bytearray | None = None) -> tuple[bytearray, memoryview]:
+    """The next message of ``conn``, framed as ``Connection.send_bytes`` frames it, read
+    straight into one buffer (``reuse`` if it is large enough, else a new one of the
+    message's size): the buffer, and the view of the message in it.
+
+    ``Connection.recv_bytes`` reads a message into a fresh ``bytes``, then copies it into
+    a ``BytesIO``: two new page-sized buffers, each first touched page by page, for every
+    page in both directions (~28 % of a 1M backfill's minor page faults, perf)."""
+    fd = conn.fileno()
+    head = bytearray(_SIZE.size)
+    _read_into(fd, memoryview(head))
+    (size,) = _SIZE.unpack(head)
+    if size == -1:  # send_bytes's header of a message over 2 GiB
+        head = bytearray(_LARGE_SIZE.size)
+        _read_into(fd, memoryview(head))
+        (size,) = _LARGE_SIZE.unpack(head)
+    buf = reuse if reuse is not None and len(reuse) >= size else bytearray(size)
+    view = memoryview(buf)[:size]
+    _read_into(fd, view)
+    return buf, view
+
+
 # -- the worker process ----------------------------------------------------------------------
 
 
@@ -90,11 +125,12 @@ def serve(requests: Connection, replies: Connection) -> None:
     gc.freeze()
     gc.set_threshold(GC_THRESHOLD0, *gc.get_threshold()[1:])
     filters: dict[tuple[str, str], ObjectFilter] = {}
+    page = bytearray()  # every page is read into this one buffer (no fresh memory per page)
     try:
         profile, key = requests.recv()
         while True:
             module, version = requests.recv()
-            data = requests.recv_bytes()
+            page, data = recv_buffer(requests, page)  # the buffer, grown if it had to be
             try:
                 f = filters.get((module, version))
                 if f is None:
@@ -178,7 +214,7 @@ class _Worker:
             reply = self.replies.recv()
             if reply[0] != "ok":
                 raise RuntimeError(f"the privacy stage failed in a worker process:\n{reply[1]}")
-            buf = self.replies.recv_bytes()
+            buf, _ = recv_buffer(self.replies)
             offsets = array.array("q")
             offsets.frombytes(self.replies.recv_bytes())
         except (EOFError, OSError, KeyboardInterrupt):

@@ -3,8 +3,10 @@ the same counters, and no process left behind by a killed or interrupted sync.""
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import signal
+import struct
 import subprocess
 import sys
 import textwrap
@@ -24,7 +26,7 @@ from ocpiwh.jsontexts import pack
 from ocpiwh.privacy import FilterStats, PrivacyProfile, Sites, compile_filter
 from ocpiwh.simulator import Faults, serve_in_thread
 from ocpiwh.sync.engine import SourceResult
-from ocpiwh.sync.privacy_workers import PrivacyWorkers
+from ocpiwh.sync.privacy_workers import PrivacyWorkers, recv_buffer
 
 from .conftest import TOKEN, assert_matches_truth, cli, do_login, run_sync, sim_config
 
@@ -163,6 +165,29 @@ def test_pages_in_flight_in_one_worker_each_get_their_own_reply() -> None:
     assert not failures, failures
 
 
+def test_recv_buffer_reads_send_bytes_messages_into_one_buffer() -> None:
+    """The framing is ``Connection.send_bytes``'s, a large buffer is reused, a small one
+    replaced, the 2 GiB header form is read, and a closed pipe is an EOFError."""
+    reader, writer = multiprocessing.Pipe(duplex=False)
+    messages = [b"", b"x" * 10, bytes(range(256)) * 8192, b"tail"]  # 2 MiB > the pipe
+    sender = threading.Thread(target=lambda: [writer.send_bytes(m) for m in messages])
+    sender.start()
+    got = []
+    reuse = bytearray(100)
+    for m in messages:
+        buf, view = recv_buffer(reader, reuse)
+        got.append(bytes(view))
+        assert (buf is reuse) == (len(m) <= 100)
+    sender.join()
+    assert got == messages
+    os.write(writer.fileno(), struct.pack("!i", -1) + struct.pack("!Q", 5) + b"large")
+    buf, view = recv_buffer(reader)
+    assert bytes(view) == b"large" and len(buf) == 5
+    writer.close()
+    with pytest.raises(EOFError):
+        recv_buffer(reader)
+
+
 def test_filter_stats_take_zeroes_in_place() -> None:
     s = FilterStats(objects=3, dropped=2)
     s.unknown_fields_dropped["x"] += 1
@@ -203,7 +228,7 @@ def test_workers_are_out_of_ctrl_c_reach_and_die_with_a_killed_sync() -> None:
         f"""
         import sys
         from ocpiwh.privacy import PrivacyProfile
-        from ocpiwh.sync.privacy_workers import PrivacyWorkers
+        from ocpiwh.sync.privacy_workers import PrivacyWorkers, recv_buffer
         w = PrivacyWorkers(PrivacyProfile(), {KEY!r}, 2)
         w.filter_page("sessions", "2.2.1", b'[{{"id": "a"}}]')
         print("ready", flush=True)
