@@ -273,8 +273,7 @@ class PrivacyWorkers:
                     w = _Worker()
                     self._all.append(w)
                     w.requests.send_bytes(self._init)
-                for _ in range(IN_FLIGHT):
-                    for w in self._all:
+                    for _ in range(IN_FLIGHT):  # usable at once, should the next one fail
                         self._slots.put(w)
             except OSError as exc:
                 raise OcpiwhError(

@@ -25,6 +25,7 @@ from ocpiwh.errors import OcpiwhError
 from ocpiwh.jsontexts import pack
 from ocpiwh.privacy import FilterStats, PrivacyProfile, Sites, compile_filter
 from ocpiwh.simulator import Faults, serve_in_thread
+from ocpiwh.sync import privacy_workers
 from ocpiwh.sync.engine import SourceResult
 from ocpiwh.sync.privacy_workers import PrivacyWorkers, recv_buffer
 
@@ -228,7 +229,7 @@ def test_workers_are_out_of_ctrl_c_reach_and_die_with_a_killed_sync() -> None:
         f"""
         import sys
         from ocpiwh.privacy import PrivacyProfile
-        from ocpiwh.sync.privacy_workers import PrivacyWorkers, recv_buffer
+        from ocpiwh.sync.privacy_workers import PrivacyWorkers
         w = PrivacyWorkers(PrivacyProfile(), {KEY!r}, 2)
         w.filter_page("sessions", "2.2.1", b'[{{"id": "a"}}]')
         print("ready", flush=True)
@@ -275,6 +276,37 @@ def test_a_dead_worker_fails_its_window_with_a_clear_error() -> None:
         workers.close()
     with pytest.raises(OcpiwhError, match="closing"):
         workers.filter_page("sessions", "2.2.1", b"[]")
+
+
+def test_a_worker_that_fails_to_start_leaves_the_others_usable(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The second of two workers cannot start: a clear error, then the first one filters
+    (it must not wait for a place in a pipe nobody gave out)."""
+    started: list[int] = []
+    real_init = privacy_workers._Worker.__init__
+
+    def second_fails(self: Any) -> None:
+        started.append(1)
+        if len(started) == 2:
+            raise OSError(24, "Too many open files")
+        real_init(self)
+
+    monkeypatch.setattr(privacy_workers._Worker, "__init__", second_fails)
+    workers = PrivacyWorkers(PrivacyProfile(), KEY, 2)
+    try:
+        with pytest.raises(OcpiwhError, match="could not start a privacy worker process"):
+            workers.filter_page("sessions", "2.2.1", b'[{"id": "a"}]')
+        done: list[Any] = []
+        t = threading.Thread(
+            target=lambda: done.append(workers.filter_page("sessions", "2.2.1", b'[{"id": "b"}]'))
+        )
+        t.start()
+        t.join(30)
+        assert not t.is_alive(), "the page waits for a worker for ever"
+        assert done[0][0] == pack([b'{"id":"b"}'])
+    finally:
+        workers.close()
 
 
 def test_small_windows_never_start_the_workers(

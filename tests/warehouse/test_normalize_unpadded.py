@@ -101,15 +101,16 @@ def _objects(module: str, version: str) -> list[dict[str, Any]]:
     """A dirty platform's objects ('#NA', blanks, numbers as strings, bare values...) and
     the hand-made ones, of ``module`` in ``version``."""
     world = World(SimConfig(seed=5, locations=30, sessions=400, clean=False), t0=1_780_000_000)
-    objs = [o for o in world.truth(module, version) if isinstance(o, dict)]
-    made = {"locations": location, "sessions": session, "cdrs": cdr}
-    if module in made:
-        objs.append(made[module](version))
-    elif module == "tariffs":
-        objs.append(tariff(version))
-    else:
-        objs.append(token(version))
-    return objs
+    made = {
+        "locations": location,
+        "sessions": session,
+        "cdrs": cdr,
+        "tariffs": tariff,
+        "tokens": token,
+    }
+    return [o for o in world.truth(module, version) if isinstance(o, dict)] + [
+        made[module](version)
+    ]
 
 
 def _typed_rows(docs: list[bytes], module: str, version: str, trimless: bool) -> list[Any]:
