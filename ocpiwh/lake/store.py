@@ -23,10 +23,11 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import stat
 import tempfile
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import wraps
 from pathlib import Path
 from typing import Any, TypeVar
@@ -158,9 +159,10 @@ class LocalStore(Store):
 
     def delete(self, rel: str) -> bool:
         path = self.path(rel)
-        if not path.exists():
-            return False
-        path.unlink()
+        try:
+            path.unlink()
+        except (FileNotFoundError, NotADirectoryError):
+            return False  # never there, or gone meanwhile: either way it is not there now
         fsync_dir(path.parent)  # a forgotten journal must not come back after a crash
         return True
 
@@ -169,18 +171,25 @@ class LocalStore(Store):
 
     def has_files(self, prefix: str) -> bool:
         # stops at the first file: every connection asks this of every module
-        base = self.path(prefix)
-        return base.is_dir() and any(base.rglob("*.parquet"))
+        return any(rel.endswith(".parquet") for rel, _ in self._files(prefix))
 
     def list(self, prefix: str) -> list[tuple[str, int]]:
-        base = self.path(prefix)
-        if not base.is_dir():
-            return []
-        return sorted(
-            (p.relative_to(self.root).as_posix(), p.stat().st_size)
-            for p in base.rglob("*")
-            if p.is_file()
-        )
+        return sorted(self._files(prefix))
+
+    def _files(self, prefix: str) -> Iterator[tuple[str, int]]:
+        """(relative path, size) of the files under ``prefix``, in directory order.
+
+        Other threads of the same process commit while this lists (one module's sync drops
+        its journals while another reads the manifests): a file or folder removed between
+        the directory read and its stat was simply not there, as on an object store."""
+        for folder, _, names in os.walk(self.path(prefix)):
+            for name in names:
+                try:
+                    st = os.stat(os.path.join(folder, name))
+                except (FileNotFoundError, NotADirectoryError):
+                    continue
+                if stat.S_ISREG(st.st_mode):
+                    yield Path(folder, name).relative_to(self.root).as_posix(), st.st_size
 
     def uri(self, rel: str) -> str:
         return str(self.path(rel))

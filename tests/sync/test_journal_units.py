@@ -22,7 +22,7 @@ import pytest
 
 from ocpiwh.lake import journal as jr
 from ocpiwh.lake.compaction import GARBAGE, GARBAGE_GRACE
-from ocpiwh.lake.manifest import ModuleState, StateStore
+from ocpiwh.lake.manifest import ModuleState, StateStore, manifests
 from ocpiwh.lake.recovery import Recovery, recover
 from ocpiwh.lake.store import LocalStore
 
@@ -209,6 +209,52 @@ def test_drop_journals_forgets_only_the_named_ones(store: LocalStore) -> None:
     jr.drop_journals(store, ["b1"])
     assert [j["batch_id"] for j in jr.pending_journals(store)] == ["b2"]
     assert store.exists(_raw(1))  # the files of a committed batch stay
+
+
+def test_manifests_read_while_another_module_drops_its_journal(
+    store: LocalStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Modules commit in parallel threads: one drops its journal between another's listing
+    of ``state/`` (reading the manifests) and the stat of that journal. The listing is a
+    snapshot in which the journal is simply absent (a CI run once failed a sync here)."""
+    _state(store, window_end=datetime(2026, 3, 2, tzinfo=UTC), files=[_raw(1)])
+    _journal(store, "b1", [_raw(1)])
+    _journal(store, "b2", [_raw(2)])
+    real_stat = os.stat
+    dropped: list[str] = []
+
+    def stat_after_drop(path: Any, *args: Any, **kwargs: Any) -> os.stat_result:
+        if str(path).endswith("b1.json") and not dropped:
+            jr.drop_journals(store, ["b1"])  # the other module's commit, at the worst instant
+            dropped.append(str(path))
+        return real_stat(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "stat", stat_after_drop)
+    states = manifests(store)
+    listed = [rel for rel, _ in store.list("state/journal/")]
+    monkeypatch.undo()
+    assert dropped, "the journal was never stat'ed: the test no longer hits the race"
+    assert states[(SRC, MOD)].files == [_raw(1)]
+    assert listed == [jr.journal_rel("b2")]
+
+
+def test_a_delete_racing_another_delete_reports_the_object_gone(
+    store: LocalStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another thread removes the object between this delete's decision and its unlink:
+    the object is gone either way, which is what delete reports (not an error)."""
+    rel = _file(store, _raw(1))
+    real_unlink = os.unlink
+
+    def raced_unlink(path: Any, *args: Any, **kwargs: Any) -> None:
+        real_unlink(path)  # the other deleter, first
+        real_unlink(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "unlink", raced_unlink)
+    assert store.delete(rel) is False
+    monkeypatch.undo()
+    assert not store.exists(rel)
+    assert store.delete(rel) is False
 
 
 def test_clean_staging(store: LocalStore) -> None:
