@@ -97,7 +97,9 @@ def recv_buffer(conn: Connection, reuse: bytearray | None = None) -> tuple[bytea
 
     ``Connection.recv_bytes`` reads a message into a fresh ``bytes``, then copies it into
     a ``BytesIO``: two new page-sized buffers, each first touched page by page, for every
-    page in both directions (~28 % of a 1M backfill's minor page faults, perf)."""
+    page in both directions (~28 % of a 1M backfill's minor page faults, perf).
+    ``Connection.recv_bytes_into`` goes through the same ``BytesIO`` before its copy, so it
+    is no substitute; the test pins this framing to ``send_bytes``'s."""
     fd = conn.fileno()
     head = bytearray(_SIZE.size)
     _read_into(fd, memoryview(head))
