@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-import hmac
+import hashlib
 import os
 import secrets
 import stat
 from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from ocpiwh.errors import UsageError
+
+if TYPE_CHECKING:
+    from _hashlib import HASH
 
 KEY_SIZE = 32
 PSEUDONYM_PREFIX = "ps_"
@@ -74,13 +77,37 @@ def normalize_id(value: object) -> str:
     return text.strip().upper()
 
 
+_BLOCK = hashlib.sha256().block_size
+_IPAD = bytes(x ^ 0x36 for x in range(256))
+_OPAD = bytes(x ^ 0x5C for x in range(256))
+
+
+@lru_cache(maxsize=8)
+def _hmac_states(key: bytes) -> tuple[HASH, HASH]:
+    """HMAC-SHA256's inner and outer SHA-256 states after the padded key (RFC 2104).
+
+    A pseudonym copies them and hashes only its message: ~12k instructions (1.0 µs) against
+    ~25k (2.0 µs) for ``hmac.digest``, which redoes OpenSSL's MAC set-up and the key's two
+    blocks for every message, and ``hmac.HMAC.copy`` copies OpenSSL's MAC context (1.6 µs).
+    A backfill of distinct drivers misses the cache for most ids, so this was a quarter of
+    the privacy stage. The same digest as ``hmac.digest`` (tested), so pseudonyms do not
+    change.
+    """
+    padded = (hashlib.sha256(key).digest() if len(key) > _BLOCK else key).ljust(_BLOCK, b"\0")
+    return hashlib.sha256(padded.translate(_IPAD)), hashlib.sha256(padded.translate(_OPAD))
+
+
 @lru_cache(maxsize=1 << 14)
 def _pseudonym(key: bytes, kind: str, value: str) -> str:
     norm = normalize_id(value)
     if norm in _NOT_AN_ID:
         return norm  # "" / "#NA" (OCPI's "not available") identify nobody
-    msg = kind.encode() + b"\x00" + norm.encode("utf-8", "surrogatepass")
-    return PSEUDONYM_PREFIX + hmac.digest(key, msg, "sha256").hex()[:32]
+    inner, outer = _hmac_states(key)
+    inner = inner.copy()
+    inner.update(kind.encode() + b"\x00" + norm.encode("utf-8", "surrogatepass"))
+    outer = outer.copy()
+    outer.update(inner.digest())
+    return PSEUDONYM_PREFIX + outer.hexdigest()[:32]
 
 
 def pseudonymize(key: bytes, value: str, kind: str) -> str:
