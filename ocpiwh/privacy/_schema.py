@@ -59,6 +59,9 @@ class Obj:
     skip_item_key: str = ""
     skip_item_values: frozenset[str] = frozenset()
     skip_item_doc: str = ""
+    # values of ``skip_item_key`` known to be kept (the OCPI enum less ``skip_item_values``):
+    # the page filter matches them in C; any other value makes it decide per value
+    skip_item_kept: frozenset[str] = frozenset()
 
 
 Node = FieldRule | Obj
@@ -94,6 +97,14 @@ PR_DROP = "dropped: would reveal the owner's home or name"
 PR_POSTAL = "only the first 2 characters are kept (e.g. French département)"
 
 SOC_DOC = "entries with type STATE_OF_CHARGE are dropped (SoC is privacy-sensitive per OCPI)"
+CDR_DIMENSION_TYPES = frozenset(
+    {
+        *("CURRENT", "ENERGY", "ENERGY_EXPORT", "ENERGY_IMPORT", "FLAT", "MAX_CURRENT"),
+        *("MIN_CURRENT", "MAX_POWER", "MIN_POWER", "PARKING_TIME", "POWER"),
+        *("RESERVATION_TIME", "STATE_OF_CHARGE", "TIME"),
+    }
+)
+"""OCPI's CdrDimensionType in 2.1.1, 2.2.1 and 2.3.0 (FLAT is 2.1.1's only)."""
 
 
 def _keep(reason: str = R_PUBLIC) -> FieldRule:
@@ -478,6 +489,7 @@ def _charging_periods(version: str) -> Obj:
             skip_item_key="type",
             skip_item_values=frozenset({"STATE_OF_CHARGE"}),
             skip_item_doc=SOC_DOC,
+            skip_item_kept=CDR_DIMENSION_TYPES - {"STATE_OF_CHARGE"},
         ),
     }
     if version != "2.1.1":

@@ -22,7 +22,7 @@ from ocpiwh.privacy import (
     Sites,
     compile_filter,
 )
-from ocpiwh.privacy._schema import schema
+from ocpiwh.privacy._schema import CDR_DIMENSION_TYPES, schema
 
 from ._gen import Gen
 
@@ -249,6 +249,44 @@ def test_state_of_charge_pages_stay_on_the_fast_path(version: str, monkeypatch: 
     )
     assert f.stats.dropped == 10
     assert orjson.loads(docs[0])["charging_periods"][1]["dimensions"] == [None]
+
+
+@pytest.mark.parametrize(
+    ("module", "version"), [("sessions", "2.2.1"), ("cdrs", "2.2.1"), ("cdrs", "2.3.0")]
+)
+def test_every_ocpi_dimension_type_but_soc_passes_the_strict_decode(
+    module: str, version: str, monkeypatch: Any
+) -> None:
+    """The strict decode lists the kept values: a clean page of every OCPI dimension type
+    (numbers and nulls too) needs neither the tolerant decode nor the generic filter."""
+    kept = [*sorted(CDR_DIMENSION_TYPES - {"STATE_OF_CHARGE"}), 7, 1.5, True, None]
+    dims = [{"type": t, "volume": 1} for t in kept]
+    objs = [{"id": f"X{i}", "charging_periods": [{"dimensions": dims}]} for i in range(3)]
+    f = compile_filter(module, version, PrivacyProfile(), KEY)
+    assert f._page is not None
+    strict, _ = f._page._pages
+    monkeypatch.setattr(f._page, "_pages", [strict])
+
+    def fail(*_: Any) -> Any:
+        raise AssertionError("the strict decode refused a kept dimension type")
+
+    monkeypatch.setattr(f._page, "_one_by_one", fail)
+    docs, _ = f.filter_page(orjson.dumps(objs))
+    assert [orjson.loads(d)["charging_periods"][0]["dimensions"] for d in docs] == [dims] * 3
+
+
+@pytest.mark.parametrize("odd", ["FOO_BAR", "energy", " TIME", "State_Of_Charge", ""])
+def test_an_unlisted_dimension_type_is_decided_as_the_generic_filter_does(odd: str) -> None:
+    """A value the strict decode does not list takes the tolerant decode: the page's
+    output and counters are still the generic filter's."""
+    objs = [
+        {
+            "id": f"S{i}",
+            "charging_periods": [{"dimensions": [{"type": odd}, SOC, {"type": "TIME"}]}],
+        }
+        for i in range(3)
+    ]
+    assert paged("sessions", "2.2.1", objs) == generic("sessions", "2.2.1", objs)
 
 
 RACE = """
