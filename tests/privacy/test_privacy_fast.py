@@ -7,6 +7,7 @@ path each object took: the fast decode, the generic fallback, or a private conte
 from __future__ import annotations
 
 from typing import Any
+from unittest import mock
 
 import orjson
 import pytest
@@ -20,6 +21,7 @@ from ocpiwh.privacy import (
     Obj,
     PrivacyProfile,
     Sites,
+    _fast,
     compile_filter,
 )
 from ocpiwh.privacy._schema import CDR_DIMENSION_TYPES, schema
@@ -72,13 +74,18 @@ def mangle(draw: Any, node: Obj, obj: dict[str, Any]) -> None:
         obj[name] = draw(st.sampled_from([[{"a": 1}], "text", 3, None]))
 
 
+@pytest.mark.parametrize("chunk", [_fast.CHUNK, 2])
 @pytest.mark.parametrize(("module", "version"), CASES)
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
-def test_page_filter_equals_generic_filter(module: str, version: str, data: Any) -> None:
+def test_page_filter_equals_generic_filter(
+    module: str, version: str, chunk: int, data: Any
+) -> None:
+    """Whole pages, and pages cut into slices of 2 items (so that a private object, a
+    fallback or a non-object lands in any slice)."""
     root = schema(module, version)
     items: list[Any] = []
-    for _ in range(data.draw(st.integers(1, 6))):
+    for _ in range(data.draw(st.integers(1, 7))):
         kind = data.draw(st.sampled_from(["clean", "clean", "extras", "mangled", "not-object"]))
         if kind == "not-object":
             items.append(data.draw(st.sampled_from([1, "text", None, [1, 2], True])))
@@ -87,7 +94,8 @@ def test_page_filter_equals_generic_filter(module: str, version: str, data: Any)
         if kind == "mangled":
             mangle(data.draw, root, obj)
         items.append(obj)
-    assert paged(module, version, items) == generic(module, version, items)
+    with mock.patch.object(_fast, "CHUNK", chunk):
+        assert paged(module, version, items) == generic(module, version, items)
 
 
 @pytest.mark.parametrize(("module", "version"), LOCATED_211)
