@@ -5,7 +5,9 @@
 
 Pages: the replay server's (``bench/replay.py``) first pages of a 20,000-session world,
 ``--pages`` of them measured after as many others warmed every cache a sync warms (types,
-pseudonym memo, DuckDB). Stages, as a fetch worker and the writer thread run them:
+pseudonym memo, DuckDB). Such a world has 500 drivers, so every pseudonym hits the cache;
+``--world 1000000`` takes the pages of a 1M-session world (20,000 drivers), where most miss
+it, as in a large backfill. Stages, as a fetch worker and the writer thread run them:
 
 * ``envelope`` — the OCPI envelope decode (``data`` left unparsed, ``ocpi/http.py``);
 * ``scan`` — the page's object count and shape check (``ocpi/paging.py``);
@@ -59,8 +61,8 @@ def pages(folder: Path, module: str, first: int, count: int, size: int = 1000) -
 class Bench:
     """Set-up shared by every stage (so that the difference to the empty run is the stage)."""
 
-    def __init__(self, module: str, version: str, n: int, tmp: Path) -> None:
-        folder = render(World(sessions=20_000, version=version, modules=(module,)))
+    def __init__(self, module: str, version: str, n: int, tmp: Path, world: int = 20_000) -> None:
+        folder = render(World(sessions=world, version=version, modules=(module,)))
         self.module, self.version = module, version
         self.warm = pages(folder, module, 0, n)
         self.pages = pages(folder, module, n, n)
@@ -109,7 +111,7 @@ class Bench:
 def timing(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for module in args.module:
-            b = Bench(module, args.version, args.pages, Path(tmp))
+            b = Bench(module, args.version, args.pages, Path(tmp), args.world)
             b.prepare_measured()
             for stage in STAGES:
                 best = min(_cpu(lambda s=stage, b=b: b.run(s, b.pages)) for _ in range(args.repeat))
@@ -128,7 +130,7 @@ def _cpu(fn: Callable[[], None]) -> float:
 def one(args: argparse.Namespace) -> None:
     """Under callgrind: the set-up, then the one stage asked for (or none)."""
     with tempfile.TemporaryDirectory() as tmp:
-        b = Bench(args.module[0], args.version, args.pages, Path(tmp))
+        b = Bench(args.module[0], args.version, args.pages, Path(tmp), args.world)
         b.prepare_measured()
         # callgrind collects only inside functools_reduce (--toggle-collect): the stage
         functools.reduce(lambda _, stage: b.run(stage, b.pages), [args.stage], None)
@@ -142,7 +144,8 @@ def callgrind(args: argparse.Namespace) -> None:
             cmd = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null",
                    "--collect-atstart=no", "--toggle-collect=functools_reduce",
                    sys.executable, "-m", "bench.bench_stages", "--one", stage,
-                   "--module", module, "--version", args.version, "--pages", str(args.pages)]  # fmt: skip
+                   "--module", module, "--version", args.version, "--pages", str(args.pages),
+                   "--world", str(args.world)]  # fmt: skip
             err = subprocess.run(cmd, env=env, capture_output=True, text=True).stderr
             m = re.search(r"Collected : (\d+)", err)
             objects = re.search(r"objects (\d+)", err)
@@ -161,6 +164,9 @@ def main() -> None:
     ap.add_argument("--version", default="2.2.1", choices=("2.1.1", "2.2.1"))
     ap.add_argument("--pages", type=int, default=5, help="pages measured (and as many to warm up)")
     ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument(
+        "--world", type=int, default=20_000, help="sessions of the world the pages come from"
+    )
     ap.add_argument("--callgrind", action="store_true")
     ap.add_argument("--one", choices=STAGES, dest="stage", help=argparse.SUPPRESS)
     args = ap.parse_args()
