@@ -17,11 +17,10 @@ from __future__ import annotations
 
 from ocpiwh.paths import MODULES
 
+from ._coarsen import coarsen_coordinate, coarsen_postal_code
 from ._engine import (
     ObjectFilter,
     PolicyRow,
-    coarsen_coordinate,
-    coarsen_postal_code,
     compile_filter,
     policy_rows,
     render_markdown,

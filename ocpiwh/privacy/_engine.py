@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import copy
 import hashlib
-import math
 from collections.abc import Callable, Iterator
 from functools import lru_cache
 from typing import Any, NamedTuple
@@ -15,6 +14,7 @@ import orjson
 from ocpiwh.errors import UsageError
 from ocpiwh.paths import MODULES
 
+from ._coarsen import COARSENERS
 from ._fast import FastPageFilter, Unsupported
 from ._key import KEY_SIZE, _has_object, pseudonymizer
 from ._profile import PrivacyProfile, resolve
@@ -87,37 +87,6 @@ def _copy_list(v: list[Any]) -> list[Any]:
     return [_copy_list(x) if x.__class__ is list else x for x in v]
 
 
-def coarsen_coordinate(v: Any) -> Any:
-    """2 decimals (~1 km). Strings stay strings (OCPI coordinates are strings)."""
-    if isinstance(v, bool) or v is None:
-        return None
-    if isinstance(v, int | float):
-        x = float(v)
-        return round(x, 2) if math.isfinite(x) else None
-    if isinstance(v, str):
-        try:
-            x = float(v.strip().replace(",", "."))
-        except ValueError:
-            return None
-        return f"{x:.2f}" if math.isfinite(x) else None
-    return None
-
-
-def coarsen_postal_code(v: Any) -> Any:
-    """The first 2 characters (a French département, a German/Dutch region)."""
-    if isinstance(v, bool) or v is None:
-        return None
-    if isinstance(v, str | int):
-        return str(v).strip()[:2]
-    return None
-
-
-_COARSENERS: dict[str, Callable[[Any], Any]] = {
-    "coord": coarsen_coordinate,
-    "postal": coarsen_postal_code,
-}
-
-
 # --- compiler -----------------------------------------------------------------------------
 class _Compiler:
     def __init__(self, key: bytes, stats: FilterStats) -> None:
@@ -143,7 +112,7 @@ class _Compiler:
         return h
 
     def coarsen_handler(self, how: str) -> Handler:
-        fn = _COARSENERS[how]
+        fn = COARSENERS[how]
         stats = self.stats
 
         def h(v: Any) -> Any:

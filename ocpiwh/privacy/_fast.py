@@ -19,10 +19,13 @@ object took (the key order may differ, which JSON does not see):
   policy does not list as kept, fails the first, strict decode (a ``Literal`` of the kept
   values, no Python per value); such a page is decoded again with a hook that marks the
   items to remove, and :func:`_prune` removes and counts them;
+* a context private for every object (``Obj.private_always``: OCPI 2.1.1 locations when
+  none is declared public) takes its private treatments in the types, with no test:
+  dropped fields as above, coarsened ones through the decode hook (:mod:`._coarsen`, the
+  generic filter's functions);
 * a profile with privacy passes for the module, or a policy the types cannot express
-  (coarsening outside a private context, a private context inside an array, a context
-  private by default such as an OCPI 2.1.1 location not declared public), has no fast
-  path.
+  (a tested private context inside an array, a context private by default that a
+  declaration can make public for some objects), has no fast path.
 
 Dropped fields are decoded to a sentinel equal to their default, so the encoder leaves them
 out (``omit_defaults``) without a Python pass over the objects. The counters
@@ -42,6 +45,7 @@ import msgspec
 import orjson
 from msgspec import UNSET
 
+from ._coarsen import COARSENERS
 from ._key import pseudonymizer
 from ._schema import FieldRule, Obj, Treatment
 from ._stats import FilterStats
@@ -87,6 +91,15 @@ class _Guarded:
         return False
 
 
+class _Coarse:
+    """A coarsened value (one subclass per coarsening, naming it), made by the decode hook."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+
 _GUARD_TYPES: dict[tuple[Callable[[dict[str, Any]], bool], str], type[_Guarded]] = {}
 
 
@@ -115,6 +128,17 @@ def _pseudonym_type(kind: str) -> type[_Pseudonym]:
         t = _PSEUDONYM_TYPES.get(kind)
         if t is None:
             t = _PSEUDONYM_TYPES[kind] = type(f"Pseudonym_{kind}", (_Pseudonym,), {})
+        return t
+
+
+_COARSE_TYPES: dict[str, type[_Coarse]] = {}
+
+
+def _coarse_type(how: str) -> type[_Coarse]:
+    with _TYPES_LOCK:
+        t = _COARSE_TYPES.get(how)
+        if t is None:
+            t = _COARSE_TYPES[how] = type(f"Coarse_{how}", (_Coarse,), {"__slots__": ()})
         return t
 
 
@@ -173,9 +197,11 @@ def _struct(
     guarded: list[tuple[tuple[str, ...], type[_Guarded]]],
     path: tuple[str, ...] = (),
     in_list: bool = False,
+    private: bool = False,
 ) -> tuple[type, PruneTree]:
-    """The msgspec type of ``node`` under the public-context policy (no privacy passes),
-    and where its removable array items are. ``guarded`` collects the path and type of
+    """The msgspec type of ``node`` under the policy with no privacy passes, in a public
+    context or (``private``) a context private for every object, and where its removable
+    array items are. ``guarded`` collects the path and type of
     every field a private-context test reads: the object at ``path`` must be reachable
     without crossing an array, so a getter finds the marked value after the decode.
 
@@ -192,8 +218,10 @@ def _struct(
         )
     ):  # the hook would count what the generic filter never visits in a removed item
         raise Unsupported(f"{name}: removable items with treated fields")
-    test = node.private_if
+    test = None if private else node.private_if
     keys: tuple[str, ...] = ()
+    if test is not None and node.private_always:
+        test, private = None, True  # private whatever the object says: no test to guard
     if test is not None:
         if not node.private_if_keys or in_list:
             raise Unsupported(f"{name}: a private context in an array, or undeclared")
@@ -209,8 +237,8 @@ def _struct(
             rename[attr] = key
         typ: Any
         default: Any = UNSET
+        t = child.private if private and child.private is not None else child.treatment
         if isinstance(child, FieldRule):
-            t = child.treatment
             if t is Treatment.KEEP:
                 if test is not None and key in keys:
                     gt = _guarded_type(test, key)
@@ -228,9 +256,11 @@ def _struct(
                 typ, default = _Dropped, DROPPED
             elif t is Treatment.PSEUDONYMIZE and child.kind is not None:
                 typ = _optional(_pseudonym_type(child.kind))
+            elif t is Treatment.COARSEN and child.coarsen in COARSENERS:
+                typ = _optional(_coarse_type(child.coarsen))
             else:
                 raise Unsupported(f"{name}.{key}: {t}")
-        elif child.treatment is Treatment.DROP:
+        elif t is Treatment.DROP:
             typ, default = _Dropped, DROPPED
         else:
             sub, below = _struct(
@@ -240,6 +270,7 @@ def _struct(
                 guarded=guarded,
                 path=(*path, attr),
                 in_list=in_list or child.many,
+                private=private,
             )
             item = _optional(sub)
             typ = _optional(_list_of(item)) if child.many else item
@@ -301,7 +332,7 @@ def _prune(tree: PruneTree, o: Any) -> int:
 def _encode_hook(v: Any) -> Any:
     if isinstance(v, _Pseudonym):
         return str(v)
-    if isinstance(v, _Guarded):
+    if isinstance(v, _Guarded | _Coarse):
         return v.value
     raise TypeError(f"cannot serialize {type(v).__name__}")
 
@@ -343,11 +374,13 @@ class FastPageFilter:
         guards = frozenset(t for _, t in guarded)
         self._stats = stats
         self._generic = generic
-        self._pseudonyms = self._dropped = self._private = self._skips = 0
+        self._pseudonyms = self._dropped = self._private = self._skips = self._coarsened = 0
         with _TYPES_LOCK:
             kinds = list(_PSEUDONYM_TYPES.items())
             skip_types = list(_SKIP_TYPES.items())
+            coarse_types = list(_COARSE_TYPES.items())
         converters = {t: pseudonymizer(key, kind) for kind, t in kinds}
+        coarseners = {t: COARSENERS[how] for how, t in coarse_types}
         memo: dict[tuple[type, str], _Pseudonym] = {}
         skips = {t: values for values, t in skip_types}
 
@@ -369,7 +402,11 @@ class FastPageFilter:
                 return t(v)
             convert = converters.get(t)
             if convert is None:
-                raise TypeError(f"no decode rule for {t.__name__}")  # a failed decode
+                coarsen = coarseners.get(t)
+                if coarsen is None:
+                    raise TypeError(f"no decode rule for {t.__name__}")  # a failed decode
+                self._coarsened += 1
+                return t(coarsen(v))
             self._pseudonyms += 1
             if v.__class__ is not str:
                 return t(convert(v))
@@ -393,7 +430,7 @@ class FastPageFilter:
         self._encode = msgspec.json.Encoder(enc_hook=_encode_hook).encode
 
     def _reset(self) -> None:
-        self._pseudonyms = self._dropped = self._private = self._skips = 0
+        self._pseudonyms = self._dropped = self._private = self._skips = self._coarsened = 0
 
     def _private_indexes(self, objs: list[Any]) -> list[int]:
         """Where the objects holding a private guarded value are (C-level getters, one
@@ -434,6 +471,7 @@ class FastPageFilter:
         filter; decoding them again alone tells what the page decode counted for them, to
         take it back. Removable items marked by the hook are removed (and counted)."""
         pseudonyms, dropped, skips = self._pseudonyms, self._dropped, self._skips
+        coarsened = self._coarsened
         private = self._private_indexes(objs) if self._private else []
         items = _RAW_LIST.decode(data) if private else []
         for i in private:
@@ -441,6 +479,7 @@ class FastPageFilter:
             self._one.decode(items[i])
             pseudonyms -= self._pseudonyms
             dropped -= self._dropped
+            coarsened -= self._coarsened
         if skips:
             skip = set(private)
             for i, o in enumerate(objs):
@@ -453,6 +492,7 @@ class FastPageFilter:
         stats.objects += len(objs)
         stats.pseudonymized += pseudonyms
         stats.dropped += dropped
+        stats.coarsened += coarsened
         return docs
 
     def _one_by_one(self, data: Any) -> tuple[list[bytes], list[Any]]:
@@ -470,6 +510,7 @@ class FastPageFilter:
                 stats.objects += 1
                 stats.pseudonymized += self._pseudonyms
                 stats.dropped += dropped
+                stats.coarsened += self._coarsened
                 docs.append(self._encode(o))
                 continue
             try:

@@ -53,6 +53,9 @@ class Obj:
     private_if_doc: str = ""
     # the fields ``private_if`` reads; it must be true iff it is true of one of them alone
     private_if_keys: tuple[str, ...] = ()
+    # ``private_if`` is true of every object (nothing declared makes one public): the page
+    # filter applies the private treatments without a test
+    private_always: bool = False
     # array items dropped by default: those whose ``skip_item_key`` value, stripped and
     # upper-cased, is in ``skip_item_values`` (``skip_item_if`` is the same test as a predicate)
     skip_item_if: Callable[[Any], bool] | None = None
@@ -205,6 +208,11 @@ class Location211IsPrivate:
             if lid in self.sites.public:
                 return False
         return self.sites.ocpi211_public is not True
+
+    @property
+    def always(self) -> bool:
+        """True of every location: none is declared public, one by one or all together."""
+        return self.sites.ocpi211_public is not True and not self.sites.public
 
 
 def cdr_is_private(obj: dict[str, Any]) -> bool:
@@ -432,11 +440,13 @@ def location(version: str, sites: Sites = NO_SITES) -> Obj:
         f["help_phone"] = _priv_drop()
     f["last_updated"] = _keep(R_META)
     if version == "2.1.1":
+        test = Location211IsPrivate(sites)
         return Obj(
             f,
-            private_if=Location211IsPrivate(sites),
+            private_if=test,
             private_if_doc=LOCATION_211_PRIVATE_DOC,
             private_if_keys=("type", "id"),
+            private_always=test.always,
         )
     return Obj(
         f,

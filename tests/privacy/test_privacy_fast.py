@@ -154,14 +154,53 @@ def test_clean_pages_take_the_fast_path_and_private_objects_the_generic_one(vers
 
 
 def test_every_module_and_version_has_a_fast_path() -> None:
-    """Including 2.1.1 sessions and CDRs, whose embedded location has its own private
-    context (guarded through the single-object path to it) once 2.1.1 locations are
-    declared public; undeclared, every 2.1.1 location is private: the generic filter."""
+    """Including 2.1.1 locations, sessions and CDRs. Declared public, their location's
+    private context is guarded (through the single-object path to it); undeclared, every
+    2.1.1 location is private, and the types carry its private treatments with no test.
+    Only some ids declared public: a test the types cannot guard, the generic filter."""
+    some = PrivacyProfile(sites=Sites(None, public=frozenset({SHOP})))
     for module, version in CASES:
-        f = compile_filter(module, version, DECLARED, KEY)
-        assert f._page is not None, (module, version)
-        f = compile_filter(module, version, PrivacyProfile(), KEY)
+        for profile in (DECLARED, PrivacyProfile()):
+            assert compile_filter(module, version, profile, KEY)._page is not None
+        f = compile_filter(module, version, some, KEY)
         assert (f._page is None) == ((module, version) in LOCATED_211), (module, version)
+
+
+@pytest.mark.parametrize("module", ["locations", "sessions", "cdrs"])
+def test_undeclared_211_locations_take_their_private_treatments_on_the_fast_path(
+    module: str, monkeypatch: Any
+) -> None:
+    """Undeclared, a 2.1.1 location is private: name and address dropped, postal code and
+    coordinates coarsened (counted as the generic filter counts them), in the page decode."""
+    loc = {
+        "id": "L1",
+        "type": "ON_STREET",
+        "name": "Chez Dupont",
+        "address": "1 rue X",
+        "postal_code": " 75011",
+        "coordinates": {"latitude": "48,856613", "longitude": 2.352222},
+        "related_locations": [{"latitude": "1.234", "longitude": None, "name": {"text": "x"}}],
+        "evses": [{"uid": "E1", "coordinates": {"latitude": "bad", "longitude": "2.1"}}],
+    }
+    wrap = {"locations": lambda: loc, "sessions": lambda: {"id": "S1", "location": loc}}
+    obj = wrap.get(module, lambda: {"id": "C1", "location": loc})()
+    items = [obj, {**obj, "id": "X2"}]
+    f = compile_filter(module, "2.1.1", PrivacyProfile(), KEY)
+    assert f._page is not None
+
+    def fail(*_: Any) -> Any:
+        raise AssertionError("fell back to one object at a time")
+
+    monkeypatch.setattr(f._page, "_one_by_one", fail)
+    docs, others = f.filter_page(orjson.dumps(items))
+    got = ([orjson.loads(d) for d in docs], others, f.stats.as_dict())
+    assert got == generic(module, "2.1.1", items)
+    out = got[0][0] if module == "locations" else got[0][0]["location"]
+    assert "name" not in out and "address" not in out
+    assert out["postal_code"] == "75"
+    assert out["coordinates"] == {"latitude": "48.86", "longitude": 2.35}
+    assert out["evses"][0]["coordinates"] == {"latitude": None, "longitude": "2.10"}
+    assert got[2]["coarsened"] == 2 * 6
 
 
 def test_a_private_embedded_location_takes_the_generic_filter() -> None:
@@ -201,7 +240,10 @@ def test_privacy_passes_use_the_generic_filter() -> None:
 def test_private_if_keys_name_what_the_test_reads(module: str, version: str) -> None:
     """The fast path tests each declared key alone: the predicate must be true of an object
     exactly when it is true of one of those keys alone, and false of absent or null ones.
-    A test true of an empty object (private by default) has no fast path at all."""
+    A test true of an empty object (private by default) is declared true of every object
+    (``private_always``, applied with no test), and is."""
+    values = [True, False, None, "false", "TRUE", "ON_DRIVEWAY", " on_driveway ", "ON_STREET"]
+    values += [HOME, SHOP]
     nodes = [schema(module, version), schema(module, version, DECLARED.sites)]
     while nodes:
         node = nodes.pop()
@@ -210,10 +252,12 @@ def test_private_if_keys_name_what_the_test_reads(module: str, version: str) -> 
             continue
         assert node.private_if_keys
         if node.private_if({}):
-            assert compile_filter(module, version, PrivacyProfile(), KEY)._page is None
+            assert node.private_always
+            for a in values:
+                for b in values:
+                    assert node.private_if(dict(zip(node.private_if_keys, [a, b], strict=True)))
             continue
-        values = [True, False, None, "false", "TRUE", "ON_DRIVEWAY", " on_driveway ", "ON_STREET"]
-        values += [HOME, SHOP]
+        assert not node.private_always
         for k in node.private_if_keys:
             assert not node.private_if({k: None})
             assert not node.private_if({})
