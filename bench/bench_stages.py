@@ -7,8 +7,8 @@ Pages: the replay server's (``bench/replay.py``) first pages of a 20,000-session
 ``--pages`` of them measured after as many others warmed every cache a sync warms (types,
 pseudonym memo, DuckDB). Such a world has 500 drivers, so every pseudonym hits the cache;
 ``--world 1000000`` takes the pages of a 1M-session world (20,000 drivers), where most miss
-it, as in a large backfill: under ``--callgrind`` the measured pages are filtered for the
-first time; the timing's repetitions after the first hit the cache. Stages, as a fetch worker and the writer thread run them:
+it, as in a large backfill. The measured pages are filtered for the first time under
+``--callgrind`` and in the timing's first repetition (``--repeat 1`` times that one). Stages, as a fetch worker and the writer thread run them:
 
 * ``envelope`` — the OCPI envelope decode (``data`` left unparsed, ``ocpi/http.py``);
 * ``scan`` — the page's object count and shape check (``ocpi/paging.py``);
@@ -116,8 +116,10 @@ def timing(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for module in args.module:
             b = Bench(module, args.version, args.pages, Path(tmp), args.world)
-            b.prepare_measured()
+            b.prepare_measured("privacy")
             for stage in STAGES:
+                if stage == "type":  # its input filters the pages: after the privacy stage
+                    b.prepare_measured(stage)
                 best = min(_cpu(lambda s=stage, b=b: b.run(s, b.pages)) for _ in range(args.repeat))
                 print(
                     f"{args.version} {module:<9} {stage:<9} {best / b.objects * 1e6:7.2f} µs/object",

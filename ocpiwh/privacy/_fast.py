@@ -201,13 +201,13 @@ def _struct(
 ) -> tuple[type, PruneTree]:
     """The msgspec type of ``node`` under the policy with no privacy passes, in a public
     context or (``private``) a context private for every object, and where its removable
-    array items are. ``guarded`` collects the path and type of
-    every field a private-context test reads: the object at ``path`` must be reachable
-    without crossing an array, so a getter finds the marked value after the decode.
+    array items are. ``guarded`` collects the path and type of every field a
+    private-context test reads: the object at ``path`` must be reachable without crossing
+    an array, so a getter finds the marked value after the decode.
 
     Not ``tolerant``, a removable or unlisted item fails the decode (:func:`_guard`: no
-    Python per value). ``tolerant``, the hook marks it and :func:`_prune` removes it: for pages where
-    such items are common (``STATE_OF_CHARGE`` dimensions).
+    Python per value). ``tolerant``, the hook marks it and :func:`_prune` removes it: for
+    pages where such items are common (``STATE_OF_CHARGE`` dimensions).
     """
     skip_key = node.skip_item_key if node.skip_item_if is not None else ""
     if (
@@ -343,8 +343,8 @@ CHUNK = 64
 """Objects decoded, serialized and freed together. A page decoded whole (1,000 sessions are
 ~40,000 Python objects, a few MB) outgrows the CPU caches: each allocation then reuses a
 block evicted since, and serializing reads them back from memory. In slices the blocks
-freed by one slice serve the next while still cached: 7.6-9.6 against 13.5-16.4 µs a
-session on distinct pages of 1M sessions (``bench/bench_stages.py``, docs/benchmarks.md)."""
+freed by one slice serve the next while still cached: a third less time a session on
+distinct pages of a 1M-session world (``bench_stages --world``, docs/benchmarks.md)."""
 
 
 class FastPageFilter:
