@@ -8,7 +8,9 @@ Pages: the replay server's (``bench/replay.py``) first pages of a 20,000-session
 pseudonym memo, DuckDB). Such a world has 500 drivers, so every pseudonym hits the cache;
 ``--world 1000000`` takes the pages of a 1M-session world (20,000 drivers), where most miss
 it, as in a large backfill. The measured pages are filtered for the first time under
-``--callgrind`` and in the timing's first repetition (``--repeat 1`` times that one). Stages, as a fetch worker and the writer thread run them:
+``--callgrind`` and in the timing's first repetition (``--repeat 1`` times that one).
+
+Stages, as a fetch worker and the writer thread run them:
 
 * ``envelope`` — the OCPI envelope decode (``data`` left unparsed, ``ocpi/http.py``);
 * ``scan`` — the page's object count and shape check (``ocpi/paging.py``);
