@@ -25,6 +25,7 @@ from ocpiwh.privacy import (
     compile_filter,
 )
 from ocpiwh.privacy._schema import CDR_DIMENSION_TYPES, schema
+from tests.simulator import spec
 
 from ._gen import Gen
 
@@ -325,6 +326,12 @@ def test_every_ocpi_dimension_type_but_soc_passes_the_strict_decode(
     monkeypatch.setattr(f._page, "_one_by_one", fail)
     docs, _ = f.filter_page(orjson.dumps(objs))
     assert [orjson.loads(d)["charging_periods"][0]["dimensions"] for d in docs] == [dims] * 3
+
+
+def test_the_policy_knows_every_ocpi_dimension_type() -> None:
+    """The kept list is the OCPI enum (the simulator's independent spec of it), so a
+    platform's ordinary dimensions never leave the strict decode."""
+    assert CDR_DIMENSION_TYPES == spec.CDR_DIMENSION_211 | spec.CDR_DIMENSION_221
 
 
 @pytest.mark.parametrize("odd", ["FOO_BAR", "energy", " TIME", "State_Of_Charge", ""])
