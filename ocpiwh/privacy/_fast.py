@@ -445,35 +445,36 @@ class FastPageFilter:
         """``(docs, others)``: the filtered JSON text of every object in order, and the
         items that are not objects (for the quarantine). Filtered in slices of
         :data:`CHUNK` items, each as a page of its own."""
-        items = _RAW_LIST.decode(data)
+        items = _RAW_LIST.decode(data)  # the page's one scan: slices and fallbacks use it
         if len(items) <= CHUNK:
-            return self._slice(data)
+            return self._slice(data, items)
         docs: list[bytes] = []
         others: list[Any] = []
         for i in range(0, len(items), CHUNK):
-            d, o = self._slice(b"[" + b",".join(items[i : i + CHUNK]) + b"]")
+            part = items[i : i + CHUNK]
+            d, o = self._slice(b"[" + b",".join(part) + b"]", part)
             docs += d
             others += o
         return docs, others
 
-    def _slice(self, data: Any) -> tuple[list[bytes], list[Any]]:
+    def _slice(self, data: Any, items: list[msgspec.Raw]) -> tuple[list[bytes], list[Any]]:
+        """Filter ``data``, the JSON array of ``items``."""
         for decoder in self._pages:
             self._reset()
             try:
                 objs = decoder.decode(data)
             except (msgspec.ValidationError, msgspec.DecodeError):
                 continue
-            return self._finish(data, objs), []
-        return self._one_by_one(data)
+            return self._finish(items, objs), []
+        return self._one_by_one(items)
 
-    def _finish(self, data: Any, objs: list[Any]) -> list[bytes]:
+    def _finish(self, items: list[msgspec.Raw], objs: list[Any]) -> list[bytes]:
         """Serialize a decoded page. Objects that open a private context take the generic
         filter; decoding them again alone tells what the page decode counted for them, to
         take it back. Removable items marked by the hook are removed (and counted)."""
         pseudonyms, dropped, skips = self._pseudonyms, self._dropped, self._skips
         coarsened = self._coarsened
         private = self._private_indexes(objs) if self._private else []
-        items = _RAW_LIST.decode(data) if private else []
         for i in private:
             self._reset()
             self._one.decode(items[i])
@@ -495,11 +496,11 @@ class FastPageFilter:
         stats.coarsened += coarsened
         return docs
 
-    def _one_by_one(self, data: Any) -> tuple[list[bytes], list[Any]]:
+    def _one_by_one(self, items: list[msgspec.Raw]) -> tuple[list[bytes], list[Any]]:
         docs: list[bytes] = []
         others: list[Any] = []
         stats = self._stats
-        for item in _RAW_LIST.decode(data):
+        for item in items:
             self._reset()
             try:
                 o = self._one.decode(item)
