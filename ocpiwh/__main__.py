@@ -1,4 +1,4 @@
-from ocpiwh.cli.main import main
+from ocpiwh.cli.main import run
 
 if __name__ == "__main__":  # `python -m ocpiwh`; importing the module runs nothing
-    main()
+    run()

@@ -15,7 +15,7 @@ import typer
 from typer.core import TyperCommand, TyperGroup
 
 from ocpiwh import __version__
-from ocpiwh.cli import coercion
+from ocpiwh.cli import coercion, startup
 from ocpiwh.cli.common import DEFAULT_WAREHOUSE, AppState, err, setup_logging
 from ocpiwh.cli.names import COMMANDS
 
@@ -109,6 +109,11 @@ class RootGroup(TyperGroup):
             if entry is not None:
                 return TyperCommand(name=cmd_name, help=entry.summary)
         return super().get_command(ctx, cmd_name)
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        found = super().resolve_command(ctx, args)  # imports the command's modules
+        startup.command_loaded()
+        return found
 
     def invoke(self, ctx: Any) -> Any:
         try:

@@ -7,6 +7,7 @@ import sys
 
 from rich.markup import escape
 
+from ocpiwh.cli import startup
 from ocpiwh.cli.commands import app
 from ocpiwh.cli.common import err
 from ocpiwh.errors import OcpiwhError, os_error
@@ -37,3 +38,10 @@ def main(argv: list[str] | None = None) -> None:
         )
         err.print("this is a bug in ocpiwh; rerun with OCPIWH_DEBUG=1 for the traceback")
         sys.exit(1)
+
+
+def run() -> None:
+    """The process's entry (the ``ocpiwh`` script, ``python -m ocpiwh``): :func:`main`, with
+    the garbage collector set for a process that runs one command (:mod:`ocpiwh.cli.startup`)."""
+    with startup.process_collector():
+        main()
