@@ -20,14 +20,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 
 from ocpiwh import lake, warehouse
 from ocpiwh.config import Config, Source
 from ocpiwh.errors import OcpiwhError, UsageError, os_error
-from ocpiwh.irve.config import IrveConfig, source_profile
 from ocpiwh.lake import BatchRecord, ModuleState, StateStore, folders_source
 from ocpiwh.ocpi import (
     CrawlStats,
@@ -51,6 +50,9 @@ from ocpiwh.sync.results import (
 from ocpiwh.sync.subwindows import SubWindows
 from ocpiwh.sync.tuning import limit_malloc_arenas, trim_malloc, tuned_interpreter
 from ocpiwh.sync.window import ModuleContext, WindowWriter
+
+if TYPE_CHECKING:
+    from ocpiwh.irve.config import IrveConfig
 
 log = logging.getLogger("ocpiwh.sync")
 
@@ -209,14 +211,14 @@ def _sync_locked(
             report.files_removed,
         )
     profile = PrivacyProfile(passes=tuple(config.privacy_passes) + tuple(options.privacy_passes))
-    irve = IrveConfig.load(root) if any(s.version == "2.1.1" for s in selected) else None
+    irve = _site_declarations(root) if any(s.version == "2.1.1" for s in selected) else None
     key = load_or_create_key(config.pseudonym_key_file)
     results = []
     for src in selected:
         factory = client_factory or make_client
         client = factory(config, src, options)
         try:
-            src_profile = source_profile(profile, irve, src)
+            src_profile = profile if irve is None else _source_profile(profile, irve, src)
             if (
                 irve is not None
                 and src.version == "2.1.1"
@@ -238,6 +240,23 @@ def _sync_locked(
     if options.compact:
         _compact_after(root, results, fresh_from)
     return results
+
+
+def _site_declarations(root: lake.Store) -> IrveConfig:
+    """The ``[irve]`` section, whose site declarations a 2.1.1 source's locations need.
+
+    ``ocpiwh.irve`` is imported here, not with this module: with its validator and
+    phonenumbers it costs ~60 ms to import, and a source speaking 2.2.1 or later has no use
+    for it (its locations say themselves whether they are published)."""
+    from ocpiwh.irve.config import IrveConfig
+
+    return IrveConfig.load(root)
+
+
+def _source_profile(profile: PrivacyProfile, irve: IrveConfig, src: Source) -> PrivacyProfile:
+    from ocpiwh.irve.config import source_profile  # imported by _site_declarations already
+
+    return source_profile(profile, irve, src)
 
 
 def _compact_after(root: lake.Store, results: list[SourceResult], fresh_from: str) -> None:
