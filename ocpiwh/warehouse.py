@@ -29,8 +29,6 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
-import sqlglot
-from sqlglot import exp
 
 from ocpiwh import catalogue, lake, modelcache, resources
 from ocpiwh.catalogue import one_line, one_statement
@@ -222,6 +220,11 @@ def _view_files() -> dict[str, str]:
 
 
 def _table_names(sql: str) -> set[str]:
+    # sqlglot is imported here: the view order is computed once per release of the view
+    # files (definitions_cache), and a sync or a query would otherwise import it (80–95 ms)
+    import sqlglot
+    from sqlglot import exp
+
     try:
         tree = sqlglot.parse_one(sql, read="duckdb")
     except sqlglot.errors.ParseError:  # fall back to a plain word scan
