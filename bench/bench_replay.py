@@ -14,6 +14,13 @@ process, and in the same run, alternating ``--repeat`` times:
 
 Printed: objects/s of each, their ratio, CPU-seconds per million objects of each (the
 minimal client's from ``getrusage`` around it), peak RSS of the sync.
+
+With ``--idle N``, each case then times N syncs that find nothing new (the warehouse of a
+finished sync, the same server): the fixed cost of a run (start-up, the probe of each
+module's window, the views refresh, exit), median and range of wall and CPU time, each
+checkout in turn.
+
+    .venv/bin/python -m bench.bench_replay --sessions 100000 --case sessions-2.2.1 --latency 0 --repeat 0 --idle 9
 """
 
 from __future__ import annotations
@@ -176,15 +183,43 @@ def ocpiwh(root: Path, *args: str, checkout: Path | None = None) -> Run:
     return Run(fetched, elapsed, usage.ru_utime + usage.ru_stime, rss)
 
 
+def sync_args(modules: tuple[str, ...]) -> list[str]:
+    args = ["sync", "--lag", "0s", "--concurrency", "4"]
+    for m in modules:
+        args += ["-m", m]
+    return args
+
+
 def sync(
     server: ReplayServer, modules: tuple[str, ...], root: Path, checkout: Path | None = None
 ) -> Run:
     shutil.rmtree(root, ignore_errors=True)
     ocpiwh(root, "login", server.versions_url, "--version", server.version, checkout=checkout)
-    args = ["sync", "--lag", "0s", "--concurrency", "4"]
-    for m in modules:
-        args += ["-m", m]
-    return ocpiwh(root, *args, checkout=checkout)
+    return ocpiwh(root, *sync_args(modules), checkout=checkout)
+
+
+def idle_syncs(
+    server: ReplayServer,
+    modules: tuple[str, ...],
+    work: Path,
+    runs: int,
+    checkouts: list[tuple[str, Path | None]],
+) -> dict[str, list[Run]]:
+    """``runs`` syncs with nothing new per checkout, in turn, each on its own warehouse
+    (synced once first)."""
+    roots = {tag: work / f"idle{i}" for i, (tag, _) in enumerate(checkouts)}
+    for tag, checkout in checkouts:
+        sync(server, modules, roots[tag], checkout)
+    times: dict[str, list[Run]] = {tag: [] for tag, _ in checkouts}
+    for _ in range(runs):
+        for tag, checkout in checkouts:
+            times[tag].append(ocpiwh(roots[tag], *sync_args(modules), checkout=checkout))
+    return times
+
+
+def _spread(values: list[float]) -> str:
+    values = sorted(values)
+    return f"{values[len(values) // 2]:.3f} ({values[0]:.3f}–{values[-1]:.3f})"
 
 
 def main() -> None:
@@ -196,6 +231,7 @@ def main() -> None:
     ap.add_argument(
         "--compare", type=Path, help="another checkout whose sync runs too, after ours, each round"
     )
+    ap.add_argument("--idle", type=int, default=0, help="then N syncs with nothing new (each)")
     args = ap.parse_args()
     sizes = args.sessions or [100_000]
     latencies = args.latency if args.latency is not None else [0, 20]
@@ -224,6 +260,18 @@ def main() -> None:
                                     f"{ours.rate:>9,.0f} {ours.rate / ceiling.rate:>6.0%} "
                                     f"{ceiling.cpu_per_m:>12.1f} {ours.cpu_per_m:>14.1f} "
                                     f"{ours.objects:>9,} {ours.rss_mb:>6.0f}",
+                                    flush=True,
+                                )
+                        if args.idle:
+                            checkouts: list[tuple[str, Path | None]] = [("this", None)]
+                            if args.compare:
+                                checkouts.append((args.compare.name, args.compare))
+                            idle = idle_syncs(server, modules, work, args.idle, checkouts)
+                            for tag, idle_runs in idle.items():
+                                print(
+                                    f"{case} {n:,} {lat} ms, nothing new [{tag}]: wall "
+                                    f"{_spread([r.seconds for r in idle_runs])} s, CPU "
+                                    f"{_spread([r.cpu for r in idle_runs])} s",
                                     flush=True,
                                 )
                     finally:

@@ -3,8 +3,6 @@ every other value still goes through it (errors, clamping and all)."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -70,18 +68,3 @@ def test_the_pass_through_gives_what_typer_gives(
     assert typers is not None, "the pass-through is installed"
     monkeypatch.setattr(_TyperParameter, "get_runtime_param", typers)
     assert ours == _run(args)
-
-
-def test_a_sync_with_counted_and_repeated_options_loads_no_pydantic(tmp_path: Path) -> None:
-    """The options a backfill is started with (``-m``, ``--concurrency``, the bounded
-    defaults) are parsed without pydantic; the sync then fails: no warehouse there."""
-    probe = (
-        "import sys\nfrom ocpiwh.cli.main import main\ntry:\n    main(sys.argv[1:])\n"
-        "except SystemExit:\n    pass\nprint('\\nLOADED', ' '.join(sorted(sys.modules)))\n"
-    )
-    args = ["-w", str(tmp_path), "sync", "-m", "sessions", "-m", "cdrs", "--concurrency", "4"]
-    proc = subprocess.run([sys.executable, "-c", probe, *args], capture_output=True, text=True)
-    assert "no warehouse at" in proc.stderr  # the options were parsed, the command ran
-    loaded = set(proc.stdout.rsplit("LOADED", 1)[1].split())
-    assert "ocpiwh.sync.engine" in loaded
-    assert "pydantic" not in loaded
