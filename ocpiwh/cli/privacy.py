@@ -11,7 +11,7 @@ from rich.table import Table
 from ocpiwh.cli.app import app
 from ocpiwh.cli.common import out, state
 from ocpiwh.config import Config
-from ocpiwh.irve.config import IrveConfig, source_profile
+from ocpiwh.irve.config import IrveConfig
 from ocpiwh.lake import StateStore, Store, open_store
 from ocpiwh.privacy import PrivacyProfile, policy_rows
 
@@ -70,7 +70,10 @@ def show(
     # sources add the [irve] site declarations: "+sites-…")
     sources = sorted(config.sources.items()) if config is not None else []
     irve = IrveConfig.load(store) if any(s.version == "2.1.1" for _, s in sources) else None
-    prints = {name: source_profile(profile, irve, src).fingerprint for name, src in sources}
+    prints = {
+        name: (profile if irve is None else irve.source_profile(profile, src)).fingerprint
+        for name, src in sources
+    }
     title = f"privacy policy {profile.fingerprint}"
     if set(prints.values()) - {profile.fingerprint}:
         title += "".join(f"\n  source {n}: {fp}" for n, fp in prints.items())

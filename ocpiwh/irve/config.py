@@ -290,6 +290,13 @@ class IrveConfig:
                 else:
                     raise UsageError(f"{where}: no location_id nor id_station_itinerance")
 
+    def source_profile(self, profile: PrivacyProfile, src: Source) -> PrivacyProfile:
+        """The policy ``src``'s batches are written under (its fingerprint is stored with
+        every row, ``_privacy``): an OCPI 2.1.1 source adds these site declarations."""
+        if src.version == "2.1.1":
+            return profile.with_sites(self.sites(src.lake_party))
+        return profile
+
     def sites(self, party: tuple[str, str] | None = None) -> Sites:
         """The declarations the privacy stage reads for OCPI 2.1.1 locations (docs/irve.md,
         the open-data boundary): ``ocpi211_public`` and the ``public`` column. A public
@@ -429,12 +436,3 @@ def model_values(
         if cfg.blocked_as:
             values["blocked_as"] = cfg.blocked_as
     return values
-
-
-def source_profile(profile: PrivacyProfile, irve: IrveConfig | None, src: Source) -> PrivacyProfile:
-    """The policy ``src``'s batches are written under (its fingerprint is stored with every
-    row, ``_privacy``): an OCPI 2.1.1 source adds the ``[irve]`` site declarations
-    (``irve``: the ``[irve]`` section, None when no source speaks 2.1.1)."""
-    if irve is not None and src.version == "2.1.1":
-        return profile.with_sites(irve.sites(src.lake_party))
-    return profile

@@ -218,7 +218,7 @@ def _sync_locked(
         factory = client_factory or make_client
         client = factory(config, src, options)
         try:
-            src_profile = profile if irve is None else _source_profile(profile, irve, src)
+            src_profile = profile if irve is None else irve.source_profile(profile, src)
             if (
                 irve is not None
                 and src.version == "2.1.1"
@@ -251,12 +251,6 @@ def _site_declarations(root: lake.Store) -> IrveConfig:
     from ocpiwh.irve.config import IrveConfig
 
     return IrveConfig.load(root)
-
-
-def _source_profile(profile: PrivacyProfile, irve: IrveConfig, src: Source) -> PrivacyProfile:
-    from ocpiwh.irve.config import source_profile  # imported by _site_declarations already
-
-    return source_profile(profile, irve, src)
 
 
 def _compact_after(root: lake.Store, results: list[SourceResult], fresh_from: str) -> None:
