@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
+import duckdb
 import typer
 from rich.markup import escape
 from rich.table import Table
@@ -15,7 +16,6 @@ from ocpiwh.cli.app import app
 from ocpiwh.cli.common import err, out, parse_params, progress, state
 from ocpiwh.cli.query import FormatOption, OutOption, check_format
 from ocpiwh.errors import OcpiwhError
-from ocpiwh.irve.config import model_values
 
 models_app = typer.Typer(
     name="models",
@@ -35,6 +35,21 @@ ParamOption = Annotated[
 
 INTERNAL_PARAMS = frozenset({"irve_config"})
 """Filled from the `[irve]` section of ocpiwh.toml by `export`, not typed by people."""
+
+IRVE_PARAMS = frozenset({"irve_config", "blocked_as"})
+"""The parameters filled from `[irve]` (``ocpiwh.irve.config.MODEL_PARAMS``, a test checks
+they agree). Only a model declaring one imports ``ocpiwh.irve``: the configuration, its
+validator and phonenumbers cost ~90 ms, a fifth of `models run energy_by_operator`."""
+
+
+def _irve_values(
+    root: str, con: duckdb.DuckDBPyConnection, model: lib.Model, values: dict[str, Any]
+) -> dict[str, Any]:
+    if not IRVE_PARAMS & set(model.all_params):
+        return values
+    from ocpiwh.irve.config import model_values  # see IRVE_PARAMS
+
+    return model_values(root, con, model.all_params, values)
 
 
 def _summary(description: str) -> str:
@@ -120,7 +135,7 @@ def run_command(
     with progress(f"models run {name}", enabled=not state(ctx).quiet) as step:
         con = warehouse.connect(state(ctx).warehouse)
         try:
-            values = model_values(state(ctx).warehouse, con, model.all_params, values)  # [irve]
+            values = _irve_values(state(ctx).warehouse, con, model, values)
             step("running")
             table = model.run(con, values)
             if audit:

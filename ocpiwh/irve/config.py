@@ -414,6 +414,10 @@ class IrveConfig:
         ).decode()
 
 
+MODEL_PARAMS: frozenset[str] = frozenset({"irve_config", "blocked_as"})
+"""The model parameters :func:`model_values` fills from ``[irve]``."""
+
+
 def model_values(
     root: Location | Store,
     con: duckdb.DuckDBPyConnection,
@@ -424,7 +428,7 @@ def model_values(
 ) -> dict[str, Any]:
     """``given`` completed from ``[irve]``, the same way for ``models run``, ``export``,
     ``check`` and ``indicators``: ``irve_config`` (with the derived geography) and
-    ``blocked_as`` when the model declares them and they are not given. ``locations``: a
+    ``blocked_as`` (:data:`MODEL_PARAMS`) when the model declares them and they are not given. ``locations``: a
     table holding the rows of the ``locations`` view (already read by the caller)."""
     values = dict(given or {})
     declared = set(declared)

@@ -16,8 +16,10 @@ import typer
 
 import ocpiwh.cli
 from ocpiwh import warehouse
+from ocpiwh.cli import models as cli_models
 from ocpiwh.cli.app import app
 from ocpiwh.cli.names import COMMANDS
+from ocpiwh.irve import config as irve_config
 
 
 def _every_command() -> dict[str, Any]:
@@ -114,3 +116,16 @@ def test_a_sync_loads_neither_pydantic_nor_sqlglot_nor_the_irve_package(tmp_path
     assert {"ocpiwh.sync.engine", "ocpiwh.warehouse", "ocpiwh.lake"} <= loaded
     for heavy in ("pydantic", "sqlglot", "ocpiwh.irve"):
         assert heavy not in loaded, heavy
+
+
+def test_models_run_of_a_model_without_irve_parameters_loads_no_irve_package(
+    sessions_lake: Path,
+) -> None:
+    """Only a model declaring a parameter of the ``[irve]`` section reads it (~90 ms)."""
+    loaded = _loaded("-w", str(sessions_lake), "-q", "models", "run", "energy_by_operator")
+    assert "ocpiwh.cli.models" in loaded
+    assert not {m for m in loaded if m.startswith("ocpiwh.irve")}
+
+
+def test_models_run_knows_which_parameters_the_irve_section_fills() -> None:
+    assert cli_models.IRVE_PARAMS == irve_config.MODEL_PARAMS
