@@ -428,8 +428,9 @@ def model_values(
 ) -> dict[str, Any]:
     """``given`` completed from ``[irve]``, the same way for ``models run``, ``export``,
     ``check`` and ``indicators``: ``irve_config`` (with the derived geography) and
-    ``blocked_as`` (:data:`MODEL_PARAMS`) when the model declares them and they are not given. ``locations``: a
-    table holding the rows of the ``locations`` view (already read by the caller)."""
+    ``blocked_as`` (:data:`MODEL_PARAMS`) when the model declares them and they are not
+    given. ``locations``: a table holding the rows of the ``locations`` view (already read
+    by the caller)."""
     values = dict(given or {})
     declared = set(declared)
     if "irve_config" in declared and "irve_config" not in values:
